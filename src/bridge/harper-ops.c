@@ -1,0 +1,227 @@
+/* harper-ops: Harper operation bodies in, Harper's JSON answers out. It maps the body to one
+ * method call of harper-sysopsd on the system bus and translates structure only: the rules
+ * live in the daemon, which also decides (through polkit) who may do what. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harper-request.h"
+#include "log.h"
+#include "operations.h"
+
+#define MAX_BODY_BYTES (16u * 1024u * 1024u)
+
+typedef enum AskPassword { ASK_AUTO, ASK_YES, ASK_NO } AskPassword;
+
+typedef struct Options {
+        const char *body;        /* the body as an argument */
+        const char *file;        /* or a file to read it from ("-": stdin) */
+        AskPassword ask_password;
+        bool show_status;
+        bool pretty;
+        bool verbose;
+} Options;
+
+static void help(void) {
+        printf("Usage: harper-ops [OPTIONS] [BODY]\n"
+               "\n"
+               "Runs one Harper system operation through harper-sysopsd and prints Harper's JSON\n"
+               "answer. The body is BODY, the file given with --file, or standard input.\n"
+               "\n"
+               "  -f --file=PATH         Read the body from PATH (- for standard input)\n"
+               "  -s --status            Print the HTTP status Harper would send on a line first\n"
+               "  -p --pretty            Indent the JSON answer\n"
+               "     --ask-password      Let polkit ask for a password (default on a terminal)\n"
+               "     --no-ask-password   Never let polkit ask for a password\n"
+               "  -v --verbose           Log the D-Bus traffic's errors in detail\n"
+               "  -h --help              Show this help and exit\n"
+               "     --version           Show the version and exit\n"
+               "\n"
+               "Operations: set_status, get_status, clear_status.\n"
+               "  harper-ops '{\"operation\":\"set_status\",\"id\":\"primary\",\"status\":\"active\"}'\n"
+               "  echo '{\"operation\":\"get_status\"}' | harper-ops\n"
+               "\n"
+               "Exit status: 0 success (200), 1 internal error (500), 2 bad request (400),\n"
+               "3 denied (403), 4 authentication required (403), 64 bad command line.\n");
+}
+
+/* Returns 1 to run, 0 to exit successfully, <0 on a bad command line. */
+static int parse_options(int argc, char *argv[], Options *o) {
+        enum { OPT_VERSION = 0x100, OPT_ASK_PASSWORD, OPT_NO_ASK_PASSWORD };
+        static const struct option long_options[] = {
+                { "file", required_argument, NULL, 'f' },
+                { "status", no_argument, NULL, 's' },
+                { "pretty", no_argument, NULL, 'p' },
+                { "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
+                { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "f:spvh", long_options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        o->file = optarg;
+                        break;
+                case 's':
+                        o->show_status = true;
+                        break;
+                case 'p':
+                        o->pretty = true;
+                        break;
+                case OPT_ASK_PASSWORD:
+                        o->ask_password = ASK_YES;
+                        break;
+                case OPT_NO_ASK_PASSWORD:
+                        o->ask_password = ASK_NO;
+                        break;
+                case 'v':
+                        o->verbose = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case OPT_VERSION:
+                        printf("harper-ops %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc)
+                o->body = argv[optind++];
+        if (optind < argc) {
+                log_error("Only one body, please: unexpected '%s'. See --help.", argv[optind]);
+                return -EINVAL;
+        }
+        if (o->body && o->file) {
+                log_error("Give the body as an argument or with --file, not both.");
+                return -EINVAL;
+        }
+        if (!o->body && !o->file) {
+                if (isatty(STDIN_FILENO)) {
+                        log_error("No operation body given. See --help.");
+                        return -EINVAL;
+                }
+                o->file = "-";
+        }
+        return 1;
+}
+
+/* Reads the whole body from path ("-": stdin) into *ret (NUL-terminated, caller frees). */
+static int read_body(const char *path, char **ret, size_t *ret_length) {
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+        size_t size = 0, cap = 4096;
+        char *buf;
+
+        if (!f) {
+                log_error("Cannot open %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        buf = malloc(cap);
+        while (buf) {
+                size_t n = fread(buf + size, 1, cap - size - 1, f);
+                size += n;
+                if (n == 0)
+                        break;
+                if (size + 1 == cap) {
+                        char *bigger = cap >= MAX_BODY_BYTES ? NULL : realloc(buf, cap * 2);
+                        if (!bigger) {
+                                log_error("The body in %s is larger than %u bytes.", path, MAX_BODY_BYTES);
+                                free(buf);
+                                buf = NULL;
+                                break;
+                        }
+                        buf = bigger;
+                        cap *= 2;
+                }
+        }
+        if (buf && ferror(f)) {
+                log_error("Cannot read %s: %s", path, strerror(errno));
+                free(buf);
+                buf = NULL;
+        }
+        if (f != stdin)
+                fclose(f);
+        if (!buf)
+                return -EIO;
+        buf[size] = 0;
+        *ret = buf;
+        *ret_length = size;
+        return 0;
+}
+
+static Response run(const Options *o, const char *text, size_t length) {
+        CallContext ctx = {};
+        json_object *request = NULL;
+        const Operation *op;
+        Response ret;
+        int r;
+
+        if (request_parse(text, length, &request, &ret) < 0)
+                return ret;
+
+        op = operation_find(request_operation_name(request));
+        if (!op) {
+                char message[512];
+                snprintf(message, sizeof message, "Operation '%s' not found", request_operation_name(request));
+                json_object_put(request);
+                return response_error(OUTCOME_BAD_REQUEST, message);
+        }
+
+        r = sd_bus_open_system(&ctx.bus);
+        if (r < 0) {
+                json_object_put(request);
+                log_error("Cannot connect to the system bus: %s", strerror(-r));
+                return response_error(OUTCOME_INTERNAL_ERROR, "Cannot connect to the system bus.");
+        }
+        ctx.interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO));
+
+        ret = op->run(&ctx, request, op);
+
+        sd_bus_flush_close_unref(ctx.bus);
+        json_object_put(request);
+        return ret;
+}
+
+int main(int argc, char *argv[]) {
+        Options o = {};
+        char *owned_body = NULL;
+        const char *text;
+        size_t length = 0;
+        Response ret;
+        int r, status;
+
+        log_setup("harper-ops", LOG_NOTICE);
+        r = parse_options(argc, argv, &o);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+        log_setup("harper-ops", o.verbose ? LOG_DEBUG : LOG_NOTICE);
+
+        if (o.file) {
+                if (read_body(o.file, &owned_body, &length) < 0)
+                        return EXIT_USAGE;
+                text = owned_body;
+        } else {
+                text = o.body;
+                length = strlen(text);
+        }
+
+        ret = run(&o, text, length);
+        if (o.show_status)
+                printf("%d\n", outcome_http_status(ret.outcome));
+        printf("%s\n", response_body_text(&ret, o.pretty));
+        status = outcome_exit_status(ret.outcome);
+
+        response_done(&ret);
+        free(owned_body);
+        return fflush(stdout) == 0 ? status : EXIT_INTERNAL_ERROR;
+}

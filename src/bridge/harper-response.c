@@ -1,0 +1,101 @@
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-bus-protocol.h>
+
+#include "harper-response.h"
+#include "sysops-names.h"
+
+int outcome_http_status(Outcome o) {
+        switch (o) {
+        case OUTCOME_OK:
+                return 200;
+        case OUTCOME_BAD_REQUEST:
+                return 400;
+        case OUTCOME_DENIED:
+        case OUTCOME_AUTH_REQUIRED:
+                return 403;
+        case OUTCOME_INTERNAL_ERROR:
+                break;
+        }
+        return 500;
+}
+
+int outcome_exit_status(Outcome o) {
+        switch (o) {
+        case OUTCOME_OK:
+                return EXIT_OK;
+        case OUTCOME_BAD_REQUEST:
+                return EXIT_BAD_REQUEST;
+        case OUTCOME_DENIED:
+                return EXIT_DENIED;
+        case OUTCOME_AUTH_REQUIRED:
+                return EXIT_AUTH_REQUIRED;
+        case OUTCOME_INTERNAL_ERROR:
+                break;
+        }
+        return EXIT_INTERNAL_ERROR;
+}
+
+Response response_ok(json_object *body) {
+        return (Response) { .outcome = OUTCOME_OK, .body = body };
+}
+
+Response response_message(const char *text) {
+        json_object *body = json_object_new_object();
+        json_object_object_add(body, "message", json_object_new_string(text));
+        return response_ok(body);
+}
+
+Response response_error(Outcome o, const char *message) {
+        json_object *body = json_object_new_object();
+        json_object_object_add(body, "error", json_object_new_string(message));
+        return (Response) { .outcome = o, .body = body };
+}
+
+Response response_forbidden(Outcome o, const char *function) {
+        json_object *body = json_object_new_object(), *unauthorized = json_object_new_array();
+        char text[256];
+
+        snprintf(text, sizeof text, "Operation '%s' is restricted to 'super_user' roles", function);
+        json_object_array_add(unauthorized, json_object_new_string(text));
+        json_object_object_add(body, "error", json_object_new_string(
+                "This operation is not authorized due to role restrictions and/or invalid database items"));
+        json_object_object_add(body, "unauthorized_access", unauthorized);
+        json_object_object_add(body, "invalid_schema_items", json_object_new_array());
+        return (Response) { .outcome = o, .body = body };
+}
+
+Response response_from_bus_error(const char *name, const char *message, const char *function) {
+        if (strcmp(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
+                return response_error(OUTCOME_BAD_REQUEST, message);
+        if (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
+            strcmp(name, SYSOPS_ERROR_AUTHORIZATION_CANCELLED) == 0)
+                return response_forbidden(OUTCOME_DENIED, function);
+        if (strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)
+                return response_forbidden(OUTCOME_AUTH_REQUIRED, function);
+        if (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)
+                return response_error(OUTCOME_INTERNAL_ERROR,
+                                      "harper-sysopsd is not running: " SYSOPS_BUS_NAME " is not on the system bus");
+        return response_error(OUTCOME_INTERNAL_ERROR, message && *message ? message : name);
+}
+
+void response_done(Response *r) {
+        json_object_put(r->body);
+        r->body = NULL;
+}
+
+json_object *status_record_to_json(const char *id, const char *status, uint64_t created_ms, uint64_t updated_ms) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "status", json_object_new_string(status));
+        json_object_object_add(o, "__createdtime__", json_object_new_uint64(created_ms));
+        json_object_object_add(o, "__updatedtime__", json_object_new_uint64(updated_ms));
+        return o;
+}
+
+const char *response_body_text(const Response *r, int pretty) {
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+                (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+        return json_object_to_json_string_ext(r->body, flags);
+}

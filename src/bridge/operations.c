@@ -1,0 +1,182 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harper-request.h"
+#include "log.h"
+#include "operations.h"
+#include "status-rules.h"
+#include "sysops-names.h"
+
+#define MSG_STATUS_CLEARED "Status successfully cleared"
+
+/* Calls a harper-sysopsd method: 0 with *reply, or <0 with *error set. */
+static int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
+                       const char *types, ...) {
+        sd_bus_message *call = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(ctx->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH,
+                                           SYSOPS_INTERFACE, method);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(call, ctx->interactive);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(call, types, ap);
+                va_end(ap);
+        }
+        /* a person may be typing a password: wait longer than polkit's own limit */
+        if (r >= 0)
+                r = sd_bus_call(ctx->bus, call, ctx->interactive ? 310 * 1000000ULL : 0, error, reply);
+        sd_bus_message_unref(call);
+        if (r < 0 && !sd_bus_error_is_set(error))
+                sd_bus_error_set_errno(error, r);
+        return r;
+}
+
+/* Harper's answer for a failed call; the D-Bus error itself goes to stderr for the admin. */
+static Response failed_call(const Operation *op, sd_bus_error *error) {
+        Response ret = response_from_bus_error(error->name, error->message, op->function);
+
+        if (ret.outcome == OUTCOME_AUTH_REQUIRED)
+                log_error("%s: %s Run harper-ops on a terminal to authenticate, or as a member of the group "
+                          "harper-admin.", error->name, error->message);
+        else if (ret.outcome != OUTCOME_BAD_REQUEST)
+                log_error("%s: %s", error->name, error->message);
+        sd_bus_error_free(error);
+        return ret;
+}
+
+static Response record_reply_to_response(sd_bus_message *reply) {
+        const char *id, *status;
+        uint64_t created, updated;
+
+        if (sd_bus_message_read(reply, "sstt", &id, &status, &created, &updated) < 0)
+                return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed status record.");
+        return response_ok(status_record_to_json(id, status, created, updated));
+}
+
+/* How a JSON field arrives for the status rules: D-Bus carries valid UTF-8 strings only. */
+static StatusField field_of(json_object *value, int present) {
+        if (!present)
+                return status_field_of_kind(FIELD_MISSING);
+        if (!json_object_is_type(value, json_type_string))
+                return status_field_of_kind(FIELD_NOT_STRING);
+        return status_field_string_len(json_object_get_string(value), (size_t) json_object_get_string_len(value));
+}
+
+static bool field_fits_bus(StatusField f) {
+        return f.kind == FIELD_STRING && utf8_count_chars(f.value, f.length) >= 0;
+}
+
+static Response run_set_status(const CallContext *ctx, json_object *request, const Operation *op) {
+        int id_present, status_present;
+        json_object *id_value = request_field(request, "id", &id_present);
+        json_object *status_value = request_field(request, "status", &status_present);
+        /* Harper defaults a missing id (not a null one) to primary */
+        StatusField id = id_present ? field_of(id_value, 1) : status_field_string("primary");
+        StatusField status = field_of(status_value, status_present);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        Response ret;
+
+        /* What D-Bus cannot carry (a missing field, a number, a NUL) is judged here by the
+         * same rules the daemon applies, so the message is the one Harper gives. */
+        if (!field_fits_bus(id) || !field_fits_bus(status)) {
+                char *problem = status_check_set(id, status);
+                ret = response_error(OUTCOME_BAD_REQUEST, problem ? problem : "Invalid status request.");
+                free(problem);
+                return ret;
+        }
+
+        if (call_method(ctx, "SetStatus", &error, &reply, "ss", id.value, status.value) < 0)
+                return failed_call(op, &error);
+        ret = record_reply_to_response(reply);
+        sd_bus_message_unref(reply);
+        return ret;
+}
+
+static Response list_statuses(const CallContext *ctx, const Operation *op) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        json_object *list;
+        int r;
+
+        if (call_method(ctx, "ListStatuses", &error, &reply, "") < 0)
+                return failed_call(op, &error);
+
+        list = json_object_new_array();
+        r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
+        while (r > 0) {
+                const char *id, *status;
+                uint64_t created, updated;
+
+                r = sd_bus_message_read(reply, "(sstt)", &id, &status, &created, &updated);
+                if (r > 0)
+                        json_object_array_add(list, status_record_to_json(id, status, created, updated));
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                json_object_put(list);
+                return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed status list.");
+        }
+        return response_ok(list);
+}
+
+static Response run_get_status(const CallContext *ctx, json_object *request, const Operation *op) {
+        int present;
+        json_object *id = request_field(request, "id", &present);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        Response ret;
+
+        /* Harper lists everything when the id is missing or falsy */
+        if (!present || json_is_falsy(id))
+                return list_statuses(ctx, op);
+
+        /* a non-string id is looked up by its JSON text and, like any unknown id, finds nothing */
+        if (call_method(ctx, "GetStatus", &error, &reply, "s", json_object_get_string(id)) < 0) {
+                if (sd_bus_error_has_name(&error, SYSOPS_ERROR_NO_SUCH_STATUS)) {
+                        sd_bus_error_free(&error);
+                        return response_ok(json_object_new_object());   /* Harper: 200 {} */
+                }
+                return failed_call(op, &error);
+        }
+        ret = record_reply_to_response(reply);
+        sd_bus_message_unref(reply);
+        return ret;
+}
+
+static Response run_clear_status(const CallContext *ctx, json_object *request, const Operation *op) {
+        int present;
+        json_object *id_value = request_field(request, "id", &present);
+        StatusField id = field_of(id_value, present && id_value);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        Response ret;
+
+        if (!field_fits_bus(id)) {
+                char *problem = status_check_clear(id);
+                ret = response_error(OUTCOME_BAD_REQUEST, problem ? problem : "Invalid status request.");
+                free(problem);
+                return ret;
+        }
+        if (call_method(ctx, "ClearStatus", &error, &reply, "s", id.value) < 0)
+                return failed_call(op, &error);
+        sd_bus_message_unref(reply);
+        return response_message(MSG_STATUS_CLEARED);
+}
+
+static const Operation operations[] = {
+        { "set_status", "setStatus", run_set_status },
+        { "get_status", "getStatus", run_get_status },
+        { "clear_status", "clearStatus", run_clear_status },
+};
+
+const Operation *operation_find(const char *name) {
+        for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++)
+                if (strcmp(operations[i].name, name) == 0)
+                        return &operations[i];
+        return NULL;
+}

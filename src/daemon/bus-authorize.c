@@ -1,0 +1,274 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-authorize.h"
+#include "log.h"
+#include "sysops-names.h"
+
+#define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
+#define MAX_PENDING_QUERIES 4096u
+#define UID_CACHE_SIZE 64u
+
+/* CheckAuthorization flag: polkit may ask an authentication agent. */
+#define POLKIT_ALLOW_USER_INTERACTION 1u
+
+typedef struct AuthQuery AuthQuery;
+
+struct AuthQuery {
+        Authorizer *owner;
+        AuthQuery *next;
+        sd_bus_message *request;   /* the call waiting for the verdict (a reference) */
+        char *action;
+        sd_bus_slot *slot;         /* the pending CheckAuthorization call, until answered */
+        bool answered;
+        sd_bus_error refusal;      /* unset when the answer was yes */
+};
+
+typedef struct UidCacheEntry {
+        char *name;
+        uid_t uid;
+} UidCacheEntry;
+
+struct Authorizer {
+        sd_bus *bus;
+        uint64_t timeout_usec;
+        AuthQuery *queries;
+        unsigned n_queries;
+        /* Unique bus names are never reused during a bus's lifetime, so a name's uid never
+         * goes stale; the ring only bounds memory. */
+        UidCacheEntry uid_cache[UID_CACHE_SIZE];
+        unsigned uid_cache_next;
+};
+
+int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
+        Authorizer *a = calloc(1, sizeof *a);
+
+        if (!a)
+                return -ENOMEM;
+        a->bus = sd_bus_ref(bus);
+        a->timeout_usec = timeout_usec;
+        *ret = a;
+        return 0;
+}
+
+static void query_free(AuthQuery *q) {
+        Authorizer *a = q->owner;
+
+        for (AuthQuery **p = &a->queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        break;
+                }
+        a->n_queries--;
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->request);
+        sd_bus_error_free(&q->refusal);
+        free(q->action);
+        free(q);
+}
+
+Authorizer *authorizer_free(Authorizer *a) {
+        if (!a)
+                return NULL;
+        if (a->n_queries > 0)
+                log_debug("Dropping %u unanswered authorization queries.", a->n_queries);
+        while (a->queries)
+                query_free(a->queries);
+        for (unsigned i = 0; i < UID_CACHE_SIZE; i++)
+                free(a->uid_cache[i].name);
+        sd_bus_unref(a->bus);
+        free(a);
+        return NULL;
+}
+
+unsigned authorizer_pending(const Authorizer *a) {
+        unsigned n = 0;
+        for (const AuthQuery *q = a->queries; q; q = q->next)
+                n += !q->answered;
+        return n;
+}
+
+int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
+        const char *sender = sd_bus_message_get_sender(call);
+        sd_bus_creds *creds = NULL;
+        int r;
+
+        if (!sender)
+                return -EBADMSG;
+        for (unsigned i = 0; i < UID_CACHE_SIZE; i++)
+                if (a->uid_cache[i].name && strcmp(a->uid_cache[i].name, sender) == 0) {
+                        *ret = a->uid_cache[i].uid;
+                        return 0;
+                }
+
+        /* asks the bus (dbus-daemon knows the peer's credentials from the socket) */
+        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, ret);
+        sd_bus_creds_unref(creds);
+        if (r < 0)
+                return r;
+
+        UidCacheEntry *e = &a->uid_cache[a->uid_cache_next];
+        char *name = strdup(sender);
+        if (name) {
+                free(e->name);
+                *e = (UidCacheEntry) { .name = name, .uid = *ret };
+                a->uid_cache_next = (a->uid_cache_next + 1) % UID_CACHE_SIZE;
+        }
+        return 0;
+}
+
+static bool name_is_unavailable_error(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                      SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_DISCONNECTED);
+}
+
+/* Turns polkit's reply into the verdict stored in q->refusal (left unset for yes). */
+static void query_judge(AuthQuery *q, sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int authorized, challenge, r;
+        bool dismissed = false;
+
+        if (e) {
+                if (name_is_unavailable_error(e)) {
+                        log_warning("Denying %s: polkit is unavailable: %s", q->action, e->message ?: e->name);
+                        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                                          "Authorization not possible: polkit is unavailable (%s).",
+                                          e->message ?: e->name);
+                } else {
+                        log_warning("Denying %s: polkit could not check the caller: %s", q->action,
+                                    e->message ?: e->name);
+                        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                                          "Authorization failed: polkit could not check the caller (%s).",
+                                          e->message ?: e->name);
+                }
+                return;
+        }
+
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{ss}");
+        while (r > 0) {
+                const char *key, *value;
+                r = sd_bus_message_read(reply, "{ss}", &key, &value);
+                if (r > 0 && strcmp(key, "polkit.dismissed") == 0 && strcmp(value, "true") == 0)
+                        dismissed = true;
+        }
+        if (r < 0) {
+                log_warning("Denying %s: cannot parse polkit's answer: %s", q->action, strerror(-r));
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "Authorization failed: polkit's answer could not be read.");
+                return;
+        }
+
+        if (authorized)
+                return;
+        if (dismissed)
+                sd_bus_error_setf(&q->refusal, SYSOPS_ERROR_AUTHORIZATION_CANCELLED,
+                                  "Authentication for %s was cancelled.", q->action);
+        else if (challenge && !sd_bus_message_get_allow_interactive_authorization(q->request))
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                  "Interactive authentication required for %s.", q->action);
+        else
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "Not authorized to perform %s.", q->action);
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthQuery *q = userdata;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        query_judge(q, reply);
+        q->answered = true;
+
+        /* run the handler again: it finds the answered query and carries on */
+        r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
+        if (r < 0) {
+                log_error("Cannot re-dispatch a call after authorization: %s", strerror(-r));
+                sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
+                                           "Cannot complete the call after authorization: %s", strerror(-r));
+                query_free(q);
+        }
+        return 0;
+}
+
+static AuthQuery *query_find(Authorizer *a, sd_bus_message *call, const char *action) {
+        for (AuthQuery *q = a->queries; q; q = q->next)
+                if (q->request == call && strcmp(q->action, action) == 0)
+                        return q;
+        return NULL;
+}
+
+static int query_start(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
+        sd_bus_message *question = NULL;
+        AuthQuery *q;
+        int r;
+
+        if (a->n_queries >= MAX_PENDING_QUERIES)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many authorization requests are pending; try again later.");
+
+        q = calloc(1, sizeof *q);
+        if (!q)
+                return -ENOMEM;
+        q->action = strdup(action);
+        if (!q->action) {
+                free(q);
+                return -ENOMEM;
+        }
+        q->owner = a;
+        q->request = sd_bus_message_ref(call);
+        q->next = a->queries;
+        a->queries = q;
+        a->n_queries++;
+
+        r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
+                                          "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(call),
+                                          action, 0,
+                                          interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+        if (r >= 0)
+                r = sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
+                                      interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
+        sd_bus_message_unref(question);
+        if (r < 0) {
+                query_free(q);
+                return r;
+        }
+        return 0;
+}
+
+int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
+        AuthQuery *q = query_find(a, call, action);
+        uid_t uid;
+        int r;
+
+        if (q) {
+                if (!q->answered)
+                        return 0;
+                r = 1;
+                if (sd_bus_error_is_set(&q->refusal))
+                        r = sd_bus_error_copy(error, &q->refusal);
+                query_free(q);
+                return r;
+        }
+
+        r = authorizer_sender_uid(a, call, &uid);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Cannot determine the caller's identity: %s", strerror(-r));
+        if (uid == 0)
+                return 1;   /* polkit would say yes to root anyway; spare the round trip */
+
+        return query_start(a, call, action, error);
+}

@@ -1,0 +1,29 @@
+/* Asynchronous polkit checks for incoming method calls, after systemd's bus-polkit: the
+ * handler asks, the question goes to polkitd without blocking the loop, and when the answer
+ * arrives the original call is put back into the bus's read queue, so the handler runs again
+ * and this time gets the verdict. The caller is identified by its unique bus name only. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+typedef struct Authorizer Authorizer;
+
+/* timeout_usec bounds each non-interactive question to polkit; a call that allows interactive
+ * authorization waits longer, since a person may be typing a password. */
+int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec);
+Authorizer *authorizer_free(Authorizer *a);
+
+/* May the sender of call perform action? Returns 1 when yes; 0 when the answer is pending
+ * (the handler returns 1 without replying: the call is dispatched again once polkit answers);
+ * a negative errno with error set when not: AccessDenied (denied, or polkit unavailable),
+ * InteractiveAuthorizationRequired (a password would do, but the call did not allow
+ * interaction), AuthorizationCancelled (the person dismissed the password dialog). */
+int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error);
+
+/* The uid of the call's sender, as the bus knows it (cached per unique name). */
+int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
+
+/* How many questions to polkit are unanswered, for logs and leak checks. */
+unsigned authorizer_pending(const Authorizer *a);

@@ -1,0 +1,210 @@
+/* harper-sysopsd: Harper's system operations as a D-Bus system service. This file is the
+ * program: options, event loop, bus connection, the interface's vtable. Each operation's
+ * glue lives in bus-<operation>.c, its logic in src/shared. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-status.h"
+#include "config.h"
+#include "context.h"
+#include "log.h"
+#include "sysops-names.h"
+
+#define DEFAULT_POLKIT_TIMEOUT_SEC 10
+
+typedef struct Options {
+        unsigned polkit_timeout_sec;
+        int log_level;
+} Options;
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Statuses", "a(sstt)", property_get_statuses, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("SetStatus",
+                                SD_BUS_ARGS("s", id, "s", status),
+                                SD_BUS_RESULT("s", id, "s", status, "t", created_ms, "t", updated_ms),
+                                method_set_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatus",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("s", id, "s", status, "t", created_ms, "t", updated_ms),
+                                method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListStatuses",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sstt)", statuses),
+                                method_list_statuses, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClearStatus",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_NO_RESULT,
+                                method_clear_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+static void help(void) {
+        printf("Usage: harper-sysopsd [OPTIONS]\n"
+               "\n"
+               "Harper's system operations (set/get/clear status, restarts, system information)\n"
+               "as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
+               "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
+               "\n"
+               "  -h --help                 Show this help and exit\n"
+               "     --version              Show the version and exit\n"
+               "     --polkit-timeout=SEC   Deny a call when polkit has not answered within SEC\n"
+               "                            seconds (default %d; calls that allow interactive\n"
+               "                            authentication wait up to 300 s)\n"
+               "  -v --verbose              Log debug messages too\n"
+               "\n"
+               "The bus is the system bus, or $DBUS_SYSTEM_BUS_ADDRESS when set.\n",
+               DEFAULT_POLKIT_TIMEOUT_SEC);
+}
+
+/* Returns 1 to run, 0 to exit successfully (help, version), <0 on a bad option. */
+static int parse_options(int argc, char *argv[], Options *o) {
+        enum { OPT_VERSION = 0x100, OPT_POLKIT_TIMEOUT };
+        static const struct option long_options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "polkit-timeout", required_argument, NULL, OPT_POLKIT_TIMEOUT },
+                { "verbose", no_argument, NULL, 'v' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hv", long_options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case OPT_VERSION:
+                        printf("harper-sysopsd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case OPT_POLKIT_TIMEOUT: {
+                        char *end;
+                        unsigned long v;
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno || *end || end == optarg || v == 0 || v > 3600) {
+                                log_error("--polkit-timeout wants whole seconds from 1 to 3600, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        o->polkit_timeout_sec = (unsigned) v;
+                        break;
+                }
+                case 'v':
+                        o->log_level = LOG_DEBUG;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'; see --help.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Context *c = userdata;
+
+        log_info("Received %s, exiting.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(0, "STOPPING=1");
+        return sd_event_exit(c->event, 0);
+}
+
+static int connect_bus(Context *c, const Options *o) {
+        int r;
+
+        r = sd_bus_open_system(&c->bus);
+        if (r < 0) {
+                log_error("Cannot connect to the system bus: %s", strerror(-r));
+                return r;
+        }
+        r = authorizer_new(&c->authorizer, c->bus, (uint64_t) o->polkit_timeout_sec * 1000000ULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_vtable(c->bus, NULL, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, manager_vtable, c);
+        if (r < 0) {
+                log_error("Cannot register %s: %s", SYSOPS_OBJECT_PATH, strerror(-r));
+                return r;
+        }
+        r = sd_bus_add_object_manager(c->bus, NULL, "/");
+        if (r < 0) {
+                log_error("Cannot register the object manager: %s", strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        /* the bus going away ends the loop: systemd restarts us, statuses are in memory only */
+        r = sd_bus_set_exit_on_disconnect(c->bus, 1);
+        if (r < 0)
+                return r;
+        /* last, so nobody calls before the objects exist */
+        r = sd_bus_request_name(c->bus, SYSOPS_BUS_NAME, 0);
+        if (r < 0) {
+                log_error("Cannot own %s on the system bus: %s%s", SYSOPS_BUS_NAME, strerror(-r),
+                          r == -EACCES ? " (not root, or the bus policy file is not installed?)" :
+                          r == -EEXIST ? " (another instance runs)" : "");
+                return r;
+        }
+        return 0;
+}
+
+static void context_done(Context *c) {
+        c->authorizer = authorizer_free(c->authorizer);
+        c->bus = sd_bus_flush_close_unref(c->bus);
+        c->event = sd_event_unref(c->event);
+        status_store_done(&c->statuses);
+}
+
+int main(int argc, char *argv[]) {
+        Options o = { .polkit_timeout_sec = DEFAULT_POLKIT_TIMEOUT_SEC, .log_level = LOG_INFO };
+        Context c = {};
+        sigset_t mask;
+        int r;
+
+        log_setup("harper-sysopsd", LOG_INFO);
+        r = parse_options(argc, argv, &o);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        log_setup("harper-sysopsd", o.log_level);
+        status_store_init(&c.statuses);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_default(&c.event);
+        if (r >= 0)
+                r = sd_event_add_signal(c.event, NULL, SIGTERM, on_exit_signal, &c);
+        if (r >= 0)
+                r = sd_event_add_signal(c.event, NULL, SIGINT, on_exit_signal, &c);
+        if (r < 0) {
+                log_error("Cannot set up the event loop: %s", strerror(-r));
+                goto finish;
+        }
+
+        r = connect_bus(&c, &o);
+        if (r < 0)
+                goto finish;
+
+        log_info("Serving %s (version %s).", SYSOPS_BUS_NAME, PACKAGE_VERSION);
+        (void) sd_notify(0, "READY=1\nSTATUS=Serving " SYSOPS_BUS_NAME);
+
+        r = sd_event_loop(c.event);
+        if (r < 0)
+                log_error("Event loop failed: %s", strerror(-r));
+        else if (r > 0)
+                log_warning("Event loop ended with code %d (the bus went away?).", r);
+        if (c.authorizer && authorizer_pending(c.authorizer) > 0)
+                log_info("Exiting with %u authorization queries unanswered.", authorizer_pending(c.authorizer));
+
+finish:
+        context_done(&c);
+        return r != 0 ? 1 : 0;
+}

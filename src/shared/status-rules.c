@@ -1,0 +1,174 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status-rules.h"
+
+static const char *const status_id_names[_STATUS_ID_MAX] = {
+        [STATUS_PRIMARY] = "primary",
+        [STATUS_MAINTENANCE] = "maintenance",
+        [STATUS_AVAILABILITY] = "availability",
+};
+
+/* Joi's wording, labels in single quotes, as Harper's validator produces them. */
+#define MSG_ID_NOT_ALLOWED "'id' must be one of [primary, maintenance, availability]"
+#define MSG_ID_EMPTY "'id' is not allowed to be empty"
+#define MSG_ID_NOT_STRING "'id' must be a string"
+#define MSG_ID_REQUIRED "'id' is required"
+#define MSG_STATUS_REQUIRED "'status' is required"
+#define MSG_STATUS_NOT_STRING "'status' must be a string"
+#define MSG_STATUS_EMPTY "'status' is not allowed to be empty"
+#define MSG_STATUS_TOO_LONG "'status' length must be less than or equal to 512 characters long"
+#define MSG_STATUS_NOT_UTF8 "'status' must be UTF-8 text without NUL characters"
+#define MSG_AVAILABILITY "Status \"availability\" only accepts these values: Available, Unavailable"
+
+StatusId status_id_from_string(const char *s) {
+        if (!s)
+                return _STATUS_ID_INVALID;
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                if (strcmp(s, status_id_names[i]) == 0)
+                        return (StatusId) i;
+        return _STATUS_ID_INVALID;
+}
+
+const char *status_id_to_string(StatusId id) {
+        if (id < 0 || id >= _STATUS_ID_MAX)
+                return NULL;
+        return status_id_names[id];
+}
+
+StatusField status_field_string_len(const char *s, size_t length) {
+        return (StatusField) { .kind = FIELD_STRING, .value = s, .length = length };
+}
+
+StatusField status_field_string(const char *s) {
+        return status_field_string_len(s, strlen(s));
+}
+
+StatusField status_field_of_kind(FieldKind kind) {
+        return (StatusField) { .kind = kind };
+}
+
+long utf8_count_chars(const char *s, size_t length) {
+        const unsigned char *p = (const unsigned char *) s, *end = p + length;
+        long n = 0;
+
+        while (p < end) {
+                unsigned c = *p;
+                size_t len;
+                unsigned cp;
+
+                if (c == 0)
+                        return -1;
+                if (c < 0x80) {
+                        p++;
+                        n++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf) {
+                        len = 2;
+                        cp = c & 0x1f;
+                } else if (c >= 0xe0 && c <= 0xef) {
+                        len = 3;
+                        cp = c & 0x0f;
+                } else if (c >= 0xf0 && c <= 0xf4) {
+                        len = 4;
+                        cp = c & 0x07;
+                } else
+                        return -1;   /* a continuation byte, an overlong lead or beyond U+10FFFF */
+                if ((size_t) (end - p) < len)
+                        return -1;
+                for (size_t i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return -1;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 */
+                if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return -1;
+                p += len;
+                n++;
+        }
+        return n;
+}
+
+/* Messages collect in a fixed buffer: at most five short texts, so 512 bytes is plenty. */
+typedef struct Problems {
+        char text[512];
+        size_t used;
+} Problems;
+
+static void add_problem(Problems *p, const char *message) {
+        int n = snprintf(p->text + p->used, sizeof p->text - p->used, "%s%s",
+                         p->used > 0 ? ". " : "", message);
+        if (n > 0)
+                p->used += (size_t) n;
+}
+
+static char *problems_result(const Problems *p) {
+        return p->used > 0 ? strdup(p->text) : NULL;
+}
+
+static void check_id(Problems *p, StatusField id, StatusId *ret) {
+        *ret = _STATUS_ID_INVALID;
+        switch (id.kind) {
+        case FIELD_MISSING:
+                add_problem(p, MSG_ID_REQUIRED);
+                return;
+        case FIELD_NOT_STRING:
+                add_problem(p, MSG_ID_NOT_ALLOWED);
+                add_problem(p, MSG_ID_NOT_STRING);
+                return;
+        case FIELD_STRING:
+                if (id.length == strlen(id.value))
+                        *ret = status_id_from_string(id.value);
+                if (*ret >= 0)
+                        return;
+                add_problem(p, MSG_ID_NOT_ALLOWED);
+                if (id.length == 0)
+                        add_problem(p, MSG_ID_EMPTY);
+                return;
+        }
+}
+
+char *status_check_set(StatusField id, StatusField status) {
+        Problems p = {};
+        StatusId sid;
+        long chars;
+
+        check_id(&p, id, &sid);
+
+        if (status.kind == FIELD_MISSING) {
+                add_problem(&p, MSG_STATUS_REQUIRED);
+                return problems_result(&p);
+        }
+
+        bool allowed_availability = status.kind == FIELD_STRING &&
+                (strcmp(status.value, "Available") == 0 || strcmp(status.value, "Unavailable") == 0);
+        if (sid == STATUS_AVAILABILITY && !allowed_availability)
+                add_problem(&p, MSG_AVAILABILITY);
+
+        if (status.kind == FIELD_NOT_STRING) {
+                add_problem(&p, MSG_STATUS_NOT_STRING);
+                return problems_result(&p);
+        }
+
+        chars = utf8_count_chars(status.value, status.length);
+        if (chars < 0)
+                add_problem(&p, MSG_STATUS_NOT_UTF8);
+        else if (chars == 0)
+                add_problem(&p, MSG_STATUS_EMPTY);
+        else if (chars > STATUS_MAX_CHARS)
+                add_problem(&p, MSG_STATUS_TOO_LONG);
+
+        return problems_result(&p);
+}
+
+char *status_check_clear(StatusField id) {
+        Problems p = {};
+        StatusId sid;
+
+        check_id(&p, id, &sid);
+        return problems_result(&p);
+}

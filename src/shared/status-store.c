@@ -1,0 +1,67 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "status-store.h"
+
+void status_store_init(StatusStore *store) {
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                store->records[i] = (StatusRecord) { .id = (StatusId) i };
+}
+
+void status_store_done(StatusStore *store) {
+        for (int i = 0; i < _STATUS_ID_MAX; i++) {
+                free(store->records[i].status);
+                store->records[i].status = NULL;
+        }
+}
+
+const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char *status, uint64_t now) {
+        StatusRecord *r = &store->records[id];
+        char *copy = strdup(status);
+
+        if (!copy)
+                return NULL;
+        if (!r->status)
+                r->created_ms = now;   /* a new record; an overwrite keeps its creation time */
+        free(r->status);
+        r->status = copy;
+        r->updated_ms = now;
+        return r;
+}
+
+const StatusRecord *status_store_get(const StatusStore *store, StatusId id) {
+        const StatusRecord *r = &store->records[id];
+        return r->status ? r : NULL;
+}
+
+bool status_store_clear(StatusStore *store, StatusId id) {
+        StatusRecord *r = &store->records[id];
+        bool had = r->status != NULL;
+
+        free(r->status);
+        *r = (StatusRecord) { .id = id };
+        return had;
+}
+
+static int compare_by_name(const void *a, const void *b) {
+        const StatusRecord *x = *(const StatusRecord *const *) a, *y = *(const StatusRecord *const *) b;
+        return strcmp(status_id_to_string(x->id), status_id_to_string(y->id));
+}
+
+unsigned status_store_list(const StatusStore *store, const StatusRecord *out[_STATUS_ID_MAX]) {
+        unsigned n = 0;
+
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                if (store->records[i].status)
+                        out[n++] = &store->records[i];
+        qsort(out, n, sizeof out[0], compare_by_name);
+        return n;
+}
+
+uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
