@@ -52,7 +52,7 @@ static Response record_reply_to_response(sd_bus_message *reply) {
         const char *id, *status;
         uint64_t created, updated;
 
-        if (sd_bus_message_read(reply, "sstt", &id, &status, &created, &updated) < 0)
+        if (sd_bus_message_read(reply, "(sstt)", &id, &status, &created, &updated) < 0)
                 return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed status record.");
         return response_ok(status_record_to_json(id, status, created, updated));
 }

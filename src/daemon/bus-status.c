@@ -7,6 +7,7 @@
 #include "status-rules.h"
 #include "sysops-names.h"
 
+/* a status record: id, status, created and updated time in ms since the epoch */
 #define RECORD_SIGNATURE "sstt"
 
 static int append_record(sd_bus_message *reply, const StatusRecord *r) {
@@ -19,7 +20,11 @@ static int reply_record(sd_bus_message *call, const StatusRecord *r) {
         int k = sd_bus_message_new_method_return(call, &reply);
 
         if (k >= 0)
+                k = sd_bus_message_open_container(reply, 'r', RECORD_SIGNATURE);
+        if (k >= 0)
                 k = append_record(reply, r);
+        if (k >= 0)
+                k = sd_bus_message_close_container(reply);
         if (k >= 0)
                 k = sd_bus_send(NULL, reply, NULL);
         sd_bus_message_unref(reply);
