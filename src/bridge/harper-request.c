@@ -1,6 +1,7 @@
 #include <ctype.h>
 
 #include "harper-request.h"
+#include "status-rules.h"
 
 #define MSG_INVALID_JSON "Invalid JSON."
 #define MSG_NO_OPERATION "Request body must include an 'operation' property."
@@ -10,6 +11,12 @@ int request_parse(const char *text, size_t length, json_object **ret_request, Re
         json_object *request;
         size_t used;
 
+        /* json-c's own check lets overlong forms and surrogates through */
+        if (utf8_count_chars(text, length) < 0) {
+                json_tokener_free(tok);
+                *ret_error = response_error(OUTCOME_BAD_REQUEST, MSG_INVALID_JSON);
+                return -1;
+        }
         if (!tok) {
                 *ret_error = response_error(OUTCOME_INTERNAL_ERROR, "Out of memory.");
                 return -1;

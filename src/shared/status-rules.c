@@ -144,7 +144,7 @@ char *status_check_set(StatusField id, StatusField status) {
                 return problems_result(&p);
         }
 
-        bool allowed_availability = status.kind == FIELD_STRING &&
+        bool allowed_availability = status.kind == FIELD_STRING && status.length == strlen(status.value) &&
                 (strcmp(status.value, "Available") == 0 || strcmp(status.value, "Unavailable") == 0);
         if (sid == STATUS_AVAILABILITY && !allowed_availability)
                 add_problem(&p, MSG_AVAILABILITY);

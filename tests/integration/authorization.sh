@@ -1,0 +1,56 @@
+#!/bin/bash
+# Every status method for root, a harper-admin member and a plain user: allowed or refused
+# as polkit decides, the refusal named as it should be, and nothing changed by a refusal.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+h_users
+h_up || bail_out "stack did not come up"
+h_daemon_start || bail_out "harper-sysopsd did not start"
+
+# root and harper-admin members are allowed everything
+for who in root hsops-admin; do
+    out=$(dcall -u $who SetStatus primary "set by $who")
+    like "$who: SetStatus is allowed" "$out" "^\(\('primary', 'set by $who', uint64 [0-9]+, uint64 [0-9]+\),\)$"
+    out=$(dcall -u $who GetStatus primary)
+    like "$who: GetStatus is allowed" "$out" "^\(\('primary', 'set by $who', "
+    out=$(dcall -u $who ListStatuses)
+    like "$who: ListStatuses is allowed" "$out" "^\(\[\('primary', 'set by $who', "
+    out=$(dcall -u $who ClearStatus maintenance)
+    is "$who: ClearStatus is allowed" "$out" "()"
+done
+
+dcall SetStatus primary "kept" >/dev/null
+dcall SetStatus maintenance "kept too" >/dev/null
+before=$(statuses)
+
+# a plain user: a password would do (auth_admin_keep), so without the interactive flag
+# polkit's challenge comes back as InteractiveAuthorizationRequired; with the flag and no
+# agent to ask, the answer is a plain AccessDenied
+for m in "SetStatus primary changed" "GetStatus primary" "ListStatuses" "ClearStatus primary"; do
+    set -- $m
+    out=$(dcall -u hsops-user "$@")
+    is "plain user: $1 without interaction needs authentication" "$(dbus_error "$out")" \
+        org.freedesktop.DBus.Error.InteractiveAuthorizationRequired
+    out=$(dcall -u hsops-user -i "$@")
+    is "plain user: $1 allowing interaction is denied" "$(dbus_error "$out")" org.freedesktop.DBus.Error.AccessDenied
+done
+is "plain user's refused calls changed nothing" "$(statuses)" "$before"
+
+# invalid input: checked after the caller (Harper: 403 before 400) and named InvalidArgs
+out=$(dcall -u hsops-admin SetStatus availability Partial)
+is "bad input is InvalidArgs" "$(dbus_error "$out")" org.freedesktop.DBus.Error.InvalidArgs
+like "bad input carries Harper's message" "$out" 'Status "availability" only accepts these values: Available, Unavailable'
+out=$(dcall -u hsops-user SetStatus availability Partial)
+is "a plain user with bad input is refused, not told about the input" "$(dbus_error "$out")" \
+    org.freedesktop.DBus.Error.InteractiveAuthorizationRequired
+out=$(dcall -u hsops-admin ClearStatus nope)
+is "ClearStatus of an unknown id is InvalidArgs" "$(dbus_error "$out")" org.freedesktop.DBus.Error.InvalidArgs
+out=$(dcall GetStatus availability)
+is "GetStatus of an id never set is NoSuchStatus" "$(dbus_error "$out")" io.harperdb.SystemOperations1.Error.NoSuchStatus
+is "bad input changed nothing" "$(statuses)" "$before"
+
+# the caller's identity comes from the bus: the daemon logs who changed what
+dcall -u hsops-admin SetStatus maintenance "by admin" >/dev/null
+like "the log names the caller's uid" "$(cat "$H_T/daemon.log")" "Status 'maintenance' set by uid $(id -u hsops-admin)\."
+
+done_testing

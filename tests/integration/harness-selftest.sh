@@ -1,0 +1,68 @@
+#!/bin/bash
+# Self-test of tests/lib/harness.sh: the stack comes up, the test users exist, and
+# polkitd can be stopped, frozen and restarted the way the daemon tests need.
+# Does not need harper-sysopsd. TAP output (meson protocol: 'tap').
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+h_users || bail_out "h_users failed"
+h_up || bail_out "h_up failed (see stderr)"
+
+# --- the stack
+check "systemd answers on the private bus" busctl --system status org.freedesktop.systemd1
+check "polkitd answers on the private bus" busctl --system status org.freedesktop.PolicyKit1
+like "systemd runs in the harness's own cgroup" "$(cat /proc/"$H_SYSTEMD_PID"/cgroup)" \
+    "^0::/${H_T##*/}/"
+like "systemd hosts the bus (dbus.service active)" "$(h_systemctl is-active dbus.service)" '^active$'
+check "the host bus is not in use" test "$DBUS_SYSTEM_BUS_ADDRESS" = "unix:path=$H_T/bus.sock"
+# systemd, polkitd and the daemon must not be children of the test shell, or this hangs
+t0=${EPOCHREALTIME/./}
+sleep 0.1 &
+wait
+check "a bare 'wait' does not wait for the harness's processes" test $(( ${EPOCHREALTIME/./} - t0 )) -lt 2000000
+
+# --- users
+check "h_users is idempotent" h_users
+check "group harper-admin exists" getent group harper-admin
+like "hsops-admin is in harper-admin" " $(id -nG hsops-admin) " " harper-admin "
+is "hsops-user is not in harper-admin" "$(id -nG hsops-user | grep -cw harper-admin)" 0
+is "hsops-user has nologin" "$(getent passwd hsops-user | cut -d: -f7)" /usr/sbin/nologin
+is "as_user runs with the user's uid" "$(as_user hsops-user id -u)" "$(id -u hsops-user)"
+is "as_user runs with the user's groups" "$(as_user hsops-admin id -G)" "$(id -G hsops-admin)"
+is "as_user keeps DBUS_SYSTEM_BUS_ADDRESS" \
+    "$(as_user hsops-user printenv DBUS_SYSTEM_BUS_ADDRESS)" "$DBUS_SYSTEM_BUS_ADDRESS"
+check "a plain user can reach the bus" as_user hsops-user busctl --system status org.freedesktop.systemd1
+
+# --- polkitd
+is "H_POLKIT_PID is polkitd itself" "$(readlink /proc/"$H_POLKIT_PID"/exe)" /usr/lib/polkit-1/polkitd
+is "polkitd runs as user polkitd" "$(ps -o user= -p "$H_POLKIT_PID")" polkitd
+bus_pid() {   # PID of the owner of bus name $1
+    busctl --system --timeout=2 call org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus GetConnectionUnixProcessID s "$1" | cut -d' ' -f2
+}
+is "the bus sees H_POLKIT_PID as the owner" "$(bus_pid org.freedesktop.PolicyKit1)" "$H_POLKIT_PID"
+action=$(cat "$H_T"/polkit-actions/*.policy 2>/dev/null | grep -o '<action id="[^"]*"' | head -n1 | cut -d'"' -f2)
+if [ -n "$action" ]; then
+    check "polkitd loaded our actions and authorizes root ($action)" \
+        pkcheck --action-id "$action" --process $$
+else
+    diag "no .policy file installed; CheckAuthorization not tested"
+fi
+
+kill -STOP "$H_POLKIT_PID"
+like "SIGSTOP freezes polkitd" "$(ps -o stat= -p "$H_POLKIT_PID")" '^T'
+check "a frozen polkitd does not answer" \
+    bash -c '! busctl --system --timeout=500ms call org.freedesktop.PolicyKit1 / org.freedesktop.DBus.Peer Ping'
+kill -CONT "$H_POLKIT_PID"
+check "SIGCONT: polkitd answers again" h_wait 5 h_answers org.freedesktop.PolicyKit1
+
+old=$H_POLKIT_PID
+check "h_polkit_stop succeeds" h_polkit_stop
+check "polkitd is gone" test ! -e /proc/"$old"
+is "org.freedesktop.PolicyKit1 has no owner" "$(busctl --system call org.freedesktop.DBus \
+    /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.freedesktop.PolicyKit1)" "b false"
+check "h_polkit_start brings it back" h_polkit_start
+check "polkitd answers after the restart" h_answers org.freedesktop.PolicyKit1
+
+done_testing

@@ -1,0 +1,39 @@
+# tests/lib/sysops.sh - clients of harper-sysopsd for the integration tests (source after harness.sh).
+#   dcall [-u USER] [-i] METHOD ARGS...   gdbus call of io.harperdb.SystemOperations1.METHOD;
+#                                         -i allows interactive authorization. Prints gdbus's
+#                                         answer or its error line; returns gdbus's status.
+#   dbus_error OUTPUT                     the D-Bus error name in a failed dcall's output
+#   ops [-u USER] ARGS...                 harper-ops ARGS (never interactive unless asked)
+#   statuses                              the Statuses property, read by root (gdbus text)
+#   times_masked                          stdin to stdout with the ms timestamps replaced by T
+
+HARPER_OPS=$BUILDDIR/src/harper-ops
+
+dcall() {
+    local user= flags=()
+    while :; do
+        case $1 in
+        -u) user=$2; shift 2 ;;
+        -i) flags+=(--interactive); shift ;;
+        *) break ;;
+        esac
+    done
+    local method=$1; shift
+    local cmd=(gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" -m "$H_BUS_NAME.$method" "${flags[@]}" -- "$@")
+    if [ -n "$user" ] && [ "$user" != root ]; then as_user "$user" "${cmd[@]}" 2>&1; else "${cmd[@]}" 2>&1; fi
+}
+
+dbus_error() { grep -oE 'GDBus\.Error:[A-Za-z0-9_.]+' <<<"$1" | head -n1 | sed 's/^GDBus\.Error://'; }
+
+ops() {
+    local user=
+    [ "$1" = -u ] && { user=$2; shift 2; }
+    if [ -n "$user" ] && [ "$user" != root ]; then as_user "$user" "$HARPER_OPS" "$@"; else "$HARPER_OPS" "$@"; fi
+}
+
+statuses() {
+    gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" -m org.freedesktop.DBus.Properties.Get \
+        "$H_BUS_NAME" Statuses 2>&1
+}
+
+times_masked() { sed -E 's/"__(created|updated)time__":[0-9]+/"__\1time__":T/g'; }

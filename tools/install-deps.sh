@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs what harper-sysops needs to build, run and test on Debian 12 (as root).
+set -euo pipefail
+
+packages=(
+        # build
+        meson ninja-build gcc pkg-config libsystemd-dev libjson-c-dev libcmocka-dev
+        # run: the bus, polkit, systemd
+        dbus-daemon polkitd pkexec systemd
+        # tests: busctl/gdbus clients, setpriv, valgrind for the leak checks
+        libglib2.0-bin util-linux valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "Installing: ${missing[*]}"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
