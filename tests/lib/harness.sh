@@ -16,11 +16,12 @@
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
 #         diag MSG  skip_all REASON  bail_out REASON  done_testing
 # Inputs: SRCDIR BUILDDIR H_KEEP H_UNITS_DIR H_POLICYDIR H_POLKIT_ACTIONS
-#         H_POLKIT_RULES H_DAEMON_BIN H_DAEMON_WRAPPER H_DAEMON_TIMEOUT
+#         H_POLKIT_RULES H_DAEMON_BIN H_DAEMON_WRAPPER H_DAEMON_TIMEOUT H_UP_TIMEOUT
 # Outputs: H_T DBUS_SYSTEM_BUS_ADDRESS H_SYSTEMD_PID H_POLKIT_PID H_DAEMON_PID
-#         H_DAEMON_STATUS; logs in $H_T/*.log
+#         H_DAEMON_STATUS H_BUS_NAME H_OBJ_PATH; logs in $H_T/*.log
 # h_up installs an EXIT trap running h_down: a test that needs its own EXIT trap
-# must call h_down from it. All output goes to stderr or logs, never stdout: stdout
+# must call h_down from it. set -u is fine; with set -e the first failed check would
+# end the script (check/is/like return their result, for `check ... || bail_out`). All output goes to stderr or logs, never stdout: stdout
 # is the TAP stream, and meson rejects any line there that is not TAP.
 
 H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -168,6 +169,7 @@ h_users() {
 # ---------------------------------------------------------------- bring-up
 
 h_up() {
+    local -; set +e     # a test may use set -e; these must run to the end
     local t0
     [ -z "$H_T" ] || { echo "h_up: already up ($H_T)" >&2; return 1; }
     t0=$(_h_usec)
@@ -263,6 +265,7 @@ EOF
 # watches $H_T/polkit-rules, so a test can add a rule there at any time; a restart
 # re-copies the sources over it.
 h_polkit_start() {
+    local -; set +e
     local f rc
     [ -z "$H_POLKIT_PID" ] || { echo "h_polkit_start: already running ($H_POLKIT_PID)" >&2; return 1; }
     mkdir -p -m 755 "$H_T/polkit-actions" "$H_T/polkit-rules" || return 1
@@ -293,6 +296,7 @@ h_polkit_start() {
 }
 
 h_polkit_stop() {
+    local -; set +e
     [ -n "$H_POLKIT_PID" ] || return 0
     _h_kill "$H_POLKIT_PID" 5 polkitd
     H_POLKIT_PID=
@@ -309,12 +313,13 @@ h_polkit_stop() {
 # quoting (eval), so it may say '--log-file=$H_T/valgrind.log' in single quotes.
 # valgrind runs the program in its own process, so H_DAEMON_PID still gets signals.
 h_daemon_start() {
+    local -; set +e
     local -a wrap=()
     local secs=${H_DAEMON_TIMEOUT:-10} rc off
     [ -z "$H_DAEMON_PID" ] || { echo "h_daemon_start: already running ($H_DAEMON_PID)" >&2; return 1; }
     if [ -n "${H_DAEMON_WRAPPER:-}" ]; then
         eval "wrap=($H_DAEMON_WRAPPER)"
-        secs=${H_DAEMON_TIMEOUT:-30}       # valgrind needs ~20 s on this machine
+        secs=${H_DAEMON_TIMEOUT:-30}       # valgrind: 0.5 s here, 20 s on a loaded machine
     fi
     _h_log "daemon: ${wrap[*]} ${H_DAEMON_BIN:-$BUILDDIR/src/harper-sysopsd} $*"
     touch "$H_T/daemon.log"
@@ -343,6 +348,7 @@ h_daemon_start() {
 # h_daemon_stop: SIGTERM, wait (10 s, 30 s with a wrapper), then KILL. Its exit
 # status (128+N if killed by signal N) goes to H_DAEMON_STATUS.
 h_daemon_stop() {
+    local -; set +e
     local secs=${H_DAEMON_TIMEOUT:-10}
     [ -n "$H_DAEMON_PID" ] || return 0
     [ -n "${H_DAEMON_WRAPPER:-}" ] && secs=${H_DAEMON_TIMEOUT:-30}
@@ -359,6 +365,7 @@ h_daemon_stop() {
 # h_down: end everything this harness started, by PID and by its own cgroup.
 # Idempotent, bounded (every wait has a timeout), and quiet.
 h_down() {
+    local -; set +e
     local cg
     trap - EXIT
     h_daemon_stop >/dev/null 2>&1
@@ -425,13 +432,14 @@ plan_tests() { _h_tap_begin; _h_tap_plan=$1; echo "1..$1"; }
 # harness state, e.g. h_polkit_stop); its output is kept out of the TAP stream and
 # shown as diagnostics on failure.
 check() {
+    local -; set +e
     local desc=$1 out rc
     shift
     out=$(mktemp "${H_T:-/tmp}/check.XXXXXX") || return 1
     "$@" >"$out" 2>&1
     rc=$?
     if _h_result "$rc" "$desc"; then rm -f "$out"; return 0; fi
-    echo "#   command: $*"
+    echo "#   command:$(printf ' %q' "$@")"
     echo "#   exit status: $rc"
     sed 's/^/#       /' "$out"
     rm -f "$out"
@@ -439,6 +447,7 @@ check() {
 }
 
 is() {
+    local -; set +e
     [ "$2" = "$3" ]
     _h_result $? "$1" && return 0
     _h_diag_value got "$2"
@@ -447,6 +456,7 @@ is() {
 }
 
 like() {
+    local -; set +e
     grep -Eq -- "$3" <<<"$2"
     _h_result $? "$1" && return 0
     _h_diag_value got "$2"
