@@ -1,0 +1,46 @@
+#!/bin/bash
+# What `meson install` ships: every file in its standard directory, a unit that systemd
+# accepts and rates well hardened, and the six polkit actions as polkitd reads them.
+. "$(dirname "$0")/../lib/harness.sh"
+h_users
+h_up || bail_out "stack did not come up"
+
+dest=$H_T/install
+meson setup "$H_T/build" "$SRCDIR" --prefix=/usr --sysconfdir=/etc -Dtests=false >"$H_T/setup.log" 2>&1 &&
+    meson install -C "$H_T/build" --destdir "$dest" --quiet >"$H_T/install.log" 2>&1
+check "meson install succeeds" test $? = 0
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+for f in /usr/libexec/harper-sysopsd /usr/bin/harper-ops \
+         /usr/share/dbus-1/system.d/io.harperdb.SystemOperations1.conf \
+         /usr/share/dbus-1/system-services/io.harperdb.SystemOperations1.service \
+         /usr/share/dbus-1/interfaces/io.harperdb.SystemOperations1.xml \
+         /usr/share/polkit-1/actions/io.harperdb.SystemOperations1.policy \
+         /usr/share/polkit-1/rules.d/io.harperdb.SystemOperations1.rules \
+         "$unitdir/harper-sysopsd.service"; do
+    check "installed: $f" test -f "$dest$f"
+done
+is "the D-Bus alias points at the unit" "$(readlink "$dest$unitdir/dbus-io.harperdb.SystemOperations1.service")" \
+    harper-sysopsd.service
+unit=$dest$unitdir/harper-sysopsd.service
+like "the unit runs the installed daemon" "$(cat "$unit")" "^ExecStart=/usr/libexec/harper-sysopsd$"
+like "the unit owns the bus name" "$(cat "$unit")" "^BusName=io.harperdb.SystemOperations1$"
+like "the activation file names the unit's alias" "$(cat "$dest/usr/share/dbus-1/system-services/io.harperdb.SystemOperations1.service")" \
+    "^SystemdService=dbus-io.harperdb.SystemOperations1.service$"
+
+# systemd-analyze resolves ExecStart= on the host: point it at the freshly built binary
+sed "s#^ExecStart=.*#ExecStart=$dest/usr/libexec/harper-sysopsd#" "$unit" >"$H_T/harper-sysopsd.service"
+out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$H_T/harper-sysopsd.service" 2>&1)
+is "systemd-analyze verify finds nothing to complain about" "$out" ""
+out=$(systemd-analyze security --offline=yes --threshold=20 "$H_T/harper-sysopsd.service" 2>&1)
+check "systemd-analyze security rates the unit's exposure at most 2.0" test $? = 0
+like "... (its rating)" "$(grep 'Overall exposure' <<<"$out")" "exposure level .*: [0-1]\.[0-9] OK|exposure level .*: 2\.0"
+
+# polkitd (running with the project's policy) reads the six actions with auth_admin_keep
+for a in restart restart-service system-information set-status get-status clear-status; do
+    out=$(pkaction --action-id "io.harperdb.SystemOperations1.$a" --verbose 2>&1)
+    like "polkit action $a: auth_admin_keep for any, inactive and active" \
+        "$(grep -E '^  implicit (any|inactive|active):' <<<"$out" | tr -s ' ' | tr '\n' ';')" \
+        "^ implicit any: auth_admin_keep; implicit inactive: auth_admin_keep; implicit active: auth_admin_keep;$"
+done
+
+done_testing
