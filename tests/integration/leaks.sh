@@ -20,13 +20,7 @@ for who in root hsops-admin hsops-user; do
 done
 
 kill -STOP "$H_POLKIT_PID"
-gone=()
-for i in $(seq 10); do
-    as_user hsops-admin timeout -s KILL 0.5 gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" \
-        -m "$H_BUS_NAME.SetStatus" maintenance "gone $i" >/dev/null 2>&1 &
-    gone+=($!)
-done
-wait "${gone[@]}"
+hang_up_mid_check 10 0.5
 kill -CONT "$H_POLKIT_PID"
 out=$(dcall -u hsops-admin SetStatus primary "still here")
 like "after callers hung up mid-check the daemon serves on" "$out" "'still here'"

@@ -50,13 +50,7 @@ check "polkitd hung: the denial comes after about the 1 s timeout (took ${elapse
 like "polkitd hung: the state is unchanged" "$(statuses)" "'polkit is back'"
 
 # callers that hang up while polkit is stuck: their queries end with the timeout
-gone=()
-for i in $(seq 20); do
-    as_user hsops-admin timeout -s KILL 0.3 gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" \
-        -m "$H_BUS_NAME.SetStatus" maintenance "gone $i" >/dev/null 2>&1 &
-    gone+=($!)
-done
-wait "${gone[@]}"   # only these: the harness's daemons are children too
+hang_up_mid_check 20 0.3
 kill -CONT "$H_POLKIT_PID"
 sleep 1.5
 out=$(dcall -u hsops-admin SetStatus primary "after the storm")

@@ -6,6 +6,8 @@
 #   ops [-u USER] ARGS...                 harper-ops ARGS (never interactive unless asked)
 #   statuses                              the Statuses property, read by root (gdbus text)
 #   times_masked                          stdin to stdout with the ms timestamps replaced by T
+#   hang_up_mid_check N SECS              N harper-admin callers of SetStatus, each killed after SECS
+#                                         (run it while polkitd is stopped)
 
 HARPER_OPS=$BUILDDIR/src/harper-ops
 
@@ -37,3 +39,13 @@ statuses() {
 }
 
 times_masked() { sed -E 's/"__(created|updated)time__":[0-9]+/"__\1time__":T/g'; }
+
+hang_up_mid_check() {
+    local gone=() i
+    for i in $(seq "$1"); do
+        as_user hsops-admin timeout -s KILL "$2" gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" \
+            -m "$H_BUS_NAME.SetStatus" maintenance "gone $i" >/dev/null 2>&1 &
+        gone+=($!)
+    done
+    wait "${gone[@]}"   # only these: the harness's daemons may be children too
+}
