@@ -36,7 +36,8 @@ static void help(void) {
                "  -f --file=PATH         Read the body from PATH (- for standard input)\n"
                "  -s --status            Print the HTTP status Harper would send on a line first\n"
                "  -p --pretty            Indent the JSON answer\n"
-               "     --ask-password      Let polkit ask for a password (default on a terminal)\n"
+               "     --ask-password      Let polkit ask for a password through an authentication\n"
+               "                         agent (a desktop's, or pkttyagent); default on a terminal\n"
                "     --no-ask-password   Never let polkit ask for a password\n"
                "  -v --verbose           Log the D-Bus traffic's errors in detail\n"
                "  -h --help              Show this help and exit\n"
@@ -123,8 +124,9 @@ static int read_body(const char *path, char **ret, size_t *ret_length) {
         char *buf;
 
         if (!f) {
-                log_error("Cannot open %s: %s", path, strerror(errno));
-                return -errno;
+                int e = errno;
+                log_error("Cannot open %s: %s", path, strerror(e));
+                return -e;
         }
         buf = malloc(cap);
         while (buf) {
@@ -171,10 +173,14 @@ static Response run(const Options *o, const char *text, size_t length) {
 
         op = operation_find(request_operation_name(request));
         if (!op) {
-                char message[512];
-                snprintf(message, sizeof message, "Operation '%s' not found", request_operation_name(request));
+                char *message = NULL;
+                if (asprintf(&message, "Operation '%s' not found", request_operation_name(request)) < 0)
+                        message = NULL;
                 json_object_put(request);
-                return response_error(OUTCOME_BAD_REQUEST, message);
+                ret = response_error(message ? OUTCOME_BAD_REQUEST : OUTCOME_INTERNAL_ERROR,
+                                     message ?: "Out of memory.");
+                free(message);
+                return ret;
         }
 
         r = sd_bus_open_system(&ctx.bus);

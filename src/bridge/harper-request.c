@@ -1,13 +1,15 @@
-#include <ctype.h>
+#include <string.h>
 
 #include "harper-request.h"
 #include "status-rules.h"
 
 #define MSG_INVALID_JSON "Invalid JSON."
 #define MSG_NO_OPERATION "Request body must include an 'operation' property."
+/* JSON.parse has no depth limit; json-c's default of 32 would refuse deep ignored fields */
+#define MAX_DEPTH 1024
 
 int request_parse(const char *text, size_t length, json_object **ret_request, Response *ret_error) {
-        json_tokener *tok = json_tokener_new();
+        json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
         json_object *request;
         size_t used;
 
@@ -21,8 +23,7 @@ int request_parse(const char *text, size_t length, json_object **ret_request, Re
                 *ret_error = response_error(OUTCOME_INTERNAL_ERROR, "Out of memory.");
                 return -1;
         }
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
         request = json_tokener_parse_ex(tok, text, (int) length);
         used = json_tokener_get_parse_end(tok);
         if (!request || json_tokener_get_error(tok) != json_tokener_success) {
@@ -33,7 +34,7 @@ int request_parse(const char *text, size_t length, json_object **ret_request, Re
 
         /* only white space may follow the body */
         for (size_t i = used; request && i < length; i++)
-                if (!isspace((unsigned char) text[i])) {
+                if (!strchr(" \t\n\r", text[i])) {   /* JSON's white space only */
                         json_object_put(request);
                         request = NULL;
                 }

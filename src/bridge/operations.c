@@ -40,8 +40,8 @@ static Response failed_call(const Operation *op, sd_bus_error *error) {
         Response ret = response_from_bus_error(error->name, error->message, op->function);
 
         if (ret.outcome == OUTCOME_AUTH_REQUIRED)
-                log_error("%s: %s Run harper-ops on a terminal to authenticate, or as a member of the group "
-                          "harper-admin.", error->name, error->message);
+                log_error("%s: %s Authenticate with --ask-password and a polkit agent (a desktop's, or "
+                          "pkttyagent), or run as a member of the group harper-admin.", error->name, error->message);
         else if (ret.outcome != OUTCOME_BAD_REQUEST)
                 log_error("%s: %s", error->name, error->message);
         sd_bus_error_free(error);
@@ -135,8 +135,12 @@ static Response run_get_status(const CallContext *ctx, json_object *request, con
         if (!present || json_is_falsy(id))
                 return list_statuses(ctx, op);
 
-        /* a non-string id is looked up by its JSON text and, like any unknown id, finds nothing */
-        if (call_method(ctx, "GetStatus", &error, &reply, "s", json_object_get_string(id)) < 0) {
+        /* a non-string id (or one holding a NUL, which D-Bus cannot carry) is looked up by its
+         * JSON text and, like any unknown id, finds nothing */
+        const char *key = json_object_get_string(id);
+        if (json_object_is_type(id, json_type_string) && (size_t) json_object_get_string_len(id) != strlen(key))
+                key = json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN);
+        if (call_method(ctx, "GetStatus", &error, &reply, "s", key) < 0) {
                 if (sd_bus_error_has_name(&error, SYSOPS_ERROR_NO_SUCH_STATUS)) {
                         sd_bus_error_free(&error);
                         return response_ok(json_object_new_object());   /* Harper: 200 {} */
@@ -151,7 +155,7 @@ static Response run_get_status(const CallContext *ctx, json_object *request, con
 static Response run_clear_status(const CallContext *ctx, json_object *request, const Operation *op) {
         int present;
         json_object *id_value = request_field(request, "id", &present);
-        StatusField id = field_of(id_value, present && id_value);
+        StatusField id = field_of(id_value, present);
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         Response ret;

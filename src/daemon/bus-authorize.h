@@ -17,7 +17,7 @@ Authorizer *authorizer_free(Authorizer *a);
 
 /* May the sender of call perform action? Returns 1 when yes; 0 when the answer is pending
  * (the handler returns 1 without replying: the call is dispatched again once polkit answers);
- * a negative errno with error set when not: AccessDenied (denied, or polkit unavailable),
+ * a negative errno when not, with error set to: AccessDenied (denied, or polkit unavailable),
  * InteractiveAuthorizationRequired (a password would do, but the call did not allow
  * interaction), AuthorizationCancelled (the person dismissed the password dialog). */
 int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error);

@@ -160,5 +160,12 @@ int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 int property_get_statuses(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
+        sd_bus_message *call = sd_bus_get_current_message(bus);
+        uid_t uid;
+
+        /* a getter cannot wait for polkit: only root reads it here, everyone else asks ListStatuses */
+        if (!call || authorizer_sender_uid(c->authorizer, call, &uid) < 0 || uid != 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Statuses may be read by root only; call ListStatuses.");
         return append_all_records(reply, &c->statuses);
 }

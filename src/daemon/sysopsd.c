@@ -24,7 +24,10 @@ typedef struct Options {
 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Statuses", "a(sstt)", property_get_statuses, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Statuses are for super users: the property is left out of GetAll() and its change
+         * signal says only "changed"; panels then call ListStatuses, which polkit guards */
+        SD_BUS_PROPERTY("Statuses", "a(sstt)", property_get_statuses, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_METHOD_WITH_ARGS("SetStatus",
                                 SD_BUS_ARGS("s", id, "s", status),
                                 SD_BUS_RESULT("(sstt)", record),
@@ -47,7 +50,7 @@ static const sd_bus_vtable manager_vtable[] = {
 static void help(void) {
         printf("Usage: harper-sysopsd [OPTIONS]\n"
                "\n"
-               "Harper's system operations (set/get/clear status, restarts, system information)\n"
+               "Harper's system operations (for now: set, get and clear status)\n"
                "as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
                "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
                "\n"
@@ -87,8 +90,9 @@ static int parse_options(int argc, char *argv[], Options *o) {
                         unsigned long v;
                         errno = 0;
                         v = strtoul(optarg, &end, 10);
-                        if (errno || *end || end == optarg || v == 0 || v > 3600) {
-                                log_error("--polkit-timeout wants whole seconds from 1 to 3600, not '%s'.", optarg);
+                        if (errno || *end || end == optarg || v == 0 || v > 20) {
+                                /* a caller waits 25 s by default: answer before it gives up */
+                                log_error("--polkit-timeout wants whole seconds from 1 to 20, not '%s'.", optarg);
                                 return -EINVAL;
                         }
                         o->polkit_timeout_sec = (unsigned) v;

@@ -104,6 +104,8 @@ static void add_problem(Problems *p, const char *message) {
                          p->used > 0 ? ". " : "", message);
         if (n > 0)
                 p->used += (size_t) n;
+        if (p->used >= sizeof p->text)
+                p->used = sizeof p->text - 1;   /* truncated; never past the end */
 }
 
 static char *problems_result(const Problems *p) {

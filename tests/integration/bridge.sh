@@ -71,6 +71,7 @@ expect root 0 '{"operation":"clear_status","id":"maintenance"}' $'200\n{"message
 expect root 0 '{"operation":"get_status","id":"maintenance"}' $'200\n{}'
 expect root 0 '{"operation":"get_status","id":"nonsense"}' $'200\n{}'
 expect root 0 '{"operation":"get_status","id":42}' $'200\n{}'
+expect root 0 '{"operation":"get_status","id":"availability\u0000x"}' $'200\n{}'
 expect root 0 '{"operation":"get_status","id":""}' \
     $'200\n[{"id":"availability","status":"Unavailable",'"$R"'},{"id":"primary","status":"no id means primary",'"$R}]"
 expect root 0 '{"operation":"get_status","id":null}' \
@@ -79,6 +80,8 @@ expect root 0 '{"operation":"get_status","id":"primary","extra":"ignored"}' \
     $'200\n{"id":"primary","status":"no id means primary",'"$R}"
 expect root 0 '{"operation":"clear_status","id":"maintenance"}' $'200\n{"message":"Status successfully cleared"}'
 expect root 2 '{"operation":"clear_status"}' $'400\n{"error":"\'id\' is required"}'
+expect root 2 '{"operation":"clear_status","id":null}' \
+    $'400\n{"error":"\'id\' must be one of [primary, maintenance, availability]. \'id\' must be a string"}'
 expect root 2 '{"operation":"clear_status","id":"nope"}' \
     $'400\n{"error":"\'id\' must be one of [primary, maintenance, availability]"}'
 
@@ -90,6 +93,11 @@ expect root 2 '{"id":"primary"}' $'400\n{"error":"Request body must include an \
 expect root 2 '{"operation":null}' $'400\n{"error":"Request body must include an \'operation\' property."}'
 expect root 2 '{"operation":"blah"}' $'400\n{"error":"Operation \'blah\' not found"}'
 expect root 2 '{"operation":""}' $'400\n{"error":"Operation \'\' not found"}'
+long_op=$(printf 'x%.0s' $(seq 600))
+expect root 2 "{\"operation\":\"$long_op\"}" $'400\n{"error":"Operation \''"$long_op"$'\' not found"}'
+expect root 2 $'{"operation":"get_status"}\f' $'400\n{"error":"Invalid JSON."}'
+deep=$(printf '[%.0s' $(seq 40))$(printf ']%.0s' $(seq 40))
+expect root 0 "{\"operation\":\"get_status\",\"id\":\"availability\",\"ignored\":$deep}" $'200\n{"id":"availability","status":"Unavailable",'"$R}"
 
 # --- who may: Harper's 403 body names the function; exit 4 when a password would do, 3 when denied
 F403='{"error":"This operation is not authorized due to role restrictions and/or invalid database items","unauthorized_access":["Operation '
@@ -135,7 +143,7 @@ like "--help explains the exit statuses" "$(ops --help)" "3 denied \(403\)"
 like "--version" "$(ops --version)" '^harper-ops [0-9]+\.[0-9]+'
 err=$(ops -u hsops-user --no-ask-password "$body" 2>&1 >/dev/null)
 like "stderr names the D-Bus error and what to do" "$err" \
-    "InteractiveAuthorizationRequired.*Run harper-ops on a terminal"
+    "InteractiveAuthorizationRequired.*polkit agent.*harper-admin"
 
 # --- the daemon gone: 500 and exit 1
 h_daemon_stop
