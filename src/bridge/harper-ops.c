@@ -39,7 +39,7 @@ static void help(void) {
                "     --ask-password      Let polkit ask for a password through an authentication\n"
                "                         agent (a desktop's, or pkttyagent); default on a terminal\n"
                "     --no-ask-password   Never let polkit ask for a password\n"
-               "  -v --verbose           Log the D-Bus traffic's errors in detail\n"
+               "  -v --verbose           Log each D-Bus call made\n"
                "  -h --help              Show this help and exit\n"
                "     --version           Show the version and exit\n"
                "\n"

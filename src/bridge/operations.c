@@ -17,6 +17,8 @@ static int call_method(const CallContext *ctx, const char *method, sd_bus_error 
         va_list ap;
         int r;
 
+        log_debug("Calling %s.%s (interactive authorization %s).", SYSOPS_INTERFACE, method,
+                  ctx->interactive ? "allowed" : "not allowed");
         r = sd_bus_message_new_method_call(ctx->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH,
                                            SYSOPS_INTERFACE, method);
         if (r >= 0)
