@@ -54,7 +54,7 @@ static Response record_reply_to_response(sd_bus_message *reply) {
         const char *id, *status;
         uint64_t created, updated;
 
-        if (sd_bus_message_read(reply, "(sstt)", &id, &status, &created, &updated) < 0)
+        if (sd_bus_message_read(reply, SYSOPS_STATUS_RECORD, &id, &status, &created, &updated) < 0)
                 return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed status record.");
         return response_ok(status_record_to_json(id, status, created, updated));
 }
@@ -109,12 +109,12 @@ static Response list_statuses(const CallContext *ctx, const Operation *op) {
                 return failed_call(op, &error);
 
         list = json_object_new_array();
-        r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
+        r = sd_bus_message_enter_container(reply, 'a', SYSOPS_STATUS_RECORD);
         while (r > 0) {
                 const char *id, *status;
                 uint64_t created, updated;
 
-                r = sd_bus_message_read(reply, "(sstt)", &id, &status, &created, &updated);
+                r = sd_bus_message_read(reply, SYSOPS_STATUS_RECORD, &id, &status, &created, &updated);
                 if (r > 0)
                         json_object_array_add(list, status_record_to_json(id, status, created, updated));
         }

@@ -7,11 +7,8 @@
 #include "status-rules.h"
 #include "sysops-names.h"
 
-/* a status record: id, status, created and updated time in ms since the epoch */
-#define RECORD_SIGNATURE "sstt"
-
 static int append_record(sd_bus_message *reply, const StatusRecord *r) {
-        return sd_bus_message_append(reply, RECORD_SIGNATURE, status_id_to_string(r->id), r->status,
+        return sd_bus_message_append(reply, SYSOPS_STATUS_RECORD_FIELDS, status_id_to_string(r->id), r->status,
                                      r->created_ms, r->updated_ms);
 }
 
@@ -20,7 +17,7 @@ static int reply_record(sd_bus_message *call, const StatusRecord *r) {
         int k = sd_bus_message_new_method_return(call, &reply);
 
         if (k >= 0)
-                k = sd_bus_message_open_container(reply, 'r', RECORD_SIGNATURE);
+                k = sd_bus_message_open_container(reply, 'r', SYSOPS_STATUS_RECORD_FIELDS);
         if (k >= 0)
                 k = append_record(reply, r);
         if (k >= 0)
@@ -34,10 +31,10 @@ static int reply_record(sd_bus_message *call, const StatusRecord *r) {
 static int append_all_records(sd_bus_message *reply, const StatusStore *store) {
         const StatusRecord *records[_STATUS_ID_MAX];
         unsigned n = status_store_list(store, records);
-        int r = sd_bus_message_open_container(reply, 'a', "(" RECORD_SIGNATURE ")");
+        int r = sd_bus_message_open_container(reply, 'a', SYSOPS_STATUS_RECORD);
 
         for (unsigned i = 0; r >= 0 && i < n; i++) {
-                r = sd_bus_message_open_container(reply, 'r', RECORD_SIGNATURE);
+                r = sd_bus_message_open_container(reply, 'r', SYSOPS_STATUS_RECORD_FIELDS);
                 if (r >= 0)
                         r = append_record(reply, records[i]);
                 if (r >= 0)

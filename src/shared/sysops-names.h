@@ -6,6 +6,10 @@
 #define SYSOPS_OBJECT_PATH "/io/harperdb/SystemOperations1"
 #define SYSOPS_INTERFACE "io.harperdb.SystemOperations1"
 
+/* A status record: id, status, created and updated time in ms since the epoch. */
+#define SYSOPS_STATUS_RECORD_FIELDS "sstt"
+#define SYSOPS_STATUS_RECORD "(" SYSOPS_STATUS_RECORD_FIELDS ")"
+
 #define SYSOPS_ACTION_RESTART "io.harperdb.SystemOperations1.restart"
 #define SYSOPS_ACTION_RESTART_SERVICE "io.harperdb.SystemOperations1.restart-service"
 #define SYSOPS_ACTION_SYSTEM_INFORMATION "io.harperdb.SystemOperations1.system-information"
