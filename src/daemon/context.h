@@ -5,11 +5,17 @@
 #include <systemd/sd-event.h>
 
 #include "bus-authorize.h"
+#include "sysops-config.h"
+#include "job.h"
 #include "status-store.h"
+#include "systemd-client.h"
 
 typedef struct Context {
         sd_event *event;
         sd_bus *bus;
+        Config config;
         Authorizer *authorizer;
+        SystemdClient *systemd;
         StatusStore statuses;
+        JobTable jobs;
 } Context;

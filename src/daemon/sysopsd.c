@@ -9,6 +9,8 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-job.h"
+#include "bus-restart.h"
 #include "bus-status.h"
 #include "config.h"
 #include "context.h"
@@ -20,6 +22,8 @@
 typedef struct Options {
         unsigned polkit_timeout_sec;
         int log_level;
+        const char *config_file;
+        bool config_required;  /* given on the command line: it must exist */
 } Options;
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -44,18 +48,32 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", id),
                                 SD_BUS_NO_RESULT,
                                 method_clear_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", message, "s", job_id, "o", job),
+                                method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestartService",
+                                SD_BUS_ARGS("s", service, "b", replicated),
+                                SD_BUS_RESULT("s", message, "s", job_id, "o", job),
+                                method_restart_service, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJob",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("o", job),
+                                method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
 static void help(void) {
         printf("Usage: harper-sysopsd [OPTIONS]\n"
                "\n"
-               "Harper's system operations (for now: set, get and clear status)\n"
+               "Harper's system operations (restarts as systemd jobs, statuses)\n"
                "as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
                "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
                "\n"
                "  -h --help                 Show this help and exit\n"
                "     --version              Show the version and exit\n"
+               "     --config=FILE          Read the configuration from FILE (default\n"
+               "                            " SYSOPS_CONFIG_FILE ", optional)\n"
                "     --polkit-timeout=SEC   Deny a call when polkit has not answered within SEC\n"
                "                            seconds (default %d; calls that allow interactive\n"
                "                            authentication wait up to 300 s)\n"
@@ -67,11 +85,12 @@ static void help(void) {
 
 /* Returns 1 to run, 0 to exit successfully (help, version), <0 on a bad option. */
 static int parse_options(int argc, char *argv[], Options *o) {
-        enum { OPT_VERSION = 0x100, OPT_POLKIT_TIMEOUT };
+        enum { OPT_VERSION = 0x100, OPT_POLKIT_TIMEOUT, OPT_CONFIG };
         static const struct option long_options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "polkit-timeout", required_argument, NULL, OPT_POLKIT_TIMEOUT },
+                { "config", required_argument, NULL, OPT_CONFIG },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -98,6 +117,10 @@ static int parse_options(int argc, char *argv[], Options *o) {
                         o->polkit_timeout_sec = (unsigned) v;
                         break;
                 }
+                case OPT_CONFIG:
+                        o->config_file = optarg;
+                        o->config_required = true;
+                        break;
                 case 'v':
                         o->log_level = LOG_DEBUG;
                         break;
@@ -122,6 +145,10 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 static int connect_bus(Context *c, const Options *o) {
         int r;
 
+        r = systemd_client_new(&c->systemd, c->event, c->config.systemd_bus,
+                               (uint64_t) c->config.unit_timeout_sec * 1000000ULL);
+        if (r < 0)
+                return r;
         r = sd_bus_open_system(&c->bus);
         if (r < 0) {
                 log_error("Cannot connect to the system bus: %s", strerror(-r));
@@ -159,14 +186,38 @@ static int connect_bus(Context *c, const Options *o) {
 }
 
 static void context_done(Context *c) {
+        if (c->systemd && systemd_client_runs(c->systemd) > 0)
+                log_info("Exiting with %u systemd jobs still followed; systemd finishes them.",
+                         systemd_client_runs(c->systemd));
+        c->systemd = systemd_client_free(c->systemd);
+        job_table_done(&c->jobs, bus_job_drop);
         c->authorizer = authorizer_free(c->authorizer);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
         status_store_done(&c->statuses);
+        config_done(&c->config);
+}
+
+static int load_config(Context *c, const Options *o) {
+        char *problem = NULL;
+        int r;
+
+        config_defaults(&c->config);
+        r = config_load(&c->config, o->config_file, o->config_required, &problem);
+        if (r < 0) {
+                log_error("Bad configuration: %s", problem ? problem : strerror(-r));
+                free(problem);
+                return r;
+        }
+        job_table_init(&c->jobs, c->config.jobs_kept);
+        log_debug("Instance unit %s; systemd manager on %s.", c->config.instance_unit,
+                  c->config.systemd_bus ? c->config.systemd_bus : "the system bus");
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
-        Options o = { .polkit_timeout_sec = DEFAULT_POLKIT_TIMEOUT_SEC, .log_level = LOG_INFO };
+        Options o = { .polkit_timeout_sec = DEFAULT_POLKIT_TIMEOUT_SEC, .log_level = LOG_INFO,
+                      .config_file = SYSOPS_CONFIG_FILE };
         Context c = {};
         sigset_t mask;
         int r;
@@ -177,6 +228,9 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? 2 : 0;
         log_setup("harper-sysopsd", o.log_level);
         status_store_init(&c.statuses);
+        r = load_config(&c, &o);
+        if (r < 0)
+                goto finish;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

@@ -22,3 +22,18 @@
  * org.freedesktop.DBus.Error.InteractiveAuthorizationRequired. */
 #define SYSOPS_ERROR_NO_SUCH_STATUS "io.harperdb.SystemOperations1.Error.NoSuchStatus"
 #define SYSOPS_ERROR_AUTHORIZATION_CANCELLED "io.harperdb.SystemOperations1.Error.AuthorizationCancelled"
+#define SYSOPS_ERROR_NO_SUCH_JOB "io.harperdb.SystemOperations1.Error.NoSuchJob"
+/* a restart of the same thing is already running; the message names its job */
+#define SYSOPS_ERROR_ALREADY_RUNNING "io.harperdb.SystemOperations1.Error.AlreadyRunning"
+/* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
+#define SYSOPS_ERROR_JOB_FAILED "io.harperdb.SystemOperations1.Error.JobFailed"
+
+/* Restart jobs: one object per job under this path, with this interface. */
+#define SYSOPS_JOB_PATH_PREFIX "/io/harperdb/SystemOperations1/job"
+#define SYSOPS_JOB_INTERFACE "io.harperdb.SystemOperations1.Job"
+/* Restart and RestartService answer: Harper's message, the job id and the job object. */
+#define SYSOPS_JOB_REPLY "sso"
+/* A job's steps: unit name and its state (pending, running, done, failed). */
+#define SYSOPS_JOB_STEP "(ss)"
+
+#define SYSOPS_RESTART_MESSAGE "Restarting HarperDB. This may take up to 60 seconds."

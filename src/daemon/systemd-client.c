@@ -1,0 +1,475 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "log.h"
+#include "systemd-client.h"
+
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+typedef enum RunPhase {
+        RUN_QUEUEING,          /* the Restart/ReloadUnit call is out */
+        RUN_WAITING,           /* queued; waiting for JobRemoved of job_path */
+        RUN_CHECKING,          /* job ended; asking the unit how it is */
+} RunPhase;
+
+typedef struct UnitRun {
+        SystemdClient *client;
+        char *unit;
+        UnitAction action;
+        RunPhase phase;
+        char *job_path;
+        char *job_result;      /* systemd's word, e.g. "done", "failed" */
+        sd_bus_slot *call;
+        sd_event_source *timeout;
+        unit_run_callback_t callback;
+        void *userdata;
+        struct UnitRun *next;
+} UnitRun;
+
+struct SystemdClient {
+        sd_event *event;
+        char *address;
+        uint64_t unit_timeout_usec;
+        sd_bus *bus;           /* NULL until needed, and again after it went away */
+        UnitRun *runs;
+        unsigned n_runs;
+};
+
+static const char *const action_methods[_UNIT_ACTION_MAX] = {
+        [UNIT_ACTION_RESTART] = "RestartUnit",
+        [UNIT_ACTION_RELOAD] = "ReloadUnit",
+        [UNIT_ACTION_RELOAD_OR_RESTART] = "ReloadOrRestartUnit",
+};
+
+static const char *const action_nouns[_UNIT_ACTION_MAX] = {
+        [UNIT_ACTION_RESTART] = "Restart",
+        [UNIT_ACTION_RELOAD] = "Reload",
+        [UNIT_ACTION_RELOAD_OR_RESTART] = "Reload-or-restart",
+};
+
+static void run_free(UnitRun *run) {
+        SystemdClient *c = run->client;
+
+        for (UnitRun **p = &c->runs; *p; p = &(*p)->next)
+                if (*p == run) {
+                        *p = run->next;
+                        c->n_runs--;
+                        break;
+                }
+        sd_bus_slot_unref(run->call);
+        sd_event_source_disable_unref(run->timeout);
+        free(run->unit);
+        free(run->job_path);
+        free(run->job_result);
+        free(run);
+}
+
+/* Reports the end of run and forgets it. */
+static void run_finish(UnitRun *run, const char *error) {
+        unit_run_callback_t callback = run->callback;
+        void *userdata = run->userdata;
+        char *unit = run->unit;
+
+        run->unit = NULL;
+        if (error)
+                log_warning("%s", error);
+        else
+                log_info("%s of %s done.", action_nouns[run->action], unit);
+        run_free(run);
+        callback(unit, UNIT_RUN_FINISHED, error, userdata);
+        free(unit);
+}
+
+static void run_finishf(UnitRun *run, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void run_finishf(UnitRun *run, const char *format, ...) {
+        char *error = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&error, format, ap) < 0)
+                error = NULL;
+        va_end(ap);
+        run_finish(run, error ? error : "Out of memory while following a systemd job.");
+        free(error);
+}
+
+/* Everything in flight ends: the manager or the connection to it is gone. */
+static void fail_all_runs(SystemdClient *c, const char *why) {
+        while (c->runs) {
+                UnitRun *run = c->runs;
+                run_finishf(run, "%s of %s did not finish: %s", action_nouns[run->action], run->unit, why);
+        }
+}
+
+/* Forgets the connection, then ends what was in flight on it: a run started from a callback
+ * gets a fresh connection. */
+static void drop_connection(SystemdClient *c, const char *why) {
+        sd_bus *old = c->bus;
+
+        c->bus = NULL;
+        fail_all_runs(c, why);
+        sd_bus_close_unref(old);
+}
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        log_warning("Lost the connection to the systemd manager's bus.");
+        drop_connection(userdata, "the connection to systemd was lost");
+        return 0;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, SYSTEMD_NAME) != 0)
+                return 0;
+        if (*old_owner) {
+                /* a new manager would need a new Subscribe(): the next run connects afresh */
+                log_warning("The systemd manager left the bus.");
+                drop_connection(userdata, "systemd went away");
+        }
+        return 0;
+}
+
+static int on_unit_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitRun *run = userdata;
+        const char *value = NULL;
+
+        run->call = sd_bus_slot_unref(run->call);
+        if (!sd_bus_message_is_method_error(reply, NULL))
+                (void) sd_bus_message_read(reply, "v", "s", &value);
+
+        if (strcmp(run->job_result, "done") == 0) {
+                /* the unit must be running again before the caller goes on (rolling restarts) */
+                if (value && (strcmp(value, "active") == 0 || strcmp(value, "reloading") == 0))
+                        run_finish(run, NULL);
+                else
+                        run_finishf(run, "%s of %s ended with the unit %s, not active.", action_nouns[run->action],
+                                    run->unit, value ? value : "in an unknown state");
+        } else
+                /* "failed": the service's own Result says why, e.g. exit-code, signal, timeout */
+                run_finishf(run, "%s of %s failed: %s", action_nouns[run->action], run->unit,
+                            value && strcmp(value, "success") != 0 ? value : "failed");
+        return 0;
+}
+
+static const char *job_result_reason(const char *result) {
+        static const struct { const char *result, *reason; } reasons[] = {
+                { "timeout", "the job timed out" },
+                { "canceled", "the job was canceled" },
+                { "dependency", "a dependency failed" },
+                { "skipped", "the job was skipped" },
+                { "invalid", "the job is invalid for this unit" },
+                { "unsupported", "the unit does not support it" },
+                { "once", "the unit may be started only once" },
+                { "frozen", "the unit is frozen" },
+        };
+        for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+                if (strcmp(result, reasons[i].result) == 0)
+                        return reasons[i].reason;
+        return NULL;
+}
+
+/* Asks for one property of the run's unit; the answer goes to on_unit_result. */
+static int ask_unit(UnitRun *run, const char *interface, const char *property) {
+        char *path = NULL;
+        int r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", run->unit, &path);
+
+        if (r >= 0)
+                r = sd_bus_call_method_async(run->client->bus, &run->call, SYSTEMD_NAME, path,
+                                             "org.freedesktop.DBus.Properties", "Get", on_unit_result, run, "ss",
+                                             interface, property);
+        free(path);
+        return r;
+}
+
+static void run_job_removed(UnitRun *run, const char *result) {
+        const char *reason;
+        bool is_service;
+        int r;
+
+        sd_event_source_set_enabled(run->timeout, SD_EVENT_OFF);
+        run->job_result = strdup(result);
+        if (!run->job_result)
+                return run_finish(run, "Out of memory while following a systemd job.");
+
+        is_service = strlen(run->unit) > 8 && strcmp(run->unit + strlen(run->unit) - 8, ".service") == 0;
+        if (strcmp(result, "done") == 0)
+                r = ask_unit(run, "org.freedesktop.systemd1.Unit", "ActiveState");
+        else if (strcmp(result, "failed") == 0 && is_service)
+                r = ask_unit(run, "org.freedesktop.systemd1.Service", "Result");
+        else {
+                reason = job_result_reason(result);
+                return run_finishf(run, "%s of %s failed: %s%s%s%s", action_nouns[run->action], run->unit, result,
+                                   reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+        }
+        if (r < 0)
+                return run_finishf(run, "%s of %s ended '%s', and its state cannot be read: %s",
+                                   action_nouns[run->action], run->unit, result, strerror(-r));
+        run->phase = RUN_CHECKING;
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SystemdClient *c = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        UnitRun *next;
+
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        /* several runs may wait on one systemd job when systemd merged their requests */
+        for (UnitRun *run = c->runs; run; run = next) {
+                next = run->next;
+                if (run->phase == RUN_WAITING && strcmp(run->job_path, path) == 0) {
+                        log_debug("systemd job %s (%s) ended: %s", path, unit, result);
+                        run_job_removed(run, result);
+                        next = c->runs;   /* the list may have changed under us */
+                }
+        }
+        return 0;
+}
+
+static int on_job_queued(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitRun *run = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *path;
+
+        run->call = sd_bus_slot_unref(run->call);
+        if (e)
+                return run_finishf(run, "%s of %s failed: %s", action_nouns[run->action], run->unit,
+                                   e->message ? e->message : e->name), 0;
+        if (sd_bus_message_read(reply, "o", &path) < 0 || !(run->job_path = strdup(path)))
+                return run_finishf(run, "%s of %s failed: systemd's answer could not be read.",
+                                   action_nouns[run->action], run->unit), 0;
+        run->phase = RUN_WAITING;
+        log_info("%s of %s queued as systemd job %s.", action_nouns[run->action], run->unit, path);
+        run->callback(run->unit, UNIT_RUN_QUEUED, NULL, run->userdata);
+        return 0;
+}
+
+static int on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        UnitRun *run = userdata;
+
+        run_finishf(run, "%s of %s did not finish within %llu s.", action_nouns[run->action], run->unit,
+                    (unsigned long long) (run->client->unit_timeout_usec / 1000000));
+        return 0;
+}
+
+static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e)
+                log_warning("Cannot subscribe to systemd's job signals: %s", e->message);
+        return 0;
+}
+
+/* Connects when needed. The matches and Subscribe() go out before any job request on the same
+ * connection; the bus and systemd handle one sender's messages in order, so no JobRemoved can
+ * be missed, and no call here waits. */
+static int ensure_connected(SystemdClient *c) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (c->bus)
+                return 0;
+        if (c->address) {
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, c->address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else
+                r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, c);
+        if (r >= 0)
+                r = sd_bus_match_signal_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                              on_job_removed, NULL, c);
+        if (r >= 0)
+                r = sd_bus_add_match_async(bus, NULL,
+                                           "type='signal',sender='org.freedesktop.DBus',"
+                                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                           "arg0='" SYSTEMD_NAME "'",
+                                           on_owner_changed, NULL, c);
+        if (r >= 0)
+                r = sd_bus_call_method_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
+                                             on_subscribed, NULL, NULL);
+        if (r < 0) {
+                log_error("Cannot connect to the systemd manager at %s: %s", c->address ? c->address : "the system bus",
+                          strerror(-r));
+                sd_bus_close_unref(bus);
+                return r;
+        }
+        c->bus = bus;
+        return 0;
+}
+
+int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, uint64_t unit_timeout_usec) {
+        SystemdClient *c = calloc(1, sizeof(SystemdClient));
+
+        if (!c)
+                return -ENOMEM;
+        c->event = sd_event_ref(event);
+        c->unit_timeout_usec = unit_timeout_usec;
+        if (address && !(c->address = strdup(address))) {
+                systemd_client_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+SystemdClient *systemd_client_free(SystemdClient *c) {
+        if (!c)
+                return NULL;
+        /* on exit nobody is told: the runs just end */
+        while (c->runs)
+                run_free(c->runs);
+        c->bus = sd_bus_flush_close_unref(c->bus);
+        sd_event_unref(c->event);
+        free(c->address);
+        free(c);
+        return NULL;
+}
+
+unsigned systemd_client_runs(const SystemdClient *c) {
+        return c->n_runs;
+}
+
+int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
+                       void *userdata) {
+        UnitRun *run;
+        int r;
+
+        r = ensure_connected(c);
+        if (r < 0)
+                return r;
+        run = calloc(1, sizeof(UnitRun));
+        if (!run || !(run->unit = strdup(unit))) {
+                free(run);
+                return -ENOMEM;
+        }
+        run->client = c;
+        run->action = action;
+        run->callback = callback;
+        run->userdata = userdata;
+        run->phase = RUN_QUEUEING;
+        run->next = c->runs;
+        c->runs = run;
+        c->n_runs++;
+
+        r = sd_event_add_time_relative(c->event, &run->timeout, CLOCK_MONOTONIC, c->unit_timeout_usec, 0,
+                                       on_run_timeout, run);
+        if (r >= 0)
+                /* "replace", as systemctl does: a newer request supersedes a queued older one */
+                r = sd_bus_call_method_async(c->bus, &run->call, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                             action_methods[action], on_job_queued, run, "ss", unit, "replace");
+        if (r < 0) {
+                run_free(run);
+                return r;
+        }
+        return 0;
+}
+
+typedef struct UnitList {
+        unit_list_callback_t callback;
+        void *userdata;
+} UnitList;
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int on_units_listed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitList *l = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        char **units = NULL;
+        size_t n = 0;
+        const char *name;
+        int r;
+
+        if (e) {
+                char *error = NULL;
+                if (asprintf(&error, "Cannot list units from systemd: %s", e->message ? e->message : e->name) < 0)
+                        error = NULL;
+                l->callback(NULL, error ? error : "Cannot list units from systemd.", l->userdata);
+                free(error);
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (r > 0) {
+                char **grown;
+                r = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                        NULL);
+                if (r <= 0)
+                        break;
+                grown = realloc(units, (n + 2) * sizeof(char *));
+                if (!grown || !(grown[n] = strdup(name))) {
+                        units = grown ? grown : units;
+                        r = -ENOMEM;
+                        break;
+                }
+                units = grown;
+                units[++n] = NULL;
+        }
+        if (r < 0) {
+                l->callback(NULL, "Cannot read systemd's list of units.", l->userdata);
+        } else {
+                if (units)
+                        qsort(units, n, sizeof(char *), cmp_names);
+                else
+                        units = calloc(1, sizeof(char *));
+                l->callback(units, units ? NULL : "Out of memory.", l->userdata);
+        }
+        for (size_t i = 0; units && i < n; i++)
+                free(units[i]);
+        free(units);
+        return 0;
+}
+
+int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_list_callback_t callback,
+                                void *userdata) {
+        static const char *const running_states[] = { "active", "activating", "reloading", NULL };
+        sd_bus_message *m = NULL;
+        sd_bus_slot *slot = NULL;
+        UnitList *l;
+        int r;
+
+        r = ensure_connected(c);
+        if (r < 0)
+                return r;
+        l = malloc(sizeof(UnitList));
+        if (!l)
+                return -ENOMEM;
+        *l = (UnitList) { callback, userdata };
+
+        r = sd_bus_message_new_method_call(c->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "ListUnitsByPatterns");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **) running_states);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **) patterns);
+        if (r >= 0)
+                r = sd_bus_call_async(c->bus, &slot, m, on_units_listed, l, 0);
+        sd_bus_message_unref(m);
+        if (r < 0) {
+                free(l);
+                return r;
+        }
+        /* the bus owns the call from here, and frees l with it (also when it closes) */
+        (void) sd_bus_slot_set_destroy_callback(slot, free);
+        (void) sd_bus_slot_set_floating(slot, 1);
+        sd_bus_slot_unref(slot);
+        return 0;
+}

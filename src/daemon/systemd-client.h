@@ -1,0 +1,39 @@
+/* The daemon's client of the systemd manager: queue a restart or reload of one unit as a
+ * systemd job, follow it by its job path until JobRemoved, and say in one sentence why it did
+ * not work when it did not. All calls are asynchronous; nothing here blocks the event loop. */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "sysops-config.h"
+
+typedef struct SystemdClient SystemdClient;
+
+typedef enum UnitRunEvent {
+        UNIT_RUN_QUEUED,       /* systemd accepted the job */
+        UNIT_RUN_FINISHED,     /* error == NULL: the job is done and the unit is active again */
+} UnitRunEvent;
+
+/* error is a sentence naming the unit and the reason, e.g. "Restart of x.service failed:
+ * exit-code"; a run whose job could not even be queued gets only UNIT_RUN_FINISHED. */
+typedef void (*unit_run_callback_t)(const char *unit, UnitRunEvent event, const char *error, void *userdata);
+
+/* Units found for patterns; error != NULL when the question failed. */
+typedef void (*unit_list_callback_t)(char **units, const char *error, void *userdata);
+
+/* address: the manager's bus (NULL = the system bus). unit_timeout_usec bounds the wait for
+ * one unit's job. */
+int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, uint64_t unit_timeout_usec);
+SystemdClient *systemd_client_free(SystemdClient *c);
+
+int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
+                       void *userdata);
+
+/* The loaded units matching patterns that are running (active, activating or reloading),
+ * sorted by name. */
+int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_list_callback_t callback,
+                                void *userdata);
+
+/* How many runs are being followed, for logs and leak checks. */
+unsigned systemd_client_runs(const SystemdClient *c);

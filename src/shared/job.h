@@ -1,0 +1,96 @@
+/* Restart jobs as Harper's get_job shows them (CREATED → IN_PROGRESS → COMPLETE | ERROR), and
+ * the table that keeps the running ones and a bounded history of finished ones. A job is a
+ * list of steps, one per systemd unit to act on. No bus types; the daemon publishes each job
+ * as an object and drives its steps through systemd. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sysops-config.h"
+
+typedef enum JobStatus {
+        JOB_CREATED,
+        JOB_IN_PROGRESS,
+        JOB_COMPLETE,
+        JOB_ERROR,
+        _JOB_STATUS_MAX,
+} JobStatus;
+
+typedef enum JobType {
+        JOB_RESTART,           /* the instance unit */
+        JOB_RESTART_SERVICE,   /* one Harper service's units */
+        _JOB_TYPE_MAX,
+} JobType;
+
+typedef enum StepState {
+        STEP_PENDING,
+        STEP_RUNNING,
+        STEP_DONE,
+        STEP_FAILED,
+        _STEP_STATE_MAX,
+} StepState;
+
+typedef struct JobStep {
+        char *unit;
+        StepState state;
+} JobStep;
+
+typedef struct Job {
+        unsigned number;       /* the n in /io/harperdb/SystemOperations1/job/<n> */
+        char id[37];           /* uuid, as Harper's job ids */
+        JobType type;
+        HarperService service; /* JOB_RESTART_SERVICE only */
+        bool replicated;
+        uid_t uid;             /* who asked, from the bus */
+        JobStatus status;
+        char *message;
+        char *result;          /* JSON text, NULL = none */
+        uint64_t created_ms, start_ms, end_ms;   /* ms since the epoch, 0 = not yet */
+        JobStep *steps;
+        size_t n_steps;
+        void *glue;            /* the daemon's per-job bus state */
+        struct Job *next;
+} Job;
+
+typedef struct JobTable {
+        Job *first;            /* oldest first */
+        unsigned next_number;
+        unsigned max_finished;
+} JobTable;
+
+void job_table_init(JobTable *t, unsigned max_finished);
+/* Frees every job; drop (may be NULL) is called for each first, for its glue. */
+void job_table_done(JobTable *t, void (*drop)(Job *j));
+
+/* A new CREATED job, appended to the table; NULL when out of memory. */
+Job *job_table_add(JobTable *t, JobType type, HarperService service, bool replicated, uid_t uid, uint64_t now_ms);
+Job *job_table_find(const JobTable *t, const char *id);
+/* The running (not finished) job that acts on the same thing, if any: the instance for
+ * JOB_RESTART, the same service for JOB_RESTART_SERVICE. */
+Job *job_table_find_running(const JobTable *t, JobType type, HarperService service);
+/* Takes j out of the table (the caller frees it). */
+void job_table_remove(JobTable *t, Job *j);
+/* Takes the oldest finished job out when more than max_finished are kept; NULL when none.
+ * The caller unpublishes and frees it. */
+Job *job_table_take_excess(JobTable *t);
+void job_free(Job *j);
+
+int job_set_units(Job *j, char *const *units);
+void job_start(Job *j, uint64_t now_ms);
+/* COMPLETE with Harper's message "Successfully completed job: <id>"; note (may be NULL) is
+ * appended after "; " to say something the caller should know. */
+int job_complete(Job *j, uint64_t now_ms, const char *note);
+int job_fail(Job *j, uint64_t now_ms, const char *message);
+int job_set_result(Job *j, const char *json);
+bool job_is_finished(const Job *j);
+
+/* The steps still to start or finish, for "which step is next". */
+JobStep *job_next_pending(Job *j);
+bool job_all_steps_done(const Job *j);
+
+const char *job_status_to_string(JobStatus s);
+const char *job_type_to_string(JobType t);
+const char *step_state_to_string(StepState s);

@@ -1,0 +1,375 @@
+#include <errno.h>
+#include <fnmatch.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysops-config.h"
+
+static const char *const service_names[_HARPER_SERVICE_MAX] = {
+        [HARPER_SERVICE_HTTP_WORKERS] = "http_workers",
+        [HARPER_SERVICE_CLUSTERING] = "clustering",
+        [HARPER_SERVICE_CLUSTERING_CONFIG] = "clustering_config",
+};
+
+static const char *const action_names[_UNIT_ACTION_MAX] = {
+        [UNIT_ACTION_RESTART] = "restart",
+        [UNIT_ACTION_RELOAD] = "reload",
+        [UNIT_ACTION_RELOAD_OR_RESTART] = "reload-or-restart",
+};
+
+const char *harper_service_to_string(HarperService s) {
+        return s >= 0 && s < _HARPER_SERVICE_MAX ? service_names[s] : NULL;
+}
+
+HarperService harper_service_from_string(const char *s) {
+        for (int i = 0; s && i < _HARPER_SERVICE_MAX; i++)
+                if (strcmp(s, service_names[i]) == 0)
+                        return i;
+        return _HARPER_SERVICE_INVALID;
+}
+
+const char *unit_action_to_string(UnitAction a) {
+        return a >= 0 && a < _UNIT_ACTION_MAX ? action_names[a] : NULL;
+}
+
+UnitAction unit_action_from_string(const char *s) {
+        for (int i = 0; s && i < _UNIT_ACTION_MAX; i++)
+                if (strcmp(s, action_names[i]) == 0)
+                        return i;
+        return _UNIT_ACTION_INVALID;
+}
+
+bool unit_name_is_pattern(const char *name) {
+        return strpbrk(name, "*?[") != NULL;
+}
+
+bool unit_name_is_valid(const char *name) {
+        static const char *const suffixes[] = {
+                ".service", ".socket", ".target", ".mount", ".timer", ".path", ".slice", ".scope",
+        };
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 255 || strchr(name, '/'))
+                return false;
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+                size_t k = strlen(suffixes[i]);
+                if (n > k && strcmp(name + n - k, suffixes[i]) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static char **strv_new(const char *only) {
+        char **v = calloc(2, sizeof(char *));
+
+        if (v && !(v[0] = strdup(only))) {
+                free(v);
+                return NULL;
+        }
+        return v;
+}
+
+static void strv_free(char **v) {
+        for (char **i = v; i && *i; i++)
+                free(*i);
+        free(v);
+}
+
+void config_defaults(Config *config) {
+        *config = (Config) {
+                .unit_timeout_sec = 600,   /* Harper waits 10 minutes for a peer's restart */
+                .jobs_kept = 64,
+                .sysinfo_disk = true,
+                .sysinfo_network = true,
+        };
+        config->instance_unit = strdup("harperdb.service");
+        config->services[HARPER_SERVICE_HTTP_WORKERS] = (ServiceConfig) {
+                .units = strv_new("harperdb-http@*.service"), .action = UNIT_ACTION_RESTART, .rolling = true };
+        config->services[HARPER_SERVICE_CLUSTERING] = (ServiceConfig) {
+                .units = strv_new("harperdb-clustering.service"), .action = UNIT_ACTION_RESTART };
+        config->services[HARPER_SERVICE_CLUSTERING_CONFIG] = (ServiceConfig) {
+                .units = strv_new("harperdb-clustering.service"), .action = UNIT_ACTION_RELOAD };
+}
+
+void config_done(Config *config) {
+        free(config->instance_unit);
+        free(config->systemd_bus);
+        free(config->data_dir);
+        for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
+                strv_free(config->services[i].units);
+        *config = (Config) {};
+}
+
+/* Sets *problem to "<file>: '<key>' <what>" and returns -EINVAL. */
+static int bad(char **problem, const char *path, const char *key, const char *format, ...) {
+        char *what = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&what, format, ap) < 0)
+                what = NULL;
+        va_end(ap);
+        if (asprintf(problem, "%s: '%s' %s", path, key, what ? what : "is invalid") < 0)
+                *problem = NULL;
+        free(what);
+        return -EINVAL;
+}
+
+static int read_string(json_object *v, char **field, const char *path, const char *key, char **problem) {
+        char *copy;
+
+        if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
+                return bad(problem, path, key, "must be a non-empty string");
+        copy = strdup(json_object_get_string(v));
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int read_bool(json_object *v, bool *field, const char *path, const char *key, char **problem) {
+        if (!json_object_is_type(v, json_type_boolean))
+                return bad(problem, path, key, "must be true or false");
+        *field = json_object_get_boolean(v);
+        return 0;
+}
+
+static int read_seconds(json_object *v, unsigned *field, unsigned max, const char *path, const char *key,
+                        char **problem) {
+        int64_t n;
+
+        if (!json_object_is_type(v, json_type_int))
+                return bad(problem, path, key, "must be a whole number");
+        n = json_object_get_int64(v);
+        if (n < 1 || n > max)
+                return bad(problem, path, key, "must be between 1 and %u", max);
+        *field = (unsigned) n;
+        return 0;
+}
+
+static int read_unit(json_object *v, char **field, bool pattern_allowed, const char *path, const char *key,
+                     char **problem) {
+        const char *name;
+
+        if (!json_object_is_type(v, json_type_string))
+                return bad(problem, path, key, "must be a unit name such as harperdb.service");
+        name = json_object_get_string(v);
+        if (!unit_name_is_valid(name))
+                return bad(problem, path, key, "is not a unit name: '%s'", name);
+        if (!pattern_allowed && unit_name_is_pattern(name))
+                return bad(problem, path, key, "must name one unit, not a pattern: '%s'", name);
+        return read_string(v, field, path, key, problem);
+}
+
+static int read_units(json_object *v, char ***field, const char *path, const char *key, char **problem) {
+        size_t n;
+        char **units;
+        int r = 0;
+
+        if (json_object_is_type(v, json_type_string)) {
+                char *one = NULL;
+                r = read_unit(v, &one, true, path, key, problem);
+                if (r < 0)
+                        return r;
+                units = calloc(2, sizeof(char *));
+                if (!units) {
+                        free(one);
+                        return -ENOMEM;
+                }
+                units[0] = one;
+        } else {
+                if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+                        return bad(problem, path, key, "must be a unit name, a pattern, or a non-empty list of them");
+                n = json_object_array_length(v);
+                units = calloc(n + 1, sizeof(char *));
+                if (!units)
+                        return -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        r = read_unit(json_object_array_get_idx(v, i), &units[i], true, path, key, problem);
+                if (r < 0) {
+                        strv_free(units);
+                        return r;
+                }
+        }
+        strv_free(*field);
+        *field = units;
+        return 0;
+}
+
+static int read_service(json_object *v, ServiceConfig *s, const char *path, const char *service, char **problem) {
+        char key[128];
+        int r = 0;
+
+        snprintf(key, sizeof key, "services.%s", service);
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, key, "must be an object with units, action and rolling");
+        json_object_object_foreach(v, name, value) {
+                snprintf(key, sizeof key, "services.%s.%s", service, name);
+                if (strcmp(name, "units") == 0)
+                        r = read_units(value, &s->units, path, key, problem);
+                else if (strcmp(name, "rolling") == 0)
+                        r = read_bool(value, &s->rolling, path, key, problem);
+                else if (strcmp(name, "action") == 0) {
+                        UnitAction a = unit_action_from_string(json_object_get_string(value));
+                        if (!json_object_is_type(value, json_type_string) || a < 0)
+                                return bad(problem, path, key, "must be restart, reload or reload-or-restart");
+                        s->action = a;
+                } else
+                        return bad(problem, path, key, "is not a known key (units, action, rolling)");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_services(json_object *v, Config *config, const char *path, char **problem) {
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, "services", "must be an object keyed by Harper service name");
+        json_object_object_foreach(v, name, value) {
+                HarperService s = harper_service_from_string(name);
+                char key[128];
+                int r;
+
+                snprintf(key, sizeof key, "services.%s", name);
+                if (s < 0)
+                        return bad(problem, path, key, "is not a Harper service (http_workers, clustering, clustering_config)");
+                r = read_service(value, &config->services[s], path, name, problem);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_sysinfo(json_object *v, Config *config, const char *path, char **problem) {
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, "system_information", "must be an object");
+        json_object_object_foreach(v, name, value) {
+                char key[128];
+                int r;
+
+                snprintf(key, sizeof key, "system_information.%s", name);
+                if (strcmp(name, "disk") == 0)
+                        r = read_bool(value, &config->sysinfo_disk, path, key, problem);
+                else if (strcmp(name, "network") == 0)
+                        r = read_bool(value, &config->sysinfo_network, path, key, problem);
+                else if (strcmp(name, "data_dir") == 0)
+                        r = read_string(value, &config->data_dir, path, key, problem);
+                else
+                        return bad(problem, path, key, "is not a known key (disk, network, data_dir)");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int apply(json_object *root, Config *config, const char *path, char **problem) {
+        if (!json_object_is_type(root, json_type_object))
+                return bad(problem, path, "(top level)", "must be a JSON object");
+        json_object_object_foreach(root, name, value) {
+                int r;
+
+                if (strcmp(name, "instance_unit") == 0)
+                        r = read_unit(value, &config->instance_unit, false, path, name, problem);
+                else if (strcmp(name, "systemd_bus") == 0)
+                        r = read_string(value, &config->systemd_bus, path, name, problem);
+                else if (strcmp(name, "unit_timeout_sec") == 0)
+                        r = read_seconds(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
+                else if (strcmp(name, "jobs_kept") == 0)
+                        r = read_seconds(value, &config->jobs_kept, 10000, path, name, problem);
+                else if (strcmp(name, "services") == 0)
+                        r = read_services(value, config, path, problem);
+                else if (strcmp(name, "system_information") == 0)
+                        r = read_sysinfo(value, config, path, problem);
+                else
+                        return bad(problem, path, name, "is not a known key");
+                if (r < 0)
+                        return r;
+        }
+        /* "system" is spelled out in the file for readability; it means the default */
+        if (config->systemd_bus && strcmp(config->systemd_bus, "system") == 0) {
+                free(config->systemd_bus);
+                config->systemd_bus = NULL;
+        }
+        return 0;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_size) {
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t size = 0;
+
+        if (!f)
+                return -errno;
+        /* a configuration file is small; refuse anything that is clearly not one */
+        text = malloc(1024 * 1024 + 1);
+        if (text)
+                size = fread(text, 1, 1024 * 1024 + 1, f);
+        fclose(f);
+        if (!text)
+                return -ENOMEM;
+        if (size > 1024 * 1024) {
+                free(text);
+                return -EFBIG;
+        }
+        text[size] = 0;
+        *ret = text;
+        *ret_size = size;
+        return 0;
+}
+
+int config_load(Config *config, const char *path, bool required, char **problem) {
+        json_tokener *tok;
+        json_object *root;
+        char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        *problem = NULL;
+        r = read_file(path, &text, &size);
+        if (r == -ENOENT && !required)
+                return 0;
+        if (r < 0) {
+                if (asprintf(problem, "%s: cannot read: %s", path, strerror(-r)) < 0)
+                        *problem = NULL;
+                return r;
+        }
+
+        tok = json_tokener_new();
+        if (!tok) {
+                free(text);
+                return -ENOMEM;
+        }
+        root = json_tokener_parse_ex(tok, text, (int) size);
+        if (!root || json_tokener_get_parse_end(tok) < size) {
+                /* trailing whitespace is fine, anything else after the object is not */
+                size_t end = json_tokener_get_parse_end(tok);
+                bool trailing_garbage;
+
+                if (root)
+                        end += strspn(text + end, " \t\r\n");
+                trailing_garbage = root && text[end] != 0;
+
+                if (!root || trailing_garbage) {
+                        if (asprintf(problem, "%s: not valid JSON (%s at byte %zu)", path,
+                                     root ? "unexpected text" :
+                                     json_tokener_get_error(tok) == json_tokener_continue ? "unexpected end" :
+                                     json_tokener_error_desc(json_tokener_get_error(tok)),
+                                     end) < 0)
+                                *problem = NULL;
+                        json_object_put(root);
+                        json_tokener_free(tok);
+                        free(text);
+                        return -EINVAL;
+                }
+        }
+        json_tokener_free(tok);
+        free(text);
+
+        r = apply(root, config, path, problem);
+        json_object_put(root);
+        return r;
+}

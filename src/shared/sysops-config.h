@@ -1,0 +1,59 @@
+/* The daemon's configuration, /etc/harper-sysops/sysops.json: which systemd units make up a
+ * Harper installation and how each Harper service is restarted. Every key is optional; what is
+ * missing keeps its compiled-in default. No bus types. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SYSOPS_CONFIG_FILE "/etc/harper-sysops/sysops.json"
+
+/* The services restart_service accepts, in Harper's names. */
+typedef enum HarperService {
+        HARPER_SERVICE_HTTP_WORKERS,
+        HARPER_SERVICE_CLUSTERING,
+        HARPER_SERVICE_CLUSTERING_CONFIG,
+        _HARPER_SERVICE_MAX,
+        _HARPER_SERVICE_INVALID = -1,
+} HarperService;
+
+typedef enum UnitAction {
+        UNIT_ACTION_RESTART,
+        UNIT_ACTION_RELOAD,
+        UNIT_ACTION_RELOAD_OR_RESTART,
+        _UNIT_ACTION_MAX,
+        _UNIT_ACTION_INVALID = -1,
+} UnitAction;
+
+typedef struct ServiceConfig {
+        char **units;          /* NULL-terminated; an entry with * ? or [ is a pattern */
+        UnitAction action;
+        bool rolling;          /* one unit at a time, each active again before the next */
+} ServiceConfig;
+
+typedef struct Config {
+        char *instance_unit;
+        char *systemd_bus;     /* D-Bus address of the systemd manager; NULL = the system bus */
+        unsigned unit_timeout_sec;   /* longest wait for one unit's job before the job is ERROR */
+        unsigned jobs_kept;    /* finished jobs kept for get_job */
+        ServiceConfig services[_HARPER_SERVICE_MAX];
+        /* system_information */
+        bool sysinfo_disk, sysinfo_network;
+        char *data_dir;        /* Harper's root directory; NULL = unknown */
+} Config;
+
+/* Loads path over the defaults. A missing file is fine when it is the default path (not
+ * required); any other problem returns a negative errno and *problem names the file, the
+ * key and what is wrong, for the start-up log. */
+int config_load(Config *config, const char *path, bool required, char **problem);
+void config_defaults(Config *config);
+void config_done(Config *config);
+
+const char *harper_service_to_string(HarperService s);
+HarperService harper_service_from_string(const char *s);
+const char *unit_action_to_string(UnitAction a);
+UnitAction unit_action_from_string(const char *s);
+
+bool unit_name_is_pattern(const char *name);
+/* A plausible unit name or pattern: non-empty, no '/', ends in a unit type suffix. */
+bool unit_name_is_valid(const char *name);

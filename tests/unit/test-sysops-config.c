@@ -1,0 +1,220 @@
+/* The configuration file: compiled-in defaults, a file laid over them key by key, and a
+ * message naming the file, the key and the problem for every bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sysops-config.h"
+
+static char path[] = "/tmp/test-sysops-config.XXXXXX";
+
+static int file_setup(void **state) {
+        int fd = mkstemp(path);
+
+        if (fd < 0)
+                return -1;
+        close(fd);
+        return 0;
+}
+
+static int file_teardown(void **state) {
+        unlink(path);
+        strcpy(path, "/tmp/test-sysops-config.XXXXXX");
+        return 0;
+}
+
+static void write_file(const char *text) {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* Loads text over the defaults; returns the loader's result, the problem in *problem. */
+static int load(Config *c, const char *text, char **problem) {
+        write_file(text);
+        config_defaults(c);
+        return config_load(c, path, true, problem);
+}
+
+static void test_defaults_are_the_documented_ones(void **state) {
+        Config c;
+
+        config_defaults(&c);
+        assert_string_equal(c.instance_unit, "harperdb.service");
+        assert_null(c.systemd_bus);
+        assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[0], "harperdb-http@*.service");
+        assert_null(c.services[HARPER_SERVICE_HTTP_WORKERS].units[1]);
+        assert_int_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].action, UNIT_ACTION_RESTART);
+        assert_true(c.services[HARPER_SERVICE_HTTP_WORKERS].rolling);
+        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING].units[0], "harperdb-clustering.service");
+        assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING].action, UNIT_ACTION_RESTART);
+        assert_false(c.services[HARPER_SERVICE_CLUSTERING].rolling);
+        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].units[0], "harperdb-clustering.service");
+        assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD);
+        assert_int_equal(c.unit_timeout_sec, 600);
+        assert_int_equal(c.jobs_kept, 64);
+        assert_true(c.sysinfo_disk);
+        assert_true(c.sysinfo_network);
+        assert_null(c.data_dir);
+        config_done(&c);
+}
+
+static void test_missing_default_file_keeps_defaults(void **state) {
+        Config c;
+        char *problem = (char *) "unset";
+
+        config_defaults(&c);
+        assert_int_equal(config_load(&c, "/nonexistent/sysops.json", false, &problem), 0);
+        assert_null(problem);
+        assert_string_equal(c.instance_unit, "harperdb.service");
+        config_done(&c);
+}
+
+static void test_missing_required_file_is_an_error(void **state) {
+        Config c;
+        char *problem = NULL;
+
+        config_defaults(&c);
+        assert_true(config_load(&c, "/nonexistent/sysops.json", true, &problem) < 0);
+        assert_string_equal(problem, "/nonexistent/sysops.json: cannot read: No such file or directory");
+        free(problem);
+        config_done(&c);
+}
+
+static void test_a_file_overrides_only_what_it_names(void **state) {
+        Config c;
+        char *problem = NULL;
+
+        assert_int_equal(load(&c,
+                "{\"instance_unit\":\"harper.service\",\"systemd_bus\":\"unix:path=/run/x\","
+                "\"unit_timeout_sec\":30,\"jobs_kept\":5,"
+                "\"services\":{\"http_workers\":{\"units\":[\"w1.service\",\"w2.service\"],\"rolling\":false},"
+                "\"clustering_config\":{\"action\":\"reload-or-restart\"}},"
+                "\"system_information\":{\"disk\":false,\"data_dir\":\"/var/lib/harper\"}}\n", &problem), 0);
+        assert_string_equal(c.instance_unit, "harper.service");
+        assert_string_equal(c.systemd_bus, "unix:path=/run/x");
+        assert_int_equal(c.unit_timeout_sec, 30);
+        assert_int_equal(c.jobs_kept, 5);
+        assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[0], "w1.service");
+        assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[1], "w2.service");
+        assert_null(c.services[HARPER_SERVICE_HTTP_WORKERS].units[2]);
+        assert_false(c.services[HARPER_SERVICE_HTTP_WORKERS].rolling);
+        assert_int_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].action, UNIT_ACTION_RESTART);   /* kept */
+        assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD_OR_RESTART);
+        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].units[0], "harperdb-clustering.service");
+        assert_false(c.sysinfo_disk);
+        assert_true(c.sysinfo_network);
+        assert_string_equal(c.data_dir, "/var/lib/harper");
+        config_done(&c);
+}
+
+static void test_units_may_be_one_string_and_system_means_default_bus(void **state) {
+        Config c;
+        char *problem = NULL;
+
+        assert_int_equal(load(&c, "{\"systemd_bus\":\"system\","
+                                  "\"services\":{\"clustering\":{\"units\":\"nats.service\"}}}", &problem), 0);
+        assert_null(c.systemd_bus);
+        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING].units[0], "nats.service");
+        assert_null(c.services[HARPER_SERVICE_CLUSTERING].units[1]);
+        config_done(&c);
+}
+
+/* Each bad file: the problem names the file, the key and what is wrong. */
+static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
+        static const struct { const char *text, *problem; } cases[] = {
+                { "{\"services\":{\"http_workers\":{\"action\":\"bounce\"}}}",
+                  "'services.http_workers.action' must be restart, reload or reload-or-restart" },
+                { "{\"services\":{\"http\":{}}}",
+                  "'services.http' is not a Harper service (http_workers, clustering, clustering_config)" },
+                { "{\"services\":{\"clustering\":{\"unit\":\"x.service\"}}}",
+                  "'services.clustering.unit' is not a known key (units, action, rolling)" },
+                { "{\"services\":{\"clustering\":{\"units\":[]}}}",
+                  "'services.clustering.units' must be a unit name, a pattern, or a non-empty list of them" },
+                { "{\"services\":{\"clustering\":{\"units\":[\"../etc/passwd\"]}}}",
+                  "'services.clustering.units' is not a unit name: '../etc/passwd'" },
+                { "{\"services\":{\"clustering\":{\"rolling\":\"yes\"}}}",
+                  "'services.clustering.rolling' must be true or false" },
+                { "{\"instance_unit\":\"harperdb\"}", "'instance_unit' is not a unit name: 'harperdb'" },
+                { "{\"instance_unit\":\"harperdb@*.service\"}",
+                  "'instance_unit' must name one unit, not a pattern: 'harperdb@*.service'" },
+                { "{\"instance_unit\":7}", "'instance_unit' must be a unit name such as harperdb.service" },
+                { "{\"unit_timeout_sec\":0}", "'unit_timeout_sec' must be between 1 and 86400" },
+                { "{\"unit_timeout_sec\":\"60\"}", "'unit_timeout_sec' must be a whole number" },
+                { "{\"jobs_kept\":100000}", "'jobs_kept' must be between 1 and 10000" },
+                { "{\"systemd_bus\":\"\"}", "'systemd_bus' must be a non-empty string" },
+                { "{\"system_information\":{\"cpu\":true}}",
+                  "'system_information.cpu' is not a known key (disk, network, data_dir)" },
+                { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key" },
+                { "[1]", "'(top level)' must be a JSON object" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                Config c;
+                char *problem = NULL, *want = NULL;
+
+                assert_true(load(&c, cases[i].text, &problem) < 0);
+                assert_true(asprintf(&want, "%s: %s", path, cases[i].problem) > 0);
+                assert_string_equal(problem, want);
+                free(want);
+                free(problem);
+                config_done(&c);
+        }
+}
+
+static void test_text_that_is_not_json_is_refused(void **state) {
+        static const struct { const char *text, *problem; } cases[] = {
+                { "{\"instance_unit\":", "not valid JSON (unexpected end at byte 17)" },
+                { "{} x", "not valid JSON (unexpected text at byte 3)" },
+                { "{,}", "not valid JSON (quoted object property name expected at byte 1)" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                Config c;
+                char *problem = NULL, *want = NULL;
+
+                assert_true(load(&c, cases[i].text, &problem) < 0);
+                assert_true(asprintf(&want, "%s: %s", path, cases[i].problem) > 0);
+                assert_string_equal(problem, want);
+                free(want);
+                free(problem);
+                config_done(&c);
+        }
+}
+
+static void test_names_map_both_ways(void **state) {
+        for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
+                assert_int_equal(harper_service_from_string(harper_service_to_string(i)), i);
+        for (int i = 0; i < _UNIT_ACTION_MAX; i++)
+                assert_int_equal(unit_action_from_string(unit_action_to_string(i)), i);
+        assert_int_equal(harper_service_from_string("htp_workerz"), _HARPER_SERVICE_INVALID);
+        assert_int_equal(harper_service_from_string(""), _HARPER_SERVICE_INVALID);
+        assert_true(unit_name_is_pattern("harperdb-http@*.service"));
+        assert_false(unit_name_is_pattern("harperdb-http@1.service"));
+        assert_true(unit_name_is_valid("harperdb-http@1.service"));
+        assert_false(unit_name_is_valid(".service"));
+        assert_false(unit_name_is_valid("a/b.service"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults_are_the_documented_ones),
+                cmocka_unit_test(test_missing_default_file_keeps_defaults),
+                cmocka_unit_test(test_missing_required_file_is_an_error),
+                cmocka_unit_test_setup_teardown(test_a_file_overrides_only_what_it_names, file_setup, file_teardown),
+                cmocka_unit_test_setup_teardown(test_units_may_be_one_string_and_system_means_default_bus,
+                                                file_setup, file_teardown),
+                cmocka_unit_test_setup_teardown(test_bad_files_are_refused_with_file_key_and_problem, file_setup,
+                                                file_teardown),
+                cmocka_unit_test_setup_teardown(test_text_that_is_not_json_is_refused, file_setup, file_teardown),
+                cmocka_unit_test(test_names_map_both_ways),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
