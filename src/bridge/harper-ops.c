@@ -24,6 +24,7 @@ typedef struct Options {
         AskPassword ask_password;
         bool show_status;
         bool pretty;
+        bool wait;
         bool verbose;
 } Options;
 
@@ -36,6 +37,8 @@ static void help(void) {
                "  -f --file=PATH         Read the body from PATH (- for standard input)\n"
                "  -s --status            Print the HTTP status Harper would send on a line first\n"
                "  -p --pretty            Indent the JSON answer\n"
+               "  -w --wait              For restart and restart_service: follow the job to its\n"
+               "                         end (progress on a terminal) and print its final record\n"
                "     --ask-password      Let polkit ask for a password through an authentication\n"
                "                         agent (a desktop's, or pkttyagent); default on a terminal\n"
                "     --no-ask-password   Never let polkit ask for a password\n"
@@ -43,12 +46,15 @@ static void help(void) {
                "  -h --help              Show this help and exit\n"
                "     --version           Show the version and exit\n"
                "\n"
-               "Operations: set_status, get_status, clear_status.\n"
+               "Operations: restart, restart_service, get_job, set_status, get_status,\n"
+               "clear_status.\n"
                "  harper-ops '{\"operation\":\"set_status\",\"id\":\"primary\",\"status\":\"active\"}'\n"
                "  echo '{\"operation\":\"get_status\"}' | harper-ops\n"
+               "  harper-ops --wait '{\"operation\":\"restart_service\",\"service\":\"http_workers\"}'\n"
                "\n"
                "Exit status: 0 success (200), 1 internal error (500), 2 bad request (400),\n"
-               "3 denied (403), 4 authentication required (403), 64 bad command line.\n");
+               "3 denied (403), 4 authentication required (403), 5 the job followed with --wait\n"
+               "ended in ERROR, 6 the same restart is already running (409), 64 bad command line.\n");
 }
 
 /* Returns 1 to run, 0 to exit successfully, <0 on a bad command line. */
@@ -58,6 +64,7 @@ static int parse_options(int argc, char *argv[], Options *o) {
                 { "file", required_argument, NULL, 'f' },
                 { "status", no_argument, NULL, 's' },
                 { "pretty", no_argument, NULL, 'p' },
+                { "wait", no_argument, NULL, 'w' },
                 { "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
                 { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
                 { "verbose", no_argument, NULL, 'v' },
@@ -67,7 +74,7 @@ static int parse_options(int argc, char *argv[], Options *o) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "f:spvh", long_options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "f:spwvh", long_options, NULL)) >= 0)
                 switch (c) {
                 case 'f':
                         o->file = optarg;
@@ -77,6 +84,9 @@ static int parse_options(int argc, char *argv[], Options *o) {
                         break;
                 case 'p':
                         o->pretty = true;
+                        break;
+                case 'w':
+                        o->wait = true;
                         break;
                 case OPT_ASK_PASSWORD:
                         o->ask_password = ASK_YES;
@@ -190,6 +200,8 @@ static Response run(const Options *o, const char *text, size_t length) {
                 return response_error(OUTCOME_INTERNAL_ERROR, "Cannot connect to the system bus.");
         }
         ctx.interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO));
+        ctx.wait = o->wait;
+        ctx.progress = o->wait && isatty(STDERR_FILENO);
 
         ret = op->run(&ctx, request, op);
 

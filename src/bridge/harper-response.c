@@ -8,12 +8,15 @@
 int outcome_http_status(Outcome o) {
         switch (o) {
         case OUTCOME_OK:
+        case OUTCOME_JOB_ERROR:
                 return 200;
         case OUTCOME_BAD_REQUEST:
                 return 400;
         case OUTCOME_DENIED:
         case OUTCOME_AUTH_REQUIRED:
                 return 403;
+        case OUTCOME_CONFLICT:
+                return 409;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -30,6 +33,10 @@ int outcome_exit_status(Outcome o) {
                 return EXIT_DENIED;
         case OUTCOME_AUTH_REQUIRED:
                 return EXIT_AUTH_REQUIRED;
+        case OUTCOME_JOB_ERROR:
+                return EXIT_JOB_ERROR;
+        case OUTCOME_CONFLICT:
+                return EXIT_CONFLICT;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -73,6 +80,8 @@ Response response_from_bus_error(const char *name, const char *message, const ch
                 return response_forbidden(OUTCOME_DENIED, function);
         if (strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)
                 return response_forbidden(OUTCOME_AUTH_REQUIRED, function);
+        if (strcmp(name, SYSOPS_ERROR_ALREADY_RUNNING) == 0)
+                return response_error(OUTCOME_CONFLICT, message);
         if (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)
                 return response_error(OUTCOME_INTERNAL_ERROR,
                                       "harper-sysopsd is not running: " SYSOPS_BUS_NAME " is not on the system bus");
@@ -91,6 +100,31 @@ json_object *status_record_to_json(const char *id, const char *status, uint64_t 
         json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "__createdtime__", json_object_new_uint64(created_ms));
         json_object_object_add(o, "__updatedtime__", json_object_new_uint64(updated_ms));
+        return o;
+}
+
+static json_object *time_or_null(uint64_t ms) {
+        return ms ? json_object_new_uint64(ms) : NULL;
+}
+
+json_object *job_record_to_json(const char *id, const char *type, const char *status, const char *message,
+                                const char *result, const char *user, uint64_t created_ms, uint64_t start_ms,
+                                uint64_t end_ms) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "created_datetime", time_or_null(created_ms));
+        json_object_object_add(o, "end_datetime", time_or_null(end_ms));
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "message", *message ? json_object_new_string(message) : NULL);
+        /* Harper sets result only when the job returned an object (replicated restarts) */
+        if (result && *result) {
+                json_object *parsed = json_tokener_parse(result);
+                json_object_object_add(o, "result", parsed ? parsed : json_object_new_string(result));
+        }
+        json_object_object_add(o, "start_datetime", time_or_null(start_ms));
+        json_object_object_add(o, "status", json_object_new_string(status));
+        json_object_object_add(o, "type", json_object_new_string(type));
+        json_object_object_add(o, "user", json_object_new_string(user));
         return o;
 }
 

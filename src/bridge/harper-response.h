@@ -13,6 +13,8 @@ typedef enum Outcome {
         OUTCOME_DENIED,             /* 403: polkit said no (or cancelled, or is unavailable) */
         OUTCOME_AUTH_REQUIRED,      /* 403: a password would do; run interactively */
         OUTCOME_INTERNAL_ERROR,     /* 500 */
+        OUTCOME_CONFLICT,           /* 409: the same restart is already running */
+        OUTCOME_JOB_ERROR,          /* 200, but the job followed with --wait ended in ERROR */
 } Outcome;
 
 /* Exit statuses of harper-ops, one per outcome (64 is a bad command line). */
@@ -22,6 +24,8 @@ enum {
         EXIT_BAD_REQUEST = 2,
         EXIT_DENIED = 3,
         EXIT_AUTH_REQUIRED = 4,
+        EXIT_JOB_ERROR = 5,
+        EXIT_CONFLICT = 6,
         EXIT_USAGE = 64,
 };
 
@@ -48,6 +52,13 @@ void response_done(Response *r);
 
 /* {"id","status","__createdtime__","__updatedtime__"}, in Harper's key order. */
 json_object *status_record_to_json(const char *id, const char *status, uint64_t created_ms, uint64_t updated_ms);
+
+/* Harper's get_job record: {created_datetime, end_datetime, id, message, result?,
+ * start_datetime, status, type, user}; times of 0 (not yet) are null, result is JSON text
+ * ("" = none). */
+json_object *job_record_to_json(const char *id, const char *type, const char *status, const char *message,
+                                const char *result, const char *user, uint64_t created_ms, uint64_t start_ms,
+                                uint64_t end_ms);
 
 /* Harper's compact JSON text of the body (pretty when asked); valid until the body is freed. */
 const char *response_body_text(const Response *r, int pretty);

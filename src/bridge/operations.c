@@ -10,9 +10,8 @@
 
 #define MSG_STATUS_CLEARED "Status successfully cleared"
 
-/* Calls a harper-sysopsd method: 0 with *reply, or <0 with *error set. */
-static int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
-                       const char *types, ...) {
+int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
+                const char *types, ...) {
         sd_bus_message *call = NULL;
         va_list ap;
         int r;
@@ -37,8 +36,7 @@ static int call_method(const CallContext *ctx, const char *method, sd_bus_error 
         return r;
 }
 
-/* Harper's answer for a failed call; the D-Bus error itself goes to stderr for the admin. */
-static Response failed_call(const Operation *op, sd_bus_error *error) {
+Response failed_call(const Operation *op, sd_bus_error *error) {
         Response ret = response_from_bus_error(error->name, error->message, op->function);
 
         if (ret.outcome == OUTCOME_AUTH_REQUIRED)
@@ -178,6 +176,9 @@ static const Operation operations[] = {
         { "set_status", "setStatus", run_set_status },
         { "get_status", "getStatus", run_get_status },
         { "clear_status", "clearStatus", run_clear_status },
+        { "restart", "restart", run_restart },
+        { "restart_service", "restartService", run_restart_service },
+        { "get_job", "getJob", run_get_job },
 };
 
 const Operation *operation_find(const char *name) {

@@ -11,6 +11,8 @@
 typedef struct CallContext {
         sd_bus *bus;
         bool interactive;   /* let polkit ask for a password */
+        bool wait;          /* follow a started job to its end */
+        bool progress;      /* show a job's progress on stderr (a terminal) */
 } CallContext;
 
 typedef struct Operation {
@@ -21,3 +23,14 @@ typedef struct Operation {
 
 /* The operation called name, or NULL. */
 const Operation *operation_find(const char *name);
+
+/* For the operation files: calls a harper-sysopsd method: 0 with *reply, or <0 with *error set. */
+int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
+                const char *types, ...);
+/* Harper's answer for a failed call (frees error); the D-Bus error goes to stderr. */
+Response failed_call(const Operation *op, sd_bus_error *error);
+
+/* operations-restart.c */
+Response run_restart(const CallContext *ctx, json_object *request, const Operation *op);
+Response run_restart_service(const CallContext *ctx, json_object *request, const Operation *op);
+Response run_get_job(const CallContext *ctx, json_object *request, const Operation *op);

@@ -14,6 +14,7 @@ for f in /usr/libexec/harper-sysopsd /usr/bin/harper-ops \
          /usr/share/dbus-1/system.d/io.harperdb.SystemOperations1.conf \
          /usr/share/dbus-1/system-services/io.harperdb.SystemOperations1.service \
          /usr/share/dbus-1/interfaces/io.harperdb.SystemOperations1.xml \
+         /usr/share/dbus-1/interfaces/io.harperdb.SystemOperations1.Job.xml \
          /usr/share/polkit-1/actions/io.harperdb.SystemOperations1.policy \
          /usr/share/polkit-1/rules.d/io.harperdb.SystemOperations1.rules \
          "$unitdir/harper-sysopsd.service"; do
