@@ -1,11 +1,24 @@
 #!/bin/bash
-# Brings up the test stack (private system bus, real polkitd, harper-sysopsd) and runs
-# sysops-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]
+# Brings up the test stack (private system bus, real polkitd, harper-sysopsd, and the test
+# instance unit harperdb.service under the stack's systemd), then runs sysops-bench and
+# restart-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]
+# restart-bench takes its options from RESTART_BENCH_ARGS, e.g. RESTART_BENCH_ARGS=--runs=10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILDDIR=$(cd "${1:-build}" && pwd); shift || true
 . tests/lib/harness.sh
+H_UNITS_DIR=$PWD/tests/units
 h_users
 h_up
 h_daemon_start
+# restart-bench restarts the unit ~100 times a minute: lift systemd's start rate limit (5 in 10 s)
+mkdir -p "$H_T/units/harperdb.service.d"
+printf '[Unit]\nStartLimitIntervalSec=0\n' >"$H_T/units/harperdb.service.d/restart-bench.conf"
+h_systemctl daemon-reload
+h_systemctl start harperdb.service
 "$BUILDDIR/bench/sysops-bench" "$@"
+echo
+# systemctl --user finds the stack's manager through XDG_RUNTIME_DIR (as h_systemctl does)
+# shellcheck disable=SC2086
+XDG_RUNTIME_DIR=$H_T/rt "$BUILDDIR/bench/restart-bench" --systemctl="systemctl --user" \
+    --harper-ops="$BUILDDIR/src/harper-ops" ${RESTART_BENCH_ARGS:-}

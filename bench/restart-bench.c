@@ -1,0 +1,484 @@
+/* restart-bench: what harper-sysopsd adds to a restart of the instance unit, measured side by side
+ * in one run against the same systemd manager, the ways interleaved round by round (the order
+ * flips every round) so that drift hits all alike:
+ *   A  daemon     Restart() on harper-sysopsd until its job's PropertiesChanged says COMPLETE
+ *   B  systemd    Manager.RestartUnit(unit, "replace") until JobRemoved of that job: what
+ *                 systemctl restart does, without starting a process
+ *   C  systemctl  the command given with --systemctl, plus "restart UNIT", as a child process
+ *   D  harper-ops harper-ops --wait '{"operation":"restart"}' as a child process
+ * A - B is the daemon's overhead; D against C is the command-line comparison. C and D run only
+ * when their command is given. Run as root (no polkit check). The daemon and systemd must be on
+ * $DBUS_SYSTEM_BUS_ADDRESS (bench/run.sh brings up the stack); a child inherits the environment
+ * (XDG_RUNTIME_DIR for systemctl --user). Exits non-zero only when a restart fails, never on a
+ * slow figure. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+
+#include "sysops-names.h"
+
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+enum { WAY_DAEMON, WAY_SYSTEMD, WAY_SYSTEMCTL, WAY_HARPER_OPS, _WAY_MAX };
+
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+/* What the signal handlers look for: the path of the job in flight, and when it ended how. */
+typedef struct Waiting {
+        char *path;            /* NULL while no reply has named the job yet */
+        bool ended;
+        bool failed;
+        double end_ms;
+        char *why;             /* the job's Message or systemd's result, when failed */
+        char *unit;            /* the first unit among a daemon job's Steps */
+} Waiting;
+
+static void waiting_reset(Waiting *w) {
+        free(w->path);
+        free(w->why);
+        free(w->unit);
+        *w = (Waiting) {};
+}
+
+static void waiting_end(Waiting *w, bool failed, const char *why) {
+        w->end_ms = now_ms();
+        w->ended = true;
+        w->failed = failed;
+        w->why = why ? strdup(why) : NULL;
+}
+
+/* Keeps the unit of the first step: the bench is only fair when it is the unit B restarts. */
+static int read_first_step(sd_bus_message *m, Waiting *w) {
+        const char *unit, *state;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a" SYSOPS_JOB_STEP);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_STEP);
+        if (r >= 0 && sd_bus_message_read(m, SYSOPS_JOB_STEP, &unit, &state) > 0 && !w->unit)
+                w->unit = strdup(unit);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
+
+/* PropertiesChanged of a daemon job: the new Status (and Message) come in the changed dict. */
+static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiting *w = userdata;
+        const char *interface, *name, *status = NULL, *message = NULL;
+        int r;
+
+        if (!w->path || w->ended || strcmp(sd_bus_message_get_path(m), w->path) != 0)
+                return 0;
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0 || strcmp(interface, SYSOPS_JOB_INTERFACE) != 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r > 0) {
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r <= 0)
+                        break;
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0 && strcmp(name, "Status") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &status);
+                else if (r >= 0 && strcmp(name, "Message") == 0)
+                        r = sd_bus_message_read(m, "v", "s", &message);
+                else if (r >= 0 && strcmp(name, "Steps") == 0)
+                        r = read_first_step(m, w);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (status && strcmp(status, "COMPLETE") == 0)
+                waiting_end(w, false, NULL);
+        else if (status && strcmp(status, "ERROR") == 0)
+                waiting_end(w, true, message ? message : "the job ended in ERROR");
+        return 0;
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiting *w = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (w->path && !w->ended && strcmp(path, w->path) == 0)
+                waiting_end(w, strcmp(result, "done") != 0, result);
+        return 0;
+}
+
+/* Dispatches until the job has ended or the deadline has passed. Signals that came in while a
+ * synchronous call waited for its reply were queued by sd-bus and are dispatched here. */
+static int wait_for_end(sd_bus *bus, Waiting *w, double deadline_ms) {
+        int r;
+
+        while (!w->ended) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                if (now_ms() >= deadline_ms)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(bus, (uint64_t) ((deadline_ms - now_ms()) * 1000) + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Returns the time in ms, or a negative value after printing why it failed. */
+static double restart_via_daemon(sd_bus *bus, Waiting *w, const char *unit, double timeout_ms) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *message, *id, *path;
+        double start = now_ms();
+        int r;
+
+        waiting_reset(w);
+        r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Restart", &error, &reply,
+                               "");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path);
+        if (r >= 0 && !(w->path = strdup(path)))
+                r = -ENOMEM;
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "Restart() failed: %s\n", error.message ? error.message : strerror(-r));
+                sd_bus_error_free(&error);
+                return -1;
+        }
+        r = wait_for_end(bus, w, start + timeout_ms);
+        if (r < 0 || w->failed) {
+                fprintf(stderr, "daemon job %s: %s\n", w->path,
+                        r == -ETIMEDOUT ? "no COMPLETE within the timeout" : r < 0 ? strerror(-r) : w->why);
+                return -1;
+        }
+        if (!w->unit || strcmp(w->unit, unit) != 0) {
+                fprintf(stderr, "the daemon restarted %s, not %s: pass --unit=%s\n", w->unit ? w->unit : "no unit",
+                        unit, w->unit ? w->unit : "UNIT");
+                return -1;
+        }
+        return w->end_ms - start;
+}
+
+static double restart_via_systemd(sd_bus *bus, Waiting *w, const char *unit, double timeout_ms) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *path;
+        double start = now_ms();
+        int r;
+
+        waiting_reset(w);
+        r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "RestartUnit", &error, &reply, "ss",
+                               unit, "replace");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0 && !(w->path = strdup(path)))
+                r = -ENOMEM;
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "RestartUnit(%s) failed: %s\n", unit, error.message ? error.message : strerror(-r));
+                sd_bus_error_free(&error);
+                return -1;
+        }
+        r = wait_for_end(bus, w, start + timeout_ms);
+        if (r < 0 || w->failed) {
+                char *unit_path = NULL, *result = NULL;
+
+                /* as systemctl does: the service's Result says why (exit-code, start-limit-hit, ...) */
+                if (r >= 0 && sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &unit_path) >= 0)
+                        (void) sd_bus_get_property_string(bus, SYSTEMD_NAME, unit_path,
+                                                          "org.freedesktop.systemd1.Service", "Result", NULL,
+                                                          &result);
+                fprintf(stderr, "systemd job %s (restart of %s): %s%s%s\n", w->path, unit,
+                        r == -ETIMEDOUT ? "no JobRemoved within the timeout" : r < 0 ? strerror(-r) : w->why,
+                        result ? ", unit result " : "", result ? result : "");
+                free(unit_path);
+                free(result);
+                return -1;
+        }
+        return w->end_ms - start;
+}
+
+/* Runs argv to its end; its output is kept aside and shown only when it fails. */
+static double run_command(char *const argv[]) {
+        FILE *out = tmpfile();
+        double start = now_ms(), took;
+        int status;
+        pid_t pid;
+
+        if (!out) {
+                perror("tmpfile");
+                return -1;
+        }
+        pid = fork();
+        if (pid < 0) {
+                perror("fork");
+                fclose(out);
+                return -1;
+        }
+        if (pid == 0) {
+                dup2(fileno(out), STDOUT_FILENO);
+                dup2(fileno(out), STDERR_FILENO);
+                execvp(argv[0], argv);
+                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        perror("waitpid");
+                        fclose(out);
+                        return -1;
+                }
+        took = now_ms() - start;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                char buf[4096];
+                size_t n;
+
+                fprintf(stderr, "%s", argv[0]);
+                for (size_t i = 1; argv[i]; i++)
+                        fprintf(stderr, " %s", argv[i]);
+                if (WIFEXITED(status))
+                        fprintf(stderr, ": exit status %d\n", WEXITSTATUS(status));
+                else
+                        fprintf(stderr, ": killed by signal %d\n", WTERMSIG(status));
+                rewind(out);
+                while ((n = fread(buf, 1, sizeof buf, out)) > 0)
+                        fwrite(buf, 1, n, stderr);
+                took = -1;
+        }
+        fclose(out);
+        return took;
+}
+
+/* "systemctl --user" and "restart UNIT" as one argv (split at spaces; no quoting). */
+static char **systemctl_argv(const char *command, const char *unit) {
+        char *copy = strdup(command), *save = NULL;
+        char **argv = calloc(strlen(command) + 4, sizeof(char *));
+        size_t n = 0;
+
+        if (!copy || !argv) {
+                fprintf(stderr, "Out of memory.\n");
+                exit(1);
+        }
+        for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save))
+                argv[n++] = word;
+        if (n == 0) {
+                fprintf(stderr, "--systemctl is empty\n");
+                exit(64);
+        }
+        argv[n++] = (char *) "restart";
+        argv[n++] = (char *) unit;
+        return argv;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+/* Nearest rank of sorted values. */
+static double percentile(const double *sorted, unsigned n, unsigned percent) {
+        unsigned rank = (percent * n + 99) / 100;
+        return sorted[rank ? rank - 1 : 0];
+}
+
+typedef struct Figures {
+        double p50, p90;
+} Figures;
+
+static Figures figures(const double *samples, unsigned n) {
+        double *sorted = malloc(n * sizeof(double));
+        Figures f;
+
+        if (!sorted) {
+                fprintf(stderr, "Out of memory.\n");
+                exit(1);
+        }
+        memcpy(sorted, samples, n * sizeof(double));
+        qsort(sorted, n, sizeof(double), cmp_double);
+        f = (Figures) { percentile(sorted, n, 50), percentile(sorted, n, 90) };
+        free(sorted);
+        return f;
+}
+
+static void help(void) {
+        printf("Usage: restart-bench [OPTIONS]\n"
+               "\n"
+               "  -n --runs=N            Restarts per way, interleaved (default 30; one more each to warm up)\n"
+               "  -u --unit=UNIT         The daemon's instance unit (default harperdb.service)\n"
+               "     --systemctl=CMD     Also time CMD restart UNIT, e.g. \"systemctl --user\" (split at spaces)\n"
+               "     --harper-ops=PATH   Also time PATH --wait '{\"operation\":\"restart\"}'\n"
+               "     --timeout=SECS      Longest wait for one restart (default 120)\n"
+               "  -h --help              Show this help\n");
+}
+
+int main(int argc, char *argv[]) {
+        enum { OPT_SYSTEMCTL = 0x100, OPT_HARPER_OPS, OPT_TIMEOUT };
+        static const struct option options[] = {
+                { "runs", required_argument, NULL, 'n' },
+                { "unit", required_argument, NULL, 'u' },
+                { "systemctl", required_argument, NULL, OPT_SYSTEMCTL },
+                { "harper-ops", required_argument, NULL, OPT_HARPER_OPS },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        static const char *const labels[_WAY_MAX] = {
+                [WAY_DAEMON] = "A daemon: Restart() -> job COMPLETE",
+                [WAY_SYSTEMD] = "B systemd: RestartUnit -> JobRemoved",
+                [WAY_SYSTEMCTL] = "C systemctl restart",
+                [WAY_HARPER_OPS] = "D harper-ops --wait restart",
+        };
+        const char *unit = "harperdb.service", *systemctl = NULL, *harper_ops = NULL;
+        unsigned runs = 30;
+        double timeout_ms = 120e3;
+        double *samples[_WAY_MAX] = {};
+        bool enabled[_WAY_MAX] = { true, true, false, false };
+        char **systemctl_args = NULL;
+        char *harper_ops_args[] = { NULL, (char *) "--wait", (char *) "--no-ask-password",
+                                    (char *) "{\"operation\":\"restart\"}", NULL };
+        Waiting waiting = {};
+        Figures f[_WAY_MAX] = {};
+        sd_bus *bus = NULL;
+        int c, r, failures = 0;
+
+        while ((c = getopt_long(argc, argv, "n:u:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n':
+                        runs = (unsigned) atoi(optarg);
+                        break;
+                case 'u':
+                        unit = optarg;
+                        break;
+                case OPT_SYSTEMCTL:
+                        systemctl = optarg;
+                        break;
+                case OPT_HARPER_OPS:
+                        harper_ops = optarg;
+                        break;
+                case OPT_TIMEOUT:
+                        timeout_ms = atof(optarg) * 1e3;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 64;
+                }
+        if (runs == 0 || timeout_ms <= 0 || optind < argc) {
+                fprintf(stderr, "--runs and --timeout must be positive; no other arguments\n");
+                return 64;
+        }
+        if (geteuid() != 0) {
+                fprintf(stderr, "run as root: the daemon figure must not include a polkit check\n");
+                return 1;
+        }
+        if (systemctl) {
+                systemctl_args = systemctl_argv(systemctl, unit);
+                enabled[WAY_SYSTEMCTL] = true;
+        }
+        if (harper_ops) {
+                harper_ops_args[0] = (char *) harper_ops;
+                enabled[WAY_HARPER_OPS] = true;
+        }
+
+        r = sd_bus_open_system(&bus);
+        /* the job path is known only from Restart()'s reply: listen to every job beforehand */
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" SYSOPS_BUS_NAME "',"
+                                     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                     "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
+                                     on_job_changed, &waiting);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                        on_job_removed, &waiting);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
+        if (r < 0) {
+                fprintf(stderr, "cannot reach systemd on the system bus: %s\n", strerror(-r));
+                return 1;
+        }
+        for (int w = 0; w < _WAY_MAX; w++)
+                if (!(samples[w] = calloc(runs, sizeof(double)))) {
+                        fprintf(stderr, "Out of memory.\n");
+                        return 1;
+                }
+
+        /* round 0 warms up (the daemon connects to systemd on its first restart) and is not kept */
+        for (unsigned round = 0; round <= runs && failures == 0; round++)
+                for (int k = 0; k < _WAY_MAX && failures == 0; k++) {
+                        int way = round % 2 ? _WAY_MAX - 1 - k : k;
+                        double took;
+
+                        if (!enabled[way])
+                                continue;
+                        switch (way) {
+                        case WAY_DAEMON:
+                                took = restart_via_daemon(bus, &waiting, unit, timeout_ms);
+                                break;
+                        case WAY_SYSTEMD:
+                                took = restart_via_systemd(bus, &waiting, unit, timeout_ms);
+                                break;
+                        case WAY_SYSTEMCTL:
+                                took = run_command(systemctl_args);
+                                break;
+                        default:
+                                took = run_command(harper_ops_args);
+                                break;
+                        }
+                        if (took < 0)
+                                failures++;
+                        else if (round > 0)
+                                samples[way][round - 1] = took;
+                }
+        waiting_reset(&waiting);
+        sd_bus_flush_close_unref(bus);
+        if (failures) {
+                fprintf(stderr, "a restart failed; no figures\n");
+                return 1;
+        }
+
+        printf("restart of %s, %u runs per way, interleaved\n", unit, runs);
+        printf("%-44s %8s %8s\n", "", "p50 ms", "p90 ms");
+        for (int w = 0; w < _WAY_MAX; w++) {
+                if (!enabled[w]) {
+                        printf("%-44s %17s\n", labels[w], "(not run)");
+                        continue;
+                }
+                f[w] = figures(samples[w], runs);
+                printf("%-44s %8.1f %8.1f\n", labels[w], f[w].p50, f[w].p90);
+        }
+        /* the median of the per-round differences is less sensitive to a slow moment */
+        for (unsigned i = 0; i < runs; i++)
+                samples[WAY_DAEMON][i] -= samples[WAY_SYSTEMD][i];
+        printf("%-44s %8.1f ms  (paired median %.1f; target <= 5 ms)\n", "daemon overhead A - B (p50)",
+               f[WAY_DAEMON].p50 - f[WAY_SYSTEMD].p50, figures(samples[WAY_DAEMON], runs).p50);
+        if (enabled[WAY_SYSTEMCTL] && enabled[WAY_HARPER_OPS])
+                printf("%-44s %8.1f ms  (ratio %.2f)\n", "harper-ops vs systemctl D - C (p50)",
+                       f[WAY_HARPER_OPS].p50 - f[WAY_SYSTEMCTL].p50, f[WAY_HARPER_OPS].p50 / f[WAY_SYSTEMCTL].p50);
+        for (int w = 0; w < _WAY_MAX; w++)
+                free(samples[w]);
+        free(systemctl_args ? systemctl_args[0] : NULL);
+        free(systemctl_args);
+        return 0;
+}
