@@ -1,0 +1,190 @@
+/* Sections from what the daemon knows ("metrics": systemd's accounting of the Harper units;
+ * "replication": the configured peers) and "table_size" from the sizes of Harper's database files
+ * (their LMDB/RocksDB contents are not opened: Harper 4.7's LMDB format is not liblmdb's). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sysinfo-internal.h"
+
+int sysinfo_metrics(SysinfoCall *c, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->src->n_units; i++) {
+                const SysinfoUnit *u = &c->src->units[i];
+                json_object *m;
+
+                if (!u->name)
+                        continue;
+                m = json_object_new_object();
+                if (!m || (r = si_add(o, u->name, m)) < 0)
+                        return -ENOMEM;
+                if ((r = si_add(m, "role", si_json_string(u->role))) < 0 ||
+                    (r = si_add(m, "active_state", si_json_string(u->active_state))) < 0 ||
+                    (r = si_add(m, "cpu_usage_nsec", si_json_u64(u->cpu_usage_nsec))) < 0 ||
+                    (r = si_add(m, "memory_current", si_json_u64(u->memory_current))) < 0 ||
+                    (r = si_add(m, "memory_peak", si_json_u64(u->memory_peak))) < 0 ||
+                    (r = si_add(m, "tasks_current", si_json_u64(u->tasks_current))) < 0 ||
+                    (r = si_add(m, "io_read_bytes", si_json_u64(u->io_read_bytes))) < 0 ||
+                    (r = si_add(m, "io_write_bytes", si_json_u64(u->io_write_bytes))) < 0 ||
+                    (r = si_add(m, "ip_ingress_bytes", si_json_u64(u->ip_ingress_bytes))) < 0 ||
+                    (r = si_add(m, "ip_egress_bytes", si_json_u64(u->ip_egress_bytes))) < 0 ||
+                    (r = si_add(m, "n_restarts", si_json_u64(u->n_restarts))) < 0 ||
+                    (r = si_add(m, "active_since", u->active_enter_usec > 0 && u->active_enter_usec != UINT64_MAX ?
+                                json_object_new_int64((int64_t) (u->active_enter_usec / 1000)) : NULL)) < 0)
+                        return r;
+        }
+        *ret = o;
+        o = NULL;
+        return 0;
+}
+
+int sysinfo_replication(SysinfoCall *c, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        json_object *peers;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        peers = json_object_new_array();
+        if ((r = si_add(o, "peers", peers)) < 0 || !peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->src->n_peers; i++) {
+                json_object *p = json_object_new_object();
+
+                if (!p || (r = si_append(peers, p)) < 0)
+                        return -ENOMEM;
+                if ((r = si_add(p, "name", si_json_string(c->src->peers[i].name))) < 0 ||
+                    (r = si_add(p, "address", si_json_string(c->src->peers[i].address))) < 0)
+                        return r;
+        }
+        *ret = o;
+        o = NULL;
+        return 0;
+}
+
+/* Apparent size of a file, or of the regular files below a directory; UINT64_MAX when absent. */
+static uint64_t path_size(const char *path, unsigned depth) {
+        struct stat st;
+        uint64_t sum = 0;
+        DIR *d;
+
+        if (lstat(path, &st) < 0)
+                return UINT64_MAX;
+        if (S_ISREG(st.st_mode))
+                return (uint64_t) st.st_size;
+        if (!S_ISDIR(st.st_mode) || depth > 8)
+                return 0;
+        d = opendir(path);
+        if (!d)
+                return UINT64_MAX;
+        for (struct dirent *de; (de = readdir(d));) {
+                char sub[PATH_MAX];
+                uint64_t s;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+                s = path_size(sub, depth + 1);
+                if (s != UINT64_MAX)
+                        sum += s;
+        }
+        closedir(d);
+        return sum;
+}
+
+typedef struct Database {
+        char name[NAME_MAX + 1];
+        char entry[NAME_MAX + 1];
+} Database;
+
+static int database_cmp(const void *a, const void *b) {
+        return strcmp(((const Database *) a)->name, ((const Database *) b)->name);
+}
+
+/* One entry per database under <data_dir>/database: "<db>.mdb" files (LMDB, one environment
+ * per database) and "<db>/" directories; the transaction log is <data_dir>/transactions/<same>. */
+int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
+        _cleanup_json_ json_object *arr = NULL;
+        _cleanup_free_ Database *dbs = NULL;
+        size_t n = 0, size = 0;
+        char dir[PATH_MAX];
+        DIR *d;
+        int r;
+
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        if (!c->src->data_dir)
+                goto done;
+        snprintf(dir, sizeof dir, "%s/database", c->src->data_dir);
+        d = opendir(dir);
+        if (!d)
+                goto done;
+        for (struct dirent *de; (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                bool is_dir = de->d_type == DT_DIR, is_mdb = len > 4 && strcmp(de->d_name + len - 4, ".mdb") == 0;
+
+                if (de->d_type == DT_UNKNOWN) {
+                        /* some filesystems do not say: ask */
+                        struct stat st;
+                        is_dir = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+                }
+
+                if (de->d_name[0] == '.' || (!is_dir && !is_mdb) || (is_dir && is_mdb))
+                        continue;
+                if (n == size) {
+                        Database *m = realloc(dbs, (size ? size * 2 : 8) * sizeof *dbs);
+                        if (!m) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        dbs = m;
+                        size = size ? size * 2 : 8;
+                }
+                snprintf(dbs[n].entry, sizeof dbs[n].entry, "%s", de->d_name);
+                snprintf(dbs[n].name, sizeof dbs[n].name, "%.*s", (int) (is_mdb ? len - 4 : len), de->d_name);
+                n++;
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(dbs, n, sizeof *dbs, database_cmp);
+
+        for (size_t i = 0; i < n; i++) {
+                char p[PATH_MAX];
+                uint64_t table_size, log_size;
+                json_object *o;
+
+                snprintf(p, sizeof p, "%s/database/%s", c->src->data_dir, dbs[i].entry);
+                table_size = path_size(p, 0);
+                if (table_size == UINT64_MAX)
+                        continue;
+                snprintf(p, sizeof p, "%s/transactions/%s", c->src->data_dir, dbs[i].entry);
+                log_size = path_size(p, 0);
+
+                o = json_object_new_object();
+                if (!o || (r = si_append(arr, o)) < 0)
+                        return -ENOMEM;
+                if ((r = si_add(o, "schema", json_object_new_string(dbs[i].name))) < 0 ||
+                    /* tables and counts live inside the database files, which are not opened */
+                    (r = si_add(o, "table", NULL)) < 0 ||
+                    (r = si_add(o, "table_size", si_json_u64(table_size))) < 0 ||
+                    (r = si_add(o, "record_count", NULL)) < 0 ||
+                    (r = si_add(o, "transaction_log_size", si_json_u64(log_size))) < 0 ||
+                    (r = si_add(o, "transaction_log_record_count", NULL)) < 0)
+                        return r;
+        }
+done:
+        *ret = arr;
+        arr = NULL;
+        return 0;
+}
