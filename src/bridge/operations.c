@@ -172,6 +172,51 @@ static Response run_clear_status(const CallContext *ctx, json_object *request, c
         return response_message(MSG_STATUS_CLEARED);
 }
 
+static Response run_system_information(const CallContext *ctx, json_object *request, const Operation *op) {
+        int present;
+        json_object *attributes = request_field(request, "attributes", &present), *body;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL, *reply = NULL;
+        const char *json;
+        int r;
+
+        r = sd_bus_message_new_method_call(ctx->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
+                                           "SystemInformation");
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(call, ctx->interactive);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "s");
+        /* Harper's rules are the daemon's; a non-array means "all" (an empty list), and an entry
+         * that is no string, or one D-Bus cannot carry, is an unknown name (ignored) */
+        for (size_t i = 0; r >= 0 && json_object_is_type(attributes, json_type_array) &&
+                           i < json_object_array_length(attributes); i++) {
+                json_object *a = json_object_array_get_idx(attributes, i);
+                bool carried = json_object_is_type(a, json_type_string) &&
+                        (size_t) json_object_get_string_len(a) == strlen(json_object_get_string(a)) &&
+                        utf8_count_chars(json_object_get_string(a), json_object_get_string_len(a)) >= 0;
+                r = sd_bus_message_append(call, "s", carried ? json_object_get_string(a) : "");
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r < 0) {
+                sd_bus_message_unref(call);
+                return response_error(OUTCOME_INTERNAL_ERROR, "Cannot build the SystemInformation call.");
+        }
+        log_debug("Calling %s.SystemInformation.", SYSOPS_INTERFACE);
+        r = sd_bus_call(ctx->bus, call, ctx->interactive ? 310 * 1000000ULL : 0, &error, &reply);
+        sd_bus_message_unref(call);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errno(&error, r);
+                return failed_call(op, &error);
+        }
+        body = sd_bus_message_read(reply, "s", &json) >= 0 ? json_tokener_parse(json) : NULL;
+        sd_bus_message_unref(reply);
+        if (!body)
+                return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent malformed system information.");
+        return response_ok(body);
+}
+
 static const Operation operations[] = {
         { "set_status", "setStatus", run_set_status },
         { "get_status", "getStatus", run_get_status },
@@ -179,6 +224,7 @@ static const Operation operations[] = {
         { "restart", "restart", run_restart },
         { "restart_service", "restartService", run_restart_service },
         { "get_job", "getJob", run_get_job },
+        { "system_information", "systemInformation", run_system_information },
 };
 
 const Operation *operation_find(const char *name) {

@@ -8,6 +8,7 @@
 #include "sysops-config.h"
 #include "job.h"
 #include "status-store.h"
+#include "sysinfo.h"
 #include "systemd-client.h"
 
 typedef struct Context {
@@ -18,4 +19,5 @@ typedef struct Context {
         SystemdClient *systemd;
         StatusStore statuses;
         JobTable jobs;
+        SysinfoState *sysinfo;   /* the previous CPU sample, for load since the last call */
 } Context;

@@ -12,6 +12,7 @@
 #include "bus-job.h"
 #include "bus-restart.h"
 #include "bus-status.h"
+#include "bus-sysinfo.h"
 #include "config.h"
 #include "context.h"
 #include "log.h"
@@ -56,6 +57,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", service, "b", replicated),
                                 SD_BUS_RESULT("s", message, "s", job_id, "o", job),
                                 method_restart_service, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SystemInformation",
+                                SD_BUS_ARGS("as", attributes),
+                                SD_BUS_RESULT("s", json),
+                                method_system_information, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob",
                                 SD_BUS_ARGS("s", id),
                                 SD_BUS_RESULT("o", job),
@@ -66,8 +71,8 @@ static const sd_bus_vtable manager_vtable[] = {
 static void help(void) {
         printf("Usage: harper-sysopsd [OPTIONS]\n"
                "\n"
-               "Harper's system operations (restarts as systemd jobs, statuses)\n"
-               "as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
+               "Harper's system operations (restarts as systemd jobs, system information,\n"
+               "statuses) as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
                "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
                "\n"
                "  -h --help                 Show this help and exit\n"
@@ -190,6 +195,7 @@ static void context_done(Context *c) {
                 log_info("Exiting with %u systemd jobs still followed; systemd finishes them.",
                          systemd_client_runs(c->systemd));
         c->systemd = systemd_client_free(c->systemd);
+        c->sysinfo = sysinfo_state_free(c->sysinfo);
         job_table_done(&c->jobs, bus_job_drop);
         c->authorizer = authorizer_free(c->authorizer);
         c->bus = sd_bus_flush_close_unref(c->bus);
@@ -210,6 +216,9 @@ static int load_config(Context *c, const Options *o) {
                 return r;
         }
         job_table_init(&c->jobs, c->config.jobs_kept);
+        r = sysinfo_state_new(&c->sysinfo);
+        if (r < 0)
+                return r;
         log_debug("Instance unit %s; systemd manager on %s.", c->config.instance_unit,
                   c->config.systemd_bus ? c->config.systemd_bus : "the system bus");
         return 0;

@@ -343,6 +343,15 @@ SystemdClient *systemd_client_free(SystemdClient *c) {
         return NULL;
 }
 
+int systemd_client_bus(SystemdClient *c, sd_bus **ret) {
+        int r = ensure_connected(c);
+
+        if (r < 0)
+                return r;
+        *ret = c->bus;
+        return 0;
+}
+
 unsigned systemd_client_runs(const SystemdClient *c) {
         return c->n_runs;
 }

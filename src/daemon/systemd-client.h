@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "sysops-config.h"
@@ -34,6 +35,9 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
  * sorted by name. */
 int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_list_callback_t callback,
                                 void *userdata);
+
+/* The connection to the manager's bus (connecting when needed), for questions of others. */
+int systemd_client_bus(SystemdClient *c, sd_bus **ret);
 
 /* How many runs are being followed, for logs and leak checks. */
 unsigned systemd_client_runs(const SystemdClient *c);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# harper-sysopsd under valgrind through every status and restart path, allowed and refused,
+# harper-sysopsd under valgrind through every status, restart and system information path, allowed and refused,
 # with callers that hang up while polkit is deciding, jobs that fail, jobs leaving the
 # history, and a job still running at exit: no leak, no invalid access.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -35,6 +35,10 @@ for who in root hsops-admin hsops-user; do
     ops -u $who --no-ask-password '{"operation":"restart_service","service":"bogus"}' >/dev/null 2>&1
 done
 ops '{"operation":"get_job","id":"nope"}' >/dev/null
+for who in root hsops-admin hsops-user; do
+    ops -u $who --no-ask-password '{"operation":"system_information"}' >/dev/null 2>&1
+    ops -u $who --no-ask-password '{"operation":"system_information","attributes":["metrics","foo"]}' >/dev/null 2>&1
+done
 ops '{"operation":"restart_service","service":"clustering_config"}' >/dev/null      # one fails, one is slow
 ops '{"operation":"restart_service","service":"clustering_config"}' >/dev/null 2>&1 # refused: running
 h_wait 10 grep -q "ended ERROR: Restart of hsops-fail.service failed" "$H_T/daemon.log"
