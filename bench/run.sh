@@ -3,6 +3,8 @@
 # instance unit harperdb.service under the stack's systemd), then runs sysops-bench and
 # restart-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]
 # restart-bench takes its options from RESTART_BENCH_ARGS, e.g. RESTART_BENCH_ARGS=--runs=10.
+# Then system_information: in-process (sysinfo-bench), over the bus and through harper-ops
+# (sysinfo-bus-bench), and against node's systeminformation when node is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILDDIR=$(cd "${1:-build}" && pwd); shift || true
@@ -22,3 +24,11 @@ echo
 # shellcheck disable=SC2086
 XDG_RUNTIME_DIR=$H_T/rt "$BUILDDIR/bench/restart-bench" --systemctl="systemctl --user" \
     --harper-ops="$BUILDDIR/src/harper-ops" ${RESTART_BENCH_ARGS:-}
+echo
+# system_information: in-process collectors, then over the bus with the test units running
+h_systemctl start harperdb-clustering.service harperdb-http@1.service harperdb-http@2.service
+"$BUILDDIR/bench/sysinfo-bench" 1000
+echo
+"$BUILDDIR/bench/sysinfo-bus-bench" -n 1000 --harper-ops="$BUILDDIR/src/harper-ops"
+echo
+bench/sysinfo-node.sh "$BUILDDIR" 50

@@ -2,6 +2,7 @@
  * asynchronously), then the collectors in src/sysinfo, answered as one JSON string (as
  * hostnamed's Describe() does). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,15 +34,52 @@ typedef struct Request {
         unsigned pending;      /* systemd questions not yet answered */
 } Request;
 
-typedef enum QueryKind {
-        QUERY_SERVICE,         /* GetAll of the Service interface: cgroup, MainPID, accounting */
-        QUERY_UNIT,            /* GetAll of the Unit interface: ActiveState, ActiveEnterTimestamp */
-        QUERY_WORKERS,         /* ListUnitsByPatterns for the running workers */
-} QueryKind;
+/* The properties asked, one Get() each: systemd answers a single property in a fraction of
+ * the time a GetAll() of the Service interface (a few hundred properties) takes, and all the
+ * questions go out at once. */
+typedef enum Field {
+        FIELD_MAIN_PID,
+        FIELD_CONTROL_GROUP,
+        FIELD_ACTIVE_ENTER,
+        FIELD_N_RESTARTS,
+        FIELD_CPU,
+        FIELD_MEMORY,
+        FIELD_MEMORY_PEAK,     /* systemd ≥ 255; older ones answer UnknownProperty: null */
+        FIELD_TASKS,
+        FIELD_IO_READ,
+        FIELD_IO_WRITE,
+        FIELD_IP_IN,
+        FIELD_IP_OUT,
+        _FIELD_MAX,
+        /* not properties: one list call answers ActiveState for many units */
+        FIELD_WORKERS = _FIELD_MAX,   /* ListUnitsByPatterns: the running workers */
+        FIELD_STATES,                 /* ListUnitsByNames: the instance and clustering units */
+} Field;
+
+static const struct {
+        const char *interface, *name;
+} properties[_FIELD_MAX] = {
+        [FIELD_MAIN_PID] = { "Service", "MainPID" },
+        [FIELD_CONTROL_GROUP] = { "Service", "ControlGroup" },
+        [FIELD_ACTIVE_ENTER] = { "Unit", "ActiveEnterTimestamp" },
+        [FIELD_N_RESTARTS] = { "Service", "NRestarts" },
+        [FIELD_CPU] = { "Service", "CPUUsageNSec" },
+        [FIELD_MEMORY] = { "Service", "MemoryCurrent" },
+        [FIELD_MEMORY_PEAK] = { "Service", "MemoryPeak" },
+        [FIELD_TASKS] = { "Service", "TasksCurrent" },
+        [FIELD_IO_READ] = { "Service", "IOReadBytes" },
+        [FIELD_IO_WRITE] = { "Service", "IOWriteBytes" },
+        [FIELD_IP_IN] = { "Service", "IPIngressBytes" },
+        [FIELD_IP_OUT] = { "Service", "IPEgressBytes" },
+};
+
+/* systemd before 255 has no MemoryPeak; once it said so, it is not asked again (a newer
+ * systemd is noticed when harper-sysopsd restarts) */
+static bool memory_peak_unknown;
 
 typedef struct Query {
         Request *request;
-        QueryKind kind;
+        Field field;
         size_t unit;           /* index into request->units */
 } Query;
 
@@ -119,129 +157,147 @@ static int add_unit(Request *r, const char *name, const char *role) {
         return 0;
 }
 
-static int read_string_into(sd_bus_message *m, char **field) {
-        const char *s;
-        int k = sd_bus_message_read(m, "v", "s", &s);
+static int set_string(char **field, const char *value) {
+        char *copy = strdup(value);
 
-        if (k < 0)
-                return k;
+        if (!copy)
+                return -ENOMEM;
         free(*field);
-        *field = strdup(s);
-        return *field ? 0 : -ENOMEM;
+        *field = copy;
+        return 0;
 }
 
-/* Reads the properties we know from a GetAll answer into info; the rest is skipped. */
-static int read_properties(sd_bus_message *m, UnitInfo *info) {
-        static const struct { const char *name; size_t offset; } counters[] = {
-                { "CPUUsageNSec", offsetof(SysinfoUnit, cpu_usage_nsec) },
-                { "MemoryCurrent", offsetof(SysinfoUnit, memory_current) },
-                { "MemoryPeak", offsetof(SysinfoUnit, memory_peak) },
-                { "TasksCurrent", offsetof(SysinfoUnit, tasks_current) },
-                { "IOReadBytes", offsetof(SysinfoUnit, io_read_bytes) },
-                { "IOWriteBytes", offsetof(SysinfoUnit, io_write_bytes) },
-                { "IPIngressBytes", offsetof(SysinfoUnit, ip_ingress_bytes) },
-                { "IPEgressBytes", offsetof(SysinfoUnit, ip_egress_bytes) },
-                { "ActiveEnterTimestamp", offsetof(SysinfoUnit, active_enter_usec) },
-        };
-        const char *name;
+static uint64_t *counter(UnitInfo *info, Field f) {
+        switch (f) {
+        case FIELD_ACTIVE_ENTER: return &info->u.active_enter_usec;
+        case FIELD_CPU: return &info->u.cpu_usage_nsec;
+        case FIELD_MEMORY: return &info->u.memory_current;
+        case FIELD_MEMORY_PEAK: return &info->u.memory_peak;
+        case FIELD_TASKS: return &info->u.tasks_current;
+        case FIELD_IO_READ: return &info->u.io_read_bytes;
+        case FIELD_IO_WRITE: return &info->u.io_write_bytes;
+        case FIELD_IP_IN: return &info->u.ip_ingress_bytes;
+        case FIELD_IP_OUT: return &info->u.ip_egress_bytes;
+        default: return NULL;
+        }
+}
+
+static int read_property(sd_bus_message *m, UnitInfo *info, Field f) {
+        const char *s;
+        uint32_t n;
         int k;
 
-        k = sd_bus_message_enter_container(m, 'a', "{sv}");
-        while (k > 0) {
-                k = sd_bus_message_enter_container(m, 'e', "sv");
-                if (k <= 0)
-                        break;
-                k = sd_bus_message_read(m, "s", &name);
-                if (k < 0)
-                        break;
-                size_t i = 0;
-                while (i < sizeof counters / sizeof counters[0] && strcmp(name, counters[i].name) != 0)
-                        i++;
-                if (i < sizeof counters / sizeof counters[0])
-                        k = sd_bus_message_read(m, "v", "t", (uint8_t *) &info->u + counters[i].offset);
-                else if (strcmp(name, "MainPID") == 0)
-                        k = sd_bus_message_read(m, "v", "u", &info->u.main_pid);
-                else if (strcmp(name, "NRestarts") == 0) {
-                        uint32_t n;
-                        k = sd_bus_message_read(m, "v", "u", &n);
-                        info->u.n_restarts = n;
-                } else if (strcmp(name, "ControlGroup") == 0)
-                        k = read_string_into(m, &info->control_group);
-                else if (strcmp(name, "ActiveState") == 0)
-                        k = read_string_into(m, &info->active_state);
-                else
-                        k = sd_bus_message_skip(m, "v");
+        switch (f) {
+        case FIELD_MAIN_PID:
+                return sd_bus_message_read(m, "v", "u", &info->u.main_pid);
+        case FIELD_N_RESTARTS:
+                k = sd_bus_message_read(m, "v", "u", &n);
                 if (k >= 0)
-                        k = sd_bus_message_exit_container(m);
+                        info->u.n_restarts = n;
+                return k;
+        case FIELD_CONTROL_GROUP:
+                k = sd_bus_message_read(m, "v", "s", &s);
+                if (k >= 0)
+                        k = set_string(&info->control_group, s);
+                info->u.control_group = info->control_group;
+                return k;
+        default:
+                return sd_bus_message_read(m, "v", "t", counter(info, f));
         }
-        info->u.control_group = info->control_group;
-        info->u.active_state = info->active_state;
+}
+
+static int ask(Request *r, sd_bus *bus, Field field, size_t unit, sd_bus_message *m);
+
+static const Field metrics_fields[] = {
+        FIELD_ACTIVE_ENTER, FIELD_N_RESTARTS, FIELD_CPU, FIELD_MEMORY, FIELD_MEMORY_PEAK, FIELD_TASKS,
+        FIELD_IO_READ, FIELD_IO_WRITE, FIELD_IP_IN, FIELD_IP_OUT,
+};
+
+/* Asks for each of a unit's accounting figures. */
+static int ask_metrics(Request *r, sd_bus *bus, size_t unit) {
+        int k = 0;
+
+        for (size_t i = 0; k >= 0 && i < sizeof metrics_fields / sizeof metrics_fields[0]; i++)
+                if (metrics_fields[i] != FIELD_MEMORY_PEAK || !memory_peak_unknown)
+                        k = ask(r, bus, metrics_fields[i], unit, NULL);
         return k;
 }
 
-static int ask(Request *r, sd_bus *bus, QueryKind kind, size_t unit, sd_bus_message *m);
+/* A list of units (name, …, ActiveState, …): the states of units we know; with add, the
+ * units are workers we did not know, and their accounting is asked for. */
+static int read_unit_list(Request *r, sd_bus_message *reply, bool add) {
+        const char *name, *active_state;
+        int k;
+
+        k = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (k > 0) {
+                size_t i = 0;
+
+                k = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, &active_state, NULL, NULL, NULL,
+                                        NULL, NULL, NULL);
+                if (k <= 0)
+                        break;
+                while (i < r->n_units && strcmp(r->units[i].name, name) != 0)
+                        i++;
+                if (i == r->n_units && !add)
+                        continue;
+                int done = i < r->n_units ? 0 : add_unit(r, name, "worker");
+                UnitInfo *info = &r->units[i];
+                if (done >= 0 && (done = set_string(&info->active_state, active_state)) >= 0)
+                        info->u.active_state = info->active_state;
+                if (done >= 0 && add)
+                        done = ask_metrics(r, sd_bus_message_get_bus(reply), i);
+                if (done < 0)
+                        k = done;
+        }
+        return k;
+}
 
 static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Query *q = userdata;
         Request *r = q->request;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *name;
         int k;
 
-        /* an error leaves the unit's values unknown (null), it does not fail the call */
+        /* an error leaves the value unknown (null), it does not fail the call */
         if (e) {
-                log_debug("systemd did not answer a system information question: %s", e->message);
+                if (q->field == FIELD_MEMORY_PEAK && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                        memory_peak_unknown = true;
+                else
+                        log_debug("systemd did not answer a system information question: %s", e->message);
                 return 0;
         }
-        if (q->kind != QUERY_WORKERS) {
-                k = read_properties(reply, &r->units[q->unit]);
-                if (k < 0)
-                        log_debug("Cannot read the properties of %s: %s", r->units[q->unit].name, strerror(-k));
-                return 0;
-        }
-
-        k = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
-        while (k > 0) {
-                k = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                        NULL, NULL);
-                if (k <= 0)
-                        break;
-                int asked = add_unit(r, name, "worker");
-                if (asked >= 0)
-                        asked = ask(r, sd_bus_message_get_bus(reply), QUERY_SERVICE, r->n_units - 1, NULL);
-                if (asked >= 0)
-                        asked = ask(r, sd_bus_message_get_bus(reply), QUERY_UNIT, r->n_units - 1, NULL);
-                if (asked < 0)
-                        k = asked;
-        }
+        k = q->field >= _FIELD_MAX ? read_unit_list(r, reply, q->field == FIELD_WORKERS) :
+                read_property(reply, &r->units[q->unit], q->field);
         if (k < 0)
-                log_warning("Cannot ask systemd about the workers: %s", strerror(-k));
+                log_warning("Cannot read systemd's answer about %s: %s",
+                            q->field >= _FIELD_MAX ? "the units" : r->units[q->unit].name, strerror(-k));
         return 0;
 }
 
-/* Sends one question to systemd; m is the prepared call for QUERY_WORKERS. */
-static int ask(Request *r, sd_bus *bus, QueryKind kind, size_t unit, sd_bus_message *m) {
+/* Sends one question to systemd; m is the prepared call for the list fields. */
+static int ask(Request *r, sd_bus *bus, Field field, size_t unit, sd_bus_message *m) {
         sd_bus_message *call = sd_bus_message_ref(m);
         sd_bus_slot *slot = NULL;
-        char *path = NULL;
+        char *path = NULL, interface[64];
         Query *q;
         int k = 0;
 
-        if (kind != QUERY_WORKERS) {
+        if (field < _FIELD_MAX) {
+                snprintf(interface, sizeof interface, "org.freedesktop.systemd1.%s", properties[field].interface);
                 k = sd_bus_path_encode("/org/freedesktop/systemd1/unit", r->units[unit].name, &path);
                 if (k >= 0)
                         k = sd_bus_message_new_method_call(bus, &call, SYSTEMD_NAME, path,
-                                                           "org.freedesktop.DBus.Properties", "GetAll");
+                                                           "org.freedesktop.DBus.Properties", "Get");
                 if (k >= 0)
-                        k = sd_bus_message_append(call, "s", kind == QUERY_SERVICE ?
-                                                  "org.freedesktop.systemd1.Service" : "org.freedesktop.systemd1.Unit");
+                        k = sd_bus_message_append(call, "ss", interface, properties[field].name);
                 free(path);
         }
         q = k >= 0 ? malloc(sizeof(Query)) : NULL;
         if (k >= 0 && !q)
                 k = -ENOMEM;
         if (k >= 0) {
-                *q = (Query) { r, kind, unit };
+                *q = (Query) { r, field, unit };
                 k = sd_bus_call_async(bus, &slot, call, on_answer, q, SYSTEMD_QUERY_USEC);
                 if (k < 0)
                         free(q);
@@ -257,12 +313,30 @@ static int ask(Request *r, sd_bus *bus, QueryKind kind, size_t unit, sd_bus_mess
         return 0;
 }
 
+/* ListUnitsByPatterns(running states, patterns) or ListUnitsByNames(names). */
+static int ask_list(Request *r, sd_bus *bus, Field field, char **names) {
+        static const char *const running[] = { "active", "activating", "reloading", NULL };
+        sd_bus_message *list = NULL;
+        int k;
+
+        k = sd_bus_message_new_method_call(bus, &list, SYSTEMD_NAME, "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager",
+                                           field == FIELD_WORKERS ? "ListUnitsByPatterns" : "ListUnitsByNames");
+        if (k >= 0 && field == FIELD_WORKERS)
+                k = sd_bus_message_append_strv(list, (char **) running);
+        if (k >= 0)
+                k = sd_bus_message_append_strv(list, names);
+        if (k >= 0)
+                k = ask(r, bus, field, 0, list);
+        sd_bus_message_unref(list);
+        return k;
+}
+
 static int ask_about_units(Request *r) {
         Context *c = r->context;
         char **clustering = c->config.services[HARPER_SERVICE_CLUSTERING].units;
         char **workers = c->config.services[HARPER_SERVICE_HTTP_WORKERS].units;
         bool metrics = r->sections & (1u << SYSINFO_METRICS);
-        sd_bus_message *list = NULL;
         sd_bus *bus;
         int k;
 
@@ -277,23 +351,22 @@ static int ask_about_units(Request *r) {
         if (k < 0)
                 return 0;   /* no systemd: the units' values stay unknown */
 
-        for (size_t i = 0; k >= 0 && i < r->n_units; i++) {
-                k = ask(r, bus, QUERY_SERVICE, i, NULL);
-                if (k >= 0 && metrics)
-                        k = ask(r, bus, QUERY_UNIT, i, NULL);
-        }
-        /* worker units only matter for their accounting */
+        /* worker units only matter for their accounting: the list first, it takes a round trip more */
+        if (k >= 0 && metrics)
+                k = ask_list(r, bus, FIELD_WORKERS, workers);
         if (k >= 0 && metrics) {
-                static const char *const running[] = { "active", "activating", "reloading", NULL };
-                k = sd_bus_message_new_method_call(bus, &list, SYSTEMD_NAME, "/org/freedesktop/systemd1",
-                                                   "org.freedesktop.systemd1.Manager", "ListUnitsByPatterns");
+                char *names[r->n_units + 1];
+                for (size_t i = 0; i < r->n_units; i++)
+                        names[i] = r->units[i].name;
+                names[r->n_units] = NULL;
+                k = ask_list(r, bus, FIELD_STATES, names);
+        }
+        for (size_t i = 0; k >= 0 && i < r->n_units; i++) {
+                k = ask(r, bus, FIELD_MAIN_PID, i, NULL);
                 if (k >= 0)
-                        k = sd_bus_message_append_strv(list, (char **) running);
-                if (k >= 0)
-                        k = sd_bus_message_append_strv(list, workers);
-                if (k >= 0)
-                        k = ask(r, bus, QUERY_WORKERS, 0, list);
-                sd_bus_message_unref(list);
+                        k = ask(r, bus, FIELD_CONTROL_GROUP, i, NULL);
+                if (k >= 0 && metrics)
+                        k = ask_metrics(r, bus, i);
         }
         return k;
 }
