@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh >/dev/null
 getent group harper-admin >/dev/null || groupadd --system harper-admin
 
-show() {   # show BODY: the command, then harper-ops's answer
-    echo "\$ harper-ops '$1'"
-    "$OPS" "$1"
+show() {   # show [OPTION...] BODY: the command, then harper-ops's answer
+    local options=("${@:1:$#-1}")
+    echo "\$ harper-ops ${options[*]}${options[*]:+ }'${*: -1}'"
+    "$OPS" "$@"
 }
+units=   # Harper's units to restart, when this host has them
 
 if [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm)" = systemd ]; then
     meson setup build-install --prefix=/usr --sysconfdir=/etc -Dtests=false >/dev/null
@@ -23,16 +25,22 @@ if [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm)" = systemd ]; then
     busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
     OPS=/usr/bin/harper-ops
     echo "harper-sysops is installed; the system bus starts harper-sysopsd on the first call."
+    systemctl cat harperdb.service >/dev/null 2>&1 && units=yes ||
+        echo "(no harperdb.service here: see systemd/examples/ to restart Harper through systemd)"
 else
     [ -d build ] || meson setup build >/dev/null
     meson compile -C build >/dev/null
     . tests/lib/harness.sh
+    H_UNITS_DIR=$PWD/tests/units   # stand-ins for Harper's instance, workers and clustering
     h_users
     h_up
+    h_systemctl start harperdb.service harperdb-http@{1..3}.service harperdb-clustering.service
     h_daemon_start
+    units=yes
     OPS=$BUILDDIR/src/harper-ops
     echo "This host is not run by systemd: harper-sysopsd runs on a private system bus with the real"
-    echo "polkitd ($DBUS_SYSTEM_BUS_ADDRESS); it is torn down when this script ends."
+    echo "polkitd ($DBUS_SYSTEM_BUS_ADDRESS) and a systemd manager running stand-ins for Harper's"
+    echo "units (tests/units); it is torn down when this script ends."
 fi
 
 show '{"operation":"set_status","id":"primary","status":"active"}'
@@ -40,3 +48,8 @@ show '{"operation":"set_status","id":"maintenance","status":"scheduled"}'
 show '{"operation":"get_status"}'
 echo "\$ busctl --system call io.harperdb.SystemOperations1 /io/harperdb/SystemOperations1 io.harperdb.SystemOperations1 GetStatus s primary"
 busctl --system call io.harperdb.SystemOperations1 /io/harperdb/SystemOperations1 io.harperdb.SystemOperations1 GetStatus s primary
+show '{"operation":"system_information","attributes":["time","memory"]}'
+if [ -n "$units" ]; then
+    show --wait '{"operation":"restart_service","service":"http_workers"}'
+    show '{"operation":"restart"}'
+fi
