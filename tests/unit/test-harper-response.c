@@ -266,6 +266,40 @@ static void test_bus_unknown_error_is_500_with_its_message(void **state) {
                               "{\"error\":\"org.example.Weird\"}");
 }
 
+static void test_bus_already_running_is_409_with_the_message(void **state) {
+        assert_bus_error_maps("io.harperdb.SystemOperations1.Error.AlreadyRunning",
+                              "A restart of http_workers is already in progress (job x).", OUTCOME_CONFLICT,
+                              "{\"error\":\"A restart of http_workers is already in progress (job x).\"}");
+}
+
+/* get_job's record: Harper's field names in the documented (sorted) order */
+static void test_job_record_json_text(void **state) {
+        Response r = response_ok(job_record_to_json("j1", "restart_service", "COMPLETE", "Successfully completed job: j1",
+                                                    "", "root", 1000, 1001, 1002));
+
+        assert_string_equal(response_body_text(&r, 0),
+                            "{\"created_datetime\":1000,\"end_datetime\":1002,\"id\":\"j1\","
+                            "\"message\":\"Successfully completed job: j1\",\"start_datetime\":1001,"
+                            "\"status\":\"COMPLETE\",\"type\":\"restart_service\",\"user\":\"root\"}");
+        response_done(&r);
+}
+
+static void test_job_record_of_a_running_job_has_nulls_and_a_result_is_json(void **state) {
+        Response r = response_ok(job_record_to_json("j2", "restart", "CREATED", "", "", "hsops-admin", 1000, 0, 0));
+
+        assert_string_equal(response_body_text(&r, 0),
+                            "{\"created_datetime\":1000,\"end_datetime\":null,\"id\":\"j2\",\"message\":null,"
+                            "\"start_datetime\":null,\"status\":\"CREATED\",\"type\":\"restart\",\"user\":\"hsops-admin\"}");
+        response_done(&r);
+        r = response_ok(job_record_to_json("j3", "restart_service", "COMPLETE", "m", "{\"replicated\":[]}", "root", 1,
+                                           2, 3));
+        assert_string_equal(response_body_text(&r, 0),
+                            "{\"created_datetime\":1,\"end_datetime\":3,\"id\":\"j3\",\"message\":\"m\","
+                            "\"result\":{\"replicated\":[]},\"start_datetime\":2,\"status\":\"COMPLETE\","
+                            "\"type\":\"restart_service\",\"user\":\"root\"}");
+        response_done(&r);
+}
+
 static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
         static const struct {
                 Outcome outcome;
@@ -276,6 +310,8 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
                 { OUTCOME_DENIED, 403, 3 },
                 { OUTCOME_AUTH_REQUIRED, 403, 4 },
                 { OUTCOME_INTERNAL_ERROR, 500, 1 },
+                { OUTCOME_CONFLICT, 409, 6 },
+                { OUTCOME_JOB_ERROR, 200, 5 },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -288,6 +324,8 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
         assert_int_equal(EXIT_BAD_REQUEST, 2);
         assert_int_equal(EXIT_DENIED, 3);
         assert_int_equal(EXIT_AUTH_REQUIRED, 4);
+        assert_int_equal(EXIT_JOB_ERROR, 5);
+        assert_int_equal(EXIT_CONFLICT, 6);
         assert_int_equal(EXIT_USAGE, 64);
 }
 
@@ -380,6 +418,9 @@ int main(void) {
                 cmocka_unit_test(test_bus_authorization_cancelled_is_403_denied),
                 cmocka_unit_test(test_bus_daemon_not_running_is_500),
                 cmocka_unit_test(test_bus_unknown_error_is_500_with_its_message),
+                cmocka_unit_test(test_bus_already_running_is_409_with_the_message),
+                cmocka_unit_test(test_job_record_json_text),
+                cmocka_unit_test(test_job_record_of_a_running_job_has_nulls_and_a_result_is_json),
                 cmocka_unit_test(test_outcomes_map_to_http_and_exit_statuses),
                 cmocka_unit_test(test_error_body_is_an_error_object),
                 cmocka_unit_test(test_status_record_json_text),
