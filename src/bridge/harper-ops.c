@@ -25,6 +25,7 @@ typedef struct Options {
         bool show_status;
         bool pretty;
         bool wait;
+        unsigned timeout_sec;    /* --wait gives up after this long; 0 = never */
         bool verbose;
 } Options;
 
@@ -39,6 +40,8 @@ static void help(void) {
                "  -p --pretty            Indent the JSON answer\n"
                "  -w --wait              For restart and restart_service: follow the job to its\n"
                "                         end (progress on a terminal) and print its final record\n"
+               "     --timeout=SEC       With --wait: give up after SEC seconds (exit 1); the\n"
+               "                         job goes on (default: wait as long as it runs)\n"
                "     --ask-password      Let polkit ask for a password through an authentication\n"
                "                         agent (a desktop's, or pkttyagent); default on a terminal\n"
                "     --no-ask-password   Never let polkit ask for a password\n"
@@ -59,12 +62,13 @@ static void help(void) {
 
 /* Returns 1 to run, 0 to exit successfully, <0 on a bad command line. */
 static int parse_options(int argc, char *argv[], Options *o) {
-        enum { OPT_VERSION = 0x100, OPT_ASK_PASSWORD, OPT_NO_ASK_PASSWORD };
+        enum { OPT_VERSION = 0x100, OPT_ASK_PASSWORD, OPT_NO_ASK_PASSWORD, OPT_TIMEOUT };
         static const struct option long_options[] = {
                 { "file", required_argument, NULL, 'f' },
                 { "status", no_argument, NULL, 's' },
                 { "pretty", no_argument, NULL, 'p' },
                 { "wait", no_argument, NULL, 'w' },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
                 { "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
                 { "no-ask-password", no_argument, NULL, OPT_NO_ASK_PASSWORD },
                 { "verbose", no_argument, NULL, 'v' },
@@ -88,6 +92,19 @@ static int parse_options(int argc, char *argv[], Options *o) {
                 case 'w':
                         o->wait = true;
                         break;
+                case OPT_TIMEOUT: {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno || *end || end == optarg || v == 0 || v > 7 * 24 * 3600) {
+                                log_error("--timeout wants whole seconds from 1 to 604800, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        o->timeout_sec = (unsigned) v;
+                        break;
+                }
                 case OPT_ASK_PASSWORD:
                         o->ask_password = ASK_YES;
                         break;
@@ -201,6 +218,7 @@ static Response run(const Options *o, const char *text, size_t length) {
         }
         ctx.interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO));
         ctx.wait = o->wait;
+        ctx.wait_usec = (uint64_t) o->timeout_sec * 1000000ULL;
         ctx.progress = o->wait && isatty(STDERR_FILENO);
 
         ret = op->run(&ctx, request, op);

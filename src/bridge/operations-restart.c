@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harper-request.h"
 #include "log.h"
@@ -17,6 +18,8 @@ typedef struct JobState {
         uint64_t created_ms, start_ms, end_ms;
         unsigned steps_done, steps_total;
         const char *running_unit;   /* a step being acted on, if any */
+        unsigned nodes_over, nodes_total;   /* replicated: peers done or skipped, of all */
+        const char *current_node;   /* the peer being restarted, or "" */
 } JobState;
 
 static int read_steps(sd_bus_message *m, JobState *s) {
@@ -32,6 +35,24 @@ static int read_steps(sd_bus_message *m, JobState *s) {
                 s->steps_done += strcmp(state, "done") == 0;
                 if (strcmp(state, "running") == 0)
                         s->running_unit = unit;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
+
+static int read_nodes(sd_bus_message *m, JobState *s) {
+        const char *name, *state, *message, *job_id;
+        uint64_t start, end;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_NODE);
+        while (r > 0) {
+                r = sd_bus_message_read(m, SYSOPS_JOB_NODE, &name, &state, &message, &job_id, &start, &end);
+                if (r <= 0)
+                        break;
+                s->nodes_total++;
+                s->nodes_over += strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(m);
@@ -77,7 +98,15 @@ static int read_job(const CallContext *ctx, const char *path, JobState *s, sd_bu
                                 r = read_steps(*reply, s);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(*reply);
-                } else
+                } else if (strcmp(name, "Nodes") == 0) {
+                        r = sd_bus_message_enter_container(*reply, 'v', "a" SYSOPS_JOB_NODE);
+                        if (r >= 0)
+                                r = read_nodes(*reply, s);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(*reply);
+                } else if (strcmp(name, "CurrentNode") == 0)
+                        r = sd_bus_message_read(*reply, "v", "s", &s->current_node);
+                else
                         r = sd_bus_message_skip(*reply, "v");
                 if (r >= 0)
                         r = sd_bus_message_exit_container(*reply);
@@ -108,6 +137,10 @@ static void show_progress(const CallContext *ctx, const JobState *s) {
         /* one line, rewritten in place */
         fprintf(stderr, "\r\033[K%s: %u/%u units done%s%s", s->status, s->steps_done, s->steps_total,
                 s->running_unit ? ", now " : "", s->running_unit ? s->running_unit : "");
+        if (s->nodes_total > 0)
+                fprintf(stderr, "; peers %u/%u%s%s", s->nodes_over, s->nodes_total,
+                        s->current_node && *s->current_node ? ", now " : "",
+                        s->current_node && *s->current_node ? s->current_node : "");
         if (job_finished(s))
                 fputc('\n', stderr);
         fflush(stderr);
@@ -116,6 +149,13 @@ static void show_progress(const CallContext *ctx, const JobState *s) {
 static int on_job_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         *(bool *) userdata = true;
         return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -132,7 +172,8 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         bool changed = true, gone = false;
-        JobState s;
+        uint64_t deadline = ctx->wait_usec ? now_usec() + ctx->wait_usec : UINT64_MAX;
+        JobState s = {};
         Response ret;
         int r;
 
@@ -152,7 +193,14 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                         changed = false;
                         reply = sd_bus_message_unref(reply);
                         if (read_job(ctx, path, &s, &reply, &error) < 0) {
-                                ret = failed_call(op, &error);
+                                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                                        log_error("Job %s is gone: it left the daemon's history (jobs_kept) "
+                                                  "before it could be read.", path);
+                                        sd_bus_error_free(&error);
+                                        ret = response_error(OUTCOME_INTERNAL_ERROR,
+                                                             "The job left the daemon's history before it could be read.");
+                                } else
+                                        ret = failed_call(op, &error);
                                 break;
                         }
                         show_progress(ctx, &s);
@@ -168,9 +216,15 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                         ret = response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd went away while the job ran.");
                         break;
                 }
+                if (now_usec() >= deadline) {
+                        log_error("Gave up waiting after %llu s: job %s is still %s.",
+                                  (unsigned long long) (ctx->wait_usec / 1000000), s.id, s.status);
+                        ret = response_error(OUTCOME_INTERNAL_ERROR, "Gave up waiting for the job (--timeout).");
+                        break;
+                }
                 r = sd_bus_process(ctx->bus, NULL);
                 if (r == 0)
-                        r = sd_bus_wait(ctx->bus, UINT64_MAX);
+                        r = sd_bus_wait(ctx->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now_usec());
                 if (r < 0) {
                         log_error("Lost the bus while following the job: %s", strerror(-r));
                         ret = response_error(OUTCOME_INTERNAL_ERROR, "Lost the bus while following the job.");

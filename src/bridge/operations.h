@@ -12,6 +12,7 @@ typedef struct CallContext {
         sd_bus *bus;
         bool interactive;   /* let polkit ask for a password */
         bool wait;          /* follow a started job to its end */
+        uint64_t wait_usec; /* give up following after this long; 0 = as long as the job runs */
         bool progress;      /* show a job's progress on stderr (a terminal) */
 } CallContext;
 

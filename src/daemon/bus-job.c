@@ -5,6 +5,7 @@
 
 #include "bus-job.h"
 #include "log.h"
+#include "peer-client.h"
 #include "sysops-names.h"
 
 static int get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -51,6 +52,30 @@ static int get_steps(sd_bus *bus, const char *path, const char *interface, const
         return r;
 }
 
+static int get_nodes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Job *j = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', SYSOPS_JOB_NODE);
+
+        for (size_t i = 0; r >= 0 && i < j->n_nodes; i++) {
+                const JobNode *n = &j->nodes[i];
+                r = sd_bus_message_append(reply, SYSOPS_JOB_NODE, n->name, node_state_to_string(n->state),
+                                          n->message ? n->message : "", n->job_id ? n->job_id : "", n->start_ms,
+                                          n->end_ms);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int get_current_node(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        JobNode *n = job_current_node(j);
+
+        return sd_bus_message_append(reply, "s", n && n->state == NODE_RUNNING ? n->name : "");
+}
+
 static const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -65,14 +90,28 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("StartTime", "t", get_time, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("EndTime", "t", get_time, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Steps", "a" SYSOPS_JOB_STEP, get_steps, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Nodes", "a" SYSOPS_JOB_NODE, get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CurrentNode", "s", get_current_node, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
+
+void bus_job_abandon(Job *j, const char *why) {
+        JobGlue *g = j->glue;
+
+        log_warning("Job %s (%s) is left %s: %s", j->id, job_type_to_string(j->type), job_status_to_string(j->status),
+                    why);
+        if (g && g->call) {
+                (void) sd_bus_reply_method_errorf(g->call, SYSOPS_ERROR_JOB_FAILED, "%s", why);
+                g->call = sd_bus_message_unref(g->call);
+        }
+}
 
 void bus_job_drop(Job *j) {
         JobGlue *g = j->glue;
 
         if (!g)
                 return;
+        peer_run_cancel(g->peer);
         sd_bus_slot_unref(g->slot);
         sd_bus_message_unref(g->call);
         free(g->path);
@@ -140,7 +179,7 @@ void bus_job_changed(Context *c, Job *j) {
         int r;
 
         r = sd_bus_emit_properties_changed(c->bus, g->path, SYSOPS_JOB_INTERFACE, "Status", "Message", "Result",
-                                           "StartTime", "EndTime", "Steps", NULL);
+                                           "StartTime", "EndTime", "Steps", "Nodes", "CurrentNode", NULL);
         if (r < 0)
                 log_warning("Cannot announce the change of %s: %s", g->path, strerror(-r));
         if (!job_is_finished(j))

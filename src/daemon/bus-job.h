@@ -15,6 +15,7 @@ typedef struct JobGlue {
         sd_bus_slot *slot;
         sd_bus_message *call;  /* a Restart() call answered once systemd has queued the job */
         char *error;           /* the first step's failure, reported when the job ends */
+        struct PeerRun *peer;  /* the peer being restarted (replicated restarts) */
 } JobGlue;
 
 /* Creates a job, publishes its object and announces it. NULL when out of memory. */
@@ -22,6 +23,8 @@ Job *bus_job_new(Context *c, JobType type, HarperService service, bool replicate
 /* Announces a change of j (status, message, steps); a finished job is logged, and the oldest
  * finished jobs beyond the configured history are taken off the bus and freed. */
 void bus_job_changed(Context *c, Job *j);
+/* The daemon exits with j unfinished: log it and answer a caller still waiting (Restart()). */
+void bus_job_abandon(Job *j, const char *why);
 /* Frees a job's bus side (for job_table_done). */
 void bus_job_drop(Job *j);
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +7,11 @@
 #include "bus-job.h"
 #include "bus-restart.h"
 #include "log.h"
+#include "peer-client.h"
 #include "sysops-names.h"
 
 static void advance(Job *j);
+static void roll_out(Job *j);
 
 static UnitAction job_action(const Context *c, const Job *j) {
         return j->type == JOB_RESTART ? UNIT_ACTION_RESTART : c->config.services[j->service].action;
@@ -110,7 +113,9 @@ static void advance(Job *j) {
                 return;
         if (g->error)
                 return fail(j, g->error);
-        /* the cross-node rollout does not exist yet: say so rather than pretend */
+        if (j->replicated && c->config.n_peers > 0)
+                return roll_out(j);
+        /* replicated with no peers configured: say so rather than pretend */
         if (j->replicated && job_set_result(j, "{\"replicated\":[]}") < 0)
                 log_error("Out of memory while ending job %s.", j->id);
         if (job_complete(j, now_ms(), j->replicated ?
@@ -119,24 +124,135 @@ static void advance(Job *j) {
         bus_job_changed(c, j);
 }
 
-static void on_units_found(char **units, const char *error, void *userdata) {
+static void on_peer_event(PeerRunEvent event, const char *text, void *userdata) {
         Job *j = userdata;
-        char **patterns;
-        char *problem = NULL;
+        JobGlue *g = j->glue;
+        JobNode *node = job_current_node(j);
+        int r = 0;
+
+        if (!node)
+                return;
+        if (event == PEER_RUN_STARTED) {
+                if (job_node_set_job_id(node, text) < 0)
+                        log_error("Out of memory while following %s.", node->name);
+                bus_job_changed(g->context, j);
+                return;
+        }
+        g->peer = NULL;   /* the run is over and frees itself */
+        log_info("Job %s: %s %s: %s", j->id, node->name,
+                 event == PEER_RUN_DONE ? "done" : event == PEER_RUN_UNREACHABLE ? "skipped" : "failed", text);
+        r = job_node_finish(node, event == PEER_RUN_DONE ? NODE_DONE : event == PEER_RUN_UNREACHABLE ? NODE_SKIPPED :
+                            NODE_FAILED, text, now_ms());
+        if (r < 0)
+                log_error("Out of memory while following %s.", node->name);
+        /* Harper: a peer whose job fails stops the rollout and fails the whole job with its message */
+        if (event == PEER_RUN_FAILED)
+                return fail(j, text);
+        roll_out(j);
+}
+
+static const PeerConfig *find_peer(const Context *c, const char *name) {
+        for (size_t i = 0; i < c->config.n_peers; i++)
+                if (strcmp(c->config.peers[i].name, name) == 0)
+                        return &c->config.peers[i];
+        return NULL;
+}
+
+/* After the local restart: each peer in configuration order, one at a time, each fully done
+ * before the next; a peer that cannot be asked is recorded and skipped. */
+static void roll_out(Job *j) {
+        JobGlue *g = j->glue;
+        Context *c = g->context;
+        JobNode *node;
+        char *result;
         int r;
+
+        if (!j->nodes) {
+                char *names[c->config.n_peers + 1];
+                for (size_t i = 0; i < c->config.n_peers; i++)
+                        names[i] = c->config.peers[i].name;
+                names[c->config.n_peers] = NULL;
+                if (job_set_nodes(j, names) < 0)
+                        return fail(j, "Out of memory.");
+        }
+        while ((node = job_current_node(j))) {
+                const PeerConfig *peer = find_peer(c, node->name);
+
+                if (node->state == NODE_RUNNING)
+                        return;
+                job_node_start(node, now_ms());
+                r = peer ? peer_run_start(&g->peer, c->event, peer, harper_service_to_string(j->service),
+                                          (uint64_t) c->config.peer_timeout_sec * 1000000ULL, on_peer_event, j) :
+                        -ENOENT;
+                if (r >= 0) {
+                        log_info("Job %s: restarting %s on %s.", j->id, harper_service_to_string(j->service),
+                                 node->name);
+                        bus_job_changed(c, j);
+                        return;
+                }
+                char *why = NULL;
+                if (asprintf(&why, "Cannot connect to %s: %s", node->name, strerror(-r)) < 0)
+                        why = NULL;
+                if (job_node_finish(node, NODE_SKIPPED, why ? why : "Cannot connect.", now_ms()) < 0)
+                        log_error("Out of memory while following %s.", node->name);
+                free(why);
+        }
+
+        result = job_replicated_result(j);
+        if (!result || job_set_result(j, result) < 0 || job_complete(j, now_ms(), NULL) < 0)
+                log_error("Out of memory while ending job %s.", j->id);
+        free(result);
+        bus_job_changed(c, j);
+}
+
+static bool listed(char **units, size_t n, const char *unit) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(units[i], unit) == 0)
+                        return true;
+        return false;
+}
+
+/* The configured entries in order, each pattern replaced by the running units it matches
+ * (sorted), each explicit name kept as is (systemd judges it: a typo is an error, not a skip);
+ * a unit named by two entries is acted on once. */
+static void on_units_found(char **running, const char *error, void *userdata) {
+        Job *j = userdata;
+        char **entries = ((JobGlue *) j->glue)->context->config.services[j->service].units;
+        size_t n_entries = 0, n_running = 0, n = 0;
+        char *problem = NULL;
 
         if (error)
                 return fail(j, error);
-        if (!units[0]) {
-                patterns = ((JobGlue *) j->glue)->context->config.services[j->service].units;
-                if (asprintf(&problem, "No running unit matches %s.", patterns[0]) < 0)
-                        problem = NULL;
-                fail(j, problem ? problem : "No running unit matches the configured pattern.");
-                free(problem);
-                return;
+        while (entries[n_entries])
+                n_entries++;
+        while (running[n_running])
+                n_running++;
+
+        char *units[n_entries + n_running + 1];
+        for (size_t e = 0; e < n_entries; e++) {
+                bool matched = false;
+
+                if (!unit_name_is_pattern(entries[e])) {
+                        if (!listed(units, n, entries[e]))
+                                units[n++] = entries[e];
+                        continue;
+                }
+                for (size_t u = 0; u < n_running; u++)
+                        if (fnmatch(entries[e], running[u], 0) == 0) {
+                                matched = true;
+                                if (!listed(units, n, running[u]))
+                                        units[n++] = running[u];
+                        }
+                if (!matched) {
+                        if (asprintf(&problem, "No running unit matches %s.", entries[e]) < 0)
+                                problem = NULL;
+                        fail(j, problem ? problem : "No running unit matches the configured pattern.");
+                        free(problem);
+                        return;
+                }
         }
-        r = job_set_units(j, units);
-        if (r < 0)
+        units[n] = NULL;
+        if (job_set_units(j, units) < 0)
                 return fail(j, "Out of memory.");
         advance(j);
 }
@@ -146,15 +262,22 @@ static void on_units_found(char **units, const char *error, void *userdata) {
 static void start(Context *c, Job *j) {
         char *instance[] = { c->config.instance_unit, NULL };
         char **units = j->type == JOB_RESTART ? instance : c->config.services[j->service].units;
-        bool patterns = false;
+        size_t n_patterns = 0;
         int r;
 
         job_start(j, now_ms());
         for (char **u = units; *u; u++)
-                patterns = patterns || unit_name_is_pattern(*u);
-        if (patterns) {
+                n_patterns += unit_name_is_pattern(*u);
+        if (n_patterns > 0) {
+                char *patterns[n_patterns + 1];
+                size_t k = 0;
+
+                for (char **u = units; *u; u++)
+                        if (unit_name_is_pattern(*u))
+                                patterns[k++] = *u;
+                patterns[k] = NULL;
                 bus_job_changed(c, j);
-                r = systemd_client_list_running(c->systemd, units, on_units_found, j);
+                r = systemd_client_list_running(c->systemd, patterns, on_units_found, j);
                 if (r < 0) {
                         char *problem = NULL;
                         if (asprintf(&problem, "Cannot ask systemd for the units: %s", strerror(-r)) < 0)
@@ -234,14 +357,17 @@ int method_restart_service(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
 
-        j = bus_job_new(c, JOB_RESTART_SERVICE, service, replicated, uid);
-        if (!j)
-                return -ENOMEM;
-        log_info("uid %u asked to restart %s%s (job %s).", (unsigned) uid, name, replicated ? " (replicated)" : "",
-                 j->id);
         if (asprintf(&message, "Restarting %s", name) < 0)
                 return -ENOMEM;
-        /* Harper answers once the job is launched, long before it completes */
+        j = bus_job_new(c, JOB_RESTART_SERVICE, service, replicated, uid);
+        if (!j) {
+                free(message);
+                return -ENOMEM;
+        }
+        log_info("uid %u asked to restart %s%s (job %s).", (unsigned) uid, name, replicated ? " (replicated)" : "",
+                 j->id);
+        /* Harper answers once the job is launched, long before it completes; a caller that
+         * has gone meanwhile does not stop the restart it asked for */
         r = bus_job_reply(m, message, j);
         free(message);
         start(c, j);

@@ -105,10 +105,24 @@ static void answer(Request *r) {
         json_object *result = NULL;
         int k;
 
+        size_t n_peers = c->config.n_peers;
+        SysinfoPeer peers[n_peers ? n_peers : 1];
+        char *ssh[n_peers ? n_peers : 1];
+
         for (size_t i = 0; i < r->n_units; i++)
                 units[i] = r->units[i].u;
         src.units = units;
         src.n_units = r->n_units;
+        /* replication: the configured peers, an ssh one as ssh:HOST */
+        for (size_t i = 0; i < n_peers; i++) {
+                const PeerConfig *p = &c->config.peers[i];
+                ssh[i] = NULL;
+                if (p->ssh && asprintf(&ssh[i], "ssh:%s", p->ssh) < 0)
+                        ssh[i] = NULL;
+                peers[i] = (SysinfoPeer) { p->name, p->address ? p->address : ssh[i] };
+        }
+        src.peers = peers;
+        src.n_peers = n_peers;
 
         k = sysinfo_collect(c->sysinfo, &src, r->sections, &result);
         if (k < 0)
@@ -120,6 +134,8 @@ static void answer(Request *r) {
         if (k < 0)
                 log_warning("Cannot answer SystemInformation: %s", strerror(-k));
         json_object_put(result);
+        for (size_t i = 0; i < n_peers; i++)
+                free(ssh[i]);
 }
 
 /* Each query's slot frees it; the last one answers the call. */

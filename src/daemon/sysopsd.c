@@ -191,9 +191,11 @@ static int connect_bus(Context *c, const Options *o) {
 }
 
 static void context_done(Context *c) {
-        if (c->systemd && systemd_client_runs(c->systemd) > 0)
-                log_info("Exiting with %u systemd jobs still followed; systemd finishes them.",
-                         systemd_client_runs(c->systemd));
+        for (Job *j = c->jobs.first; j; j = j->next)
+                if (!job_is_finished(j))
+                        bus_job_abandon(j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
+        /* before the sysinfo state: freeing the systemd client answers SystemInformation calls
+         * still waiting for systemd, and those use it */
         c->systemd = systemd_client_free(c->systemd);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
         job_table_done(&c->jobs, bus_job_drop);

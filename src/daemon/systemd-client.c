@@ -12,6 +12,9 @@
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+/* How long systemd may take to take a job (or list units): a Restart() caller hears from us
+ * before its own 25 s run out, also when the bus waits for a systemd that is gone */
+#define SYSTEMD_CALL_USEC (10 * 1000000ULL)
 
 typedef enum RunPhase {
         RUN_QUEUEING,          /* the Restart/ReloadUnit call is out */
@@ -33,6 +36,15 @@ typedef struct UnitRun {
         struct UnitRun *next;
 } UnitRun;
 
+/* A ListUnitsByPatterns question in flight. */
+typedef struct UnitList {
+        SystemdClient *client;
+        sd_bus_slot *call;
+        unit_list_callback_t callback;
+        void *userdata;
+        struct UnitList *next;
+} UnitList;
+
 struct SystemdClient {
         sd_event *event;
         char *address;
@@ -40,6 +52,7 @@ struct SystemdClient {
         sd_bus *bus;           /* NULL until needed, and again after it went away */
         UnitRun *runs;
         unsigned n_runs;
+        UnitList *lists;
 };
 
 static const char *const action_methods[_UNIT_ACTION_MAX] = {
@@ -100,11 +113,46 @@ static void run_finishf(UnitRun *run, const char *format, ...) {
         free(error);
 }
 
-/* Everything in flight ends: the manager or the connection to it is gone. */
-static void fail_all_runs(SystemdClient *c, const char *why) {
-        while (c->runs) {
-                UnitRun *run = c->runs;
+static void list_free(UnitList *l) {
+        for (UnitList **p = &l->client->lists; *p; p = &(*p)->next)
+                if (*p == l) {
+                        *p = l->next;
+                        break;
+                }
+        sd_bus_slot_unref(l->call);
+        free(l);
+}
+
+/* Everything in flight ends: the manager or the connection to it is gone. The lists are taken
+ * off the client first, so work started from a callback (on a fresh connection) is not ended
+ * with them. */
+static void fail_all(SystemdClient *c, const char *why) {
+        UnitRun *runs = c->runs;
+        UnitList *lists = c->lists;
+
+        c->runs = NULL;
+        c->lists = NULL;
+        while (runs) {
+                UnitRun *run = runs;
+                runs = run->next;
+                run->next = c->runs;   /* back on the list for run_finish to take off */
+                c->runs = run;
                 run_finishf(run, "%s of %s did not finish: %s", action_nouns[run->action], run->unit, why);
+        }
+        while (lists) {
+                UnitList *l = lists;
+                char *error = NULL;
+
+                lists = l->next;
+                l->next = c->lists;
+                c->lists = l;
+                if (asprintf(&error, "Cannot list units from systemd: %s", why) < 0)
+                        error = NULL;
+                unit_list_callback_t callback = l->callback;
+                void *userdata = l->userdata;
+                list_free(l);
+                callback(NULL, error ? error : "Cannot list units from systemd.", userdata);
+                free(error);
         }
 }
 
@@ -114,7 +162,7 @@ static void drop_connection(SystemdClient *c, const char *why) {
         sd_bus *old = c->bus;
 
         c->bus = NULL;
-        fail_all_runs(c, why);
+        fail_all(c, why);
         sd_bus_close_unref(old);
 }
 
@@ -139,23 +187,28 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 static int on_unit_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitRun *run = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *value = NULL;
 
         run->call = sd_bus_slot_unref(run->call);
-        if (!sd_bus_message_is_method_error(reply, NULL))
+        if (!e)
                 (void) sd_bus_message_read(reply, "v", "s", &value);
 
         if (strcmp(run->job_result, "done") == 0) {
-                /* the unit must be running again before the caller goes on (rolling restarts) */
-                if (value && (strcmp(value, "active") == 0 || strcmp(value, "reloading") == 0))
+                /* the unit must be running again before the caller goes on (rolling restarts);
+                 * a state that cannot be read does not undo a job systemd says is done */
+                if (!value || strcmp(value, "active") == 0 || strcmp(value, "reloading") == 0) {
+                        if (e)
+                                log_debug("Cannot read the state of %s after its job: %s", run->unit, e->message);
                         run_finish(run, NULL);
-                else
+                } else
                         run_finishf(run, "%s of %s ended with the unit %s, not active.", action_nouns[run->action],
-                                    run->unit, value ? value : "in an unknown state");
-        } else
+                                    run->unit, value);
+        } else if (value && strcmp(value, "success") != 0)
                 /* "failed": the service's own Result says why, e.g. exit-code, signal, timeout */
-                run_finishf(run, "%s of %s failed: %s", action_nouns[run->action], run->unit,
-                            value && strcmp(value, "success") != 0 ? value : "failed");
+                run_finishf(run, "%s of %s failed: %s", action_nouns[run->action], run->unit, value);
+        else
+                run_finishf(run, "%s of %s failed.", action_nouns[run->action], run->unit);
         return 0;
 }
 
@@ -204,6 +257,8 @@ static void run_job_removed(UnitRun *run, const char *result) {
                 r = ask_unit(run, "org.freedesktop.systemd1.Unit", "ActiveState");
         else if (strcmp(result, "failed") == 0 && is_service)
                 r = ask_unit(run, "org.freedesktop.systemd1.Service", "Result");
+        else if (strcmp(result, "failed") == 0)
+                return run_finishf(run, "%s of %s failed.", action_nouns[run->action], run->unit);
         else {
                 reason = job_result_reason(result);
                 return run_finishf(run, "%s of %s failed: %s%s%s%s", action_nouns[run->action], run->unit, result,
@@ -255,17 +310,27 @@ static int on_job_queued(sd_bus_message *reply, void *userdata, sd_bus_error *re
 
 static int on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         UnitRun *run = userdata;
+        bool cancel = run->job_path && run->client->bus;
 
-        run_finishf(run, "%s of %s did not finish within %llu s.", action_nouns[run->action], run->unit,
-                    (unsigned long long) (run->client->unit_timeout_usec / 1000000));
+        /* a retry must not pile a second job on top of this one */
+        if (cancel && sd_bus_call_method_async(run->client->bus, NULL, SYSTEMD_NAME, run->job_path,
+                                               "org.freedesktop.systemd1.Job", "Cancel", NULL, NULL, "") < 0)
+                cancel = false;
+        run_finishf(run, "%s of %s did not finish within %llu s%s.", action_nouns[run->action], run->unit,
+                    (unsigned long long) (run->client->unit_timeout_usec / 1000000),
+                    cancel ? "; its systemd job was canceled" : "");
         return 0;
 }
 
 static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SystemdClient *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        if (e)
+        /* without the subscription no JobRemoved comes: nothing could finish, so give up now */
+        if (e && c->bus == sd_bus_message_get_bus(reply)) {
                 log_warning("Cannot subscribe to systemd's job signals: %s", e->message);
+                drop_connection(c, "systemd refused the subscription to its job signals");
+        }
         return 0;
 }
 
@@ -304,7 +369,7 @@ static int ensure_connected(SystemdClient *c) {
                                            on_owner_changed, NULL, c);
         if (r >= 0)
                 r = sd_bus_call_method_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
-                                             on_subscribed, NULL, NULL);
+                                             on_subscribed, c, NULL);
         if (r < 0) {
                 log_error("Cannot connect to the systemd manager at %s: %s", c->address ? c->address : "the system bus",
                           strerror(-r));
@@ -336,6 +401,8 @@ SystemdClient *systemd_client_free(SystemdClient *c) {
         /* on exit nobody is told: the runs just end */
         while (c->runs)
                 run_free(c->runs);
+        while (c->lists)
+                list_free(c->lists);
         c->bus = sd_bus_flush_close_unref(c->bus);
         sd_event_unref(c->event);
         free(c->address);
@@ -358,6 +425,7 @@ unsigned systemd_client_runs(const SystemdClient *c) {
 
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata) {
+        sd_bus_message *m = NULL;
         UnitRun *run;
         int r;
 
@@ -380,10 +448,15 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
 
         r = sd_event_add_time_relative(c->event, &run->timeout, CLOCK_MONOTONIC, c->unit_timeout_usec, 0,
                                        on_run_timeout, run);
+        /* "replace", as systemctl does: a newer request supersedes a queued older one */
         if (r >= 0)
-                /* "replace", as systemctl does: a newer request supersedes a queued older one */
-                r = sd_bus_call_method_async(c->bus, &run->call, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                             action_methods[action], on_job_queued, run, "ss", unit, "replace");
+                r = sd_bus_message_new_method_call(c->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                                   action_methods[action]);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", unit, "replace");
+        if (r >= 0)
+                r = sd_bus_call_async(c->bus, &run->call, m, on_job_queued, run, SYSTEMD_CALL_USEC);
+        sd_bus_message_unref(m);
         if (r < 0) {
                 run_free(run);
                 return r;
@@ -391,28 +464,26 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
         return 0;
 }
 
-typedef struct UnitList {
-        unit_list_callback_t callback;
-        void *userdata;
-} UnitList;
-
 static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static int on_units_listed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitList *l = userdata;
+        unit_list_callback_t callback = l->callback;
+        void *callback_data = l->userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         char **units = NULL;
         size_t n = 0;
         const char *name;
         int r;
 
+        list_free(l);
         if (e) {
                 char *error = NULL;
                 if (asprintf(&error, "Cannot list units from systemd: %s", e->message ? e->message : e->name) < 0)
                         error = NULL;
-                l->callback(NULL, error ? error : "Cannot list units from systemd.", l->userdata);
+                callback(NULL, error ? error : "Cannot list units from systemd.", callback_data);
                 free(error);
                 return 0;
         }
@@ -433,13 +504,13 @@ static int on_units_listed(sd_bus_message *reply, void *userdata, sd_bus_error *
                 units[++n] = NULL;
         }
         if (r < 0) {
-                l->callback(NULL, "Cannot read systemd's list of units.", l->userdata);
+                callback(NULL, "Cannot read systemd's list of units.", callback_data);
         } else {
                 if (units)
                         qsort(units, n, sizeof(char *), cmp_names);
                 else
                         units = calloc(1, sizeof(char *));
-                l->callback(units, units ? NULL : "Out of memory.", l->userdata);
+                callback(units, units ? NULL : "Out of memory.", callback_data);
         }
         for (size_t i = 0; units && i < n; i++)
                 free(units[i]);
@@ -451,17 +522,16 @@ int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_li
                                 void *userdata) {
         static const char *const running_states[] = { "active", "activating", "reloading", NULL };
         sd_bus_message *m = NULL;
-        sd_bus_slot *slot = NULL;
         UnitList *l;
         int r;
 
         r = ensure_connected(c);
         if (r < 0)
                 return r;
-        l = malloc(sizeof(UnitList));
+        l = calloc(1, sizeof(UnitList));
         if (!l)
                 return -ENOMEM;
-        *l = (UnitList) { callback, userdata };
+        *l = (UnitList) { .client = c, .callback = callback, .userdata = userdata, .next = c->lists };
 
         r = sd_bus_message_new_method_call(c->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                            "ListUnitsByPatterns");
@@ -470,15 +540,12 @@ int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_li
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, (char **) patterns);
         if (r >= 0)
-                r = sd_bus_call_async(c->bus, &slot, m, on_units_listed, l, 0);
+                r = sd_bus_call_async(c->bus, &l->call, m, on_units_listed, l, SYSTEMD_CALL_USEC);
         sd_bus_message_unref(m);
         if (r < 0) {
                 free(l);
                 return r;
         }
-        /* the bus owns the call from here, and frees l with it (also when it closes) */
-        (void) sd_bus_slot_set_destroy_callback(slot, free);
-        (void) sd_bus_slot_set_floating(slot, 1);
-        sd_bus_slot_unref(slot);
+        c->lists = l;
         return 0;
 }

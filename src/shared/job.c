@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,18 @@ static const char *const step_names[_STEP_STATE_MAX] = {
         [STEP_FAILED] = "failed",
 };
 
+static const char *const node_names[_NODE_STATE_MAX] = {
+        [NODE_PENDING] = "pending",
+        [NODE_RUNNING] = "running",
+        [NODE_DONE] = "done",
+        [NODE_SKIPPED] = "skipped",
+        [NODE_FAILED] = "failed",
+};
+
+const char *node_state_to_string(NodeState s) {
+        return s >= 0 && s < _NODE_STATE_MAX ? node_names[s] : NULL;
+}
+
 const char *job_status_to_string(JobStatus s) {
         return s >= 0 && s < _JOB_STATUS_MAX ? status_names[s] : NULL;
 }
@@ -47,6 +60,12 @@ void job_free(Job *j) {
         for (size_t i = 0; i < j->n_steps; i++)
                 free(j->steps[i].unit);
         free(j->steps);
+        for (size_t i = 0; i < j->n_nodes; i++) {
+                free(j->nodes[i].name);
+                free(j->nodes[i].message);
+                free(j->nodes[i].job_id);
+        }
+        free(j->nodes);
         free(j->message);
         free(j->result);
         free(j);
@@ -124,10 +143,12 @@ Job *job_table_take_excess(JobTable *t) {
         unsigned finished = 0;
         Job **oldest = NULL;
 
+        /* the one that finished first goes (not the one created first: a long rolling restart
+         * that just ended must stay readable) */
         for (Job **p = &t->first; *p; p = &(*p)->next)
                 if (job_is_finished(*p)) {
                         finished++;
-                        if (!oldest)
+                        if (!oldest || (*p)->end_ms < (*oldest)->end_ms)
                                 oldest = p;
                 }
         if (finished <= t->max_finished || !oldest)
@@ -222,4 +243,93 @@ bool job_all_steps_done(const Job *j) {
                 if (j->steps[i].state != STEP_DONE)
                         return false;
         return true;
+}
+
+int job_set_nodes(Job *j, char *const *names) {
+        size_t n = 0;
+        JobNode *nodes;
+
+        while (names[n])
+                n++;
+        nodes = calloc(n ? n : 1, sizeof(JobNode));
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                nodes[i].name = strdup(names[i]);
+                if (!nodes[i].name) {
+                        while (i > 0)
+                                free(nodes[--i].name);
+                        free(nodes);
+                        return -ENOMEM;
+                }
+        }
+        j->nodes = nodes;
+        j->n_nodes = n;
+        return 0;
+}
+
+JobNode *job_current_node(Job *j) {
+        for (size_t i = 0; i < j->n_nodes; i++)
+                if (j->nodes[i].state == NODE_PENDING || j->nodes[i].state == NODE_RUNNING)
+                        return &j->nodes[i];
+        return NULL;
+}
+
+void job_node_start(JobNode *n, uint64_t now_ms) {
+        n->state = NODE_RUNNING;
+        n->start_ms = now_ms;
+}
+
+int job_node_set_job_id(JobNode *n, const char *job_id) {
+        char *copy = strdup(job_id);
+
+        if (!copy)
+                return -ENOMEM;
+        free(n->job_id);
+        n->job_id = copy;
+        return 0;
+}
+
+int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t now_ms) {
+        char *copy = strdup(message);
+
+        if (!copy)
+                return -ENOMEM;
+        free(n->message);
+        n->message = copy;
+        n->state = state;
+        if (n->start_ms == 0)
+                n->start_ms = now_ms;
+        n->end_ms = now_ms;
+        return 0;
+}
+
+char *job_replicated_result(const Job *j) {
+        json_object *result = json_object_new_object(), *list = json_object_new_array();
+        char *text = NULL;
+
+        if (!result || !list) {
+                json_object_put(result);
+                json_object_put(list);
+                return NULL;
+        }
+        json_object_object_add(result, "replicated", list);
+        for (size_t i = 0; i < j->n_nodes; i++) {
+                const JobNode *n = &j->nodes[i];
+                json_object *entry;
+
+                if (n->state != NODE_DONE && n->state != NODE_SKIPPED)
+                        continue;
+                entry = json_object_new_object();
+                if (!entry || json_object_array_add(list, entry) < 0) {
+                        json_object_put(entry);
+                        json_object_put(result);
+                        return NULL;
+                }
+                json_object_object_add(entry, "node", json_object_new_string(n->name));
+                json_object_object_add(entry, "message", json_object_new_string(n->message ? n->message : ""));
+        }
+        text = strdup(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(result);
+        return text;
 }

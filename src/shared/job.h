@@ -33,6 +33,24 @@ typedef enum StepState {
         _STEP_STATE_MAX,
 } StepState;
 
+/* A peer node of a replicated restart. */
+typedef enum NodeState {
+        NODE_PENDING,
+        NODE_RUNNING,          /* its restart job is running */
+        NODE_DONE,             /* its job is COMPLETE */
+        NODE_SKIPPED,          /* it could not be asked (unreachable, refused): recorded, rollout goes on */
+        NODE_FAILED,           /* its job ended in ERROR, timed out, or it was lost mid-job: rollout stops */
+        _NODE_STATE_MAX,
+} NodeState;
+
+typedef struct JobNode {
+        char *name;
+        NodeState state;
+        char *message;         /* the peer job's message, or why it was skipped or failed */
+        char *job_id;          /* the peer's job id, once it has one */
+        uint64_t start_ms, end_ms;
+} JobNode;
+
 typedef struct JobStep {
         char *unit;
         StepState state;
@@ -51,6 +69,8 @@ typedef struct Job {
         uint64_t created_ms, start_ms, end_ms;   /* ms since the epoch, 0 = not yet */
         JobStep *steps;
         size_t n_steps;
+        JobNode *nodes;        /* replicated restarts: the peers, in rollout order */
+        size_t n_nodes;
         void *glue;            /* the daemon's per-job bus state */
         struct Job *next;
 } Job;
@@ -73,7 +93,7 @@ Job *job_table_find(const JobTable *t, const char *id);
 Job *job_table_find_running(const JobTable *t, JobType type, HarperService service);
 /* Takes j out of the table (the caller frees it). */
 void job_table_remove(JobTable *t, Job *j);
-/* Takes the oldest finished job out when more than max_finished are kept; NULL when none.
+/* Takes the job that finished first out when more than max_finished are kept; NULL when none.
  * The caller unpublishes and frees it. */
 Job *job_table_take_excess(JobTable *t);
 void job_free(Job *j);
@@ -91,6 +111,17 @@ bool job_is_finished(const Job *j);
 JobStep *job_next_pending(Job *j);
 bool job_all_steps_done(const Job *j);
 
+int job_set_nodes(Job *j, char *const *names);
+/* The peer being restarted, or the next one to restart; NULL when none is left. */
+JobNode *job_current_node(Job *j);
+void job_node_start(JobNode *n, uint64_t now_ms);
+int job_node_set_job_id(JobNode *n, const char *job_id);
+int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t now_ms);
+/* Harper's result of a replicated restart: {"replicated":[{"node","message"},…]} for the peers
+ * that are done or were skipped, in rollout order. NULL when out of memory. */
+char *job_replicated_result(const Job *j);
+
 const char *job_status_to_string(JobStatus s);
+const char *node_state_to_string(NodeState s);
 const char *job_type_to_string(JobType t);
 const char *step_state_to_string(StepState s);

@@ -80,7 +80,8 @@ static void strv_free(char **v) {
 
 void config_defaults(Config *config) {
         *config = (Config) {
-                .unit_timeout_sec = 600,   /* Harper waits 10 minutes for a peer's restart */
+                .unit_timeout_sec = 600,
+                .peer_timeout_sec = 600,   /* Harper polls a peer's job 2400 × 250 ms */
                 .jobs_kept = 64,
                 .sysinfo_disk = true,
                 .sysinfo_network = true,
@@ -100,6 +101,12 @@ void config_done(Config *config) {
         free(config->data_dir);
         for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
                 strv_free(config->services[i].units);
+        for (size_t i = 0; i < config->n_peers; i++) {
+                free(config->peers[i].name);
+                free(config->peers[i].ssh);
+                free(config->peers[i].address);
+        }
+        free(config->peers);
         *config = (Config) {};
 }
 
@@ -129,6 +136,21 @@ static int read_string(json_object *v, char **field, const char *path, const cha
         free(*field);
         *field = copy;
         return 0;
+}
+
+/* "system", or a D-Bus address of a transport sd-bus speaks. */
+static int read_bus_address(json_object *v, char **field, const char *path, const char *key, char **problem) {
+        static const char *const transports[] = { "unix:", "tcp:", "unixexec:", "x-machine-unix:", "x-machine-exec:" };
+        const char *address = json_object_get_string(v);
+        bool known = json_object_is_type(v, json_type_string) && strcmp(address, "system") == 0;
+
+        for (size_t i = 0; !known && json_object_is_type(v, json_type_string) &&
+                           i < sizeof transports / sizeof transports[0]; i++)
+                known = strncmp(address, transports[i], strlen(transports[i])) == 0 &&
+                        address[strlen(transports[i])] != 0;
+        if (!known)
+                return bad(problem, path, key, "must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket");
+        return read_string(v, field, path, key, problem);
 }
 
 static int read_bool(json_object *v, bool *field, const char *path, const char *key, char **problem) {
@@ -266,6 +288,66 @@ static int read_sysinfo(json_object *v, Config *config, const char *path, char *
         return 0;
 }
 
+static int read_peer(json_object *v, PeerConfig *peer, const char *path, size_t index, char **problem) {
+        char key[64];
+        int r = 0;
+
+        snprintf(key, sizeof key, "peers[%zu]", index);
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, key, "must be an object with name and ssh or address");
+        json_object_object_foreach(v, name, value) {
+                snprintf(key, sizeof key, "peers[%zu].%s", index, name);
+                if (strcmp(name, "name") == 0)
+                        r = read_string(value, &peer->name, path, key, problem);
+                else if (strcmp(name, "ssh") == 0)
+                        r = read_string(value, &peer->ssh, path, key, problem);
+                else if (strcmp(name, "address") == 0)
+                        r = read_string(value, &peer->address, path, key, problem);
+                else
+                        return bad(problem, path, key, "is not a known key (name, ssh, address)");
+                if (r < 0)
+                        return r;
+        }
+        snprintf(key, sizeof key, "peers[%zu]", index);
+        if (!peer->name)
+                return bad(problem, path, key, "needs a name");
+        if (!peer->ssh == !peer->address)
+                return bad(problem, path, key, "needs either ssh (a host) or address (a D-Bus address)");
+        return 0;
+}
+
+static int read_peers(json_object *v, Config *config, const char *path, char **problem) {
+        size_t n;
+        int r;
+
+        if (!json_object_is_type(v, json_type_array))
+                return bad(problem, path, "peers", "must be a list of {name, ssh or address}");
+        n = json_object_array_length(v);
+        for (size_t i = 0; i < config->n_peers; i++) {
+                free(config->peers[i].name);
+                free(config->peers[i].ssh);
+                free(config->peers[i].address);
+        }
+        free(config->peers);
+        config->n_peers = 0;
+        config->peers = calloc(n ? n : 1, sizeof(PeerConfig));
+        if (!config->peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                config->n_peers++;
+                r = read_peer(json_object_array_get_idx(v, i), &config->peers[i], path, i, problem);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < i; k++)
+                        if (strcmp(config->peers[k].name, config->peers[i].name) == 0) {
+                                char key[64];
+                                snprintf(key, sizeof key, "peers[%zu].name", i);
+                                return bad(problem, path, key, "repeats '%s'", config->peers[i].name);
+                        }
+        }
+        return 0;
+}
+
 static int apply(json_object *root, Config *config, const char *path, char **problem) {
         if (!json_object_is_type(root, json_type_object))
                 return bad(problem, path, "(top level)", "must be a JSON object");
@@ -275,9 +357,13 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                 if (strcmp(name, "instance_unit") == 0)
                         r = read_unit(value, &config->instance_unit, false, path, name, problem);
                 else if (strcmp(name, "systemd_bus") == 0)
-                        r = read_string(value, &config->systemd_bus, path, name, problem);
+                        r = read_bus_address(value, &config->systemd_bus, path, name, problem);
                 else if (strcmp(name, "unit_timeout_sec") == 0)
                         r = read_seconds(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
+                else if (strcmp(name, "peer_timeout_sec") == 0)
+                        r = read_seconds(value, &config->peer_timeout_sec, 24 * 3600, path, name, problem);
+                else if (strcmp(name, "peers") == 0)
+                        r = read_peers(value, config, path, problem);
                 else if (strcmp(name, "jobs_kept") == 0)
                         r = read_seconds(value, &config->jobs_kept, 10000, path, name, problem);
                 else if (strcmp(name, "services") == 0)

@@ -31,12 +31,23 @@ typedef struct ServiceConfig {
         bool rolling;          /* one unit at a time, each active again before the next */
 } ServiceConfig;
 
+/* A cluster node that replicated restarts reach: its system bus over ssh (sd-bus's remote
+ * transport, as busctl -H uses) or at a D-Bus address. */
+typedef struct PeerConfig {
+        char *name;
+        char *ssh;             /* [user@]host, or NULL */
+        char *address;         /* D-Bus address, or NULL */
+} PeerConfig;
+
 typedef struct Config {
         char *instance_unit;
         char *systemd_bus;     /* D-Bus address of the systemd manager; NULL = the system bus */
         unsigned unit_timeout_sec;   /* longest wait for one unit's job before the job is ERROR */
         unsigned jobs_kept;    /* finished jobs kept for get_job */
         ServiceConfig services[_HARPER_SERVICE_MAX];
+        PeerConfig *peers;     /* in rollout order */
+        size_t n_peers;
+        unsigned peer_timeout_sec;   /* longest wait for one peer's job */
         /* system_information */
         bool sysinfo_disk, sysinfo_network;
         char *data_dir;        /* Harper's root directory; NULL = unknown */

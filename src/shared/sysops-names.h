@@ -35,5 +35,8 @@
 #define SYSOPS_JOB_REPLY "sso"
 /* A job's steps: unit name and its state (pending, running, done, failed). */
 #define SYSOPS_JOB_STEP "(ss)"
+/* A replicated job's peer nodes: name, state (pending, running, done, skipped, failed),
+ * message, the peer's job id, start and end time (ms since the epoch, 0 = not yet). */
+#define SYSOPS_JOB_NODE "(sssstt)"
 
 #define SYSOPS_RESTART_MESSAGE "Restarting HarperDB. This may take up to 60 seconds."

@@ -155,7 +155,7 @@ h_daemon_stop
 cat >"$H_T/fail.json" <<EOF
 { "instance_unit": "hsops-fail.service",
   "services": { "http_workers": { "units": "hsops-nothing-*.service" },
-                "clustering": { "units": ["hsops-missing.service"] },
+                "clustering": { "units": ["harperdb-http@*.service", "hsops-missing.service"], "rolling": true },
                 "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } },
   "jobs_kept": 3 }
 EOF
@@ -172,6 +172,10 @@ is "a pattern that matches no running unit: ERROR saying so (exit 5)" "$(json me
 out=$(ops --wait '{"operation":"restart_service","service":"clustering"}'); rc=$?
 like "an unknown unit: ERROR naming it (exit 5)" "$(json message <<<"$out") (exit $rc)" \
      "^Restart of hsops-missing.service failed: Unit hsops-missing.service not found.* \(exit 5\)$"
+path=$(dcall GetJob "$(json id <<<"$out")" | grep -o "'/[^']*'" | tr -d "'")
+is "... a pattern and a name in one list: the pattern's running units first, the name kept (not skipped)" \
+   "$(gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Steps)" \
+   "(<[('harperdb-http@1.service', 'done'), ('harperdb-http@2.service', 'done'), ('harperdb-http@3.service', 'done'), ('hsops-missing.service', 'failed')]>,)"
 
 out=$(ops '{"operation":"restart_service","service":"clustering_config"}')
 id=$(json job_id <<<"$out")
@@ -182,6 +186,10 @@ is "a second restart of the same service meanwhile: 409 naming the running job (
 out=$(dcall RestartService clustering_config false)
 is "... over D-Bus: AlreadyRunning" "$(dbus_error "$out")" io.harperdb.SystemOperations1.Error.AlreadyRunning
 check "the slow restart completes" h_wait 10 job_is "$id" COMPLETE
+out=$(ops --wait --timeout=1 '{"operation":"restart_service","service":"clustering_config"}' 2>"$H_T/timeout.err"); rc=$?
+is "--wait --timeout=1 on a slower job: gives up with exit 1" "$rc" 1
+like "... saying the job goes on" "$(cat "$H_T/timeout.err")" "Gave up waiting after 1 s: job [0-9a-f-]{36} is still IN_PROGRESS"
+h_wait 10 job_is "$(dcall ListStatuses >/dev/null; grep -o 'job [0-9a-f-]*' "$H_T/timeout.err" | cut -d' ' -f2)" COMPLETE
 
 for i in 1 2 3 4; do ops --wait '{"operation":"restart"}' >/dev/null; done
 is "finished jobs beyond jobs_kept (3) leave the bus" "$(job_objects)" 3
@@ -193,6 +201,32 @@ is "a bad configuration: exit 1 naming file, key and problem" "$out (exit $rc)" 
    "harper-sysopsd: Bad configuration: $H_T/bad.json: 'services.http_workers.action' must be restart, reload or reload-or-restart (exit 1)"
 out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/none.json" 2>&1); rc=$?
 like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.json: cannot read: No such file or directory \(exit 1\)"
+
+# systemd going away mid-job (its manager on another bus, as systemd_bus allows): ERROR, no hang
+H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/manager.ready" >"$H_T/manager.log" 2>&1 &
+manager=$!
+h_wait 60 test -s "$H_T/manager.ready" || bail_out "the second systemd manager did not come up"
+read -r maddr _ _ msystemd <"$H_T/manager.ready"
+h_daemon_stop
+cat >"$H_T/other-manager.json" <<EOF
+{ "systemd_bus": "$maddr",
+  "services": { "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } } }
+EOF
+h_daemon_start --config="$H_T/other-manager.json" || bail_out "harper-sysopsd did not start with $H_T/other-manager.json"
+id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
+sleep 0.5
+kill -KILL "$msystemd"
+check "systemd killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
+is "... saying systemd went away" "$(json 0 message <<<"$out")" \
+   "Restart of hsops-slow.service did not finish: systemd went away"
+t0=$(date +%s%N)
+out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
+is "a restart without systemd: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
+like "... systemd did not take the job" "$(tail -n1 <<<"$out")" "Restart of harperdb.service failed: .*timed out"
+# the bus waits for a systemd to activate; the daemon gives up first (10 s), before the caller's 25 s
+check "... before the caller's own timeout" test $((($(date +%s%N) - t0) / 1000000)) -lt 15000
+kill -TERM "$manager"; wait "$manager"
 
 h_daemon_stop
 is "the daemon exits cleanly after all this" "$H_DAEMON_STATUS" 0

@@ -117,6 +117,13 @@ static void test_history_keeps_running_jobs_and_the_newest_finished(void **state
         assert_null(job_table_take_excess(t));
         assert_null(job_table_find(t, oldest_id));
         assert_ptr_equal(job_table_find(t, jobs[1]->id), jobs[1]);
+
+        /* jobs[1], created long ago, finishes last: it stays, jobs[2] (finished first) goes */
+        job_complete(jobs[1], 30, NULL);
+        old = job_table_take_excess(t);
+        assert_ptr_equal(old, jobs[2]);
+        job_free(old);
+        assert_ptr_equal(job_table_find(t, jobs[1]->id), jobs[1]);
 }
 
 static void test_steps(void **state) {
@@ -139,6 +146,36 @@ static void test_steps(void **state) {
         assert_string_equal(job_type_to_string(JOB_RESTART_SERVICE), "restart_service");
 }
 
+static void test_nodes_and_harpers_replicated_result(void **state) {
+        JobTable *t = *state;
+        Job *j = job_table_add(t, JOB_RESTART_SERVICE, HARPER_SERVICE_HTTP_WORKERS, true, 0, 1);
+        char *names[] = { (char *) "b", (char *) "ghost", (char *) "c", (char *) "d", NULL };
+        char *result;
+
+        assert_int_equal(job_set_nodes(j, names), 0);
+        assert_ptr_equal(job_current_node(j), &j->nodes[0]);
+        job_node_start(&j->nodes[0], 10);
+        assert_int_equal(j->nodes[0].state, NODE_RUNNING);
+        assert_ptr_equal(job_current_node(j), &j->nodes[0]);   /* still the running one */
+        assert_int_equal(job_node_set_job_id(&j->nodes[0], "peer-job"), 0);
+        assert_int_equal(job_node_finish(&j->nodes[0], NODE_DONE, "Successfully completed job: peer-job", 20), 0);
+        assert_int_equal(j->nodes[0].end_ms, 20);
+        assert_ptr_equal(job_current_node(j), &j->nodes[1]);
+        /* never started: recorded with its start time set */
+        assert_int_equal(job_node_finish(&j->nodes[1], NODE_SKIPPED, "Cannot connect to ghost", 30), 0);
+        assert_int_equal(j->nodes[1].start_ms, 30);
+        job_node_start(&j->nodes[2], 40);
+        assert_int_equal(job_node_finish(&j->nodes[2], NODE_FAILED, "Timed out waiting for restart job to complete", 50), 0);
+
+        /* done and skipped peers are in Harper's result, in order; failed and pending ones are not */
+        result = job_replicated_result(j);
+        assert_string_equal(result, "{\"replicated\":[{\"node\":\"b\",\"message\":\"Successfully completed job: peer-job\"},"
+                                    "{\"node\":\"ghost\",\"message\":\"Cannot connect to ghost\"}]}");
+        free(result);
+        assert_string_equal(node_state_to_string(NODE_SKIPPED), "skipped");
+        assert_ptr_equal(job_current_node(j), &j->nodes[3]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_new_jobs_are_created_with_uuid_and_number, table_setup,
@@ -148,6 +185,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_history_keeps_running_jobs_and_the_newest_finished, table_setup,
                                                 table_teardown),
                 cmocka_unit_test_setup_teardown(test_steps, table_setup, table_teardown),
+                cmocka_unit_test_setup_teardown(test_nodes_and_harpers_replicated_result, table_setup, table_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,28 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
         config_done(&c);
 }
 
+static void test_peers_in_rollout_order(void **state) {
+        Config c;
+        char *problem = NULL;
+
+        assert_int_equal(load(&c, "{\"peer_timeout_sec\":30,\"peers\":[{\"name\":\"node-b\",\"ssh\":\"admin@b.example\"},"
+                                  "{\"name\":\"node-c\",\"address\":\"unix:path=/run/c.sock\"}]}", &problem), 0);
+        assert_int_equal(c.n_peers, 2);
+        assert_string_equal(c.peers[0].name, "node-b");
+        assert_string_equal(c.peers[0].ssh, "admin@b.example");
+        assert_null(c.peers[0].address);
+        assert_string_equal(c.peers[1].name, "node-c");
+        assert_string_equal(c.peers[1].address, "unix:path=/run/c.sock");
+        assert_null(c.peers[1].ssh);
+        assert_int_equal(c.peer_timeout_sec, 30);
+        config_done(&c);
+
+        config_defaults(&c);
+        assert_int_equal(c.n_peers, 0);
+        assert_int_equal(c.peer_timeout_sec, 600);
+        config_done(&c);
+}
+
 static void test_units_may_be_one_string_and_system_means_default_bus(void **state) {
         Config c;
         char *problem = NULL;
@@ -151,11 +173,27 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                 { "{\"unit_timeout_sec\":0}", "'unit_timeout_sec' must be between 1 and 86400" },
                 { "{\"unit_timeout_sec\":\"60\"}", "'unit_timeout_sec' must be a whole number" },
                 { "{\"jobs_kept\":100000}", "'jobs_kept' must be between 1 and 10000" },
-                { "{\"systemd_bus\":\"\"}", "'systemd_bus' must be a non-empty string" },
+                { "{\"systemd_bus\":\"\"}",
+                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
+                { "{\"systemd_bus\":\"sytem\"}",
+                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
+                { "{\"systemd_bus\":\"unix:\"}",
+                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
                 { "{\"system_information\":{\"cpu\":true}}",
                   "'system_information.cpu' is not a known key (disk, network, data_dir)" },
                 { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key" },
                 { "[1]", "'(top level)' must be a JSON object" },
+                { "{\"peers\":{}}", "'peers' must be a list of {name, ssh or address}" },
+                { "{\"peers\":[\"b\"]}", "'peers[0]' must be an object with name and ssh or address" },
+                { "{\"peers\":[{\"ssh\":\"b\"}]}", "'peers[0]' needs a name" },
+                { "{\"peers\":[{\"name\":\"b\"}]}", "'peers[0]' needs either ssh (a host) or address (a D-Bus address)" },
+                { "{\"peers\":[{\"name\":\"b\",\"ssh\":\"b\",\"address\":\"unix:path=/x\"}]}",
+                  "'peers[0]' needs either ssh (a host) or address (a D-Bus address)" },
+                { "{\"peers\":[{\"name\":\"b\",\"ssh\":\"b\"},{\"name\":\"b\",\"ssh\":\"c\"}]}",
+                  "'peers[1].name' repeats 'b'" },
+                { "{\"peers\":[{\"name\":\"b\",\"host\":\"b\"}]}",
+                  "'peers[0].host' is not a known key (name, ssh, address)" },
+                { "{\"peer_timeout_sec\":0}", "'peer_timeout_sec' must be between 1 and 86400" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 Config c;
@@ -209,6 +247,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_default_file_keeps_defaults),
                 cmocka_unit_test(test_missing_required_file_is_an_error),
                 cmocka_unit_test_setup_teardown(test_a_file_overrides_only_what_it_names, file_setup, file_teardown),
+                cmocka_unit_test_setup_teardown(test_peers_in_rollout_order, file_setup, file_teardown),
                 cmocka_unit_test_setup_teardown(test_units_may_be_one_string_and_system_means_default_bus,
                                                 file_setup, file_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_files_are_refused_with_file_key_and_problem, file_setup,

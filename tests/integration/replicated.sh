@@ -1,0 +1,188 @@
+#!/bin/bash
+# restart_service with replicated: true across nodes on this machine. Each node is a whole
+# stack of its own (tests/lib/node.sh: private bus, systemd manager running the stand-in units,
+# polkitd, harper-sysopsd); this test's own stack is the local node A. Asserted: the order
+# (local, then peers in configuration order, each started only after the previous one's job is
+# COMPLETE), Harper's result shape, a peer ERROR stops the rollout, unreachable / refusing /
+# daemon-less peers are recorded and skipped, the per-peer timeout, a peer lost mid-job, a
+# local failure touches no peer, and a non-replicated request touches no peer.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+H_UNITS_DIR=$SRCDIR/tests/units
+h_users
+h_up || bail_out "stack did not come up"
+
+declare -A NODE_PID ADDR DIR DPID
+stop_nodes() {
+    local n
+    for n in "${!NODE_PID[@]}"; do kill -TERM "${NODE_PID[$n]}" 2>/dev/null; done
+    for n in "${!NODE_PID[@]}"; do wait "${NODE_PID[$n]}" 2>/dev/null; done
+}
+trap 'stop_nodes; h_down' EXIT
+
+# node NAME [DAEMON ARGS...]: start a node stack in the background (its policy dir: $POLICY)
+node() {
+    local name=$1
+    shift
+    H_POLICYDIR=${POLICY:-} bash "$SRCDIR/tests/lib/node.sh" "$H_T/node-$name.ready" "$@" \
+        >"$H_T/node-$name.log" 2>&1 &
+    NODE_PID[$name]=$!
+}
+
+# B and C restart normally; F's workers fail to start; S's worker starts slowly (1.5 s);
+# D's bus refuses root's RestartService (the peer denies the call)
+mkdir -p "$H_T/deny-policy"
+cp "$SRCDIR/dbus/io.harperdb.SystemOperations1.conf" "$H_T/deny-policy/"
+cat >"$H_T/deny-policy/deny-restart.conf" <<'EOF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="root">
+    <deny send_destination="io.harperdb.SystemOperations1" send_interface="io.harperdb.SystemOperations1"
+          send_member="RestartService"/>
+  </policy>
+</busconfig>
+EOF
+echo '{"services":{"http_workers":{"units":["hsops-fail.service"]}}}' >"$H_T/fail.json"
+echo '{"services":{"http_workers":{"units":["hsops-slow.service"]}}}' >"$H_T/slow.json"
+node B
+node C
+node F --config="$H_T/fail.json"
+node S --config="$H_T/slow.json"
+POLICY=$H_T/deny-policy node D
+
+mkdir -p "$H_T/marks" && chmod 777 "$H_T/marks"
+h_systemctl set-environment HSOPS_MARKS="$H_T/marks"
+h_systemctl start harperdb.service harperdb-http@1.service harperdb-http@2.service ||
+    bail_out "the test units did not start"
+for n in B C F S D; do
+    h_wait 60 test -s "$H_T/node-$n.ready" || { cat "$H_T/node-$n.log" >&2; bail_out "node $n did not come up"; }
+    read -r ADDR[$n] DIR[$n] DPID[$n] _ <"$H_T/node-$n.ready"
+done
+
+# a: start the local daemon with these peers (NAME or NAME=ADDRESS) and extra JSON
+a_with_peers() {
+    local extra=$1 peers= p
+    shift
+    for p in "$@"; do
+        case $p in
+        *=*) peers+="${peers:+,}{\"name\":\"${p%%=*}\",\"address\":\"${p#*=}\"}" ;;
+        *) peers+="${peers:+,}{\"name\":\"$p\",\"address\":\"${ADDR[$p]}\"}" ;;
+        esac
+    done
+    h_daemon_stop
+    echo "{\"peers\":[$peers]${extra:+,$extra}}" >"$H_T/a.json"
+    h_daemon_start --config="$H_T/a.json" || bail_out "harper-sysopsd did not start with $(cat "$H_T/a.json")"
+}
+py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+marks() { cat "${DIR[$1]}/marks/workers.log" 2>/dev/null | wc -l; }
+REPLICATED='{"operation":"restart_service","service":"http_workers","replicated":true}'
+
+# ---------------------------------------------------------------- the rollout, A then B then C
+# (A under valgrind for this part: the rollout's connections, matches and timers are freed)
+H_DAEMON_WRAPPER="valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 '--log-file=$H_T/valgrind.log'"
+a_with_peers "" B C
+: >"$H_T/marks/workers.log"; : >"${DIR[B]}/marks/workers.log"; : >"${DIR[C]}/marks/workers.log"
+t0=$(date +%s%N)
+out=$(ops --wait "$REPLICATED"); rc=$?
+t_rollout=$((($(date +%s%N) - t0) / 1000000))
+is "replicated http_workers over A, B, C: COMPLETE (exit 0)" "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
+is "... Harper's result: each peer with its job's message, in order" \
+   "$(py '[(e["node"], e["message"][:28]) for e in d["result"]["replicated"]]' <<<"$out")" \
+   "[('B', 'Successfully completed job: '), ('C', 'Successfully completed job: ')]"
+like "... and its own message is Harper's" "$(py 'd["message"]' <<<"$out")" "^Successfully completed job: [0-9a-f-]{36}$"
+# every worker restart left "start|stop N time"; A's last start, then B's, then C's
+last() { awk '$1=="start"{t=$3} END{print t}' "$1"; }
+first_stop() { awk '$1=="stop"{print $3; exit}' "$1"; }
+check "B's restart began after A's workers were all back" test "$(first_stop "${DIR[B]}/marks/workers.log")" -gt "$(last "$H_T/marks/workers.log")"
+check "C's restart began after B's workers were all back" test "$(first_stop "${DIR[C]}/marks/workers.log")" -gt "$(last "${DIR[B]}/marks/workers.log")"
+is "each peer restarted its two workers once" "$(marks B) $(marks C)" "4 4"
+id=$(py 'd["id"]' <<<"$out")
+path=$(dcall GetJob "$id" | grep -o "'/[^']*'" | tr -d "'")
+nodes=$(gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Nodes)
+like "the job's Nodes property: both done, each with its peer job id and times" "$nodes" \
+     "\('B', 'done', 'Successfully completed job: [0-9a-f-]{36}', '[0-9a-f-]{36}', uint64 [0-9]+, uint64 [0-9]+\), \('C', 'done'"
+check "... B ended before C started" python3 -c '
+import re, sys
+t = [int(x) for x in re.findall(r"(?:uint64 )?(\d{13})", sys.argv[1])]
+sys.exit(not (t[0] <= t[1] <= t[2] <= t[3]))' "$nodes"
+
+h_daemon_stop
+is "valgrind: no leak or memory error in A's rollout" "$H_DAEMON_STATUS" 0
+grep -E "definitely lost|indirectly lost|Invalid (read|write)" "$H_T/valgrind.log" | sed 's/^/# /'
+H_DAEMON_WRAPPER=
+a_with_peers "" B C
+
+# side by side: the same restart on each node alone (diagnostics for the closing note)
+t_local=0
+for n in A B C; do
+    t0=$(date +%s%N)
+    if [ $n = A ]; then ops --wait '{"operation":"restart_service","service":"http_workers"}' >/dev/null
+    else DBUS_SYSTEM_BUS_ADDRESS=${ADDR[$n]} "$HARPER_OPS" --wait '{"operation":"restart_service","service":"http_workers"}' >/dev/null; fi
+    t_local=$((t_local + ($(date +%s%N) - t0) / 1000000))
+done
+diag "three-node rollout: $t_rollout ms; the three local restarts one after another: $t_local ms"
+
+before="$(marks B) $(marks C)"
+out=$(ops --wait '{"operation":"restart_service","service":"http_workers","replicated":false}')
+is "replicated false: COMPLETE, no result" "$(py 'd["status"], "result" in d' <<<"$out")" "COMPLETE False"
+is "... and no peer was touched" "$(marks B) $(marks C)" "$before"
+
+# ---------------------------------------------------------------- peers that cannot be asked
+a_with_peers "" ghost="unix:path=$H_T/no-such.sock" D B
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "unreachable and refusing peers are skipped, the rest goes on: COMPLETE (exit 0)" \
+   "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
+is "... all three recorded in order" "$(py '[e["node"] for e in d["result"]["replicated"]]' <<<"$out")" "['ghost', 'D', 'B']"
+like "... the unreachable one says why" "$(py 'd["result"]["replicated"][0]["message"]' <<<"$out")" \
+     "^Cannot connect to ghost: No such file or directory$"
+like "... the refusing one too (its bus denied the call)" "$(py 'd["result"]["replicated"][1]["message"]' <<<"$out")" \
+     "Rejected send message"
+like "... B restarted" "$(py 'd["result"]["replicated"][2]["message"]' <<<"$out")" "^Successfully completed job: "
+
+# ---------------------------------------------------------------- a failing peer stops the rollout
+a_with_peers "" F C
+before=$(marks C)
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "a peer whose job fails: ERROR with the peer's message (exit 5)" "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" \
+   "ERROR Restart of hsops-fail.service failed: exit-code (exit 5)"
+is "... the later peer was not touched" "$(marks C)" "$before"
+nodes=$(gdbus call --system -d "$H_BUS_NAME" -o "$(dcall GetJob "$(py 'd["id"]' <<<"$out")" | grep -o "'/[^']*'" | tr -d "'")" \
+        -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Nodes)
+like "... Nodes: F failed, C still pending" "$nodes" "\('F', 'failed', .*\('C', 'pending', '', '', (uint64 )?0, (uint64 )?0\)"
+
+# ---------------------------------------------------------------- timeout, then a peer lost mid-job
+a_with_peers '"peer_timeout_sec":1' S C
+before=$(marks C)
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "a peer slower than peer_timeout_sec: ERROR, Harper's timeout message (exit 5)" \
+   "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "ERROR Timed out waiting for restart job to complete (exit 5)"
+is "... the later peer was not touched" "$(marks C)" "$before"
+sleep 1.5   # S's slow restart finishes on its own
+
+a_with_peers "" S
+out=$(ops "$REPLICATED")
+id=$(py 'd["job_id"]' <<<"$out")
+h_wait 10 grep -q "restarting http_workers on S" "$H_T/daemon.log"
+sleep 0.3
+kill -TERM "${DPID[S]}"
+h_wait 10 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS $HARPER_OPS '{\"operation\":\"get_job\",\"id\":\"$id\"}' | grep -q ERROR"
+out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
+like "a peer whose daemon goes away mid-job: ERROR saying so" "$(py 'd[0]["status"], d[0]["message"]' <<<"$out")" \
+     "^ERROR harper-sysopsd on S went away while its restart job [0-9a-f-]{36} ran.$"
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "a peer without harper-sysopsd: recorded and skipped (exit 0)" "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
+like "... saying the daemon is not there" "$(py 'd["result"]["replicated"][0]["message"]' <<<"$out")" \
+     "io.harperdb.SystemOperations1 was not provided"
+
+# ---------------------------------------------------------------- a local failure touches no peer
+a_with_peers '"services":{"http_workers":{"units":["hsops-fail.service"]}}' B
+before=$(marks B)
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "the local step fails: ERROR with the local reason (exit 5)" "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" \
+   "ERROR Restart of hsops-fail.service failed: exit-code (exit 5)"
+is "... and no peer was touched" "$(marks B)" "$before"
+
+h_daemon_stop
+is "the daemon exits cleanly" "$H_DAEMON_STATUS" 0
+done_testing
