@@ -8,7 +8,12 @@
 #include "sysops-names.h"
 
 #define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
-#define MAX_PENDING_QUERIES 4096u
+/* dbus-daemon lets a connection wait for at most 128 replies (max_replies_per_connection):
+ * past that its questions to polkit would fail; stay under it, with room for the rest */
+#define MAX_PENDING_QUERIES 112u
+/* one user's calls waiting for polkit (a stalled agent holds interactive ones 300 s) may not
+ * use up everyone's room */
+#define MAX_PENDING_PER_UID 32u
 #define UID_CACHE_SIZE 64u
 
 /* CheckAuthorization flag: polkit may ask an authentication agent. */
@@ -21,7 +26,9 @@ struct AuthQuery {
         AuthQuery *next;
         sd_bus_message *request;   /* the call waiting for the verdict (a reference) */
         char *action;
-        sd_bus_slot *slot;         /* the pending CheckAuthorization call, until answered */
+        sd_bus_slot *slot;         /* the pending question (the caller's uid, then polkit's verdict) */
+        uid_t uid;
+        bool uid_known;
         bool answered;
         sd_bus_error refusal;      /* unset when the answer was yes */
 };
@@ -90,6 +97,30 @@ unsigned authorizer_pending(const Authorizer *a) {
         return n;
 }
 
+static bool uid_cached(const Authorizer *a, const char *sender, uid_t *ret) {
+        for (unsigned i = 0; i < UID_CACHE_SIZE; i++)
+                if (a->uid_cache[i].name && strcmp(a->uid_cache[i].name, sender) == 0) {
+                        *ret = a->uid_cache[i].uid;
+                        return true;
+                }
+        return false;
+}
+
+static void uid_cache_put(Authorizer *a, const char *sender, uid_t uid) {
+        uid_t known;
+        char *name;
+
+        if (uid_cached(a, sender, &known))
+                return;
+        name = strdup(sender);
+        if (!name)
+                return;
+        UidCacheEntry *e = &a->uid_cache[a->uid_cache_next];
+        free(e->name);
+        *e = (UidCacheEntry) { .name = name, .uid = uid };
+        a->uid_cache_next = (a->uid_cache_next + 1) % UID_CACHE_SIZE;
+}
+
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(call);
         sd_bus_creds *creds = NULL;
@@ -97,27 +128,18 @@ int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
 
         if (!sender)
                 return -EBADMSG;
-        for (unsigned i = 0; i < UID_CACHE_SIZE; i++)
-                if (a->uid_cache[i].name && strcmp(a->uid_cache[i].name, sender) == 0) {
-                        *ret = a->uid_cache[i].uid;
-                        return 0;
-                }
+        /* after authorizer_check() said yes the sender is always cached: no round trip */
+        if (uid_cached(a, sender, ret))
+                return 0;
 
-        /* asks the bus (dbus-daemon knows the peer's credentials from the socket) */
+        /* a property getter cannot wait: it asks the bus synchronously (rare: root-only Statuses) */
         r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, ret);
         sd_bus_creds_unref(creds);
         if (r < 0)
                 return r;
-
-        UidCacheEntry *e = &a->uid_cache[a->uid_cache_next];
-        char *name = strdup(sender);
-        if (name) {
-                free(e->name);
-                *e = (UidCacheEntry) { .name = name, .uid = *ret };
-                a->uid_cache_next = (a->uid_cache_next + 1) % UID_CACHE_SIZE;
-        }
+        uid_cache_put(a, sender, *ret);
         return 0;
 }
 
@@ -179,15 +201,13 @@ static void query_judge(AuthQuery *q, sd_bus_message *reply) {
                                   "Not authorized to perform %s.", q->action);
 }
 
-static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        AuthQuery *q = userdata;
+/* The verdict is in (q->refusal unset for yes): run the handler again; it finds the answered
+ * query and carries on. */
+static void query_answered(AuthQuery *q) {
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
-        query_judge(q, reply);
         q->answered = true;
-
-        /* run the handler again: it finds the answered query and carries on */
         r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
         if (r < 0) {
                 log_error("Cannot re-dispatch a call after authorization: %s", strerror(-r));
@@ -195,6 +215,72 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                                            "Cannot complete the call after authorization: %s", strerror(-r));
                 query_free(q);
         }
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthQuery *q = userdata;
+
+        query_judge(q, reply);
+        query_answered(q);
+        return 0;
+}
+
+static unsigned pending_for_uid(const Authorizer *a, uid_t uid) {
+        unsigned n = 0;
+
+        for (const AuthQuery *q = a->queries; q; q = q->next)
+                n += !q->answered && q->uid_known && q->uid == uid;
+        return n;
+}
+
+/* Sends q's question to polkit; on failure q is answered with a refusal. */
+static void ask_polkit(AuthQuery *q) {
+        Authorizer *a = q->owner;
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
+        sd_bus_message *question = NULL;
+        int r;
+
+        /* q is among those counted */
+        if (pending_for_uid(a, q->uid) > MAX_PENDING_PER_UID) {
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                  "Too many of your requests are waiting for authorization; try again later.");
+                return query_answered(q);
+        }
+        r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
+                                          "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(q->request),
+                                          q->action, 0,
+                                          interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+        if (r >= 0)
+                r = sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
+                                      interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
+        sd_bus_message_unref(question);
+        if (r < 0) {
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, "Cannot ask polkit: %s", strerror(-r));
+                query_answered(q);
+        }
+}
+
+static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthQuery *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        uint32_t uid;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        if (e || sd_bus_message_read(reply, "u", &uid) < 0) {
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity: %s",
+                                  e ? e->message : "the bus's answer could not be read");
+                return query_answered(q), 0;
+        }
+        q->uid = uid;
+        q->uid_known = true;
+        uid_cache_put(q->owner, sd_bus_message_get_sender(q->request), uid);
+        if (uid == 0)
+                return query_answered(q), 0;   /* polkit would say yes to root anyway */
+        ask_polkit(q);
         return 0;
 }
 
@@ -205,12 +291,15 @@ static AuthQuery *query_find(Authorizer *a, sd_bus_message *call, const char *ac
         return NULL;
 }
 
+/* A new query for call: the caller's uid from the cache, else asked of the bus (without
+ * waiting), then polkit's verdict unless the caller is root. */
 static int query_start(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
-        bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
-        sd_bus_message *question = NULL;
+        const char *sender = sd_bus_message_get_sender(call);
         AuthQuery *q;
         int r;
 
+        if (!sender)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity.");
         if (a->n_queries >= MAX_PENDING_QUERIES)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
                                          "Too many authorization requests are pending; try again later.");
@@ -229,18 +318,13 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
         a->queries = q;
         a->n_queries++;
 
-        r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
-                                           "/org/freedesktop/PolicyKit1/Authority",
-                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
-        if (r >= 0)
-                r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
-                                          "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(call),
-                                          action, 0,
-                                          interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
-        if (r >= 0)
-                r = sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
-                                      interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
-        sd_bus_message_unref(question);
+        if (uid_cached(a, sender, &q->uid)) {
+                q->uid_known = true;
+                ask_polkit(q);
+                return 0;
+        }
+        r = sd_bus_call_method_async(a->bus, &q->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_uid_reply, q, "s", sender);
         if (r < 0) {
                 query_free(q);
                 return r;
@@ -259,16 +343,15 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
                 r = 1;
                 if (sd_bus_error_is_set(&q->refusal))
                         r = sd_bus_error_copy(error, &q->refusal);
+                else if (q->uid_known)
+                        /* the handler asks for the uid next: keep it at hand */
+                        uid_cache_put(a, sd_bus_message_get_sender(call), q->uid);
                 query_free(q);
                 return r;
         }
 
-        r = authorizer_sender_uid(a, call, &uid);
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Cannot determine the caller's identity: %s", strerror(-r));
-        if (uid == 0)
+        if (uid_cached(a, sd_bus_message_get_sender(call) ?: "", &uid) && uid == 0)
                 return 1;   /* polkit would say yes to root anyway; spare the round trip */
-
-        return query_start(a, call, action, error);
+        r = query_start(a, call, action, error);
+        return r < 0 ? r : 0;
 }

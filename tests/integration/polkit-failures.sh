@@ -56,6 +56,22 @@ sleep 1.5
 out=$(dcall -u hsops-admin SetStatus primary "after the storm")
 like "after 20 callers hung up mid-check the daemon still serves" "$out" "'after the storm'"
 like "none of the vanished callers changed anything" "$(statuses)" "^\(<\[\('primary', 'after the storm'"
+# one user flooding while polkit hangs: beyond 32 waiting calls it is told to come back later
+# at once, and another user still gets in line
+kill -STOP "$H_POLKIT_PID"
+as_user hsops-admin "$BUILDDIR/tests/flood-calls" 150 >"$H_T/flood.out" 2>&1 &
+flood=$!
+h_wait 5 bash -c "grep -q 'Too many of your requests' '$H_T/daemon.log' || [ \$(grep -c . '$H_T/flood.out') -gt 0 ]"
+sleep 0.3
+out=$(dcall -u hsops-user SetStatus maintenance "another user")
+is "a flood by one user leaves room for another (queued, then denied by the hung polkit)" \
+   "$(dbus_error "$out")" org.freedesktop.DBus.Error.AccessDenied
+wait $flood
+is "the flooding user (2 connections): 32 calls waited for polkit, 118 were refused at once" \
+   "$(cat "$H_T/flood.out")" "32 org.freedesktop.DBus.Error.AccessDenied
+118 org.freedesktop.DBus.Error.LimitsExceeded"
+kill -CONT "$H_POLKIT_PID"
+
 h_daemon_stop
 is "SIGTERM ends the daemon with status 0" "$H_DAEMON_STATUS" 0
 check "no authorization query was left unanswered at exit" \
