@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus-authorize.h"
 #include "log.h"
@@ -30,6 +31,7 @@ struct AuthQuery {
         uid_t uid;
         bool uid_known;
         bool answered;
+        uint64_t answered_usec;    /* CLOCK_MONOTONIC, for the sweep of verdicts never collected */
         sd_bus_error refusal;      /* unset when the answer was yes */
 };
 
@@ -58,6 +60,13 @@ int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
         a->timeout_usec = timeout_usec;
         *ret = a;
         return 0;
+}
+
+static uint64_t now(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static void query_free(AuthQuery *q) {
@@ -208,6 +217,7 @@ static void query_answered(AuthQuery *q) {
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->answered = true;
+        q->answered_usec = now(CLOCK_MONOTONIC);
         r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
         if (r < 0) {
                 log_error("Cannot re-dispatch a call after authorization: %s", strerror(-r));
@@ -291,6 +301,22 @@ static AuthQuery *query_find(Authorizer *a, sd_bus_message *call, const char *ac
         return NULL;
 }
 
+/* A verdict is collected by the handler when the call comes back; one that never is (a
+ * handler that returned before asking again) would stay forever: drop it after a minute. */
+static void sweep_uncollected(Authorizer *a) {
+        uint64_t limit = now(CLOCK_MONOTONIC) - 60 * 1000000ULL;
+        AuthQuery *next;
+
+        for (AuthQuery *q = a->queries; q; q = next) {
+                next = q->next;
+                if (q->answered && q->answered_usec < limit) {
+                        log_warning("Dropping the uncollected authorization of %s for %s.", q->action,
+                                    sd_bus_message_get_member(q->request));
+                        query_free(q);
+                }
+        }
+}
+
 /* A new query for call: the caller's uid from the cache, else asked of the bus (without
  * waiting), then polkit's verdict unless the caller is root. */
 static int query_start(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
@@ -300,6 +326,7 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
 
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity.");
+        sweep_uncollected(a);
         if (a->n_queries >= MAX_PENDING_QUERIES)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
                                          "Too many authorization requests are pending; try again later.");
