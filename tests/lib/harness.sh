@@ -236,8 +236,14 @@ EOF
     # booted with systemd") without /run/systemd/system, so fake that on a private
     # tmpfs; it also hides any journal socket, so log to the console (systemd.log),
     # and let units (dbus-daemon) inherit that too instead of losing their output.
+    # The inaccessible nodes are what PID 1 leaves there on a real system: a service's
+    # sandbox (ProtectHome=, PrivateDevices=, ...) masks paths with them.
     cat >"$H_T/systemd.sh" <<EOF
 mount -t tmpfs -o mode=755 tmpfs /run/systemd && mkdir /run/systemd/system || exit 1
+mkdir -m 755 /run/systemd/inaccessible && cd /run/systemd/inaccessible &&
+    install -m 0 /dev/null reg && mkdir -m 0 dir && mkfifo -m 0 fifo && mknod -m 0 chr c 0 0 &&
+    mknod -m 0 blk b 0 0 && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("sock")' &&
+    chmod 0 sock && cd / || exit 1
 echo \$\$ >$cg2/$name/cgroup.procs || exit 1
 exec /lib/systemd/systemd --user --unit=hsops-test.target --log-target=console \\
     --default-standard-output=inherit --default-standard-error=inherit

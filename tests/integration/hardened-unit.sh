@@ -1,0 +1,77 @@
+#!/bin/bash
+# The shipped harper-sysopsd.service, sandbox and all, run by the harness's systemd manager
+# (the daemon runs as root there, as under PID 1): it becomes ready through sd_notify, owns
+# its bus name, and every operation still works inside the sandbox (restarts through systemd,
+# statuses through polkit, system information from /proc, /sys, netlink and a data directory
+# that belongs to another user). What the test changes in the unit, and why, is in the drop-in
+# below; nothing else.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+H_UNITS_DIR=$SRCDIR/tests/units
+h_users
+h_up || bail_out "stack did not come up"
+# the instance runs as its own user, as Harper's does (hsops-user stands in for harperdb)
+mkdir -p "$H_T/units/harperdb.service.d"
+printf '[Service]\nUser=hsops-user\n' >"$H_T/units/harperdb.service.d/user.conf"
+h_systemctl daemon-reload
+h_systemctl start harperdb.service harperdb-http@1.service harperdb-http@2.service harperdb-clustering.service ||
+    bail_out "the test units did not start"
+
+# Harper's data directory, private to its owner (hsops-user stands in for user harperdb)
+hdb=$H_T/hdb
+mkdir -p "$hdb/database" && head -c 4096 /dev/zero >"$hdb/database/data.mdb"
+chown -R hsops-user "$hdb" && chmod 700 "$hdb" "$hdb/database"
+echo "{\"system_information\":{\"data_dir\":\"$hdb\"}}" >"$H_T/sysops.json"
+
+unit=$H_T/units/harper-sysopsd.service
+sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$H_T/sysops.json#" \
+    "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"
+mkdir -p "$unit.d"
+cat >"$unit.d/test.conf" <<EOF
+[Service]
+# The test's bus socket, build tree and configuration live under /tmp, which PrivateTmp=
+# would hide; the bus address is the harness's, not /run/dbus/system_bus_socket.
+PrivateTmp=no
+Environment=DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
+Restart=no
+EOF
+h_systemctl daemon-reload
+check "systemctl start harper-sysopsd.service succeeds (Type=notify: READY=1 came)" \
+    h_systemctl start harper-sysopsd.service
+is "the unit is active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
+is "its main process owns the bus name" \
+   "$(busctl --system status "$H_BUS_NAME" 2>/dev/null | sed -n 's/^PID=//p')" "$(h_systemctl show -P MainPID harper-sysopsd.service)"
+is "... with an empty capability bounding set but CAP_DAC_READ_SEARCH" \
+   "$(h_systemctl show -P CapabilityBoundingSet harper-sysopsd.service)" cap_dac_read_search
+
+out=$(ops -u hsops-admin '{"operation":"set_status","id":"primary","status":"sandboxed"}')
+like "statuses: a harper-admin member sets one (polkit through the sandbox)" "$out" '"status":"sandboxed"'
+before=$(h_systemctl show -P MainPID harperdb.service)
+out=$(ops --wait '{"operation":"restart"}')
+like "restart: the job completes" "$out" '"status":"COMPLETE"'
+check "... and the instance has a new MainPID" test "$(h_systemctl show -P MainPID harperdb.service)" != "$before"
+out=$(ops --wait '{"operation":"restart_service","service":"http_workers"}')
+like "restart_service http_workers: COMPLETE" "$out" '"status":"COMPLETE"'
+
+si=$(ops '{"operation":"system_information"}')
+py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$si"; }
+is "system_information: all sections" "$(py 'len(d)')" 11
+is "network: the host's interfaces (netlink, no private network)" \
+   "$(py 'sorted(i["iface"] for i in d["network"]["interfaces"])')" \
+   "$(ip -j link | python3 -c 'import json,sys; print(sorted(l["ifname"] for l in json.load(sys.stdin)))')"
+is "harperdb_processes: the instance's process (another user's), with its command and user" \
+   "$(py 'd["harperdb_processes"]["core"][0]["pid"], d["harperdb_processes"]["core"][0]["command"], d["harperdb_processes"]["core"][0]["user"]')" \
+   "$(h_systemctl show -P MainPID harperdb.service) sleep hsops-user"
+diag "the instance's process as the sandboxed daemon sees it: $(py 'd["harperdb_processes"]["core"][0]')"
+is "threads: the instance's main thread" "$(py '[t["threadId"] for t in d["threads"]]')" \
+   "[$(h_systemctl show -P MainPID harperdb.service)]"
+check "memory.rss: the instance's resident size" test "$(py 'd["memory"]["rss"]')" -gt 0
+check "disk: the root filesystem is listed" python3 -c 'import json,sys
+sys.exit(not any(f["mount"] == "/" for f in json.loads(sys.argv[1])["disk"]["size"]))' "$si"
+is "table_size: the database in the other user's private directory" "$(py 'd["table_size"][0]["schema"], d["table_size"][0]["table_size"]')" \
+   "data 4096"
+is "cpu and memory are there" "$(py 'd["cpu"]["cores"] > 0 and d["memory"]["total"] > 0')" True
+
+check "systemctl stop harper-sysopsd.service succeeds" h_systemctl stop harper-sysopsd.service
+is "... and it ended cleanly (status 0)" "$(h_systemctl show -P ExecMainStatus harper-sysopsd.service)" 0
+done_testing
