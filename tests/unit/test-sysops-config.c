@@ -45,6 +45,19 @@ static int load(Config *c, const char *text, char **problem) {
         return config_load(c, path, true, problem);
 }
 
+/* Loading text fails, and the problem is "<file>: <problem>". */
+static void assert_load_fails(const char *text, const char *problem_after_file) {
+        Config c;
+        char *problem = NULL, *want = NULL;
+
+        assert_true(load(&c, text, &problem) < 0);
+        assert_true(asprintf(&want, "%s: %s", path, problem_after_file) > 0);
+        assert_string_equal(problem, want);
+        free(want);
+        free(problem);
+        config_done(&c);
+}
+
 static void test_defaults_are_the_documented_ones(void **state) {
         Config c;
 
@@ -195,17 +208,8 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                   "'peers[0].host' is not a known key (name, ssh, address)" },
                 { "{\"peer_timeout_sec\":0}", "'peer_timeout_sec' must be between 1 and 86400" },
         };
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                Config c;
-                char *problem = NULL, *want = NULL;
-
-                assert_true(load(&c, cases[i].text, &problem) < 0);
-                assert_true(asprintf(&want, "%s: %s", path, cases[i].problem) > 0);
-                assert_string_equal(problem, want);
-                free(want);
-                free(problem);
-                config_done(&c);
-        }
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                assert_load_fails(cases[i].text, cases[i].problem);
 }
 
 static void test_text_that_is_not_json_is_refused(void **state) {
@@ -214,17 +218,8 @@ static void test_text_that_is_not_json_is_refused(void **state) {
                 { "{} x", "not valid JSON (unexpected text at byte 3)" },
                 { "{,}", "not valid JSON (quoted object property name expected at byte 1)" },
         };
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                Config c;
-                char *problem = NULL, *want = NULL;
-
-                assert_true(load(&c, cases[i].text, &problem) < 0);
-                assert_true(asprintf(&want, "%s: %s", path, cases[i].problem) > 0);
-                assert_string_equal(problem, want);
-                free(want);
-                free(problem);
-                config_done(&c);
-        }
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                assert_load_fails(cases[i].text, cases[i].problem);
 }
 
 static void test_names_map_both_ways(void **state) {
