@@ -9,6 +9,9 @@ packages=(
         dbus-daemon polkitd pkexec systemd
         # tests: busctl/gdbus clients, setpriv, valgrind for the leak checks
         libglib2.0-bin util-linux valgrind
+        # the Cockpit page's browser test (tests/integration/cockpit.sh; node >= 20 with npm comes
+        # with the machine's image, playwright-core from npm into /var/cache/harper-sysops-test)
+        cockpit-ws cockpit-bridge cockpit-system chromium curl
 )
 
 missing=()

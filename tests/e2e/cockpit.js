@@ -1,0 +1,305 @@
+// The Cockpit page in a real browser (playwright-core driving Debian's /usr/bin/chromium), logged
+// in through cockpit-ws's login form (PAM). Run by tests/integration/cockpit.sh, which brings up
+// the stack and turns each line on stdout into a TAP result:
+//   PASS<TAB>what   FAIL<TAB>what<TAB>why   NOTE<TAB>text
+// env: URL (cockpit-ws), ADMIN_USER (in harper-admin), PLAIN_USER, PASSWORD (both), ARTIFACTS
+// (screenshot dir), SYSTEMD_RT (the harness's systemd runtime dir, for systemctl --user),
+// DBUS_SYSTEM_BUS_ADDRESS (the harness's bus, for busctl as root).
+"use strict";
+const { chromium } = require("playwright-core");
+const { execFileSync } = require("child_process");
+const path = require("path");
+
+const { URL, ADMIN_USER, PLAIN_USER, PASSWORD, ARTIFACTS, SYSTEMD_RT } = process.env;
+const BUS = "io.harperdb.SystemOperations1";
+const OBJ = "/io/harperdb/SystemOperations1";
+const FRAME = 'iframe[name="cockpit1:localhost/harper-sysops"]';
+
+// ------------------------------------------------------------------ reporting
+
+let failed = 0;
+const out = (...fields) => console.log(fields.map(f => String(f).replace(/[\t\n]+/g, " ")).join("\t"));
+const note = text => out("NOTE", text);
+
+// step(what, fn): one check; fn throws to fail, may return a detail for the description.
+// A fatal step that fails ends the test (the later ones would only time out).
+async function step(what, fn, { fatal = false } = {}) {
+    const t = Date.now();
+    try {
+        const detail = await fn();
+        out("PASS", `${what}${detail ? " (" + detail + ")" : ""} [${Date.now() - t} ms]`);
+    } catch (e) {
+        failed++;
+        out("FAIL", what, (e && e.message ? e.message.split("\n")[0] : String(e)).slice(0, 400));
+        console.error(`FAIL ${what}:`, e);
+        if (fatal)
+            throw new Error("stopping after a fatal failure");
+    }
+}
+
+function check(cond, message) {
+    if (!cond)
+        throw new Error(message);
+}
+
+// ------------------------------------------------------------------ the daemon, as root
+
+function busctl(...args) {
+    return execFileSync("busctl", ["--system", "--timeout=10", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+const sysops = (method, sig, ...args) => busctl("call", BUS, OBJ, BUS, method, ...(sig ? [sig, ...args] : []));
+// the error message of a call that must fail
+function sysopsError(method, sig, ...args) {
+    try {
+        sysops(method, sig, ...args);
+    } catch (e) {
+        return String(e.stderr).trim().replace(/^Call failed: /, "");
+    }
+    throw new Error(`${method} ${args.join(" ")} did not fail`);
+}
+const listStatuses = () => JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "ListStatuses")).data[0];
+const jobPaths = () => Object.keys(JSON.parse(busctl("--json=short", "call", BUS, "/", "org.freedesktop.DBus.ObjectManager",
+                                                     "GetManagedObjects")).data[0]).filter(p => p.startsWith(OBJ + "/job/")).sort();
+const mainPid = unit => execFileSync("systemctl", ["--user", "show", "-P", "MainPID", unit],
+                                     { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: SYSTEMD_RT } }).trim();
+function jobStatus(id) {
+    const jobPath = sysops("GetJob", "s", id).replace(/^o "(.*)"$/, "$1");
+    return busctl("get-property", BUS, jobPath, BUS + ".Job", "Status").replace(/^s "(.*)"$/, "$1");
+}
+
+// ------------------------------------------------------------------ the browser
+
+async function login(browser, user) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const page = await context.newPage();
+    // the page's own problems: content-policy violations, files that did not load (the login
+    // page's first 401 is how it asks for credentials)
+    const problems = [];
+    const problem = text => { problems.push(text); console.error(`[browser ${user}] ${text}`) };
+    page.on("console", m => {
+        if (m.type() !== "error")
+            console.error(`[browser ${user}] ${m.type()}: ${m.text()}`);
+        else if (!/status of 401/.test(m.text()))
+            problem(m.text());
+    });
+    page.on("response", r => { if (r.status() >= 400 && !r.url().endsWith("/cockpit/login")) problem(`${r.status()} ${r.url()}`) });
+    page.on("requestfailed", r => problem(`failed: ${r.url()} ${r.failure().errorText}`));
+    await page.goto(URL + "/harper-sysops");
+    await page.fill("#login-user-input", user);
+    await page.fill("#login-password-input", PASSWORD);
+    await page.click("#login-button");
+    const frame = page.frameLocator(FRAME);
+    await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
+    return { context, page, frame, problems };
+}
+
+const statusCell = (frame, id) => frame.locator(`#statuses-rows tr[data-status-id="${id}"] .status-value`);
+const exactly = text => new RegExp("^" + text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "$");
+
+async function jobIdFromAlert(frame) {
+    const alert = frame.locator("#restart-alert [data-job-id]");
+    await alert.waitFor({ timeout: 15000 });
+    return alert.getAttribute("data-job-id");
+}
+
+async function adminChecks(browser) {
+    sysops("ClearStatus", "s", "maintenance");
+    sysops("ClearStatus", "s", "availability");
+    sysops("SetStatus", "ss", "primary", "starting");
+    let s;
+
+    await step(`${ADMIN_USER} (harper-admin) logs in through PAM and opens the page from the shell's menu`, async () => {
+        s = await login(browser, ADMIN_USER);
+        const link = s.page.getByRole("link", { name: "Harper", exact: true });
+        check(await link.count() > 0, "no 'Harper' entry in the shell's navigation");
+    }, { fatal: true });
+    const { page, frame } = s;
+
+    await step("a harper-admin member sees the statuses", async () => {
+        await statusCell(frame, "primary").filter({ hasText: exactly("starting") }).waitFor({ timeout: 5000 });
+        const shown = await statusCell(frame, "maintenance").textContent();
+        check(shown === "not set", `maintenance shows "${shown}", want "not set"`);
+    });
+
+    await step("a status set with busctl appears on the page within a second (PropertiesChanged, no polling)", async () => {
+        const t = Date.now();
+        sysops("SetStatus", "ss", "maintenance", "window 02:00-03:00");
+        await statusCell(frame, "maintenance").filter({ hasText: exactly("window 02:00-03:00") }).waitFor({ timeout: 5000 });
+        const latency = Number(await frame.locator("#statuses").getAttribute("data-rendered-at")) - t;
+        check(latency < 1000, `shown after ${latency} ms`);
+        return `${latency} ms from the call to the table`;
+    });
+
+    await step("set from the page reaches the daemon", async () => {
+        await frame.locator("#status-id").selectOption("availability");
+        await frame.locator("#status-value").fill("Unavailable");
+        await frame.locator("#status-set").click();
+        await statusCell(frame, "availability").filter({ hasText: exactly("Unavailable") }).waitFor({ timeout: 5000 });
+        const got = sysops("GetStatus", "s", "availability");
+        check(/"availability" "Unavailable"/.test(got), `the daemon has: ${got}`);
+    });
+
+    await step("the daemon's validation message is shown as is", async () => {
+        const want = sysopsError("SetStatus", "ss", "availability", "Partial");
+        await frame.locator("#status-id").selectOption("availability");
+        await frame.locator("#status-value").fill("Partial");
+        await frame.locator("#status-set").click();
+        const alert = frame.locator('#statuses-alert [data-error="org.freedesktop.DBus.Error.InvalidArgs"]');
+        await alert.waitFor({ timeout: 5000 });
+        const shown = (await alert.textContent()).trim();
+        check(shown === want, `page: ${shown}; daemon: ${want}`);
+        check(/"availability" "Unavailable"/.test(sysops("GetStatus", "s", "availability")), "the status changed");
+        return shown;
+    });
+
+    await step("clear from the page reaches the daemon", async () => {
+        await frame.locator('#statuses-rows tr[data-status-id="maintenance"] .status-clear').click();
+        await frame.locator('#statuses-rows tr[data-status-id="maintenance"][data-set="0"]').waitFor({ timeout: 5000 });
+        const err = sysopsError("GetStatus", "s", "maintenance");
+        check(/never|not|no/i.test(err), `GetStatus maintenance: ${err}`);
+    });
+
+    await step("a restart from the page completes: the job shows COMPLETE and the instance has a new MainPID", async () => {
+        const before = mainPid("harperdb.service");
+        await frame.locator("#restart").click();
+        const id = await jobIdFromAlert(frame);
+        await frame.locator(`#jobs-rows tr[data-job-id="${id}"][data-status="COMPLETE"]`).waitFor({ timeout: 20000 });
+        const after = mainPid("harperdb.service");
+        check(after !== before && after !== "0", `MainPID ${before} -> ${after}`);
+        check(jobStatus(id) === "COMPLETE", `the daemon says ${jobStatus(id)}`);
+        return `MainPID ${before} -> ${after}`;
+    });
+
+    await step("a rolling restart of the workers shows per-unit progress, then COMPLETE", async () => {
+        await frame.locator("#service").selectOption("http_workers");
+        await frame.locator("#restart-service").click();
+        const id = await jobIdFromAlert(frame);
+        const row = frame.locator(`#jobs-rows tr[data-job-id="${id}"]`);
+        // what the page showed, sampled until the job ends: done/total and the running unit
+        const seen = [];
+        const end = Date.now() + 30000;
+        for (;;) {
+            check(Date.now() < end, `no end within 30 s; seen: ${seen.join(", ")}`);
+            const state = await row.evaluate(tr => {
+                const p = tr.querySelector(".job-progress");
+                const running = tr.querySelector('.job-steps [data-state="running"]');
+                return `${tr.dataset.status} ${p ? p.dataset.done + "/" + p.dataset.total : "-"}` +
+                    (running ? " " + running.dataset.unit : "");
+            }).catch(() => null);
+            if (state && seen[seen.length - 1] !== state)
+                seen.push(state);
+            if (state && /^(COMPLETE|ERROR)/.test(state))
+                break;
+            await page.waitForTimeout(50);
+        }
+        check(seen[seen.length - 1] === "COMPLETE 3/3", `ended with ${seen[seen.length - 1]}`);
+        check(seen.includes("IN_PROGRESS 1/3 harperdb-http@2.service"), `the second worker never showed as running after the first: ${seen.join(", ")}`);
+        check(seen.includes("IN_PROGRESS 2/3 harperdb-http@3.service"), `the third worker never showed as running after two: ${seen.join(", ")}`);
+        return seen.join(" → ");
+    });
+
+    await step("system information: CPU, memory, disks, network, Harper's processes, threads, unit metrics", async () => {
+        await frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+        const counts = {};
+        for (const id of ["si-disks", "si-network", "si-processes", "si-threads", "si-metrics"])
+            counts[id] = await frame.locator(`#${id} tbody tr`).count();
+        const empty = Object.entries(counts).filter(([, n]) => n === 0).map(([id]) => id);
+        check(empty.length === 0, `empty: ${empty.join(", ")}`);
+        check(/\d/.test(await frame.locator("#si-cpu").textContent()), "no CPU figures");
+        check(/iB/.test(await frame.locator("#si-memory").textContent()), "no memory figures");
+        check(/harperdb\.service/.test(await frame.locator("#si-metrics").textContent()), "harperdb.service not among the unit metrics");
+        return Object.entries(counts).map(([id, n]) => `${id.slice(3)} ${n}`).join(", ");
+    });
+
+    await step("system information refreshes only while the page is visible", async () => {
+        const timer = () => frame.locator("#sysinfo").getAttribute("data-timer");
+        check(await timer() === "on", "the refresh timer is not running on the visible page");
+        await page.getByRole("link", { name: "Overview", exact: true }).click();
+        await frame.locator('#sysinfo[data-timer="off"]').waitFor({ state: "attached", timeout: 10000 });
+        await page.getByRole("link", { name: "Harper", exact: true }).click();
+        await frame.locator('#sysinfo[data-timer="on"]').waitFor({ timeout: 10000 });
+    });
+
+    await step("the page and its scripts and styles load without errors (content policy, missing files)", async () => {
+        check(s.problems.length === 0, s.problems.join("; "));
+        const font = await frame.locator("body").evaluate(b => getComputedStyle(b).fontFamily);
+        check(/RedHat/.test(font), `Cockpit's styles are not applied (font ${font})`);
+    });
+
+    await page.screenshot({ path: path.join(ARTIFACTS, "admin-shell.png") });
+    // the whole page on its own (the shell shows it in a scrolled iframe)
+    const alone = await s.context.newPage();
+    await alone.goto(URL + "/cockpit/@localhost/harper-sysops/index.html");
+    await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+    await alone.screenshot({ path: path.join(ARTIFACTS, "admin-page.png"), fullPage: true });
+    await s.context.close();
+}
+
+async function plainUserChecks(browser) {
+    const statuses = JSON.stringify(listStatuses());
+    const pid = mainPid("harperdb.service");
+    const jobsBefore = jobPaths().join(" ");
+    let s;
+
+    await step(`${PLAIN_USER} (not in harper-admin) logs in; the page loads`, async () => {
+        s = await login(browser, PLAIN_USER);
+    }, { fatal: true });
+    const { page, frame } = s;
+    const readable = text => /^(Not permitted|Authentication)[^:]*: \S/.test(text);
+
+    await step("a plain user is denied the statuses with a readable message", async () => {
+        const alert = frame.locator("#statuses-alert [data-error]");
+        await alert.waitFor({ timeout: 10000 });
+        const text = (await alert.textContent()).trim();
+        check(readable(text), `shown: ${text}`);
+        return text;
+    });
+
+    await step("a plain user's set status and restart are denied with a readable message", async () => {
+        await frame.locator("#status-id").selectOption("primary");
+        await frame.locator("#status-value").fill("hijacked");
+        await frame.locator("#status-set").click();
+        const statusAlert = frame.locator("#statuses-alert [data-error]:not([data-load-error])");
+        await statusAlert.waitFor({ timeout: 10000 });
+        await frame.locator("#restart").click();
+        const restartAlert = frame.locator("#restart-alert [data-error]");
+        await restartAlert.waitFor({ timeout: 10000 });
+        const texts = [(await statusAlert.textContent()).trim(), (await restartAlert.textContent()).trim()];
+        check(texts.every(readable), `shown: ${texts.join(" | ")}`);
+        // AccessDenied, not InteractiveAuthorizationRequired: the calls carried the interactive
+        // flag (polkit had no agent to ask: no logind session here)
+        const names = [await statusAlert.getAttribute("data-error"), await restartAlert.getAttribute("data-error")];
+        check(names.every(n => n === "org.freedesktop.DBus.Error.AccessDenied"), `errors: ${names.join(", ")}`);
+        return texts[1];
+    });
+
+    await step("... and nothing changed: statuses, the instance's MainPID, the jobs", async () => {
+        check(JSON.stringify(listStatuses()) === statuses, `statuses now ${JSON.stringify(listStatuses())}, were ${statuses}`);
+        check(mainPid("harperdb.service") === pid, "the instance restarted");
+        check(jobPaths().join(" ") === jobsBefore, "the job list changed");
+    });
+
+    await page.screenshot({ path: path.join(ARTIFACTS, "plain-user-denied.png") });
+    await s.context.close();
+}
+
+(async () => {
+    const t0 = Date.now();
+    const browser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"],
+    });
+    note(`chromium ${browser.version()} up in ${Date.now() - t0} ms`);
+    try {
+        await adminChecks(browser);
+        await plainUserChecks(browser);
+    } finally {
+        await browser.close();
+        note(`browser test: ${Date.now() - t0} ms; screenshots in ${ARTIFACTS}`);
+    }
+    process.exit(failed ? 1 : 0);
+})().catch(e => {
+    console.error(e);
+    process.exit(2);
+});

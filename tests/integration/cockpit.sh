@@ -1,0 +1,149 @@
+#!/bin/bash
+# The Cockpit page (cockpit/harper-sysops) end to end: headless Chromium (Debian's, driven by
+# playwright-core, tests/e2e/cockpit.js) -> real cockpit-ws on 127.0.0.1 without TLS ->
+# cockpit-session (PAM password login of the test users) -> cockpit-bridge -> the harness's
+# private system bus -> the real harper-sysopsd -> real polkitd and the harness's systemd
+# manager with the stand-in units. The browser test's checks become this script's TAP lines.
+#
+# What it touches outside the harness:
+#   - nothing in /etc: cockpit-ws runs in a private mount namespace (util-linux unshare) where
+#       - /etc is an overlay of the host's /etc with three files of our own: /etc/passwd and
+#         /etc/shadow, where the test users hsops-admin and hsops-user have a random password
+#         for this run (PAM login needs one) and the shell /bin/sh (cockpit-session starts the
+#         bridge through the login shell, and theirs is /usr/sbin/nologin: "This account is
+#         currently not available"), and /etc/environment, which sets XDG_DATA_DIRS (read by
+#         pam_env) so that the bridge finds the package in a copy under $H_T;
+#       - a tmpfs on /run/dbus holds our bus socket as /run/dbus/system_bus_socket
+#         (cockpit-session gives the bridge a clean environment, so DBUS_SYSTEM_BUS_ADDRESS
+#         would not reach it);
+#   - cockpit-ws, the sessions and bridges, their helpers and the browser live in a cgroup of
+#     their own, killed and removed at teardown;
+#   - playwright-core (pinned, tests/e2e/package-lock.json) is installed once into
+#     /var/cache/harper-sysops-test (tests/e2e/playwright.sh);
+#   - screenshots, the cockpit-ws log and the browser test's log go to $BUILDDIR/e2e-artifacts.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+H_UNITS_DIR=$SRCDIR/tests/units
+ARTIFACTS=$BUILDDIR/e2e-artifacts
+T0=$(_h_usec)
+
+# --------------------------------------------------------------- what the test needs
+need=()
+[ -x /usr/lib/cockpit/cockpit-ws ] || need+=("cockpit-ws (apt: cockpit-ws cockpit-bridge cockpit-system)")
+command -v cockpit-bridge >/dev/null || need+=("cockpit-bridge")
+[ -f /usr/share/cockpit/systemd/overview.css.gz ] || [ -f /usr/share/cockpit/systemd/overview.css ] ||
+    need+=("cockpit-system (the page uses its styles)")
+[ -x /usr/bin/chromium ] || need+=("chromium")
+[ ${#need[@]} = 0 ] || bail_out "missing: ${need[*]} (tools/install-deps.sh installs them)"
+NODE_MODULES=$("$SRCDIR/tests/e2e/playwright.sh") || bail_out "playwright-core could not be installed (see above)"
+
+h_users || bail_out "test users"
+PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
+
+# --------------------------------------------------------------- the stack
+WS_PID= CG=
+e2e_down() {
+    [ -n "$WS_PID" ] && kill "$WS_PID" 2>/dev/null
+    if [ -n "$H_T" ] && [ -d "$ARTIFACTS" ]; then
+        sed -e '/invalid or unusable locale/d' "$H_T/ws.log" >"$ARTIFACTS/cockpit-ws.log" 2>/dev/null
+        cp "$H_T/e2e.log" "$ARTIFACTS/browser.log" 2>/dev/null
+    fi
+    h_down      # also kills and removes our cgroup (H_CGROUPS)
+}
+h_up || bail_out "stack did not come up"
+trap e2e_down EXIT
+
+MARKS=$H_T/marks
+mkdir -p "$MARKS" && chmod 777 "$MARKS"
+h_systemctl set-environment HSOPS_MARKS="$MARKS"
+# workers that take a second to start, so the page's progress of a rolling restart is visible
+mkdir -p "$H_T/units/harperdb-http@.service.d"
+printf '[Service]\nExecStartPre=/bin/sleep 1\n' >"$H_T/units/harperdb-http@.service.d/e2e-slow.conf"
+h_systemctl daemon-reload || bail_out "daemon-reload"
+h_systemctl start harperdb.service harperdb-clustering.service \
+    harperdb-http@1.service harperdb-http@2.service harperdb-http@3.service || bail_out "the test units did not start"
+h_daemon_start || bail_out "harper-sysopsd did not start"
+
+# the package, where the bridge (running as the test user) can read it
+mkdir -p "$H_T/share/cockpit" && cp -r "$SRCDIR/cockpit/harper-sysops" "$H_T/share/cockpit/" &&
+    chmod -R a+rX "$H_T/share" || bail_out "cannot copy the package"
+# the accounts as cockpit-ws's namespace sees them (see the top)
+hash=$(P=$PASSWORD perl -e 'my @c = ("a".."z", "A".."Z", 0..9, ".", "/");
+    print crypt($ENV{P}, "\$6\$" . join("", map { $c[rand @c] } 1..16) . "\$")')
+[[ $hash = '$6$'* ]] || bail_out "cannot hash the test password"
+# /etc in that namespace is an overlay: these three files over the host's /etc. (Not bind
+# mounts of single files: the kernel drops those as soon as another test's useradd or usermod
+# renames a new /etc/passwd or /etc/shadow into place on the host.)
+up=$H_T/etc/upper
+mkdir -p -m 700 "$H_T/etc" && mkdir -p "$up" "$H_T/etc/work" && chmod 755 "$up" &&
+    awk -F: -v OFS=: '$1 == "hsops-admin" || $1 == "hsops-user" { $7 = "/bin/sh" } 1' /etc/passwd >"$up/passwd" &&
+    awk -F: -v OFS=: -v h="$hash" '$1 == "hsops-admin" || $1 == "hsops-user" { $2 = h } 1' /etc/shadow >"$up/shadow" &&
+    printf 'XDG_DATA_DIRS=%s/share:/usr/local/share:/usr/share\n' "$H_T" >"$up/environment" &&
+    chmod 644 "$up/passwd" "$up/environment" && chmod 640 "$up/shadow" && chgrp shadow "$up/shadow" ||
+    bail_out "cannot prepare the accounts"
+
+cg2=/sys/fs/cgroup
+[ -e /sys/fs/cgroup/unified/cgroup.procs ] && cg2=/sys/fs/cgroup/unified
+CG=$cg2/${H_T##*/}-cockpit
+mkdir "$CG" && H_CGROUPS+=("$CG") || bail_out "cannot create cgroup $CG"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p /run/dbus    # mount point for the private tmpfs (exists wherever a system bus runs)
+cat >"$H_T/ws.sh" <<EOF
+echo \$\$ >$CG/cgroup.procs || exit 1
+mount -t tmpfs -o mode=755 tmpfs /run/dbus && touch /run/dbus/system_bus_socket &&
+    mount --bind $H_T/bus.sock /run/dbus/system_bus_socket &&
+    mount -t overlay overlay -o lowerdir=/etc,upperdir=$up,workdir=$H_T/etc/work /etc || exit 1
+exec env -u DBUS_SYSTEM_BUS_ADDRESS /usr/lib/cockpit/cockpit-ws --no-tls --address=127.0.0.1 --port=$PORT
+EOF
+(cd / && exec unshare -m --propagation private sh "$H_T/ws.sh" </dev/null >"$H_T/ws.log" 2>&1) &
+WS_PID=$!
+h_wait 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" ||
+    { diag "$(cat "$H_T/ws.log")"; bail_out "cockpit-ws did not answer on 127.0.0.1:$PORT"; }
+diag "stack, daemon and cockpit-ws up after $(( ($(_h_usec) - T0) / 1000 )) ms"
+
+# --------------------------------------------------------------- the package as installed
+check "meson install puts every file of the package in \$datadir/cockpit/harper-sysops" python3 - "$BUILDDIR" "$SRCDIR" <<'PY'
+import json, os, sys
+installed = json.load(open(os.path.join(sys.argv[1], "meson-info", "intro-installed.json"))).values()
+pkg = os.path.join(sys.argv[2], "cockpit", "harper-sysops")
+missing = [f for f in sorted(os.listdir(pkg))
+           if not any(d.endswith("/share/cockpit/harper-sysops/" + f) for d in installed)]
+print("not installed:", missing)
+sys.exit(1 if missing else 0)
+PY
+check "manifest.json is valid JSON with a menu entry" python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(not m["menu"]["index"]["label"])' \
+    "$SRCDIR/cockpit/harper-sysops/manifest.json"
+check "no inline scripts or style attributes (Cockpit's content policy)" \
+    sh -c '! grep -nE "<script>|<script [^>]*>[^<]|on[a-z]+=\"|style=\"" "$1"/*.html' sh "$SRCDIR/cockpit/harper-sysops"
+
+# the page's calls carry the interactive flag; without it a plain user gets this (the browser
+# test below sees AccessDenied instead, polkit having no agent to ask here)
+out=$(dcall -u hsops-user ListStatuses)
+is "without the interactive flag a plain user's call is InteractiveAuthorizationRequired" \
+   "$(dbus_error "$out")" org.freedesktop.DBus.Error.InteractiveAuthorizationRequired
+
+# --------------------------------------------------------------- the browser test
+# Its stdout has one line per check: PASS<TAB>what, FAIL<TAB>what<TAB>why, NOTE<TAB>text.
+mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/*.png
+t=$(_h_usec)
+exec 3< <(
+    env URL="http://127.0.0.1:$PORT" PASSWORD="$PASSWORD" ADMIN_USER=hsops-admin PLAIN_USER=hsops-user \
+        ARTIFACTS="$ARTIFACTS" SYSTEMD_RT="$H_T/rt" NODE_PATH="$NODE_MODULES" \
+        sh -c 'echo $$ >"$1/cgroup.procs" && exec node "$2"' sh "$CG" "$SRCDIR/tests/e2e/cockpit.js" 2>"$H_T/e2e.log"
+    echo "EXIT	$?"
+)
+node_rc=
+while IFS=$'\t' read -r kind what why <&3; do
+    case $kind in
+    PASS) check "$what" true ;;
+    FAIL) check "$what" false; diag "$why" ;;
+    NOTE) diag "$what" ;;
+    EXIT) node_rc=$what ;;
+    esac
+done
+exec 3<&-
+is "the browser test ran to its end (node exit status)" "$node_rc" 0 ||
+    diag "$(tail -n 40 "$H_T/e2e.log")"
+diag "browser test: $(( ($(_h_usec) - t) / 1000 )) ms; whole run: $(( ($(_h_usec) - T0) / 1000 )) ms; screenshots in $ARTIFACTS"
+done_testing
