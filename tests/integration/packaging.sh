@@ -17,6 +17,7 @@ for f in /usr/libexec/harper-sysopsd /usr/bin/harper-ops \
          /usr/share/dbus-1/interfaces/io.harperdb.SystemOperations1.Job.xml \
          /usr/share/polkit-1/actions/io.harperdb.SystemOperations1.policy \
          /usr/share/polkit-1/rules.d/io.harperdb.SystemOperations1.rules \
+         /usr/share/cockpit/harper-sysops/manifest.json /usr/share/cockpit/harper-sysops/sysops.js \
          "$unitdir/harper-sysopsd.service"; do
     check "installed: $f" test -f "$dest$f"
 done
