@@ -28,3 +28,11 @@ echo
 "$BUILDDIR/bench/sysinfo-bus-bench" -n 1000 --harper-ops="$BUILDDIR/src/harper-ops"
 echo
 bench/sysinfo-node.sh "$BUILDDIR" 50
+echo
+# harper-ops-http: get_status over HTTP (1 and 16 keep-alive connections) next to the same call
+# straight over the bus; the server is ended by its PID, also if the bench fails
+_h_spawn http "$BUILDDIR/src/harper-ops-http" --listen="$H_T/http.sock"
+http_pid=$_h_pid
+trap '_h_kill "$http_pid" 5 http; h_down' EXIT
+h_wait 10 test -S "$H_T/http.sock"
+"$BUILDDIR/bench/http-bench" --unix="$H_T/http.sock" "--seconds=${HTTP_BENCH_SECONDS:-2}" --connections=16

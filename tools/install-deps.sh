@@ -12,6 +12,8 @@ packages=(
         # the Cockpit page's browser test (tests/integration/cockpit.sh; node >= 20 with npm comes
         # with the machine's image, playwright-core from npm into /var/cache/harper-sysops-test)
         cockpit-ws cockpit-bridge cockpit-system chromium curl
+        # harper-ops-http: its HTTP library and PAM (build), python3 clients (tests; curl above)
+        libmicrohttpd-dev libpam0g-dev python3
 )
 
 missing=()

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "harper-request.h"
 #include "log.h"
 #include "operations.h"
 
@@ -189,43 +188,14 @@ static int read_body(const char *path, char **ret, size_t *ret_length) {
 }
 
 static Response run(const Options *o, const char *text, size_t length) {
-        CallContext ctx = {};
-        json_object *request = NULL;
-        const Operation *op;
-        Response ret;
-        int r;
+        CallContext ctx = {
+                .interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO)),
+                .wait = o->wait,
+                .wait_usec = (uint64_t) o->timeout_sec * 1000000ULL,
+                .progress = o->wait && isatty(STDERR_FILENO),
+        };
 
-        if (request_parse(text, length, &request, &ret) < 0)
-                return ret;
-
-        op = operation_find(request_operation_name(request));
-        if (!op) {
-                char *message = NULL;
-                if (asprintf(&message, "Operation '%s' not found", request_operation_name(request)) < 0)
-                        message = NULL;
-                json_object_put(request);
-                ret = response_error(message ? OUTCOME_BAD_REQUEST : OUTCOME_INTERNAL_ERROR,
-                                     message ?: "Out of memory.");
-                free(message);
-                return ret;
-        }
-
-        r = sd_bus_open_system(&ctx.bus);
-        if (r < 0) {
-                json_object_put(request);
-                log_error("Cannot connect to the system bus: %s", strerror(-r));
-                return response_error(OUTCOME_INTERNAL_ERROR, "Cannot connect to the system bus.");
-        }
-        ctx.interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO));
-        ctx.wait = o->wait;
-        ctx.wait_usec = (uint64_t) o->timeout_sec * 1000000ULL;
-        ctx.progress = o->wait && isatty(STDERR_FILENO);
-
-        ret = op->run(&ctx, request, op);
-
-        sd_bus_flush_close_unref(ctx.bus);
-        json_object_put(request);
-        return ret;
+        return operation_run_body(&ctx, text, length);   /* ctx.bus NULL: the system bus, for this call */
 }
 
 int main(int argc, char *argv[]) {

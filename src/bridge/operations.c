@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,4 +233,43 @@ const Operation *operation_find(const char *name) {
                 if (strcmp(operations[i].name, name) == 0)
                         return &operations[i];
         return NULL;
+}
+
+Response operation_run_body(const CallContext *ctx, const char *text, size_t length) {
+        CallContext call = *ctx;
+        json_object *request = NULL;
+        const Operation *op;
+        Response ret;
+        int r;
+
+        if (request_parse(text, length, &request, &ret) < 0)
+                return ret;
+
+        op = operation_find(request_operation_name(request));
+        if (!op) {
+                char *message = NULL;
+                if (asprintf(&message, "Operation '%s' not found", request_operation_name(request)) < 0)
+                        message = NULL;
+                json_object_put(request);
+                ret = response_error(message ? OUTCOME_BAD_REQUEST : OUTCOME_INTERNAL_ERROR,
+                                     message ?: "Out of memory.");
+                free(message);
+                return ret;
+        }
+
+        if (!call.bus) {
+                r = sd_bus_open_system(&call.bus);
+                if (r < 0) {
+                        json_object_put(request);
+                        log_error("Cannot connect to the system bus: %s", strerror(-r));
+                        return response_error(OUTCOME_INTERNAL_ERROR, "Cannot connect to the system bus.");
+                }
+        }
+
+        ret = op->run(&call, request, op);
+
+        if (!ctx->bus)
+                sd_bus_flush_close_unref(call.bus);
+        json_object_put(request);
+        return ret;
 }

@@ -25,6 +25,11 @@ typedef struct Operation {
 /* The operation called name, or NULL. */
 const Operation *operation_find(const char *name);
 
+/* The one translation both bridges use (harper-ops, harper-ops-http): Harper's first checks on
+ * the body text, the operation's lookup, then its method call on ctx->bus; with ctx->bus NULL
+ * the system bus is opened for this call only (after the lookup) and closed again. */
+Response operation_run_body(const CallContext *ctx, const char *text, size_t length);
+
 /* For the operation files: calls a harper-sysopsd method: 0 with *reply, or <0 with *error set. */
 int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
                 const char *types, ...);

@@ -1,0 +1,92 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "frame.h"
+
+int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
+        uint32_t head[2] = { tag, length };
+        struct iovec iov[2] = {
+                { .iov_base = head, .iov_len = sizeof head },
+                { .iov_base = (void *) data, .iov_len = length },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+        while (mh.msg_iovlen > 0) {
+                ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                while (mh.msg_iovlen > 0 && (size_t) n >= mh.msg_iov[0].iov_len) {
+                        n -= (ssize_t) mh.msg_iov[0].iov_len;
+                        mh.msg_iov++;
+                        mh.msg_iovlen--;
+                }
+                if (mh.msg_iovlen > 0) {
+                        mh.msg_iov[0].iov_base = (char *) mh.msg_iov[0].iov_base + n;
+                        mh.msg_iov[0].iov_len -= (size_t) n;
+                }
+        }
+        return 0;
+}
+
+/* Reads exactly length bytes: 0, -EPIPE at end of stream, -ETIMEDOUT, -errno. */
+static int read_exactly(int fd, int timeout_ms, void *buf, size_t length) {
+        size_t got = 0;
+
+        while (got < length) {
+                if (timeout_ms >= 0) {   /* else blocking, or bounded by the socket's SO_RCVTIMEO */
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        int r = poll(&p, 1, timeout_ms);
+                        if (r < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return -errno;
+                        }
+                        if (r == 0)
+                                return -ETIMEDOUT;
+                }
+                ssize_t n = recv(fd, (char *) buf + got, length - got, 0);
+                if (n < 0) {
+                        if (errno == EAGAIN && timeout_ms < 0)
+                                return -ETIMEDOUT;   /* SO_RCVTIMEO ran out */
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EPIPE;
+                got += (size_t) n;
+        }
+        return 0;
+}
+
+int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **ret_data, uint32_t *ret_length) {
+        uint32_t head[2];
+        char *data;
+        int r;
+
+        r = read_exactly(fd, timeout_ms, head, sizeof head);
+        if (r < 0)
+                return r;
+        if (head[1] > max)
+                return -EMSGSIZE;
+        data = malloc((size_t) head[1] + 1);
+        if (!data)
+                return -ENOMEM;
+        r = read_exactly(fd, timeout_ms, data, head[1]);
+        if (r < 0) {
+                free(data);
+                return r == -EPIPE ? -EIO : r;   /* ended mid-frame */
+        }
+        data[head[1]] = 0;
+        *ret_tag = head[0];
+        *ret_data = data;
+        *ret_length = head[1];
+        return 0;
+}

@@ -1,0 +1,83 @@
+#include <errno.h>
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pam-login.h"
+
+/* Answers the password prompt with the Basic password and nothing else: a module that asks
+ * for more (a one-time code, a user name) cannot be satisfied over HTTP Basic. */
+static int conversation(int n, const struct pam_message **messages, struct pam_response **ret, void *data) {
+        const char *password = data;
+        struct pam_response *answers;
+
+        if (n <= 0 || n > PAM_MAX_NUM_MSG)
+                return PAM_CONV_ERR;
+        answers = calloc((size_t) n, sizeof *answers);
+        if (!answers)
+                return PAM_BUF_ERR;
+        for (int i = 0; i < n; i++) {
+                switch (messages[i]->msg_style) {
+                case PAM_PROMPT_ECHO_OFF:
+                        answers[i].resp = strdup(password);
+                        if (answers[i].resp)
+                                break;
+                        /* fall through */
+                case PAM_PROMPT_ECHO_ON:
+                        for (int j = 0; j < i; j++)
+                                if (answers[j].resp) {
+                                        explicit_bzero(answers[j].resp, strlen(answers[j].resp));
+                                        free(answers[j].resp);
+                                }
+                        free(answers);
+                        return PAM_CONV_ERR;
+                default:   /* PAM_ERROR_MSG, PAM_TEXT_INFO: nobody to show them to */
+                        log_debug("PAM says: %s", messages[i]->msg);
+                        break;
+                }
+        }
+        *ret = answers;
+        return PAM_SUCCESS;
+}
+
+int pam_login(const char *service, const char *confdir, const char *user, const char *password,
+              const char *remote_host, char **ret_user) {
+        struct pam_conv conv = { .conv = conversation, .appdata_ptr = (void *) password };
+        const void *item = NULL;
+        pam_handle_t *pamh = NULL;
+        int r;
+
+        r = confdir ? pam_start_confdir(service, user, &conv, confdir, &pamh) : pam_start(service, user, &conv, &pamh);
+        if (r != PAM_SUCCESS) {
+                log_error("PAM service %s cannot start: %s", service, pam_strerror(pamh, r));
+                return -EIO;
+        }
+        if (remote_host)
+                (void) pam_set_item(pamh, PAM_RHOST, remote_host);
+        /* PAM_DISALLOW_NULL_AUTHTOK: an account without a password never gets in (pam_unix's nullok) */
+        r = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+        if (r == PAM_SUCCESS)
+                r = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+        if (r == PAM_SUCCESS && (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || !item))
+                r = PAM_USER_UNKNOWN;
+        if (r == PAM_SUCCESS) {
+                *ret_user = strdup(item);
+                if (!*ret_user)
+                        r = PAM_BUF_ERR;
+        } else
+                log_notice("Login of '%s' from %s refused: %s", user, remote_host ?: "?", pam_strerror(pamh, r));
+        pam_end(pamh, r);
+
+        switch (r) {
+        case PAM_SUCCESS:
+                return 0;
+        case PAM_BUF_ERR:
+                return -ENOMEM;
+        case PAM_SYSTEM_ERR:
+        case PAM_ABORT:
+                return -EIO;
+        default:
+                return -EACCES;
+        }
+}

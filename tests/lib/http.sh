@@ -1,0 +1,83 @@
+# tests/lib/http.sh - harper-ops-http for the integration tests (source after harness.sh, sysops.sh).
+#   http_users                      give hsops-admin and hsops-user the test password (chpasswd):
+#                                   they are this project's test users, created by h_users
+#   http_start [ARGS]               harper-ops-http on $HTTP_SOCK and 127.0.0.1:$HTTP_PORT, PAM from
+#                                   the source tree's pam/; HTTP_PID; log in $H_T/http.log
+#   http_stop                       end it (TERM, then KILL), HTTP_STATUS = its exit status
+#   hpost unix USER BODY [CURL...]  POST BODY over the unix socket as USER (root or a test user)
+#   hpost tcp LOGIN BODY [CURL...]  POST BODY over TCP with Basic LOGIN (USER:PASSWORD, or - for none)
+#                                   Both print the HTTP status on a line, then the body.
+#   http_workers [USER]             pids of the server's worker processes (of USER's uid)
+#   http_down                       http_stop, then h_down: the EXIT trap of these tests
+
+HTTP_BIN=$BUILDDIR/src/harper-ops-http
+HTTP_PW=hsops-test-password
+HTTP_PID= HTTP_STATUS= HTTP_SOCK= HTTP_PORT=
+
+http_users() {
+    local lock=/run/hsops-test-users.lock
+    [ -w /run ] || lock=/tmp/hsops-test-users.lock
+    (
+        flock -w 60 9 || exit 1
+        printf 'hsops-admin:%s\nhsops-user:%s\n' "$HTTP_PW" "$HTTP_PW" | chpasswd
+    ) 9>>"$lock"
+}
+
+_http_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+_http_up() { curl -s -o /dev/null --max-time 2 --unix-socket "$HTTP_SOCK" http://localhost/; }
+
+http_start() {
+    local tries
+    HTTP_SOCK=$H_T/http.sock
+    for tries in 1 2 3; do
+        HTTP_PORT=$(_http_free_port)
+        _h_spawn http "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
+            --pam-dir="$SRCDIR/pam" "$@"
+        HTTP_PID=$_h_pid
+        _h_until 10 "$HTTP_PID" _http_up && return 0
+        _h_kill "$HTTP_PID" 5 http
+        HTTP_PID=
+    done
+    _h_fail "harper-ops-http did not start" "$H_T/http.log"
+}
+
+http_stop() {
+    [ -n "$HTTP_PID" ] || return 0
+    _h_kill "$HTTP_PID" 10 http
+    HTTP_STATUS=$_h_status HTTP_PID=
+}
+
+http_down() { http_stop; h_down; }
+
+hpost() {
+    local transport=$1 who=$2 body=$3 out status
+    shift 3
+    out=$(mktemp "$H_T/hpost.XXXXXX")
+    if [ "$transport" = unix ]; then
+        local cmd=(curl -sS --max-time 60 -o "$out" -w '%{http_code}' --unix-socket "$HTTP_SOCK"
+                   -H 'Content-Type: application/json' --data-binary @- "$@" http://localhost/)
+        if [ "$who" = root ]; then
+            status=$(printf '%s' "$body" | "${cmd[@]}")
+        else
+            chmod 666 "$out"
+            status=$(printf '%s' "$body" | as_user "$who" "${cmd[@]}")
+        fi
+    else
+        local login=()
+        [ "$who" = - ] || login=(-u "$who")
+        status=$(printf '%s' "$body" | curl -sS --max-time 60 -o "$out" -w '%{http_code}' "${login[@]}" \
+            -H 'Content-Type: application/json' --data-binary @- "$@" "http://127.0.0.1:$HTTP_PORT/")
+    fi
+    printf '%s\n%s\n' "$status" "$(cat "$out")"
+    rm -f "$out"
+}
+
+http_workers() {
+    local uid= p
+    [ -n "${1:-}" ] && uid=$(id -u "$1")
+    for p in $(pgrep -P "$HTTP_PID"); do
+        [ -z "$uid" ] || [ "$(stat -c %u "/proc/$p")" = "$uid" ] && echo "$p"
+    done
+}
