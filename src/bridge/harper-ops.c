@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "operations.h"
+#include "polkit-agent.h"
 
 #define MAX_BODY_BYTES (16u * 1024u * 1024u)
 
@@ -193,9 +194,18 @@ static Response run(const Options *o, const char *text, size_t length) {
                 .wait = o->wait,
                 .wait_usec = (uint64_t) o->timeout_sec * 1000000ULL,
                 .progress = o->wait && isatty(STDERR_FILENO),
+                .auth_hint = "Authenticate with --ask-password on a terminal (harper-ops starts pkttyagent) or "
+                             "through a desktop's polkit agent, or run as a member of the group harper-admin.",
         };
+        pid_t agent = 0;
+        Response ret;
 
-        return operation_run_body(&ctx, text, length);   /* ctx.bus NULL: the system bus, for this call */
+        /* a password can only be typed on a terminal */
+        if (ctx.interactive && isatty(STDIN_FILENO))
+                agent = polkit_agent_open();
+        ret = operation_run_body(&ctx, text, length);   /* ctx.bus NULL: the system bus, for this call */
+        polkit_agent_close(agent);
+        return ret;
 }
 
 int main(int argc, char *argv[]) {

@@ -200,7 +200,7 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                                         ret = response_error(OUTCOME_INTERNAL_ERROR,
                                                              "The job left the daemon's history before it could be read.");
                                 } else
-                                        ret = failed_call(op, &error);
+                                        ret = failed_call(ctx, op, &error);
                                 break;
                         }
                         show_progress(ctx, &s);
@@ -260,7 +260,7 @@ Response run_restart(const CallContext *ctx, json_object *request, const Operati
 
         /* Harper reads nothing but the operation */
         if (call_method(ctx, "Restart", &error, &reply, "") < 0)
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         ret = job_started(ctx, op, reply);
         sd_bus_message_unref(reply);
         return ret;
@@ -284,7 +284,7 @@ Response run_restart_service(const CallContext *ctx, json_object *request, const
 
         if (call_method(ctx, "RestartService", &error, &reply, "sb", json_object_get_string(service),
                         (int) (replicated_present && json_object_get_boolean(replicated))) < 0)
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         ret = job_started(ctx, op, reply);
         sd_bus_message_unref(reply);
         return ret;
@@ -312,7 +312,7 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                         return response_ok(list);
                 }
                 json_object_put(list);
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         }
         if (sd_bus_message_read(reply, "o", &path) < 0 || read_job(ctx, path, &s, &properties, &error) < 0) {
                 sd_bus_message_unref(reply);
@@ -322,7 +322,7 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                         sd_bus_error_free(&error);
                         return response_ok(json_object_new_array());
                 }
-                return sd_bus_error_is_set(&error) ? failed_call(op, &error) :
+                return sd_bus_error_is_set(&error) ? failed_call(ctx, op, &error) :
                         response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
         }
         json_object_array_add(list, job_to_json(&s));

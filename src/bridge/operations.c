@@ -37,12 +37,11 @@ int call_method(const CallContext *ctx, const char *method, sd_bus_error *error,
         return r;
 }
 
-Response failed_call(const Operation *op, sd_bus_error *error) {
+Response failed_call(const CallContext *ctx, const Operation *op, sd_bus_error *error) {
         Response ret = response_from_bus_error(error->name, error->message, op->function);
 
-        if (ret.outcome == OUTCOME_AUTH_REQUIRED)
-                log_error("%s: %s Authenticate with --ask-password and a polkit agent (a desktop's, or "
-                          "pkttyagent), or run as a member of the group harper-admin.", error->name, error->message);
+        if (ret.outcome == OUTCOME_AUTH_REQUIRED && ctx->auth_hint)
+                log_error("%s: %s %s", error->name, error->message, ctx->auth_hint);
         else if (ret.outcome != OUTCOME_BAD_REQUEST)
                 log_error("%s: %s", error->name, error->message);
         sd_bus_error_free(error);
@@ -92,7 +91,7 @@ static Response run_set_status(const CallContext *ctx, json_object *request, con
         }
 
         if (call_method(ctx, "SetStatus", &error, &reply, "ss", id.value, status.value) < 0)
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         ret = record_reply_to_response(reply);
         sd_bus_message_unref(reply);
         return ret;
@@ -105,7 +104,7 @@ static Response list_statuses(const CallContext *ctx, const Operation *op) {
         int r;
 
         if (call_method(ctx, "ListStatuses", &error, &reply, "") < 0)
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
 
         list = json_object_new_array();
         r = sd_bus_message_enter_container(reply, 'a', SYSOPS_STATUS_RECORD);
@@ -146,7 +145,7 @@ static Response run_get_status(const CallContext *ctx, json_object *request, con
                         sd_bus_error_free(&error);
                         return response_ok(json_object_new_object());   /* Harper: 200 {} */
                 }
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         }
         ret = record_reply_to_response(reply);
         sd_bus_message_unref(reply);
@@ -168,7 +167,7 @@ static Response run_clear_status(const CallContext *ctx, json_object *request, c
                 return ret;
         }
         if (call_method(ctx, "ClearStatus", &error, &reply, "s", id.value) < 0)
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         sd_bus_message_unref(reply);
         return response_message(MSG_STATUS_CLEARED);
 }
@@ -209,7 +208,7 @@ static Response run_system_information(const CallContext *ctx, json_object *requ
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errno(&error, r);
-                return failed_call(op, &error);
+                return failed_call(ctx, op, &error);
         }
         body = sd_bus_message_read(reply, "s", &json) >= 0 ? json_tokener_parse(json) : NULL;
         sd_bus_message_unref(reply);

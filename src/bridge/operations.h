@@ -14,6 +14,7 @@ typedef struct CallContext {
         bool wait;          /* follow a started job to its end */
         uint64_t wait_usec; /* give up following after this long; 0 = as long as the job runs */
         bool progress;      /* show a job's progress on stderr (a terminal) */
+        const char *auth_hint;   /* logged when a password would have done; NULL: none */
 } CallContext;
 
 typedef struct Operation {
@@ -34,7 +35,7 @@ Response operation_run_body(const CallContext *ctx, const char *text, size_t len
 int call_method(const CallContext *ctx, const char *method, sd_bus_error *error, sd_bus_message **reply,
                 const char *types, ...);
 /* Harper's answer for a failed call (frees error); the D-Bus error goes to stderr. */
-Response failed_call(const Operation *op, sd_bus_error *error);
+Response failed_call(const CallContext *ctx, const Operation *op, sd_bus_error *error);
 
 /* operations-restart.c */
 Response run_restart(const CallContext *ctx, json_object *request, const Operation *op);

@@ -53,4 +53,13 @@ is "bad input changed nothing" "$(statuses)" "$before"
 dcall -u hsops-admin SetStatus maintenance "by admin" >/dev/null
 like "the log names the caller's uid" "$(cat "$H_T/daemon.log")" "Status 'maintenance' set by uid $(id -u hsops-admin)\."
 
+# on a terminal harper-ops starts pkttyagent for the password, as systemctl does (script(1)
+# gives it a pty). polkit asks the agent of the caller's login session; without logind there
+# is none here, so polkit answers without asking: denied, and the agent is gone afterwards.
+out=$(as_user hsops-user script -qec "$HARPER_OPS -v --status '{\"operation\":\"get_status\"}'" /dev/null </dev/null | tr -d '\r')
+like "on a terminal: pkttyagent is started before the call" "$out" "pkttyagent \(pid [0-9]+\) started"
+like "... the call allows interactive authorization" "$out" "Calling io.harperdb.SystemOperations1.ListStatuses \(interactive authorization allowed\)"
+like "... without a session polkit cannot ask: 403" "$out" "^403$"
+check "... and no pkttyagent is left behind" bash -c "! pgrep -u hsops-user -x pkttyagent"
+
 done_testing
