@@ -115,6 +115,7 @@ w=$(http_workers hsops-admin)
 like "the harper-admin member's worker has the group harper-admin" "$(grep '^Groups:' "/proc/$w/status")" "[[:space:]]$admin_gid([[:space:]]|$)"
 for i in 1 2 3; do hpost unix hsops-admin "$body" >/dev/null; done
 is "requests of the same user, one after another, reuse its worker" "$(http_workers hsops-admin)" "$w"
+hpost unix root "$body" >/dev/null   # root's worker may have gone idle meanwhile (--worker-idle)
 w=$(http_workers root)
 is "root's worker keeps uid 0 but no capability" "$(grep -E '^(Uid|CapEff):' "/proc/$w/status" | tr -s '\t ' ' ' | tr '\n' ';')" \
     "Uid: 0 0 0 0;CapEff: 0000000000000000;"
