@@ -4,7 +4,9 @@
 # restart-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]
 # restart-bench takes its options from RESTART_BENCH_ARGS, e.g. RESTART_BENCH_ARGS=--runs=10.
 # Then system_information: in-process (sysinfo-bench), over the bus and through harper-ops
-# (sysinfo-bus-bench), and against node's systeminformation when node is installed.
+# (sysinfo-bus-bench), with the daemon reaching systemd through the bus and then over systemd's
+# private socket (restart-bench again there), and against node's systeminformation when node
+# is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILDDIR=$(cd "${1:-build}" && pwd); shift || true
@@ -25,7 +27,19 @@ echo
 h_systemctl start harperdb-clustering.service harperdb-http@1.service harperdb-http@2.service
 "$BUILDDIR/bench/sysinfo-bench" 1000
 echo
+echo "-- harper-sysopsd reaching systemd through the bus (dbus-daemon), as in the tests:"
 "$BUILDDIR/bench/sysinfo-bus-bench" -n 1000 --harper-ops="$BUILDDIR/src/harper-ops"
+echo
+# the same with the daemon talking to systemd over its private socket, as it does with PID 1
+h_daemon_stop
+echo "{\"systemd_bus\":\"private:$H_T/rt/systemd/private\"}" >"$H_T/bench-private.json"
+h_daemon_start --config="$H_T/bench-private.json"
+echo "-- harper-sysopsd reaching systemd over its private socket (\"auto\" with systemd as PID 1):"
+"$BUILDDIR/bench/sysinfo-bus-bench" -n 1000
+echo
+# shellcheck disable=SC2086
+XDG_RUNTIME_DIR=$H_T/rt "$BUILDDIR/bench/restart-bench" --systemctl="systemctl --user" \
+    --harper-ops="$BUILDDIR/src/harper-ops" ${RESTART_BENCH_ARGS:-}
 echo
 bench/sysinfo-node.sh "$BUILDDIR" 50
 echo

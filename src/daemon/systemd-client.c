@@ -48,6 +48,7 @@ typedef struct UnitList {
 struct SystemdClient {
         sd_event *event;
         char *address;
+        bool direct;           /* address is the manager's private socket: a peer, not a bus */
         uint64_t unit_timeout_usec;
         sd_bus *bus;           /* NULL until needed, and again after it went away */
         UnitRun *runs;
@@ -338,12 +339,24 @@ static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *re
  * connection; the bus and systemd handle one sender's messages in order, so no JobRemoved can
  * be missed, and no call here waits. */
 static int ensure_connected(SystemdClient *c) {
+        /* on a direct connection messages carry no sender, and there is no bus to tell owners */
+        const char *sender = c->direct ? NULL : SYSTEMD_NAME;
         sd_bus *bus = NULL;
         int r;
 
         if (c->bus)
                 return 0;
-        if (c->address) {
+        if (c->direct) {
+                char *address = NULL;
+                r = sd_bus_new(&bus);
+                if (r >= 0 && asprintf(&address, "unix:path=%s", c->address) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, address);
+                free(address);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else if (c->address) {
                 r = sd_bus_new(&bus);
                 if (r >= 0)
                         r = sd_bus_set_address(bus, c->address);
@@ -359,9 +372,10 @@ static int ensure_connected(SystemdClient *c) {
                 r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                         "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, c);
         if (r >= 0)
-                r = sd_bus_match_signal_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                r = sd_bus_match_signal_async(bus, NULL, sender, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
                                               on_job_removed, NULL, c);
-        if (r >= 0)
+        /* a direct connection ends when the manager does: Disconnected says it */
+        if (r >= 0 && !c->direct)
                 r = sd_bus_add_match_async(bus, NULL,
                                            "type='signal',sender='org.freedesktop.DBus',"
                                            "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
@@ -371,8 +385,8 @@ static int ensure_connected(SystemdClient *c) {
                 r = sd_bus_call_method_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
                                              on_subscribed, c, NULL);
         if (r < 0) {
-                log_error("Cannot connect to the systemd manager at %s: %s", c->address ? c->address : "the system bus",
-                          strerror(-r));
+                log_error("Cannot connect to the systemd manager at %s: %s",
+                          c->address ? c->address : "the system bus", strerror(-r));
                 sd_bus_close_unref(bus);
                 return r;
         }
@@ -380,12 +394,14 @@ static int ensure_connected(SystemdClient *c) {
         return 0;
 }
 
-int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, uint64_t unit_timeout_usec) {
+int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, bool direct,
+                       uint64_t unit_timeout_usec) {
         SystemdClient *c = calloc(1, sizeof(SystemdClient));
 
         if (!c)
                 return -ENOMEM;
         c->event = sd_event_ref(event);
+        c->direct = direct && address;
         c->unit_timeout_usec = unit_timeout_usec;
         if (address && !(c->address = strdup(address))) {
                 systemd_client_free(c);

@@ -3,6 +3,7 @@
  * not work when it did not. All calls are asynchronous; nothing here blocks the event loop. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -23,9 +24,11 @@ typedef void (*unit_run_callback_t)(const char *unit, UnitRunEvent event, const 
 /* Units found for patterns; error != NULL when the question failed. */
 typedef void (*unit_list_callback_t)(char **units, const char *error, void *userdata);
 
-/* address: the manager's bus (NULL = the system bus). unit_timeout_usec bounds the wait for
- * one unit's job. */
-int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, uint64_t unit_timeout_usec);
+/* address: the manager's bus (NULL = the system bus), or with direct, the path of the manager's
+ * private socket (no bus daemon in between: systemd answers ~5 times faster that way).
+ * unit_timeout_usec bounds the wait for one unit's job. */
+int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, bool direct,
+                       uint64_t unit_timeout_usec);
 SystemdClient *systemd_client_free(SystemdClient *c);
 
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,

@@ -97,7 +97,7 @@ void config_defaults(Config *config) {
 
 void config_done(Config *config) {
         free(config->instance_unit);
-        free(config->systemd_bus);
+        free(config->systemd_address);
         free(config->data_dir);
         for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
                 strv_free(config->services[i].units);
@@ -138,19 +138,38 @@ static int read_string(json_object *v, char **field, const char *path, const cha
         return 0;
 }
 
-/* "system", or a D-Bus address of a transport sd-bus speaks. */
-static int read_bus_address(json_object *v, char **field, const char *path, const char *key, char **problem) {
+/* "auto", "system", "private" or "private:PATH" (systemd's private socket), or a D-Bus address
+ * of a transport sd-bus speaks. */
+static int read_systemd_connection(json_object *v, Config *config, const char *path, const char *key,
+                                   char **problem) {
         static const char *const transports[] = { "unix:", "tcp:", "unixexec:", "x-machine-unix:", "x-machine-exec:" };
-        const char *address = json_object_get_string(v);
-        bool known = json_object_is_type(v, json_type_string) && strcmp(address, "system") == 0;
+        const char *value = json_object_get_string(v);
+        SystemdConnection how = SYSTEMD_BUS_ADDRESS;
+        const char *address = value;
+        bool known = false;
 
-        for (size_t i = 0; !known && json_object_is_type(v, json_type_string) &&
-                           i < sizeof transports / sizeof transports[0]; i++)
-                known = strncmp(address, transports[i], strlen(transports[i])) == 0 &&
-                        address[strlen(transports[i])] != 0;
+        if (!json_object_is_type(v, json_type_string))
+                value = address = "";
+        if (strcmp(value, "auto") == 0 || strcmp(value, "system") == 0) {
+                how = value[0] == 'a' ? SYSTEMD_AUTO : SYSTEMD_SYSTEM_BUS;
+                address = NULL;
+                known = true;
+        } else if (strcmp(value, "private") == 0 || strncmp(value, "private:/", 9) == 0) {
+                how = SYSTEMD_PRIVATE;
+                address = value[7] ? value + 8 : "/run/systemd/private";
+                known = true;
+        }
+        for (size_t i = 0; !known && i < sizeof transports / sizeof transports[0]; i++)
+                known = strncmp(value, transports[i], strlen(transports[i])) == 0 && value[strlen(transports[i])] != 0;
         if (!known)
-                return bad(problem, path, key, "must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket");
-        return read_string(v, field, path, key, problem);
+                return bad(problem, path, key, "must be \"auto\", \"system\", \"private\", \"private:/PATH\" or a D-Bus "
+                           "address such as unix:path=/run/dbus/system_bus_socket");
+        free(config->systemd_address);
+        config->systemd_address = NULL;
+        if (address && !(config->systemd_address = strdup(address)))
+                return -ENOMEM;
+        config->systemd = how;
+        return 0;
 }
 
 static int read_bool(json_object *v, bool *field, const char *path, const char *key, char **problem) {
@@ -357,7 +376,7 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                 if (strcmp(name, "instance_unit") == 0)
                         r = read_unit(value, &config->instance_unit, false, path, name, problem);
                 else if (strcmp(name, "systemd_bus") == 0)
-                        r = read_bus_address(value, &config->systemd_bus, path, name, problem);
+                        r = read_systemd_connection(value, config, path, name, problem);
                 else if (strcmp(name, "unit_timeout_sec") == 0)
                         r = read_seconds(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
                 else if (strcmp(name, "peer_timeout_sec") == 0)
@@ -374,11 +393,6 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                         return bad(problem, path, name, "is not a known key");
                 if (r < 0)
                         return r;
-        }
-        /* "system" is spelled out in the file for readability; it means the default */
-        if (config->systemd_bus && strcmp(config->systemd_bus, "system") == 0) {
-                free(config->systemd_bus);
-                config->systemd_bus = NULL;
         }
         return 0;
 }

@@ -25,6 +25,15 @@ typedef enum UnitAction {
         _UNIT_ACTION_INVALID = -1,
 } UnitAction;
 
+/* How the daemon reaches the systemd manager. */
+typedef enum SystemdConnection {
+        SYSTEMD_AUTO,          /* its private socket when the system bus's manager is PID 1 and we are
+                                * root (as systemctl does), else the system bus */
+        SYSTEMD_SYSTEM_BUS,
+        SYSTEMD_BUS_ADDRESS,   /* the bus at systemd_address */
+        SYSTEMD_PRIVATE,       /* straight to the manager's private socket at systemd_address */
+} SystemdConnection;
+
 typedef struct ServiceConfig {
         char **units;          /* NULL-terminated; an entry with * ? or [ is a pattern */
         UnitAction action;
@@ -41,7 +50,8 @@ typedef struct PeerConfig {
 
 typedef struct Config {
         char *instance_unit;
-        char *systemd_bus;     /* D-Bus address of the systemd manager; NULL = the system bus */
+        SystemdConnection systemd;   /* config key systemd_bus */
+        char *systemd_address; /* SYSTEMD_BUS_ADDRESS: a D-Bus address; SYSTEMD_PRIVATE: a socket path */
         unsigned unit_timeout_sec;   /* longest wait for one unit's job before the job is ERROR */
         unsigned jobs_kept;    /* finished jobs kept for get_job */
         ServiceConfig services[_HARPER_SERVICE_MAX];

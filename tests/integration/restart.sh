@@ -234,6 +234,34 @@ like "... systemd did not take the job" "$(tail -n1 <<<"$out")" "Restart of harp
 check "... before the caller's own timeout" test $((($(date +%s%N) - t0) / 1000000)) -lt 15000
 kill -TERM "$manager"; wait "$manager"
 
+# straight to a manager's private socket, as harper-sysopsd does with PID 1 ("auto"): no bus
+# daemon in between; restarts work the same, and losing the manager is the connection ending
+H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/manager2.ready" >"$H_T/manager2.log" 2>&1 &
+manager=$!
+h_wait 60 test -s "$H_T/manager2.ready" || bail_out "the third systemd manager did not come up"
+read -r _ mdir _ msystemd <"$H_T/manager2.ready"
+h_daemon_stop
+cat >"$H_T/private.json" <<EOF
+{ "systemd_bus": "private:$mdir/rt/systemd/private",
+  "services": { "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } } }
+EOF
+h_daemon_start --config="$H_T/private.json" || bail_out "harper-sysopsd did not start with $H_T/private.json"
+like "the daemon says how it reaches systemd" "$(cat "$H_T/daemon.log")" "Talking to systemd over its private socket $mdir/rt/systemd/private"
+out=$(ops --wait '{"operation":"restart_service","service":"http_workers"}'); rc=$?
+is "over the private socket: a rolling restart completes (exit 0)" "$(json status <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
+is "... on that manager's workers" "$(grep -c '^start' "$mdir/marks/workers.log")" 4
+id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
+sleep 0.5
+kill -KILL "$msystemd"
+check "the manager killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+is "... saying the connection was lost" "$(ops '{"operation":"get_job","id":"'"$id"'"}' | json 0 message)" \
+   "Restart of hsops-slow.service did not finish: the connection to systemd was lost"
+t0=$(date +%s%N)
+out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
+is "a restart with the manager gone: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
+check "... at once (no bus to wait on)" test $((($(date +%s%N) - t0) / 1000000)) -lt 1000
+kill -TERM "$manager"; wait "$manager"
+
 h_daemon_stop
 is "the daemon exits cleanly after all this" "$H_DAEMON_STATUS" 0
 done_testing

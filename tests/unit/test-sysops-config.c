@@ -63,7 +63,8 @@ static void test_defaults_are_the_documented_ones(void **state) {
 
         config_defaults(&c);
         assert_string_equal(c.instance_unit, "harperdb.service");
-        assert_null(c.systemd_bus);
+        assert_int_equal(c.systemd, SYSTEMD_AUTO);
+        assert_null(c.systemd_address);
         assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[0], "harperdb-http@*.service");
         assert_null(c.services[HARPER_SERVICE_HTTP_WORKERS].units[1]);
         assert_int_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].action, UNIT_ACTION_RESTART);
@@ -114,7 +115,8 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
                 "\"clustering_config\":{\"action\":\"reload-or-restart\"}},"
                 "\"system_information\":{\"disk\":false,\"data_dir\":\"/var/lib/harper\"}}\n", &problem), 0);
         assert_string_equal(c.instance_unit, "harper.service");
-        assert_string_equal(c.systemd_bus, "unix:path=/run/x");
+        assert_int_equal(c.systemd, SYSTEMD_BUS_ADDRESS);
+        assert_string_equal(c.systemd_address, "unix:path=/run/x");
         assert_int_equal(c.unit_timeout_sec, 30);
         assert_int_equal(c.jobs_kept, 5);
         assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[0], "w1.service");
@@ -152,17 +154,37 @@ static void test_peers_in_rollout_order(void **state) {
         config_done(&c);
 }
 
-static void test_units_may_be_one_string_and_system_means_default_bus(void **state) {
+static void test_units_may_be_one_string_and_the_ways_to_systemd(void **state) {
+        static const struct { const char *value; SystemdConnection how; const char *address; } ways[] = {
+                { "auto", SYSTEMD_AUTO, NULL },
+                { "system", SYSTEMD_SYSTEM_BUS, NULL },
+                { "private", SYSTEMD_PRIVATE, "/run/systemd/private" },
+                { "private:/tmp/x/private", SYSTEMD_PRIVATE, "/tmp/x/private" },
+                { "unix:path=/run/y", SYSTEMD_BUS_ADDRESS, "unix:path=/run/y" },
+        };
         Config c;
-        char *problem = NULL;
+        char *problem = NULL, *text = NULL;
 
-        assert_int_equal(load(&c, "{\"systemd_bus\":\"system\","
-                                  "\"services\":{\"clustering\":{\"units\":\"nats.service\"}}}", &problem), 0);
-        assert_null(c.systemd_bus);
+        assert_int_equal(load(&c, "{\"services\":{\"clustering\":{\"units\":\"nats.service\"}}}", &problem), 0);
         assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING].units[0], "nats.service");
         assert_null(c.services[HARPER_SERVICE_CLUSTERING].units[1]);
         config_done(&c);
+
+        for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+                assert_true(asprintf(&text, "{\"systemd_bus\":\"%s\"}", ways[i].value) > 0);
+                assert_int_equal(load(&c, text, &problem), 0);
+                assert_int_equal(c.systemd, ways[i].how);
+                if (ways[i].address)
+                        assert_string_equal(c.systemd_address, ways[i].address);
+                else
+                        assert_null(c.systemd_address);
+                config_done(&c);
+                free(text);
+        }
 }
+
+#define SYSTEMD_BUS_PROBLEM "'systemd_bus' must be \"auto\", \"system\", \"private\", \"private:/PATH\" or a " \
+        "D-Bus address such as unix:path=/run/dbus/system_bus_socket"
 
 /* Each bad file: the problem names the file, the key and what is wrong. */
 static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
@@ -187,11 +209,13 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                 { "{\"unit_timeout_sec\":\"60\"}", "'unit_timeout_sec' must be a whole number" },
                 { "{\"jobs_kept\":100000}", "'jobs_kept' must be between 1 and 10000" },
                 { "{\"systemd_bus\":\"\"}",
-                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
+                  SYSTEMD_BUS_PROBLEM },
                 { "{\"systemd_bus\":\"sytem\"}",
-                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
+                  SYSTEMD_BUS_PROBLEM },
                 { "{\"systemd_bus\":\"unix:\"}",
-                  "'systemd_bus' must be \"system\" or a D-Bus address such as unix:path=/run/dbus/system_bus_socket" },
+                  SYSTEMD_BUS_PROBLEM },
+                { "{\"systemd_bus\":\"private:relative\"}",
+                  SYSTEMD_BUS_PROBLEM },
                 { "{\"system_information\":{\"cpu\":true}}",
                   "'system_information.cpu' is not a known key (disk, network, data_dir)" },
                 { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key" },
@@ -243,7 +267,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_required_file_is_an_error),
                 cmocka_unit_test_setup_teardown(test_a_file_overrides_only_what_it_names, file_setup, file_teardown),
                 cmocka_unit_test_setup_teardown(test_peers_in_rollout_order, file_setup, file_teardown),
-                cmocka_unit_test_setup_teardown(test_units_may_be_one_string_and_system_means_default_bus,
+                cmocka_unit_test_setup_teardown(test_units_may_be_one_string_and_the_ways_to_systemd,
                                                 file_setup, file_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_files_are_refused_with_file_key_and_problem, file_setup,
                                                 file_teardown),
