@@ -21,7 +21,9 @@ h_systemctl start harperdb.service harperdb-http@1.service harperdb-http@2.servi
 hdb=$H_T/hdb
 mkdir -p "$hdb/database" && head -c 4096 /dev/zero >"$hdb/database/data.mdb"
 chown -R hsops-user "$hdb" && chmod 700 "$hdb" "$hdb/database"
-echo "{\"system_information\":{\"data_dir\":\"$hdb\"}}" >"$H_T/sysops.json"
+# systemd is reached over its private socket, as "auto" does with PID 1: that must work from
+# inside the sandbox too
+echo "{\"system_information\":{\"data_dir\":\"$hdb\"},\"systemd_bus\":\"private:$H_T/rt/systemd/private\"}" >"$H_T/sysops.json"
 
 unit=$H_T/units/harper-sysopsd.service
 sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$H_T/sysops.json#" \
