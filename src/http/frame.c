@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "frame.h"
 
@@ -20,7 +22,7 @@ int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return -errno;
+                        return errno == EAGAIN ? -ETIMEDOUT : -errno;   /* SO_SNDTIMEO ran out */
                 }
                 while (mh.msg_iovlen > 0 && (size_t) n >= mh.msg_iov[0].iov_len) {
                         n -= (ssize_t) mh.msg_iov[0].iov_len;
@@ -35,14 +37,22 @@ int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
         return 0;
 }
 
-/* Reads exactly length bytes: 0, -EPIPE at end of stream, -ETIMEDOUT, -errno. */
-static int read_exactly(int fd, int timeout_ms, void *buf, size_t length) {
+static int64_t now_msec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly length bytes by deadline (CLOCK_MONOTONIC msec, -1: none): 0, -EPIPE at end
+ * of stream, -ETIMEDOUT, -errno. */
+static int read_exactly(int fd, int64_t deadline, void *buf, size_t length) {
         size_t got = 0;
 
         while (got < length) {
-                if (timeout_ms >= 0) {   /* else blocking, or bounded by the socket's SO_RCVTIMEO */
+                if (deadline >= 0) {
+                        int64_t left = deadline - now_msec();
                         struct pollfd p = { .fd = fd, .events = POLLIN };
-                        int r = poll(&p, 1, timeout_ms);
+                        int r = left > 0 ? poll(&p, 1, left > INT_MAX ? INT_MAX : (int) left) : 0;
                         if (r < 0) {
                                 if (errno == EINTR)
                                         continue;
@@ -51,10 +61,8 @@ static int read_exactly(int fd, int timeout_ms, void *buf, size_t length) {
                         if (r == 0)
                                 return -ETIMEDOUT;
                 }
-                ssize_t n = recv(fd, (char *) buf + got, length - got, 0);
+                ssize_t n = recv(fd, (char *) buf + got, length - got, deadline >= 0 ? MSG_DONTWAIT : 0);
                 if (n < 0) {
-                        if (errno == EAGAIN && timeout_ms < 0)
-                                return -ETIMEDOUT;   /* SO_RCVTIMEO ran out */
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
                         return -errno;
@@ -67,11 +75,12 @@ static int read_exactly(int fd, int timeout_ms, void *buf, size_t length) {
 }
 
 int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **ret_data, uint32_t *ret_length) {
+        int64_t deadline = timeout_ms >= 0 ? now_msec() + timeout_ms : -1;   /* for the whole frame */
         uint32_t head[2];
         char *data;
         int r;
 
-        r = read_exactly(fd, timeout_ms, head, sizeof head);
+        r = read_exactly(fd, deadline, head, sizeof head);
         if (r < 0)
                 return r;
         if (head[1] > max)
@@ -79,7 +88,7 @@ int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **r
         data = malloc((size_t) head[1] + 1);
         if (!data)
                 return -ENOMEM;
-        r = read_exactly(fd, timeout_ms, data, head[1]);
+        r = read_exactly(fd, deadline, data, head[1]);
         if (r < 0) {
                 free(data);
                 return r == -EPIPE ? -EIO : r;   /* ended mid-frame */

@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sends one frame; 0 or -errno (never SIGPIPE). */
+/* Sends one frame; 0, -ETIMEDOUT when the socket's SO_SNDTIMEO runs out, or -errno (never
+ * SIGPIPE). */
 int frame_send(int fd, uint32_t tag, const void *data, uint32_t length);
 
-/* Receives one frame into *ret_data (malloc'd, NUL-terminated, caller frees). Waits at most
- * timeout_ms for each piece (-1: as long as the socket's SO_RCVTIMEO, if any, lets it). 0, -EPIPE at a clean end before a frame,
+/* Receives one frame into *ret_data (malloc'd, NUL-terminated, caller frees). The whole frame
+ * must arrive within timeout_ms (-1: no limit). 0, -EPIPE at a clean end before a frame,
  * -ETIMEDOUT, -EMSGSIZE when longer than max, or another -errno. */
 int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **ret_data, uint32_t *ret_length);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,16 +41,21 @@
 #define MAX_LISTENERS 16
 #define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
 #define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
+#define MSG_CANNOT_CHECK "{\"error\":\"Cannot check the login.\"}"
+#define MSG_TRY_LATER "{\"error\":\"Cannot check the login now. Try again later.\"}"
+/* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
+ * does), so the answer's time does not tell which user names exist */
+#define FAIL_DELAY_USEC 2000000u
 
 typedef struct Options {
         const char *listen[MAX_LISTENERS];
         unsigned n_listen;
         size_t max_body;
-        unsigned max_connections;
+        unsigned max_connections, max_connections_per_user;
         unsigned request_timeout_sec;
         unsigned max_workers, workers_per_user;
-        unsigned worker_idle_sec, queue_timeout_sec;
-        unsigned max_logins;
+        unsigned worker_idle_sec, queue_timeout_sec, worker_timeout_sec;
+        unsigned max_logins, login_recheck_sec;
         bool allow_root_tcp;
         const char *pam_service, *pam_dir;
         bool verbose;
@@ -71,10 +77,12 @@ typedef struct Conn {
         uint64_t phase_start;     /* when that began, CLOCK_MONOTONIC usec */
         bool peer_known;
         uid_t peer_uid;
+        bool refused;             /* over --max-connections-per-user: being closed, not counted */
         char remote[INET6_ADDRSTRLEN + 8];
         Identity identity;        /* who the caller is, once known */
         bool have_identity;
         char *authorization;      /* the Authorization header PAM accepted on this connection */
+        uint64_t login_time;      /* when, CLOCK_MONOTONIC usec */
 } Conn;
 
 /* One per request (MHD's request context): the body as it arrives. */
@@ -87,12 +95,15 @@ typedef struct Request {
 static Options options = {
         .max_body = 64 * 1024,
         .max_connections = 256,
+        .max_connections_per_user = 32,
         .request_timeout_sec = 10,
         .max_workers = 32,
         .workers_per_user = 4,
         .worker_idle_sec = 30,
         .queue_timeout_sec = 10,
+        .worker_timeout_sec = 120,   /* the bus call's own timeout is 25 s */
         .max_logins = 4,   /* a yescrypt check takes about 16 MiB: 64 MiB at most */
+        .login_recheck_sec = 60,
         .pam_service = "harper-ops",
 };
 
@@ -140,21 +151,48 @@ static enum MHD_Result answer_static(struct MHD_Connection *c, unsigned status, 
 
 /* ------------------------------------------------------------------ who is asking */
 
+/* PAM's fail delay: base * (0.5 .. 1.5), the mean of three random numbers (see pam_delay.c) */
+static unsigned fail_delay_usec(void) {
+        uint64_t sum = 0;
+
+        for (int i = 0; i < 3; i++)
+                sum += arc4random_uniform(1000000);
+        return (unsigned) ((uint64_t) FAIL_DELAY_USEC * (500000 + sum / 3) / 1000000);
+}
+
+/* One of the --max-logins slots, waiting at most --queue-timeout: 0 or -EBUSY. */
+static int login_slot_take(void) {
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += options.queue_timeout_sec;
+        while (sem_clockwait(&logins, CLOCK_MONOTONIC, &deadline) < 0)
+                if (errno != EINTR)
+                        return -EBUSY;
+        return 0;
+}
+
 /* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json). */
 static unsigned identify(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
         const char *authorization;
-        char *user = NULL, *password = NULL, *pam_user = NULL;
+        char *user = NULL, *password = NULL, *pam_user = NULL, shown[ESCAPED_MAX];
+        unsigned delay = 0;
         Identity id = {};
         int r;
 
         if (!conn->listener->tcp) {
                 if (conn->have_identity)
                         return 0;
-                if (!conn->peer_known || identity_from_uid(conn->peer_uid, &conn->identity) < 0) {
-                        log_notice("A unix peer (uid %d) is not a user of this host.",
-                                   conn->peer_known ? (int) conn->peer_uid : -1);
+                r = conn->peer_known ? identity_from_uid(conn->peer_uid, &conn->identity) : -ENODATA;
+                if (r == -ENOENT) {
+                        log_notice("A unix peer (uid %u) is not a user of this host.", (unsigned) conn->peer_uid);
                         *ret_json = MSG_LOGIN_FAILED;
                         return MHD_HTTP_UNAUTHORIZED;
+                }
+                if (r < 0) {   /* not the caller's fault: no credentials, or the user database failed */
+                        log_error("Cannot tell who the unix peer %s is: %s", conn->remote, strerror(-r));
+                        *ret_json = r == -ENODATA ? MSG_CANNOT_CHECK : MSG_TRY_LATER;
+                        return r == -ENODATA ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE;
                 }
                 conn->have_identity = true;
                 return 0;
@@ -165,31 +203,43 @@ static unsigned identify(struct MHD_Connection *c, Conn *conn, const char **ret_
                 *ret_json = MSG_MUST_LOGIN;
                 return MHD_HTTP_UNAUTHORIZED;
         }
-        /* the same credentials again on this connection: PAM already said yes */
-        if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0)
+        /* the same credentials again on this connection: PAM said yes a moment ago. Not for
+         * longer, or a changed password or a locked account would not end a kept-alive login. */
+        if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0 &&
+            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * 1000000u)
                 return 0;
 
-        *ret_json = MSG_LOGIN_FAILED;
         user = MHD_basic_auth_get_username_password(c, &password);
         if (!user || !password || !*user || !*password) {   /* not Basic, or an empty password */
                 r = -EACCES;
                 goto finish;
         }
+        escape_for_log(user, shown, sizeof shown);
         r = identity_from_name(user, &id);
-        if (r < 0) {
-                log_notice("Login of unknown user '%s' from %s refused.", user, conn->remote);
+        if (r == -ENOENT) {
+                log_notice("Login of unknown user '%s' from %s refused.", shown, conn->remote);
                 r = -EACCES;
+                goto finish;
+        }
+        if (r < 0) {
+                log_error("Cannot look up user '%s': %s", shown, strerror(-r));
+                r = -EAGAIN;
                 goto finish;
         }
         /* root's password is never even tried over the network unless allowed */
         if (id.uid == 0 && !options.allow_root_tcp) {
-                log_notice("Login of '%s' (uid 0) over TCP from %s refused: root is not allowed over TCP.", user,
+                log_notice("Login of '%s' (uid 0) over TCP from %s refused: root is not allowed over TCP.", shown,
                            conn->remote);
                 r = -EACCES;
                 goto finish;
         }
-        sem_wait(&logins);
-        r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user);
+        r = login_slot_take();
+        if (r < 0) {
+                log_warning("Login of '%s' from %s refused: %u logins in progress for %u s.", shown, conn->remote,
+                            options.max_logins, options.queue_timeout_sec);
+                goto finish;
+        }
+        r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user, &delay);
         sem_post(&logins);
         /* a module may have changed the user name: the identity is the one PAM settled on */
         if (r >= 0 && strcmp(pam_user, id.name) != 0) {
@@ -209,6 +259,7 @@ static unsigned identify(struct MHD_Connection *c, Conn *conn, const char **ret_
                                 free(conn->authorization);
                         }
                         conn->authorization = copy;
+                        conn->login_time = now_usec();
                         identity_done(&conn->identity);
                         conn->identity = id;
                         conn->have_identity = true;
@@ -224,15 +275,22 @@ finish:
         }
         if (user)
                 MHD_free(user);
-        if (r == -EACCES) {
+        switch (r) {
+        case 0:
+                return 0;
+        case -EACCES:
+                /* after the login slot is given back: a failed caller waits, the others do not */
+                usleep(delay ?: fail_delay_usec());
                 *ret_json = MSG_LOGIN_FAILED;
                 return MHD_HTTP_UNAUTHORIZED;
-        }
-        if (r < 0) {
-                *ret_json = "{\"error\":\"Cannot check the login.\"}";
+        case -EBUSY:
+        case -EAGAIN:
+                *ret_json = MSG_TRY_LATER;
+                return MHD_HTTP_SERVICE_UNAVAILABLE;
+        default:
+                *ret_json = MSG_CANNOT_CHECK;
                 return MHD_HTTP_INTERNAL_SERVER_ERROR;
         }
-        return 0;
 }
 
 /* ------------------------------------------------------------------ HTTP */
@@ -286,6 +344,23 @@ static enum MHD_Result handle(struct MHD_Connection *c, Conn *conn, Request *req
         return answer(c, (unsigned) code, out, out_length, true, close);
 }
 
+/* The Host of a request to the TCP port: a loopback name or address, with or without a port.
+ * Else a web page (DNS rebinding) could be talking to it through the browser. */
+static bool host_is_loopback(const char *host) {
+        static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
+
+        if (!host)
+                return true;   /* HTTP/1.0 without Host: not a browser */
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                size_t n = strlen(names[i]);
+                if (strncasecmp(host, names[i], n) != 0)
+                        continue;
+                if (host[n] == 0 || (host[n] == ':' && host[n + 1] && strspn(host + n + 1, "0123456789") == strlen(host + n + 1)))
+                        return true;
+        }
+        return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **req_cls) {
@@ -301,6 +376,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (!req)
                         return MHD_NO;
                 *req_cls = req;
+                /* browsers send Origin on every cross-origin POST, so a web page cannot use a
+                 * login the browser has cached; curl and the SDKs send none */
+                if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"))
+                        return answer_static(c, MHD_HTTP_FORBIDDEN, "{\"error\":\"Cross-origin requests are not accepted\"}");
+                if (conn->listener->tcp &&
+                    !host_is_loopback(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+                        return answer_static(c, MHD_HTTP_BAD_REQUEST,
+                                             "{\"error\":\"Host must be localhost, 127.0.0.1 or [::1]\"}");
                 if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
                         return answer_static(c, MHD_HTTP_METHOD_NOT_ALLOWED,
                                              "{\"error\":\"Only POST is supported: POST / with a JSON body.\"}");
@@ -388,6 +471,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                         snprintf(conn->remote, sizeof conn->remote, "unix:%d", conn->peer_known ? (int) cred.uid : -1);
                 }
                 pthread_mutex_lock(&conns_lock);
+                if (conn->peer_known) {   /* one local user must not take every connection */
+                        unsigned same = 0;
+                        for (Conn *o = conns; o; o = o->next)
+                                same += o->peer_known && !o->refused && o->peer_uid == conn->peer_uid;
+                        if (same >= options.max_connections_per_user) {
+                                log_debug("Closing a connection of uid %u: %u open already.", (unsigned) conn->peer_uid, same);
+                                conn->refused = true;
+                                shutdown(fd_info->connect_fd, SHUT_RDWR);   /* MHD sees the end and drops it */
+                        }
+                }
                 conn->next = conns;
                 if (conns)
                         conns->prev = conn;
@@ -437,11 +530,14 @@ static void *watchdog(void *userdata) {
 }
 
 static void mhd_log(void *cls, const char *format, va_list ap) {
-        char text[512];
+        char text[512], shown[4 * 512];
+        size_t n;
 
         vsnprintf(text, sizeof text, format, ap);
-        text[strcspn(text, "\n")] = 0;
-        log_debug("libmicrohttpd: %s", text);
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                text[n - 1] = 0;
+        log_debug("libmicrohttpd: %s", escape_for_log(text, shown, sizeof shown));   /* it may quote the client */
 }
 
 static int listener_start(Listener *l) {
@@ -583,13 +679,20 @@ static void help(void) {
                "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
                "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
                "     --max-connections=N       Connections at once per listening socket (default 256)\n"
+               "     --max-connections-per-user=N\n"
+               "                               Unix socket connections at once of one user (default 32)\n"
                "     --request-timeout=SEC     A request's headers and body must arrive within SEC of\n"
                "                               the connection's start or the previous answer (default 10)\n"
                "     --workers=N               Worker processes at most (default 32)\n"
                "     --workers-per-user=N      Of which for one user at most (default 4)\n"
                "     --worker-idle=SEC         A worker unused this long exits (default 30)\n"
-               "     --queue-timeout=SEC       Wait this long for a worker, then 503 (default 10)\n"
+               "     --queue-timeout=SEC       Wait this long for a worker or a login check, then 503\n"
+               "                               (default 10)\n"
+               "     --worker-timeout=SEC      A worker that has not answered a request within SEC is\n"
+               "                               killed, 500 (default 120)\n"
                "     --max-logins=N            PAM checks at once (default 4)\n"
+               "     --login-recheck=SEC       Check a kept-alive connection's login through PAM again\n"
+               "                               after SEC (default 60)\n"
                "     --allow-root-tcp          Let root log in over TCP (refused by default)\n"
                "     --pam-service=NAME        PAM service for TCP logins (default harper-ops)\n"
                "     --pam-dir=DIR             Read the PAM service from DIR, not /etc/pam.d\n"
@@ -616,18 +719,22 @@ static int parse_options(int argc, char *argv[]) {
         enum {
                 OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
                 OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
-                OPT_PAM_SERVICE, OPT_PAM_DIR,
+                OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
+                OPT_WORKER_TIMEOUT,
         };
         static const struct option long_options[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "max-body", required_argument, NULL, OPT_MAX_BODY },
                 { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+                { "max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_USER },
                 { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
                 { "workers", required_argument, NULL, OPT_WORKERS },
                 { "workers-per-user", required_argument, NULL, OPT_WORKERS_PER_USER },
                 { "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
                 { "queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT },
+                { "worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT },
                 { "max-logins", required_argument, NULL, OPT_MAX_LOGINS },
+                { "login-recheck", required_argument, NULL, OPT_LOGIN_RECHECK },
                 { "allow-root-tcp", no_argument, NULL, OPT_ALLOW_ROOT_TCP },
                 { "pam-service", required_argument, NULL, OPT_PAM_SERVICE },
                 { "pam-dir", required_argument, NULL, OPT_PAM_DIR },
@@ -657,6 +764,10 @@ static int parse_options(int argc, char *argv[]) {
                         if ((r = parse_unsigned("max-connections", optarg, 1, 4096, &v)) >= 0)
                                 options.max_connections = (unsigned) v;
                         break;
+                case OPT_MAX_CONNECTIONS_PER_USER:
+                        if ((r = parse_unsigned("max-connections-per-user", optarg, 1, 4096, &v)) >= 0)
+                                options.max_connections_per_user = (unsigned) v;
+                        break;
                 case OPT_REQUEST_TIMEOUT:
                         if ((r = parse_unsigned("request-timeout", optarg, 1, 3600, &v)) >= 0)
                                 options.request_timeout_sec = (unsigned) v;
@@ -677,9 +788,17 @@ static int parse_options(int argc, char *argv[]) {
                         if ((r = parse_unsigned("queue-timeout", optarg, 1, 600, &v)) >= 0)
                                 options.queue_timeout_sec = (unsigned) v;
                         break;
+                case OPT_WORKER_TIMEOUT:
+                        if ((r = parse_unsigned("worker-timeout", optarg, 1, 3600, &v)) >= 0)
+                                options.worker_timeout_sec = (unsigned) v;
+                        break;
                 case OPT_MAX_LOGINS:
                         if ((r = parse_unsigned("max-logins", optarg, 1, 256, &v)) >= 0)
                                 options.max_logins = (unsigned) v;
+                        break;
+                case OPT_LOGIN_RECHECK:
+                        if ((r = parse_unsigned("login-recheck", optarg, 1, 86400, &v)) >= 0)
+                                options.login_recheck_sec = (unsigned) v;
                         break;
                 case OPT_ALLOW_ROOT_TCP:
                         options.allow_root_tcp = true;
@@ -723,6 +842,10 @@ int main(int argc, char *argv[]) {
 
         /* a worker: this program again, exec'd by the listener with one user's credentials */
         if (argc == 2 && strncmp(argv[1], "--worker-fd=", 12) == 0) {
+                /* before anything else: exec made it dumpable again (its euid is its uid), and its
+                 * user must not ptrace a process that holds the listener's stderr and socket */
+                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                        return EXIT_FAILURE;
                 log_setup("harper-ops-http[worker]", LOG_NOTICE);
                 signal(SIGPIPE, SIG_IGN);
                 return worker_main(atoi(argv[1] + 12));
@@ -770,7 +893,7 @@ int main(int argc, char *argv[]) {
                 .per_identity = options.workers_per_user,
                 .idle_usec = (uint64_t) options.worker_idle_sec * 1000000u,
                 .queue_usec = (uint64_t) options.queue_timeout_sec * 1000000u,
-                .reply_usec = 120u * 1000000u,   /* the bus call's own timeout is 25 s */
+                .reply_usec = (uint64_t) options.worker_timeout_sec * 1000000u,
                 .self_fd = self_fd,
         };
         r = worker_pool_new(&config, &pool);

@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,4 +71,50 @@ void identity_done(Identity *id) {
         free(id->name);
         free(id->groups);
         *id = (Identity) {};
+}
+
+/* Length of the UTF-8 character at s, or 0 if it is not one (overlong, surrogate, too big). */
+static size_t utf8_length(const unsigned char *s) {
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) || (s[0] == 0xf0 && s[1] < 0x90) ||
+            (s[0] == 0xf4 && s[1] >= 0x90))
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+        return n;
+}
+
+const char *escape_for_log(const char *text, char *buf, size_t size) {
+        const unsigned char *s = (const unsigned char *) text;
+        size_t n = 0;
+
+        while (*s) {
+                size_t length = utf8_length(s);
+                bool plain = length > 1 || (length == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\');
+
+                if (n + (plain ? length : 4) >= size)
+                        break;
+                if (plain) {
+                        memcpy(buf + n, s, length);
+                        n += length;
+                        s += length;
+                } else {
+                        snprintf(buf + n, 5, "\\x%02x", *s++);
+                        n += 4;
+                }
+        }
+        buf[n] = 0;
+        return buf;
 }

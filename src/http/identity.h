@@ -2,6 +2,7 @@
  * credentials its worker process takes on. */
 #pragma once
 
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct Identity {
@@ -16,3 +17,9 @@ typedef struct Identity {
 int identity_from_uid(uid_t uid, Identity *ret);
 int identity_from_name(const char *name, Identity *ret);
 void identity_done(Identity *id);
+
+/* text from a client (a user name, say) made safe to log: control characters, backslashes and
+ * bytes that are not UTF-8 become \xNN, so nobody can start a line of their own (the journal's
+ * <N> prefix). Cut to fit size; returns buf. */
+#define ESCAPED_MAX 256
+const char *escape_for_log(const char *text, char *buf, size_t size);

@@ -3,13 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
 #include "log.h"
 #include "pam-login.h"
+
+typedef struct Login {
+        const char *password;
+        unsigned fail_delay_usec;
+} Login;
+
+/* PAM's fail delay (PAM_FAIL_DELAY): remembered, not slept, so the caller can wait it out
+ * without holding one of the few login slots. */
+static void fail_delay(int retval, unsigned usec, void *data) {
+        Login *login = data;
+
+        if (retval != PAM_SUCCESS)
+                login->fail_delay_usec = usec;
+}
 
 /* Answers the password prompt with the Basic password and nothing else: a module that asks
  * for more (a one-time code, a user name) cannot be satisfied over HTTP Basic. */
 static int conversation(int n, const struct pam_message **messages, struct pam_response **ret, void *data) {
-        const char *password = data;
+        const char *password = ((Login *) data)->password;
         struct pam_response *answers;
 
         if (n <= 0 || n > PAM_MAX_NUM_MSG)
@@ -32,9 +47,11 @@ static int conversation(int n, const struct pam_message **messages, struct pam_r
                                 }
                         free(answers);
                         return PAM_CONV_ERR;
-                default:   /* PAM_ERROR_MSG, PAM_TEXT_INFO: nobody to show them to */
-                        log_debug("PAM says: %s", messages[i]->msg);
+                default: {   /* PAM_ERROR_MSG, PAM_TEXT_INFO: nobody to show them to */
+                        char shown[ESCAPED_MAX];
+                        log_debug("PAM says: %s", escape_for_log(messages[i]->msg ?: "", shown, sizeof shown));
                         break;
+                }
                 }
         }
         *ret = answers;
@@ -42,8 +59,10 @@ static int conversation(int n, const struct pam_message **messages, struct pam_r
 }
 
 int pam_login(const char *service, const char *confdir, const char *user, const char *password,
-              const char *remote_host, char **ret_user) {
-        struct pam_conv conv = { .conv = conversation, .appdata_ptr = (void *) password };
+              const char *remote_host, char **ret_user, unsigned *ret_fail_delay_usec) {
+        Login login = { .password = password };
+        struct pam_conv conv = { .conv = conversation, .appdata_ptr = &login };
+        char shown[ESCAPED_MAX];
         const void *item = NULL;
         pam_handle_t *pamh = NULL;
         int r;
@@ -55,6 +74,7 @@ int pam_login(const char *service, const char *confdir, const char *user, const 
         }
         if (remote_host)
                 (void) pam_set_item(pamh, PAM_RHOST, remote_host);
+        (void) pam_set_item(pamh, PAM_FAIL_DELAY, (const void *) fail_delay);
         /* PAM_DISALLOW_NULL_AUTHTOK: an account without a password never gets in (pam_unix's nullok) */
         r = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
         if (r == PAM_SUCCESS)
@@ -66,14 +86,18 @@ int pam_login(const char *service, const char *confdir, const char *user, const 
                 if (!*ret_user)
                         r = PAM_BUF_ERR;
         } else
-                log_notice("Login of '%s' from %s refused: %s", user, remote_host ?: "?", pam_strerror(pamh, r));
+                log_notice("Login of '%s' from %s refused: %s", escape_for_log(user, shown, sizeof shown),
+                           remote_host ?: "?", pam_strerror(pamh, r));
         pam_end(pamh, r);
+        *ret_fail_delay_usec = login.fail_delay_usec;
 
         switch (r) {
         case PAM_SUCCESS:
                 return 0;
         case PAM_BUF_ERR:
                 return -ENOMEM;
+        case PAM_AUTHINFO_UNAVAIL:   /* the password database cannot be reached (LDAP down, say) */
+                return -EAGAIN;
         case PAM_SYSTEM_ERR:
         case PAM_ABORT:
                 return -EIO;

@@ -14,14 +14,17 @@ typedef struct WorkerPoolConfig {
         unsigned per_identity;
         uint64_t idle_usec;
         uint64_t queue_usec;
-        uint64_t reply_usec;   /* a worker silent this long on a request is killed (500) */
+        uint64_t reply_usec;   /* a worker that has not answered a request this long is killed (500) */
         int self_fd;           /* this program, opened at start, exec'd as the worker */
 } WorkerPoolConfig;
 
 typedef struct WorkerPool WorkerPool;
 
+/* Workers get a clean start: only their socket (and stdin, stdout, stderr), no blocked signals,
+ * an environment of DBUS_SYSTEM_BUS_ADDRESS and JOURNAL_STREAM (when set) alone, and SIGKILL
+ * when the listener dies (PR_SET_PDEATHSIG). */
 int worker_pool_new(const WorkerPoolConfig *config, WorkerPool **ret);
-/* Ends every worker and waits for them. */
+/* Ends every worker and waits for them (a bounded time). */
 void worker_pool_free(WorkerPool *pool);
 
 /* Runs one request body as id in one of id's workers: 0 with the HTTP status and the JSON

@@ -34,7 +34,7 @@ is "systemd-analyze verify finds nothing to complain about" "$out" ""
 out=$(systemd-analyze security --offline=yes --threshold=20 "$H_T/units-check/harper-ops-http.service" 2>&1)
 check "systemd-analyze security rates the service's exposure at most 2.0" test $? = 0
 like "... (its rating)" "$(grep 'Overall exposure' <<<"$out")" "exposure level .*: [0-1]\.[0-9] OK|exposure level .*: 2\.0"
-like "its only capabilities: changing credentials, and PAM's audit record" "$(grep '^CapabilityBoundingSet=' "$service")" \
-    "^CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_AUDIT_WRITE$"
+like "its only capabilities: changing credentials, killing its workers, and PAM's audit record" \
+    "$(grep '^CapabilityBoundingSet=' "$service")" "^CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE$"
 
 done_testing

@@ -2,7 +2,8 @@
 #   http_users                      give hsops-admin and hsops-user the test password (chpasswd):
 #                                   they are this project's test users, created by h_users
 #   http_start [ARGS]               harper-ops-http on $HTTP_SOCK and 127.0.0.1:$HTTP_PORT, PAM from
-#                                   the source tree's pam/; HTTP_PID; log in $H_T/http.log
+#                                   the source tree's pam/; HTTP_PID; log in $H_T/http.log; run
+#                                   through "${HTTP_WRAP[@]}" if set (setpriv, say)
 #   http_stop                       end it (TERM, then KILL), HTTP_STATUS = its exit status
 #   hpost unix USER BODY [CURL...]  POST BODY over the unix socket as USER (root or a test user)
 #   hpost tcp LOGIN BODY [CURL...]  POST BODY over TCP with Basic LOGIN (USER:PASSWORD, or - for none)
@@ -13,6 +14,7 @@
 HTTP_BIN=$BUILDDIR/src/harper-ops-http
 HTTP_PW=hsops-test-password
 HTTP_PID= HTTP_STATUS= HTTP_SOCK= HTTP_PORT=
+HTTP_WRAP=()
 
 http_users() {
     local lock=/run/hsops-test-users.lock
@@ -33,7 +35,7 @@ http_start() {
     HTTP_SOCK=$H_T/http.sock
     for tries in 1 2 3; do
         HTTP_PORT=$(_http_free_port)
-        _h_spawn http "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
+        _h_spawn http "${HTTP_WRAP[@]}" "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
             --pam-dir="$SRCDIR/pam" "$@"
         HTTP_PID=$_h_pid
         _h_until 10 "$HTTP_PID" _http_up && return 0
@@ -74,10 +76,11 @@ hpost() {
     rm -f "$out"
 }
 
+# (the uid from /proc/PID/status: workers are not dumpable, so their /proc/PID is root's)
 http_workers() {
     local uid= p
     [ -n "${1:-}" ] && uid=$(id -u "$1")
     for p in $(pgrep -P "$HTTP_PID"); do
-        [ -z "$uid" ] || [ "$(stat -c %u "/proc/$p")" = "$uid" ] && echo "$p"
+        [ -z "$uid" ] || [ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$uid" ] && echo "$p"
     done
 }

@@ -1,0 +1,208 @@
+#!/bin/bash
+# harper-ops-http's defences, each against what a hostile caller would try: the workers cannot
+# be ptrace'd or read by their own user and get nothing of the listener but their socket (no
+# descriptors, signal mask or environment); a kept-alive login is checked through PAM again;
+# failed logins neither block the others nor tell which names exist; one local user cannot
+# take every connection; browsers' cross-site requests and foreign Host names are refused;
+# client text cannot forge log lines; and the listener, with the unit's capabilities alone,
+# kills stuck workers, never hangs on them, and takes them along when it dies.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+. "$(dirname "$0")/../lib/http.sh"
+h_users
+http_users || bail_out "cannot set the test users' passwords"
+h_up || bail_out "stack did not come up"
+trap http_down EXIT
+h_daemon_start || bail_out "harper-sysopsd did not start"
+
+ADMIN=hsops-admin:$HTTP_PW
+body='{"operation":"get_status","id":"primary"}'
+since() { python3 -c "import time; print(round(time.time() - $1, 2))"; }
+at_least() { python3 -c "import sys; sys.exit(not ($1 >= $2))"; }
+
+# PAM services of this test: "lockable" refuses the users listed in $H_T/pam/locked (an account
+# lock that leaves the host's passwords alone); "slow" keeps hsops-user's check going for 4 s
+mkdir -p "$H_T/pam"
+printf 'auth required pam_listfile.so item=user sense=deny file=%s onerr=succeed\n@include common-auth\n@include common-account\n' \
+    "$H_T/pam/locked" >"$H_T/pam/lockable"
+printf 'auth [success=1 default=ignore] pam_succeed_if.so quiet user notin hsops-user\nauth optional pam_exec.so quiet /bin/sleep 4\n@include common-auth\n@include common-account\n' \
+    >"$H_T/pam/slow"
+
+# fd 7 is open in the listener, as anything its parent, PAM or NSS leaves open would be
+exec 7</etc/hostname
+http_start --pam-dir="$H_T/pam" --pam-service=lockable --login-recheck=2 --max-connections=64 \
+    --worker-idle=60 --request-timeout=10 || bail_out "harper-ops-http did not start"
+exec 7<&-
+
+# ---------------------------------------------------------------- the worker process
+hpost unix hsops-user "$body" >/dev/null
+w=$(http_workers hsops-user)
+is "one worker runs for hsops-user" "$(wc -w <<<"$w")" 1
+check "its user cannot read its memory or environment (not dumpable)" \
+    test "$(as_user hsops-user cat "/proc/$w/environ" 2>/dev/null | wc -c)" = 0
+out=$(as_user hsops-user /usr/bin/python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.ptrace(16, int(sys.argv[1]), 0, 0), ctypes.get_errno())' "$w")   # PTRACE_ATTACH
+is "... nor ptrace it (EPERM)" "$out" "-1 1"
+check "the listener has fd 7 open (the test's inherited descriptor)" test -e "/proc/$HTTP_PID/fd/7"
+fds=$(cd "/proc/$w/fd" && for f in $(ls | sort -n); do [ "$f" -lt 3 ] || readlink "$f"; done | sed 's/:.*//' | tr '\n' ' ')
+is "the worker has only stdin, stdout, stderr, its socket and its bus connection" "$fds" "socket socket "
+is "no signal is blocked in it (the listener blocks TERM and INT)" "$(awk '/^SigBlk:/ {print $2}' "/proc/$w/status")" \
+    0000000000000000
+is "its environment is DBUS_SYSTEM_BUS_ADDRESS alone" "$(tr '\0' '\n' <"/proc/$w/environ" | cut -d= -f1 | tr '\n' ' ')" \
+    "DBUS_SYSTEM_BUS_ADDRESS "
+
+# ---------------------------------------------------------------- logins
+# one kept-alive connection: a login, the account locked, the next request within
+# --login-recheck=2 (accepted as checked), then one after it (checked again: refused)
+out=$(python3 - "$HTTP_PORT" "$(printf '%s' "$ADMIN" | base64 -w0)" "$H_T/pam/locked" <<'PY'
+import http.client, sys, time
+port, auth, locked = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def post():
+    c.request("POST", "/", b'{"operation":"get_status","id":"primary"}', {"Authorization": "Basic " + auth})
+    r = c.getresponse(); r.read()
+    return r.status, c.sock.getsockname()[1]
+a, port_a = post()
+open(locked, "w").write("hsops-admin\n")
+b, port_b = post()
+time.sleep(2.5)
+d, port_d = post()
+print(a, b, d, "same connection" if port_a == port_b == port_d else "new connections")
+PY
+)
+is "kept-alive: 200, locked 200 (within --login-recheck), then 401 once PAM is asked again" "$out" "200 200 401 same connection"
+is "a new connection of the locked user: 401" "$(hpost tcp "$ADMIN" "$body" | head -n1)" 401
+rm -f "$H_T/pam/locked"
+
+# failed logins wait out PAM's fail delay without a login slot: 30 of them at once do not hold
+# up a good one (before: 4 slots of about 2 s each, 15 s)
+out=$(python3 - "$HTTP_PORT" "$(printf 'hsops-admin:wrong' | base64 -w0)" "$(printf '%s' "$ADMIN" | base64 -w0)" <<'PY'
+import http.client, sys, threading, time
+port, bad, good = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def post(auth, out):
+    t = time.time()
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("POST", "/", b'{"operation":"get_status","id":"primary"}', {"Authorization": "Basic " + auth})
+    out.append((c.getresponse().status, time.time() - t))
+bads, goods = [], []
+threads = [threading.Thread(target=post, args=(bad, bads)) for i in range(30)]
+for t in threads: t.start()
+time.sleep(0.3)
+post(good, goods)
+for t in threads: t.join()
+print("good %d %.2f bad %s fastest-bad %.2f" % (goods[0][0], goods[0][1], sorted(set(s for s, _ in bads)), min(t for _, t in bads)))
+PY
+)
+diag "$out"
+like "30 bad logins at once: a good one meanwhile is answered 200 within 3 s" "$out" '^good 200 [0-2]\.[0-9]+ '
+like "... while each bad one still gets its 401 after PAM's delay (at least 0.9 s)" "$out" \
+    "bad \[401\] fastest-bad ([1-9]|0\.9)"
+
+# refused names wait as long as a failed password: the time does not tell which names exist
+for login in nosuchuser-hsops:x root:x; do
+    start=$EPOCHREALTIME
+    status=$(hpost tcp "$login" "$body" | head -n1)
+    t=$(since "$start")
+    check "${login%%:*} refused (401) after a fail delay like PAM's (${t} s >= 0.9 s)" \
+        test "$status" = 401 -a "$(at_least "$t" 0.9 && echo y)" = y
+done
+
+# a user name with a newline and a journal priority prefix: one log line, escaped
+hpost tcp $'evil\n<0>forged:x' "$body" >/dev/null
+is "a user name's control characters are escaped in the log (one line)" \
+    "$(grep -c 'forged' "$H_T/http.log") $(grep -cF "'evil\\x0a<0>forged'" "$H_T/http.log")" "1 1"
+
+# ---------------------------------------------------------------- connections
+# hsops-user opens 100 idle unix connections: it keeps --max-connections-per-user (32), the
+# rest are closed at once, and root is still answered (the socket allows 64 at most)
+as_user hsops-user /usr/bin/python3 - "$HTTP_SOCK" >"$H_T/hog.out" 2>&1 <<'PY' &
+import socket, sys, time
+conns = []
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); conns.append(s)
+time.sleep(1.5)
+def is_open(s):
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+print("open", sum(is_open(s) for s in conns))
+time.sleep(2)
+PY
+hog=$!
+sleep 1
+is "root is answered while hsops-user holds its connections" "$(hpost unix root "$body" | head -n1)" 200
+wait $hog
+is "hsops-user keeps 32 of its 100 connections" "$(cat "$H_T/hog.out")" "open 32"
+is "... and once it closes them it is served again" "$(hpost unix hsops-user "$body" | head -n1)" 403
+
+# ---------------------------------------------------------------- browsers
+before=$(statuses)
+set_body='{"operation":"set_status","id":"primary","status":"from a web page"}'
+cross=$'403\n{"error":"Cross-origin requests are not accepted"}'
+is "tcp, with an Origin (a web page's cross-site POST): 403" \
+    "$(hpost tcp "$ADMIN" "$set_body" -H 'Origin: https://evil.example' -H 'Content-Type: text/plain')" "$cross"
+is "unix, with an Origin: 403" "$(hpost unix root "$set_body" -H 'Origin: http://localhost')" "$cross"
+is "tcp, a Host that is not loopback (DNS rebinding): 400" "$(hpost tcp "$ADMIN" "$set_body" -H 'Host: evil.example:9925')" \
+    $'400\n{"error":"Host must be localhost, 127.0.0.1 or [::1]"}'
+is "refused requests changed nothing" "$(statuses)" "$before"
+for host in "localhost:$HTTP_PORT" LOCALHOST "[::1]:$HTTP_PORT"; do
+    is "tcp, Host $host: 200" "$(hpost tcp "$ADMIN" "$body" -H "Host: $host" | head -n1)" 200
+done
+is "curl -d (form encoding, no Origin) keeps working: 200" \
+    "$(curl -sS -o /dev/null -w '%{http_code}' -u "$ADMIN" -d "$body" "http://127.0.0.1:$HTTP_PORT/")" 200
+
+# ---------------------------------------------------------------- the listener and its workers
+# a worker stopped (SIGSTOP) dies with the listener (PR_SET_PDEATHSIG): it never sees the end of
+# its socket
+w=$(http_workers hsops-user)
+kill -STOP "$w"
+kill -KILL "$HTTP_PID"
+check "a stopped worker is killed when the listener dies" h_wait 5 _h_dead "$w"
+http_stop
+
+# the login queue has a deadline: with one login slot, held by hsops-user's 4 s check ("slow"),
+# another login waits --queue-timeout=1, then gets 503 and Retry-After
+http_start --pam-dir="$H_T/pam" --pam-service=slow --max-logins=1 --queue-timeout=1 ||
+    bail_out "harper-ops-http did not start"
+hpost tcp "hsops-user:$HTTP_PW" "$body" >/dev/null &
+holder=$!
+sleep 0.5
+start=$EPOCHREALTIME
+out=$(hpost tcp "$ADMIN" "$body" -D "$H_T/headers")
+t=$(since "$start")
+is "a login that finds no free slot within --queue-timeout=1: 503 (${t} s)" "$out" \
+    $'503\n{"error":"Cannot check the login now. Try again later."}'
+like "... with Retry-After" "$(tr -d '\r' <"$H_T/headers")" '^Retry-After: 1$'
+check "... answered before the slot was free again" at_least 3 "$t"
+wait $holder
+http_stop
+
+# the listener again, with only the capabilities the shipped unit gives it
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SRCDIR/systemd/harper-ops-http.service.in" | tr 'A-Z' 'a-z' |
+    sed -E 's/cap_/+/g; s/ +/,/g')
+HTTP_WRAP=(setpriv --bounding-set="-all,$caps" --)
+http_start --worker-timeout=2 --worker-idle=60 || bail_out "harper-ops-http did not start under setpriv"
+HTTP_WRAP=()
+diag "capabilities of the listener: $caps"
+hpost unix hsops-user "$body" >/dev/null
+w=$(http_workers hsops-user)
+kill -STOP "$w"
+start=$EPOCHREALTIME
+status=$(hpost unix hsops-user "$body" | head -n1)
+t=$(since "$start")
+is "a stuck worker: 500 after --worker-timeout=2 (${t} s)" "$status" 500
+check "... and the unit's capabilities let the listener kill it (CAP_KILL)" h_wait 3 _h_dead "$w"
+is "the next request gets a new worker" "$(hpost unix hsops-user "$body" | head -n1)" 403
+w=$(http_workers hsops-user)
+kill -STOP "$w"
+start=$EPOCHREALTIME
+http_stop
+t=$(since "$start")
+check "with a stopped worker the listener still stops, in bounded time (${t} s)" test "$HTTP_STATUS" = 0
+check "... and the worker is gone" _h_dead "$w"
+
+done_testing
