@@ -208,17 +208,27 @@ is "a bad configuration: exit 1 naming file, key and problem" "$out (exit $rc)" 
 out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/none.json" 2>&1); rc=$?
 like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.json: cannot read: No such file or directory \(exit 1\)"
 
-# systemd going away mid-job (its manager on another bus, as systemd_bus allows): ERROR, no hang
-H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/manager.ready" >"$H_T/manager.log" 2>&1 &
-manager=$!
-h_wait 60 test -s "$H_T/manager.ready" || bail_out "the second systemd manager did not come up"
-read -r maddr _ _ msystemd <"$H_T/manager.ready"
-h_daemon_stop
-cat >"$H_T/other-manager.json" <<EOF
-{ "systemd_bus": "$maddr",
+# other_manager NAME HOW: a stack of its own with a systemd manager (tests/lib/node.sh, no
+# daemon); sets maddr mdir msystemd manager, and restarts our daemon reaching that manager as
+# HOW says ("bus": on its bus, "private": over its private socket) with a slow clustering_config
+other_manager() {
+    local how
+    H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/$1.ready" >"$H_T/$1.log" 2>&1 &
+    manager=$!
+    h_wait 60 test -s "$H_T/$1.ready" || bail_out "the systemd manager $1 did not come up"
+    read -r maddr mdir _ msystemd <"$H_T/$1.ready"
+    how=$maddr
+    [ "$2" = private ] && how=private:$mdir/rt/systemd/private
+    h_daemon_stop
+    cat >"$H_T/$1.json" <<EOF
+{ "systemd_bus": "$how",
   "services": { "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } } }
 EOF
-h_daemon_start --config="$H_T/other-manager.json" || bail_out "harper-sysopsd did not start with $H_T/other-manager.json"
+    h_daemon_start --config="$H_T/$1.json" || bail_out "harper-sysopsd did not start with $H_T/$1.json"
+}
+
+# systemd going away mid-job (its manager on another bus, as systemd_bus allows): ERROR, no hang
+other_manager manager bus
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
 sleep 0.5
 kill -KILL "$msystemd"
@@ -236,16 +246,7 @@ kill -TERM "$manager"; wait "$manager"
 
 # straight to a manager's private socket, as harper-sysopsd does with PID 1 ("auto"): no bus
 # daemon in between; restarts work the same, and losing the manager is the connection ending
-H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/manager2.ready" >"$H_T/manager2.log" 2>&1 &
-manager=$!
-h_wait 60 test -s "$H_T/manager2.ready" || bail_out "the third systemd manager did not come up"
-read -r _ mdir _ msystemd <"$H_T/manager2.ready"
-h_daemon_stop
-cat >"$H_T/private.json" <<EOF
-{ "systemd_bus": "private:$mdir/rt/systemd/private",
-  "services": { "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } } }
-EOF
-h_daemon_start --config="$H_T/private.json" || bail_out "harper-sysopsd did not start with $H_T/private.json"
+other_manager manager2 private
 like "the daemon says how it reaches systemd" "$(cat "$H_T/daemon.log")" "Talking to systemd over its private socket $mdir/rt/systemd/private"
 out=$(ops --wait '{"operation":"restart_service","service":"http_workers"}'); rc=$?
 is "over the private socket: a rolling restart completes (exit 0)" "$(json status <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
