@@ -52,7 +52,6 @@ struct SystemdClient {
         uint64_t unit_timeout_usec;
         sd_bus *bus;           /* NULL until needed, and again after it went away */
         UnitRun *runs;
-        unsigned n_runs;
         UnitList *lists;
 };
 
@@ -74,7 +73,6 @@ static void run_free(UnitRun *run) {
         for (UnitRun **p = &c->runs; *p; p = &(*p)->next)
                 if (*p == run) {
                         *p = run->next;
-                        c->n_runs--;
                         break;
                 }
         sd_bus_slot_unref(run->call);
@@ -435,9 +433,6 @@ int systemd_client_bus(SystemdClient *c, sd_bus **ret) {
         return 0;
 }
 
-unsigned systemd_client_runs(const SystemdClient *c) {
-        return c->n_runs;
-}
 
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata) {
@@ -460,7 +455,6 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
         run->phase = RUN_QUEUEING;
         run->next = c->runs;
         c->runs = run;
-        c->n_runs++;
 
         r = sd_event_add_time_relative(c->event, &run->timeout, CLOCK_MONOTONIC, c->unit_timeout_usec, 0,
                                        on_run_timeout, run);

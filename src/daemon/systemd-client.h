@@ -41,6 +41,3 @@ int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_li
 
 /* The connection to the manager's bus (connecting when needed), for questions of others. */
 int systemd_client_bus(SystemdClient *c, sd_bus **ret);
-
-/* How many runs are being followed, for logs and leak checks. */
-unsigned systemd_client_runs(const SystemdClient *c);

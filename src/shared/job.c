@@ -238,12 +238,6 @@ JobStep *job_next_pending(Job *j) {
         return NULL;
 }
 
-bool job_all_steps_done(const Job *j) {
-        for (size_t i = 0; i < j->n_steps; i++)
-                if (j->steps[i].state != STEP_DONE)
-                        return false;
-        return true;
-}
 
 int job_set_nodes(Job *j, char *const *names) {
         size_t n = 0;

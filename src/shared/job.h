@@ -107,9 +107,8 @@ int job_fail(Job *j, uint64_t now_ms, const char *message);
 int job_set_result(Job *j, const char *json);
 bool job_is_finished(const Job *j);
 
-/* The steps still to start or finish, for "which step is next". */
+/* The first step not yet started, for "which step is next". */
 JobStep *job_next_pending(Job *j);
-bool job_all_steps_done(const Job *j);
 
 int job_set_nodes(Job *j, char *const *names);
 /* The peer being restarted, or the next one to restart; NULL when none is left. */
