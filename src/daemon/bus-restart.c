@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "bus-restart.h"
 #include "log.h"
 #include "peer-client.h"
+#include "restart-plan.h"
 #include "sysops-names.h"
 
 static void advance(Job *j);
@@ -85,31 +85,21 @@ static void start_step(Job *j, JobStep *step) {
         }
 }
 
-/* Starts what may start now, and ends the job when nothing is left: rolling jobs one step at a
- * time, others all at once. A failure starts nothing new; the job ends when the running steps
- * are through, with the first failure as its message. */
+/* Starts what may start now (restart_plan_next decides), and ends the job when nothing is
+ * left, with the first failure as its message. */
 static void advance(Job *j) {
         JobGlue *g = j->glue;
         Context *c = g->context;
         bool rolling = job_rolls(c, j);
-        size_t running;
         JobStep *step;
+        PlanNext next;
 
-        for (;;) {
-                running = 0;
-                for (size_t i = 0; i < j->n_steps; i++)
-                        running += j->steps[i].state == STEP_RUNNING;
-
-                if (g->error || !(step = job_next_pending(j)) || (rolling && running > 0))
-                        break;
+        while ((next = restart_plan_next(j, rolling, g->error != NULL, &step)) == PLAN_START_STEP) {
                 start_step(j, step);
-                if (step->state == STEP_RUNNING) {
+                if (step->state == STEP_RUNNING)
                         bus_job_changed(c, j);
-                        if (rolling)
-                                return;
-                }
         }
-        if (running > 0 || job_is_finished(j))
+        if (next == PLAN_WAIT || job_is_finished(j))
                 return;
         if (g->error)
                 return fail(j, g->error);
@@ -128,6 +118,7 @@ static void on_peer_event(PeerRunEvent event, const char *text, void *userdata) 
         Job *j = userdata;
         JobGlue *g = j->glue;
         JobNode *node = job_current_node(j);
+        NodeState state;
         int r = 0;
 
         if (!node)
@@ -141,21 +132,14 @@ static void on_peer_event(PeerRunEvent event, const char *text, void *userdata) 
         g->peer = NULL;   /* the run is over and frees itself */
         log_info("Job %s: %s %s: %s", j->id, node->name,
                  event == PEER_RUN_DONE ? "done" : event == PEER_RUN_UNREACHABLE ? "skipped" : "failed", text);
-        r = job_node_finish(node, event == PEER_RUN_DONE ? NODE_DONE : event == PEER_RUN_UNREACHABLE ? NODE_SKIPPED :
-                            NODE_FAILED, text, now_ms());
+        state = event == PEER_RUN_DONE ? NODE_DONE : event == PEER_RUN_UNREACHABLE ? NODE_SKIPPED : NODE_FAILED;
+        r = job_node_finish(node, state, text, now_ms());
         if (r < 0)
                 log_error("Out of memory while following %s.", node->name);
         /* Harper: a peer whose job fails stops the rollout and fails the whole job with its message */
-        if (event == PEER_RUN_FAILED)
+        if (!restart_plan_goes_on_after(state))
                 return fail(j, text);
         roll_out(j);
-}
-
-static const PeerConfig *find_peer(const Context *c, const char *name) {
-        for (size_t i = 0; i < c->config.n_peers; i++)
-                if (strcmp(c->config.peers[i].name, name) == 0)
-                        return &c->config.peers[i];
-        return NULL;
 }
 
 /* After the local restart: each peer in configuration order, one at a time, each fully done
@@ -169,14 +153,12 @@ static void roll_out(Job *j) {
 
         if (!j->nodes) {
                 char *names[c->config.n_peers + 1];
-                for (size_t i = 0; i < c->config.n_peers; i++)
-                        names[i] = c->config.peers[i].name;
-                names[c->config.n_peers] = NULL;
+                restart_plan_peer_names(&c->config, names);
                 if (job_set_nodes(j, names) < 0)
                         return fail(j, "Out of memory.");
         }
         while ((node = job_current_node(j))) {
-                const PeerConfig *peer = find_peer(c, node->name);
+                const PeerConfig *peer = restart_plan_find_peer(&c->config, node->name);
 
                 if (node->state == NODE_RUNNING)
                         return;
@@ -205,55 +187,24 @@ static void roll_out(Job *j) {
         bus_job_changed(c, j);
 }
 
-static bool listed(char **units, size_t n, const char *unit) {
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(units[i], unit) == 0)
-                        return true;
-        return false;
-}
-
-/* The configured entries in order, each pattern replaced by the running units it matches
- * (sorted), each explicit name kept as is (systemd judges it: a typo is an error, not a skip);
- * a unit named by two entries is acted on once. */
+/* The units found for the job's patterns: now its steps can be settled (restart_plan_units). */
 static void on_units_found(char **running, const char *error, void *userdata) {
         Job *j = userdata;
         char **entries = ((JobGlue *) j->glue)->context->config.services[j->service].units;
-        size_t n_entries = 0, n_running = 0, n = 0;
-        char *problem = NULL;
+        char **units = NULL, *problem = NULL;
+        int r;
 
         if (error)
                 return fail(j, error);
-        while (entries[n_entries])
-                n_entries++;
-        while (running[n_running])
-                n_running++;
-
-        char *units[n_entries + n_running + 1];
-        for (size_t e = 0; e < n_entries; e++) {
-                bool matched = false;
-
-                if (!unit_name_is_pattern(entries[e])) {
-                        if (!listed(units, n, entries[e]))
-                                units[n++] = entries[e];
-                        continue;
-                }
-                for (size_t u = 0; u < n_running; u++)
-                        if (fnmatch(entries[e], running[u], 0) == 0) {
-                                matched = true;
-                                if (!listed(units, n, running[u]))
-                                        units[n++] = running[u];
-                        }
-                if (!matched) {
-                        if (asprintf(&problem, "No running unit matches %s.", entries[e]) < 0)
-                                problem = NULL;
-                        fail(j, problem ? problem : "No running unit matches the configured pattern.");
-                        free(problem);
-                        return;
-                }
+        r = restart_plan_units(entries, running, &units, &problem);
+        if (r >= 0)
+                r = job_set_units(j, units);
+        free(units);
+        if (r < 0) {
+                fail(j, problem ? problem : "Out of memory.");
+                free(problem);
+                return;
         }
-        units[n] = NULL;
-        if (job_set_units(j, units) < 0)
-                return fail(j, "Out of memory.");
         advance(j);
 }
 
@@ -262,20 +213,14 @@ static void on_units_found(char **running, const char *error, void *userdata) {
 static void start(Context *c, Job *j) {
         char *instance[] = { c->config.instance_unit, NULL };
         char **units = j->type == JOB_RESTART ? instance : c->config.services[j->service].units;
-        size_t n_patterns = 0;
+        size_t n_units = 0;
         int r;
 
         job_start(j, now_ms());
-        for (char **u = units; *u; u++)
-                n_patterns += unit_name_is_pattern(*u);
-        if (n_patterns > 0) {
-                char *patterns[n_patterns + 1];
-                size_t k = 0;
-
-                for (char **u = units; *u; u++)
-                        if (unit_name_is_pattern(*u))
-                                patterns[k++] = *u;
-                patterns[k] = NULL;
+        while (units[n_units])
+                n_units++;
+        char *patterns[n_units + 1];
+        if (restart_plan_patterns(units, patterns) > 0) {
                 bus_job_changed(c, j);
                 r = systemd_client_list_running(c->systemd, patterns, on_units_found, j);
                 if (r < 0) {

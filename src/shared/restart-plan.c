@@ -1,0 +1,95 @@
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restart-plan.h"
+
+static size_t count(char *const *strv) {
+        size_t n = 0;
+
+        while (strv && strv[n])
+                n++;
+        return n;
+}
+
+size_t restart_plan_patterns(char *const *entries, char **ret) {
+        size_t n = 0;
+
+        for (size_t i = 0; entries[i]; i++)
+                if (unit_name_is_pattern(entries[i]))
+                        ret[n++] = entries[i];
+        ret[n] = NULL;
+        return n;
+}
+
+static bool listed(char **units, size_t n, const char *unit) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(units[i], unit) == 0)
+                        return true;
+        return false;
+}
+
+int restart_plan_units(char *const *entries, char *const *running, char ***ret_units, char **ret_problem) {
+        char **units = calloc(count(entries) + count(running) + 1, sizeof(char *));
+        size_t n = 0;
+
+        *ret_problem = NULL;
+        if (!units)
+                return -ENOMEM;
+        for (size_t e = 0; entries[e]; e++) {
+                bool matched = false;
+
+                if (!unit_name_is_pattern(entries[e])) {
+                        if (!listed(units, n, entries[e]))
+                                units[n++] = entries[e];
+                        continue;
+                }
+                for (size_t u = 0; running && running[u]; u++)
+                        if (fnmatch(entries[e], running[u], 0) == 0) {
+                                matched = true;
+                                if (!listed(units, n, running[u]))
+                                        units[n++] = running[u];
+                        }
+                if (!matched) {
+                        free(units);
+                        if (asprintf(ret_problem, "No running unit matches %s.", entries[e]) < 0)
+                                *ret_problem = NULL;
+                        return *ret_problem ? -ENOENT : -ENOMEM;
+                }
+        }
+        *ret_units = units;
+        return 0;
+}
+
+PlanNext restart_plan_next(Job *j, bool rolling, bool failed, JobStep **ret_step) {
+        size_t running = 0;
+        JobStep *step;
+
+        for (size_t i = 0; i < j->n_steps; i++)
+                running += j->steps[i].state == STEP_RUNNING;
+        if (!failed && (!rolling || running == 0) && (step = job_next_pending(j))) {
+                *ret_step = step;
+                return PLAN_START_STEP;
+        }
+        *ret_step = NULL;
+        return running > 0 ? PLAN_WAIT : PLAN_STEPS_DONE;
+}
+
+void restart_plan_peer_names(const Config *config, char **ret) {
+        for (size_t i = 0; i < config->n_peers; i++)
+                ret[i] = config->peers[i].name;
+        ret[config->n_peers] = NULL;
+}
+
+const PeerConfig *restart_plan_find_peer(const Config *config, const char *name) {
+        for (size_t i = 0; i < config->n_peers; i++)
+                if (strcmp(config->peers[i].name, name) == 0)
+                        return &config->peers[i];
+        return NULL;
+}
+
+bool restart_plan_goes_on_after(NodeState state) {
+        return state == NODE_DONE || state == NODE_SKIPPED;
+}

@@ -1,0 +1,163 @@
+/* The decisions of a restart job without a bus: which units a job acts on (patterns against
+ * the running units, explicit names kept), which step starts next (rolling or all at once,
+ * nothing new after a failure), and the peers' order and rules. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "restart-plan.h"
+
+static void assert_strv_equal(char **actual, const char *const *expected) {
+        size_t i = 0;
+
+        for (; expected[i]; i++) {
+                assert_non_null(actual[i]);
+                assert_string_equal(actual[i], expected[i]);
+        }
+        assert_null(actual[i]);
+}
+
+static void test_patterns_are_picked_in_order(void **state) {
+        char *entries[] = { "a.service", "w@*.service", "b.service", "x-?.service", NULL };
+        char *patterns[5];
+
+        assert_int_equal(restart_plan_patterns(entries, patterns), 2);
+        assert_strv_equal(patterns, (const char *[]) { "w@*.service", "x-?.service", NULL });
+
+        char *plain[] = { "a.service", NULL };
+        assert_int_equal(restart_plan_patterns(plain, patterns), 0);
+        assert_null(patterns[0]);
+}
+
+static void test_pattern_expands_to_every_running_match_in_order(void **state) {
+        char *entries[] = { "w@*.service", NULL };
+        char *running[] = { "w@1.service", "w@2.service", "w@3.service", NULL };
+        char **units = NULL, *problem = NULL;
+
+        assert_int_equal(restart_plan_units(entries, running, &units, &problem), 0);
+        assert_null(problem);
+        assert_strv_equal(units, (const char *[]) { "w@1.service", "w@2.service", "w@3.service", NULL });
+        free(units);
+}
+
+static void test_pattern_that_matches_none_is_an_error(void **state) {
+        char *entries[] = { "a.service", "w@*.service", NULL };
+        char *running[] = { "other.service", NULL };
+        char **units = NULL, *problem = NULL;
+
+        assert_int_equal(restart_plan_units(entries, running, &units, &problem), -ENOENT);
+        assert_string_equal(problem, "No running unit matches w@*.service.");
+        assert_null(units);
+        free(problem);
+}
+
+static void test_explicit_names_are_kept_next_to_a_pattern_and_once_only(void **state) {
+        /* an explicit name need not be running (systemd judges it); a unit named by the
+         * pattern and by name is acted on once, where it first appears */
+        char *entries[] = { "first.service", "w@*.service", "w@2.service", "stopped.service", NULL };
+        char *running[] = { "first.service", "w@1.service", "w@2.service", NULL };
+        char **units = NULL, *problem = NULL;
+
+        assert_int_equal(restart_plan_units(entries, running, &units, &problem), 0);
+        assert_strv_equal(units, (const char *[]) { "first.service", "w@1.service", "w@2.service",
+                                                    "stopped.service", NULL });
+        free(units);
+}
+
+static Job *job_with_units(JobTable *t, char **units) {
+        Job *j = job_table_add(t, JOB_RESTART_SERVICE, HARPER_SERVICE_HTTP_WORKERS, false, 0, 1);
+
+        assert_non_null(j);
+        assert_int_equal(job_set_units(j, units), 0);
+        return j;
+}
+
+static void test_rolling_starts_one_step_at_a_time(void **state) {
+        char *units[] = { "w@1.service", "w@2.service", NULL };
+        JobTable t;
+        JobStep *step;
+
+        job_table_init(&t, 4);
+        Job *j = job_with_units(&t, units);
+        assert_int_equal(restart_plan_next(j, true, false, &step), PLAN_START_STEP);
+        assert_ptr_equal(step, &j->steps[0]);
+        step->state = STEP_RUNNING;
+        assert_int_equal(restart_plan_next(j, true, false, &step), PLAN_WAIT);
+        assert_null(step);
+        j->steps[0].state = STEP_DONE;
+        assert_int_equal(restart_plan_next(j, true, false, &step), PLAN_START_STEP);
+        assert_ptr_equal(step, &j->steps[1]);
+        step->state = STEP_DONE;
+        assert_int_equal(restart_plan_next(j, true, false, &step), PLAN_STEPS_DONE);
+        job_table_done(&t, NULL);
+}
+
+static void test_not_rolling_starts_every_step_at_once(void **state) {
+        char *units[] = { "a.service", "b.service", NULL };
+        JobTable t;
+        JobStep *step;
+
+        job_table_init(&t, 4);
+        Job *j = job_with_units(&t, units);
+        assert_int_equal(restart_plan_next(j, false, false, &step), PLAN_START_STEP);
+        step->state = STEP_RUNNING;
+        assert_int_equal(restart_plan_next(j, false, false, &step), PLAN_START_STEP);
+        assert_ptr_equal(step, &j->steps[1]);
+        step->state = STEP_RUNNING;
+        assert_int_equal(restart_plan_next(j, false, false, &step), PLAN_WAIT);
+        job_table_done(&t, NULL);
+}
+
+static void test_after_a_failure_nothing_starts_and_running_steps_finish(void **state) {
+        char *units[] = { "a.service", "b.service", "c.service", NULL };
+        JobTable t;
+        JobStep *step;
+
+        job_table_init(&t, 4);
+        Job *j = job_with_units(&t, units);
+        j->steps[0].state = STEP_FAILED;
+        j->steps[1].state = STEP_RUNNING;
+        assert_int_equal(restart_plan_next(j, false, true, &step), PLAN_WAIT);
+        j->steps[1].state = STEP_DONE;
+        assert_int_equal(restart_plan_next(j, false, true, &step), PLAN_STEPS_DONE);
+        assert_int_equal(j->steps[2].state, STEP_PENDING);
+        job_table_done(&t, NULL);
+}
+
+static void test_peers_roll_out_in_configuration_order(void **state) {
+        PeerConfig peers[] = { { .name = "node-c" }, { .name = "node-a" }, { .name = "node-b" } };
+        Config config = { .peers = peers, .n_peers = 3 };
+        char *names[4];
+
+        restart_plan_peer_names(&config, names);
+        assert_strv_equal(names, (const char *[]) { "node-c", "node-a", "node-b", NULL });
+        assert_ptr_equal(restart_plan_find_peer(&config, "node-a"), &peers[1]);
+        assert_null(restart_plan_find_peer(&config, "node-x"));
+}
+
+static void test_rollout_goes_on_past_done_and_skipped_peers_only(void **state) {
+        assert_true(restart_plan_goes_on_after(NODE_DONE));
+        assert_true(restart_plan_goes_on_after(NODE_SKIPPED));
+        assert_false(restart_plan_goes_on_after(NODE_FAILED));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_patterns_are_picked_in_order),
+                cmocka_unit_test(test_pattern_expands_to_every_running_match_in_order),
+                cmocka_unit_test(test_pattern_that_matches_none_is_an_error),
+                cmocka_unit_test(test_explicit_names_are_kept_next_to_a_pattern_and_once_only),
+                cmocka_unit_test(test_rolling_starts_one_step_at_a_time),
+                cmocka_unit_test(test_not_rolling_starts_every_step_at_once),
+                cmocka_unit_test(test_after_a_failure_nothing_starts_and_running_steps_finish),
+                cmocka_unit_test(test_peers_roll_out_in_configuration_order),
+                cmocka_unit_test(test_rollout_goes_on_past_done_and_skipped_peers_only),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
