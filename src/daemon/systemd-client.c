@@ -15,6 +15,9 @@
 /* How long systemd may take to take a job (or list units): a Restart() caller hears from us
  * before its own 25 s run out, also when the bus waits for a systemd that is gone */
 #define SYSTEMD_CALL_USEC (10 * 1000000ULL)
+/* a systemd that does not answer system_information's questions costs the caller this much,
+ * then its units show null */
+#define SYSTEMD_QUERY_USEC (5 * 1000000ULL)
 
 typedef enum RunPhase {
         RUN_QUEUEING,          /* the Restart/ReloadUnit call is out */
@@ -53,6 +56,7 @@ struct SystemdClient {
         sd_bus *bus;           /* NULL until needed, and again after it went away */
         UnitRun *runs;
         UnitList *lists;
+        bool memory_peak_unknown;   /* systemd said it has no MemoryPeak (before 255) */
 };
 
 static const char *const action_methods[_UNIT_ACTION_MAX] = {
@@ -424,16 +428,6 @@ SystemdClient *systemd_client_free(SystemdClient *c) {
         return NULL;
 }
 
-int systemd_client_bus(SystemdClient *c, sd_bus **ret) {
-        int r = ensure_connected(c);
-
-        if (r < 0)
-                return r;
-        *ret = c->bus;
-        return 0;
-}
-
-
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata) {
         sd_bus_message *m = NULL;
@@ -557,5 +551,339 @@ int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_li
                 return r;
         }
         c->lists = l;
+        return 0;
+}
+
+/* ---- What system_information asks about Harper's units ---- */
+
+/* The properties asked, one Get() each: systemd answers a single property in a fraction of
+ * the time a GetAll() of the Service interface (a few hundred properties) takes, and all the
+ * questions go out at once. */
+typedef enum Field {
+        FIELD_MAIN_PID,
+        FIELD_CONTROL_GROUP,
+        FIELD_ACTIVE_ENTER,
+        FIELD_N_RESTARTS,
+        FIELD_CPU,
+        FIELD_MEMORY,
+        FIELD_MEMORY_PEAK,     /* systemd ≥ 255; older ones answer UnknownProperty: null */
+        FIELD_TASKS,
+        FIELD_IO_READ,
+        FIELD_IO_WRITE,
+        FIELD_IP_IN,
+        FIELD_IP_OUT,
+        _FIELD_MAX,
+        /* not properties: one list call answers ActiveState for many units */
+        FIELD_WORKERS = _FIELD_MAX,   /* ListUnitsByPatterns: the running workers */
+        FIELD_STATES,                 /* ListUnitsByNames: the named units */
+} Field;
+
+static const struct {
+        const char *interface, *name;
+} unit_properties[_FIELD_MAX] = {
+        [FIELD_MAIN_PID] = { "Service", "MainPID" },
+        [FIELD_CONTROL_GROUP] = { "Service", "ControlGroup" },
+        [FIELD_ACTIVE_ENTER] = { "Unit", "ActiveEnterTimestamp" },
+        [FIELD_N_RESTARTS] = { "Service", "NRestarts" },
+        [FIELD_CPU] = { "Service", "CPUUsageNSec" },
+        [FIELD_MEMORY] = { "Service", "MemoryCurrent" },
+        [FIELD_MEMORY_PEAK] = { "Service", "MemoryPeak" },
+        [FIELD_TASKS] = { "Service", "TasksCurrent" },
+        [FIELD_IO_READ] = { "Service", "IOReadBytes" },
+        [FIELD_IO_WRITE] = { "Service", "IOWriteBytes" },
+        [FIELD_IP_IN] = { "Service", "IPIngressBytes" },
+        [FIELD_IP_OUT] = { "Service", "IPEgressBytes" },
+};
+
+static const Field metrics_fields[] = {
+        FIELD_ACTIVE_ENTER, FIELD_N_RESTARTS, FIELD_CPU, FIELD_MEMORY, FIELD_MEMORY_PEAK, FIELD_TASKS,
+        FIELD_IO_READ, FIELD_IO_WRITE, FIELD_IP_IN, FIELD_IP_OUT,
+};
+
+typedef struct UnitFacts {
+        SysinfoUnit u;         /* the strings below are its own */
+        char *name, *control_group, *active_state;
+} UnitFacts;
+
+/* One describe_units question: answered when its last systemd question is. */
+typedef struct UnitsQuestion {
+        SystemdClient *client;
+        bool accounting;
+        UnitFacts *units;
+        size_t n_units;
+        unsigned pending;      /* systemd questions not yet answered, plus one while sending */
+        units_described_callback_t callback;
+        void *userdata;
+} UnitsQuestion;
+
+typedef struct Query {
+        UnitsQuestion *question;
+        Field field;
+        size_t unit;           /* index into question->units */
+} Query;
+
+static void question_answer(UnitsQuestion *q) {
+        SysinfoUnit units[q->n_units ? q->n_units : 1];
+
+        for (size_t i = 0; i < q->n_units; i++)
+                units[i] = q->units[i].u;
+        q->callback(units, q->n_units, q->userdata);
+        for (size_t i = 0; i < q->n_units; i++) {
+                free(q->units[i].name);
+                free(q->units[i].control_group);
+                free(q->units[i].active_state);
+        }
+        free(q->units);
+        free(q);
+}
+
+/* Each query's slot frees it; the last one answers. */
+static void query_done(void *userdata) {
+        Query *query = userdata;
+        UnitsQuestion *q = query->question;
+
+        free(query);
+        if (--q->pending == 0)
+                question_answer(q);
+}
+
+static int add_unit(UnitsQuestion *q, const char *name, const char *role) {
+        UnitFacts *grown = realloc(q->units, (q->n_units + 1) * sizeof(UnitFacts));
+        UnitFacts *info;
+
+        if (!grown)
+                return -ENOMEM;
+        q->units = grown;
+        info = &q->units[q->n_units];
+        *info = (UnitFacts) {};
+        info->name = strdup(name);
+        if (!info->name)
+                return -ENOMEM;
+        q->n_units++;
+        info->u = (SysinfoUnit) {
+                .name = info->name,
+                .role = role,
+                .cpu_usage_nsec = UINT64_MAX, .memory_current = UINT64_MAX, .memory_peak = UINT64_MAX,
+                .tasks_current = UINT64_MAX, .io_read_bytes = UINT64_MAX, .io_write_bytes = UINT64_MAX,
+                .ip_ingress_bytes = UINT64_MAX, .ip_egress_bytes = UINT64_MAX, .n_restarts = UINT64_MAX,
+        };
+        return 0;
+}
+
+static int set_string(char **field, const char *value) {
+        char *copy = strdup(value);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static uint64_t *counter(UnitFacts *info, Field f) {
+        switch (f) {
+        case FIELD_ACTIVE_ENTER: return &info->u.active_enter_usec;
+        case FIELD_CPU: return &info->u.cpu_usage_nsec;
+        case FIELD_MEMORY: return &info->u.memory_current;
+        case FIELD_MEMORY_PEAK: return &info->u.memory_peak;
+        case FIELD_TASKS: return &info->u.tasks_current;
+        case FIELD_IO_READ: return &info->u.io_read_bytes;
+        case FIELD_IO_WRITE: return &info->u.io_write_bytes;
+        case FIELD_IP_IN: return &info->u.ip_ingress_bytes;
+        case FIELD_IP_OUT: return &info->u.ip_egress_bytes;
+        default: return NULL;
+        }
+}
+
+static int read_property(sd_bus_message *m, UnitFacts *info, Field f) {
+        const char *s;
+        uint32_t n;
+        int k;
+
+        switch (f) {
+        case FIELD_MAIN_PID:
+                return sd_bus_message_read(m, "v", "u", &info->u.main_pid);
+        case FIELD_N_RESTARTS:
+                k = sd_bus_message_read(m, "v", "u", &n);
+                if (k >= 0)
+                        info->u.n_restarts = n;
+                return k;
+        case FIELD_CONTROL_GROUP:
+                k = sd_bus_message_read(m, "v", "s", &s);
+                if (k >= 0)
+                        k = set_string(&info->control_group, s);
+                info->u.control_group = info->control_group;
+                return k;
+        default:
+                return sd_bus_message_read(m, "v", "t", counter(info, f));
+        }
+}
+
+static int ask(UnitsQuestion *q, Field field, size_t unit, sd_bus_message *m);
+
+/* Asks for each of a unit's accounting figures. */
+static int ask_metrics(UnitsQuestion *q, size_t unit) {
+        int k = 0;
+
+        for (size_t i = 0; k >= 0 && i < sizeof metrics_fields / sizeof metrics_fields[0]; i++)
+                if (metrics_fields[i] != FIELD_MEMORY_PEAK || !q->client->memory_peak_unknown)
+                        k = ask(q, metrics_fields[i], unit, NULL);
+        return k;
+}
+
+/* A list of units (name, …, ActiveState, …): the states of units we know; with add, the
+ * units are workers we did not know, and their accounting is asked for. */
+static int read_unit_list(UnitsQuestion *q, sd_bus_message *reply, bool add) {
+        const char *name, *active_state;
+        int k;
+
+        k = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (k > 0) {
+                size_t i = 0;
+
+                k = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, &active_state, NULL, NULL, NULL,
+                                        NULL, NULL, NULL);
+                if (k <= 0)
+                        break;
+                while (i < q->n_units && strcmp(q->units[i].name, name) != 0)
+                        i++;
+                if (i == q->n_units && !add)
+                        continue;
+                int done = i < q->n_units ? 0 : add_unit(q, name, "worker");
+                UnitFacts *info = &q->units[i];
+                if (done >= 0 && (done = set_string(&info->active_state, active_state)) >= 0)
+                        info->u.active_state = info->active_state;
+                if (done >= 0 && add)
+                        done = ask_metrics(q, i);
+                if (done < 0)
+                        k = done;
+        }
+        return k;
+}
+
+static int on_unit_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Query *query = userdata;
+        UnitsQuestion *q = query->question;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int k;
+
+        /* an error leaves the value unknown (null), it does not fail the question */
+        if (e) {
+                /* systemd before 255 has no MemoryPeak; once it said so, it is not asked again
+                 * (a newer systemd is noticed when harper-sysopsd restarts) */
+                if (query->field == FIELD_MEMORY_PEAK && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                        q->client->memory_peak_unknown = true;
+                else
+                        log_debug("systemd did not answer a system information question: %s", e->message);
+                return 0;
+        }
+        k = query->field >= _FIELD_MAX ? read_unit_list(q, reply, query->field == FIELD_WORKERS) :
+                read_property(reply, &q->units[query->unit], query->field);
+        if (k < 0)
+                log_warning("Cannot read systemd's answer about %s: %s",
+                            query->field >= _FIELD_MAX ? "the units" : q->units[query->unit].name, strerror(-k));
+        return 0;
+}
+
+/* Sends one question to systemd; m is the prepared call for the list fields. */
+static int ask(UnitsQuestion *q, Field field, size_t unit, sd_bus_message *m) {
+        sd_bus *bus = q->client->bus;
+        sd_bus_message *call = sd_bus_message_ref(m);
+        sd_bus_slot *slot = NULL;
+        char *path = NULL, interface[64];
+        Query *query;
+        int k = 0;
+
+        if (field < _FIELD_MAX) {
+                snprintf(interface, sizeof interface, "org.freedesktop.systemd1.%s", unit_properties[field].interface);
+                k = sd_bus_path_encode("/org/freedesktop/systemd1/unit", q->units[unit].name, &path);
+                if (k >= 0)
+                        k = sd_bus_message_new_method_call(bus, &call, SYSTEMD_NAME, path,
+                                                           "org.freedesktop.DBus.Properties", "Get");
+                if (k >= 0)
+                        k = sd_bus_message_append(call, "ss", interface, unit_properties[field].name);
+                free(path);
+        }
+        query = k >= 0 ? malloc(sizeof(Query)) : NULL;
+        if (k >= 0 && !query)
+                k = -ENOMEM;
+        if (k >= 0) {
+                *query = (Query) { q, field, unit };
+                k = sd_bus_call_async(bus, &slot, call, on_unit_answer, query, SYSTEMD_QUERY_USEC);
+                if (k < 0)
+                        free(query);
+        }
+        sd_bus_message_unref(call);
+        if (k < 0)
+                return k;
+        /* the bus owns the question from here; its slot frees query, also when the bus closes */
+        q->pending++;
+        (void) sd_bus_slot_set_destroy_callback(slot, query_done);
+        (void) sd_bus_slot_set_floating(slot, 1);
+        sd_bus_slot_unref(slot);
+        return 0;
+}
+
+/* ListUnitsByPatterns(running states, patterns) or ListUnitsByNames(names). */
+static int ask_list(UnitsQuestion *q, Field field, char *const *names) {
+        static const char *const running[] = { "active", "activating", "reloading", NULL };
+        sd_bus_message *list = NULL;
+        int k;
+
+        k = sd_bus_message_new_method_call(q->client->bus, &list, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           field == FIELD_WORKERS ? "ListUnitsByPatterns" : "ListUnitsByNames");
+        if (k >= 0 && field == FIELD_WORKERS)
+                k = sd_bus_message_append_strv(list, (char **) running);
+        if (k >= 0)
+                k = sd_bus_message_append_strv(list, (char **) names);
+        if (k >= 0)
+                k = ask(q, field, 0, list);
+        sd_bus_message_unref(list);
+        return k;
+}
+
+/* Every question at once: the worker list first (it takes a round trip more), then the named
+ * units' states, then each unit's main process, cgroup and accounting. */
+static int ask_all(UnitsQuestion *q, char *const *worker_patterns) {
+        int k = 0;
+
+        if (q->accounting && worker_patterns && *worker_patterns)
+                k = ask_list(q, FIELD_WORKERS, worker_patterns);
+        if (k >= 0 && q->accounting) {
+                char *names[q->n_units + 1];
+                for (size_t i = 0; i < q->n_units; i++)
+                        names[i] = q->units[i].name;
+                names[q->n_units] = NULL;
+                k = ask_list(q, FIELD_STATES, names);
+        }
+        for (size_t i = 0; k >= 0 && i < q->n_units; i++) {
+                k = ask(q, FIELD_MAIN_PID, i, NULL);
+                if (k >= 0)
+                        k = ask(q, FIELD_CONTROL_GROUP, i, NULL);
+                if (k >= 0 && q->accounting)
+                        k = ask_metrics(q, i);
+        }
+        return k;
+}
+
+int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_t n_units,
+                                  char *const *worker_patterns, bool accounting,
+                                  units_described_callback_t callback, void *userdata) {
+        UnitsQuestion *q = calloc(1, sizeof(UnitsQuestion));
+        int k = 0;
+
+        if (!q)
+                return -ENOMEM;
+        *q = (UnitsQuestion) { .client = c, .accounting = accounting, .callback = callback, .userdata = userdata };
+        for (size_t i = 0; k >= 0 && i < n_units; i++)
+                k = add_unit(q, units[i].name, units[i].role);
+        /* one reference of our own while the questions go out, so none can answer early */
+        q->pending = 1;
+        if (k >= 0 && ensure_connected(c) >= 0)
+                k = ask_all(q, worker_patterns);   /* no systemd: the units' values stay unknown */
+        if (k < 0)
+                log_warning("Cannot ask systemd about Harper's units: %s", strerror(-k));
+        if (--q->pending == 0)
+                question_answer(q);
         return 0;
 }

@@ -1,6 +1,8 @@
-/* The daemon's client of the systemd manager: queue a restart or reload of one unit as a
- * systemd job, follow it by its job path until JobRemoved, and say in one sentence why it did
- * not work when it did not. All calls are asynchronous; nothing here blocks the event loop. */
+/* The daemon's client of the systemd manager, the one place that talks to systemd: queue a
+ * restart or reload of one unit as a systemd job, follow it by its job path until JobRemoved,
+ * and say in one sentence why it did not work when it did not; list the running units of a
+ * pattern; tell system_information what systemd knows of Harper's units. All calls are
+ * asynchronous; nothing here blocks the event loop. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "sysinfo.h"
 #include "sysops-config.h"
 
 typedef struct SystemdClient SystemdClient;
@@ -39,5 +42,19 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
 int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_list_callback_t callback,
                                 void *userdata);
 
-/* The connection to the manager's bus (connecting when needed), for questions of others. */
-int systemd_client_bus(SystemdClient *c, sd_bus **ret);
+/* A unit system_information asks about, and its role there ("instance", "clustering"). */
+typedef struct UnitRole {
+        const char *name, *role;
+} UnitRole;
+
+/* What systemd said; a figure it did not give stays unknown (UINT64_MAX, NULL, 0). The array
+ * and its strings are valid during the callback only. */
+typedef void (*units_described_callback_t)(const SysinfoUnit *units, size_t n_units, void *userdata);
+
+/* Asks systemd, all at once, for each unit's main process and cgroup; with accounting also its
+ * state and accounting figures, and the same for the running units matching worker_patterns
+ * (role "worker"). callback is called exactly once, when every answer is in, possibly before
+ * this returns (no systemd: the figures stay unknown). */
+int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_t n_units,
+                                  char *const *worker_patterns, bool accounting,
+                                  units_described_callback_t callback, void *userdata);
