@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,35 +9,32 @@
 #include "peer-client.h"
 #include "sysops-names.h"
 
-static int get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const Job *j = userdata;
-        const char *value =
-                strcmp(property, "Id") == 0 ? j->id :
-                strcmp(property, "Type") == 0 ? job_type_to_string(j->type) :
-                strcmp(property, "Service") == 0 ? harper_service_to_string(j->service) :
-                strcmp(property, "Status") == 0 ? job_status_to_string(j->status) :
-                strcmp(property, "Message") == 0 ? j->message :
-                strcmp(property, "Result") == 0 ? j->result : NULL;
+/* Getters for what is not stored as the bus shows it; the rest is read by offset. */
+static int get_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", ((const Job *) userdata)->id);
+}
 
-        return sd_bus_message_append(reply, "s", value ? value : "");
+static int get_type(sd_bus *bus, const char *path, const char *interface, const char *property,
+                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", job_type_to_string(((const Job *) userdata)->type));
+}
+
+static int get_service(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *name = harper_service_to_string(((const Job *) userdata)->service);
+
+        return sd_bus_message_append(reply, "s", name ? name : "");
+}
+
+static int get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", job_status_to_string(((const Job *) userdata)->status));
 }
 
 static int get_replicated(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const Job *j = userdata;
-
-        return sd_bus_message_append(reply, "b", (int) j->replicated);
-}
-
-static int get_time(sd_bus *bus, const char *path, const char *interface, const char *property,
-                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const Job *j = userdata;
-        uint64_t value =
-                strcmp(property, "CreatedTime") == 0 ? j->created_ms :
-                strcmp(property, "StartTime") == 0 ? j->start_ms : j->end_ms;
-
-        return sd_bus_message_append(reply, "t", value);
+        return sd_bus_message_append(reply, "b", (int) ((const Job *) userdata)->replicated);
 }
 
 static int get_steps(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -78,17 +76,18 @@ static int get_current_node(sd_bus *bus, const char *path, const char *interface
 
 static const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Type", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Service", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "s", get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Type", "s", get_type, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Service", "s", get_service, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Replicated", "b", get_replicated, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UserId", "u", NULL, offsetof(Job, uid), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("CreatedTime", "t", get_time, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Status", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Message", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Result", "s", get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StartTime", "t", get_time, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EndTime", "t", get_time, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CreatedTime", "t", NULL, offsetof(Job, created_ms), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Status", "s", get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* NULL strings go out as "" */
+        SD_BUS_PROPERTY("Message", "s", NULL, offsetof(Job, message), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Result", "s", NULL, offsetof(Job, result), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartTime", "t", NULL, offsetof(Job, start_ms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EndTime", "t", NULL, offsetof(Job, end_ms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Steps", "a" SYSOPS_JOB_STEP, get_steps, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Nodes", "a" SYSOPS_JOB_NODE, get_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("CurrentNode", "s", get_current_node, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -178,8 +177,8 @@ void bus_job_changed(Context *c, Job *j) {
         Job *old;
         int r;
 
-        r = sd_bus_emit_properties_changed(c->bus, g->path, SYSOPS_JOB_INTERFACE, "Status", "Message", "Result",
-                                           "StartTime", "EndTime", "Steps", "Nodes", "CurrentNode", NULL);
+        /* no names: every property that emits changes */
+        r = sd_bus_emit_properties_changed_strv(c->bus, g->path, SYSOPS_JOB_INTERFACE, NULL);
         if (r < 0)
                 log_warning("Cannot announce the change of %s: %s", g->path, strerror(-r));
         if (!job_is_finished(j))
