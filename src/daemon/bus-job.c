@@ -8,6 +8,7 @@
 #include "log.h"
 #include "peer-client.h"
 #include "sysops-names.h"
+#include "text.h"
 
 /* Getters for what is not stored as the bus shows it; the rest is read by offset. */
 static int get_id(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -9,6 +9,7 @@
 #include "peer-client.h"
 #include "restart-plan.h"
 #include "sysops-names.h"
+#include "text.h"
 
 static void advance(Job *j);
 static void roll_out(Job *j);

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "status-rules.h"
 #include "sysops-names.h"
+#include "text.h"
 
 static int append_record(sd_bus_message *reply, const StatusRecord *r) {
         return sd_bus_message_append(reply, SYSOPS_STATUS_RECORD_FIELDS, status_id_to_string(r->id), r->status,

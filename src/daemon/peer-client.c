@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "log.h"
 #include "peer-client.h"
+#include "text.h"
 #include "sysops-names.h"
 
 struct PeerRun {
@@ -58,15 +58,9 @@ static void run_end(PeerRun *run, PeerRunEvent event, const char *text) {
         run->callback(event, text, run->userdata);
 }
 
-static void run_endf(PeerRun *run, PeerRunEvent event, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static void run_endf(PeerRun *run, PeerRunEvent event, const char *format, ...) {
-        char *text = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&text, format, ap) < 0)
-                text = NULL;
-        va_end(ap);
+/* run_end with a sentence made from a format */
+#define run_endf(run, event, ...) run_end_owned(run, event, text_printf(__VA_ARGS__))
+static void run_end_owned(PeerRun *run, PeerRunEvent event, char *text) {
         run_end(run, event, text ? text : "Out of memory while following a peer.");
         free(text);
 }

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "log.h"
 #include "systemd-client.h"
+#include "text.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
@@ -103,15 +103,9 @@ static void run_finish(UnitRun *run, const char *error) {
         free(unit);
 }
 
-static void run_finishf(UnitRun *run, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void run_finishf(UnitRun *run, const char *format, ...) {
-        char *error = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&error, format, ap) < 0)
-                error = NULL;
-        va_end(ap);
+/* run_finish with a sentence made from a format */
+#define run_finishf(run, ...) run_finish_owned(run, text_printf(__VA_ARGS__))
+static void run_finish_owned(UnitRun *run, char *error) {
         run_finish(run, error ? error : "Out of memory while following a systemd job.");
         free(error);
 }

@@ -58,10 +58,3 @@ unsigned status_store_list(const StatusStore *store, const StatusRecord *out[_ST
         qsort(out, n, sizeof out[0], compare_by_name);
         return n;
 }
-
-uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}

@@ -33,6 +33,3 @@ bool status_store_clear(StatusStore *store, StatusId id);
 
 /* Fills out with the set records sorted by id name, as Harper lists them; returns how many. */
 unsigned status_store_list(const StatusStore *store, const StatusRecord *out[_STATUS_ID_MAX]);
-
-/* The wall clock in ms since the epoch. */
-uint64_t now_ms(void);

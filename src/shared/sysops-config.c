@@ -1,12 +1,12 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sysops-config.h"
+#include "text.h"
 
 static const char *const service_names[_HARPER_SERVICE_MAX] = {
         [HARPER_SERVICE_HTTP_WORKERS] = "http_workers",
@@ -111,16 +111,9 @@ void config_done(Config *config) {
 }
 
 /* Sets *problem to "<file>: '<key>' <what>" and returns -EINVAL. */
-static int bad(char **problem, const char *path, const char *key, const char *format, ...) {
-        char *what = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&what, format, ap) < 0)
-                what = NULL;
-        va_end(ap);
-        if (asprintf(problem, "%s: '%s' %s", path, key, what ? what : "is invalid") < 0)
-                *problem = NULL;
+#define bad(problem, path, key, ...) bad_owned(problem, path, key, text_printf(__VA_ARGS__))
+static int bad_owned(char **problem, const char *path, const char *key, char *what) {
+        *problem = text_printf("%s: '%s' %s", path, key, what ? what : "is invalid");
         free(what);
         return -EINVAL;
 }
@@ -179,8 +172,9 @@ static int read_bool(json_object *v, bool *field, const char *path, const char *
         return 0;
 }
 
-static int read_seconds(json_object *v, unsigned *field, unsigned max, const char *path, const char *key,
-                        char **problem) {
+/* A count or a number of seconds, 1 to max. */
+static int read_whole_number(json_object *v, unsigned *field, unsigned max, const char *path, const char *key,
+                             char **problem) {
         int64_t n;
 
         if (!json_object_is_type(v, json_type_int))
@@ -378,13 +372,13 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                 else if (strcmp(name, "systemd_bus") == 0)
                         r = read_systemd_connection(value, config, path, name, problem);
                 else if (strcmp(name, "unit_timeout_sec") == 0)
-                        r = read_seconds(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
+                        r = read_whole_number(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
                 else if (strcmp(name, "peer_timeout_sec") == 0)
-                        r = read_seconds(value, &config->peer_timeout_sec, 24 * 3600, path, name, problem);
+                        r = read_whole_number(value, &config->peer_timeout_sec, 24 * 3600, path, name, problem);
                 else if (strcmp(name, "peers") == 0)
                         r = read_peers(value, config, path, problem);
                 else if (strcmp(name, "jobs_kept") == 0)
-                        r = read_seconds(value, &config->jobs_kept, 10000, path, name, problem);
+                        r = read_whole_number(value, &config->jobs_kept, 10000, path, name, problem);
                 else if (strcmp(name, "services") == 0)
                         r = read_services(value, config, path, problem);
                 else if (strcmp(name, "system_information") == 0)

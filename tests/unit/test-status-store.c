@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "status-store.h"
+#include "text.h"
 
 /* Each test gets a fresh store and frees it, so valgrind sees every record released. */
 static int store_setup(void **state) {
