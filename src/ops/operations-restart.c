@@ -315,6 +315,7 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                 return failed_call(ctx, op, &error);
         }
         if (sd_bus_message_read(reply, "o", &path) < 0 || read_job(ctx, path, &s, &properties, &error) < 0) {
+                sd_bus_message_unref(properties);
                 sd_bus_message_unref(reply);
                 json_object_put(list);
                 /* the job may have left the history between the two calls */
