@@ -1,135 +1,15 @@
-/* restart, restart_service and get_job: the calls that start jobs, and reading and following
- * a job object until it ends (--wait). */
-#include <errno.h>
-#include <pwd.h>
+/* restart, restart_service and get_job: the calls that start jobs, and following a job until
+ * it ends (--wait). job-object.c reads the job. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "harper-request.h"
+#include "job-object.h"
 #include "log.h"
 #include "operations.h"
 #include "sysops-names.h"
-
-typedef struct JobState {
-        const char *id, *type, *status, *message, *result;
-        uint32_t uid;
-        uint64_t created_ms, start_ms, end_ms;
-        unsigned steps_done, steps_total;
-        const char *running_unit;   /* a step being acted on, if any */
-        unsigned nodes_over, nodes_total;   /* replicated: peers done or skipped, of all */
-        const char *current_node;   /* the peer being restarted, or "" */
-} JobState;
-
-static int read_steps(sd_bus_message *m, JobState *s) {
-        const char *unit, *state;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_STEP);
-        while (r > 0) {
-                r = sd_bus_message_read(m, SYSOPS_JOB_STEP, &unit, &state);
-                if (r <= 0)
-                        break;
-                s->steps_total++;
-                s->steps_done += strcmp(state, "done") == 0;
-                if (strcmp(state, "running") == 0)
-                        s->running_unit = unit;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
-}
-
-static int read_nodes(sd_bus_message *m, JobState *s) {
-        const char *name, *state, *message, *job_id;
-        uint64_t start, end;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_NODE);
-        while (r > 0) {
-                r = sd_bus_message_read(m, SYSOPS_JOB_NODE, &name, &state, &message, &job_id, &start, &end);
-                if (r <= 0)
-                        break;
-                s->nodes_total++;
-                s->nodes_over += strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
-}
-
-/* Reads all properties of the job object at path into s (strings point into *reply). */
-static int read_job(const CallContext *ctx, const char *path, JobState *s, sd_bus_message **reply,
-                    sd_bus_error *error) {
-        const char *name;
-        int r;
-
-        *s = (JobState) {};
-        r = sd_bus_call_method(ctx->bus, SYSOPS_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", error,
-                               reply, "s", SYSOPS_JOB_INTERFACE);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(*reply, 'a', "{sv}");
-        while (r > 0) {
-                r = sd_bus_message_enter_container(*reply, 'e', "sv");
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read(*reply, "s", &name);
-                if (r < 0)
-                        break;
-                const char **string = strcmp(name, "Id") == 0 ? &s->id :
-                        strcmp(name, "Type") == 0 ? &s->type :
-                        strcmp(name, "Status") == 0 ? &s->status :
-                        strcmp(name, "Message") == 0 ? &s->message :
-                        strcmp(name, "Result") == 0 ? &s->result : NULL;
-                uint64_t *time = strcmp(name, "CreatedTime") == 0 ? &s->created_ms :
-                        strcmp(name, "StartTime") == 0 ? &s->start_ms :
-                        strcmp(name, "EndTime") == 0 ? &s->end_ms : NULL;
-                if (string)
-                        r = sd_bus_message_read(*reply, "v", "s", string);
-                else if (time)
-                        r = sd_bus_message_read(*reply, "v", "t", time);
-                else if (strcmp(name, "UserId") == 0)
-                        r = sd_bus_message_read(*reply, "v", "u", &s->uid);
-                else if (strcmp(name, "Steps") == 0) {
-                        r = sd_bus_message_enter_container(*reply, 'v', "a" SYSOPS_JOB_STEP);
-                        if (r >= 0)
-                                r = read_steps(*reply, s);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(*reply);
-                } else if (strcmp(name, "Nodes") == 0) {
-                        r = sd_bus_message_enter_container(*reply, 'v', "a" SYSOPS_JOB_NODE);
-                        if (r >= 0)
-                                r = read_nodes(*reply, s);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(*reply);
-                } else if (strcmp(name, "CurrentNode") == 0)
-                        r = sd_bus_message_read(*reply, "v", "s", &s->current_node);
-                else
-                        r = sd_bus_message_skip(*reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(*reply);
-        }
-        if (r >= 0 && !(s->id && s->type && s->status && s->message && s->result))
-                r = -EBADMSG;
-        if (r < 0)
-                sd_bus_error_set(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE, "harper-sysopsd sent a malformed job.");
-        return r;
-}
-
-static json_object *job_to_json(const JobState *s) {
-        struct passwd *pw = getpwuid(s->uid);
-        char uid[16];
-
-        snprintf(uid, sizeof uid, "%u", s->uid);
-        return job_record_to_json(s->id, s->type, s->status, s->message, s->result, pw ? pw->pw_name : uid,
-                                  s->created_ms, s->start_ms, s->end_ms);
-}
-
-static bool job_finished(const JobState *s) {
-        return strcmp(s->status, "COMPLETE") == 0 || strcmp(s->status, "ERROR") == 0;
-}
 
 static void show_progress(const CallContext *ctx, const JobState *s) {
         if (!ctx->progress)
@@ -141,7 +21,7 @@ static void show_progress(const CallContext *ctx, const JobState *s) {
                 fprintf(stderr, "; peers %u/%u%s%s", s->nodes_over, s->nodes_total,
                         s->current_node && *s->current_node ? ", now " : "",
                         s->current_node && *s->current_node ? s->current_node : "");
-        if (job_finished(s))
+        if (job_state_finished(s))
                 fputc('\n', stderr);
         fflush(stderr);
 }
@@ -192,7 +72,7 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                 if (changed) {
                         changed = false;
                         reply = sd_bus_message_unref(reply);
-                        if (read_job(ctx, path, &s, &reply, &error) < 0) {
+                        if (job_read(ctx->bus, path, &s, &reply, &error) < 0) {
                                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
                                         log_error("Job %s is gone: it left the daemon's history (jobs_kept) "
                                                   "before it could be read.", path);
@@ -204,8 +84,8 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                                 break;
                         }
                         show_progress(ctx, &s);
-                        if (job_finished(&s)) {
-                                ret = response_ok(job_to_json(&s));
+                        if (job_state_finished(&s)) {
+                                ret = response_ok(job_state_to_json(&s));
                                 if (strcmp(s.status, "ERROR") == 0)
                                         ret.outcome = OUTCOME_JOB_ERROR;
                                 break;
@@ -314,7 +194,7 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                 json_object_put(list);
                 return failed_call(ctx, op, &error);
         }
-        if (sd_bus_message_read(reply, "o", &path) < 0 || read_job(ctx, path, &s, &properties, &error) < 0) {
+        if (sd_bus_message_read(reply, "o", &path) < 0 || job_read(ctx->bus, path, &s, &properties, &error) < 0) {
                 sd_bus_message_unref(properties);
                 sd_bus_message_unref(reply);
                 json_object_put(list);
@@ -326,7 +206,7 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                 return sd_bus_error_is_set(&error) ? failed_call(ctx, op, &error) :
                         response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
         }
-        json_object_array_add(list, job_to_json(&s));
+        json_object_array_add(list, job_state_to_json(&s));
         sd_bus_message_unref(properties);
         sd_bus_message_unref(reply);
         return response_ok(list);
