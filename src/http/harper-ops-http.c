@@ -7,7 +7,7 @@
  * goes, as its body, to a worker: a process started for that one user that has dropped to
  * the user's uid, gid and groups for good (worker.c), with its own bus connection; the
  * answer comes back the same way. The operations and their answers are harper-ops's own
- * (operation_run_body in src/bridge). */
+ * (operation_run_body in src/ops). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

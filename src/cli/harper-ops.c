@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "job-follow.h"
 #include "log.h"
 #include "operations.h"
 #include "polkit-agent.h"
@@ -189,13 +190,19 @@ static int read_body(const char *path, char **ret, size_t *ret_length) {
 }
 
 static Response run(const Options *o, const char *text, size_t length) {
-        CallContext ctx = {
-                .interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO)),
-                .wait = o->wait,
-                .wait_usec = (uint64_t) o->timeout_sec * 1000000ULL,
+        JobFollow follow = {
+                .timeout_usec = (uint64_t) o->timeout_sec * 1000000ULL,
                 .progress = o->wait && isatty(STDERR_FILENO),
+        };
+        const CallHooks hooks = {
+                .job_started = o->wait ? job_follow_started : NULL,
                 .auth_hint = "Authenticate with --ask-password on a terminal (harper-ops starts pkttyagent) or "
                              "through a desktop's polkit agent, or run as a member of the group harper-admin.",
+                .userdata = &follow,
+        };
+        CallContext ctx = {
+                .interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO)),
+                .hooks = &hooks,
         };
         pid_t agent = 0;
         Response ret;

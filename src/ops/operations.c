@@ -39,9 +39,10 @@ int call_method(const CallContext *ctx, const char *method, sd_bus_error *error,
 
 Response failed_call(const CallContext *ctx, const Operation *op, sd_bus_error *error) {
         Response ret = response_from_bus_error(error->name, error->message, op->function);
+        const char *auth_hint = ctx->hooks ? ctx->hooks->auth_hint : NULL;
 
-        if (ret.outcome == OUTCOME_AUTH_REQUIRED && ctx->auth_hint)
-                log_error("%s: %s %s", error->name, error->message, ctx->auth_hint);
+        if (ret.outcome == OUTCOME_AUTH_REQUIRED && auth_hint)
+                log_error("%s: %s %s", error->name, error->message, auth_hint);
         else if (ret.outcome != OUTCOME_BAD_REQUEST)
                 log_error("%s: %s", error->name, error->message);
         sd_bus_error_free(error);

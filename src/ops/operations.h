@@ -1,5 +1,5 @@
-/* Harper's operations as harper-ops knows them: each maps a request body to one
- * harper-sysopsd method call and the reply to Harper's response. */
+/* Harper's operations as harper-ops and harper-ops-http know them: each maps a request body
+ * to one harper-sysopsd method call and the reply to Harper's response. */
 #pragma once
 
 #include <json-c/json.h>
@@ -8,20 +8,31 @@
 
 #include "harper-response.h"
 
-typedef struct CallContext {
-        sd_bus *bus;
-        bool interactive;   /* let polkit ask for a password */
-        bool wait;          /* follow a started job to its end */
-        uint64_t wait_usec; /* give up following after this long; 0 = as long as the job runs */
-        bool progress;      /* show a job's progress on stderr (a terminal) */
-        const char *auth_hint;   /* logged when a password would have done; NULL: none */
-} CallContext;
+typedef struct CallContext CallContext;
+typedef struct Operation Operation;
 
-typedef struct Operation {
+/* What a caller adds to the shared translation; every member may be NULL. */
+typedef struct CallHooks {
+        /* A restart queued its job: the answer to give instead of Harper's {"message", "job_id"}
+         * (harper-ops --wait follows the job). The strings are valid during the call only. */
+        Response (*job_started)(const CallContext *ctx, const Operation *op, const char *message,
+                                const char *job_id, const char *job_path, void *userdata);
+        /* Logged after the D-Bus error when a password would have done: how this caller gives one. */
+        const char *auth_hint;
+        void *userdata;   /* for job_started */
+} CallHooks;
+
+struct CallContext {
+        sd_bus *bus;
+        bool interactive;          /* let polkit ask for a password */
+        const CallHooks *hooks;    /* NULL: none */
+};
+
+struct Operation {
         const char *name;       /* "set_status" */
         const char *function;   /* "setStatus": the name Harper's 403 body quotes */
-        Response (*run)(const CallContext *ctx, json_object *request, const struct Operation *op);
-} Operation;
+        Response (*run)(const CallContext *ctx, json_object *request, const Operation *op);
+};
 
 /* The operation called name, or NULL. */
 const Operation *operation_find(const char *name);

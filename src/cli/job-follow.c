@@ -1,0 +1,123 @@
+/* harper-ops --wait: follows the job a restart started until it ends, on the daemon's signals. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "job-follow.h"
+#include "job-object.h"
+#include "log.h"
+#include "sysops-names.h"
+
+static void show_progress(const JobFollow *follow, const JobState *s) {
+        if (!follow->progress)
+                return;
+        /* one line, rewritten in place */
+        fprintf(stderr, "\r\033[K%s: %u/%u units done%s%s", s->status, s->steps_done, s->steps_total,
+                s->running_unit ? ", now " : "", s->running_unit ? s->running_unit : "");
+        if (s->nodes_total > 0)
+                fprintf(stderr, "; peers %u/%u%s%s", s->nodes_over, s->nodes_total,
+                        s->current_node && *s->current_node ? ", now " : "",
+                        s->current_node && *s->current_node ? s->current_node : "");
+        if (job_state_finished(s))
+                fputc('\n', stderr);
+        fflush(stderr);
+}
+
+static int on_job_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        *(bool *) userdata = true;
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 && !*new_owner)
+                *(bool *) userdata = true;
+        return 0;
+}
+
+/* Waits for the job at path to end: the job's own PropertiesChanged wake us, no polling. The
+ * answer is the final job record; a job that ended in ERROR gives exit status 5. */
+static Response follow_job(const CallContext *ctx, const Operation *op, const char *path,
+                           const JobFollow *follow) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        bool changed = true, gone = false;
+        uint64_t deadline = follow->timeout_usec ? now_usec() + follow->timeout_usec : UINT64_MAX;
+        JobState s = {};
+        Response ret;
+        int r;
+
+        /* listen first, then read: a change in between wakes us anyway */
+        r = sd_bus_match_signal(ctx->bus, NULL, SYSOPS_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_job_signal, &changed);
+        if (r >= 0)
+                r = sd_bus_add_match(ctx->bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" SYSOPS_BUS_NAME "'",
+                                     on_daemon_gone, &gone);
+        if (r < 0)
+                return response_error(OUTCOME_INTERNAL_ERROR, "Cannot listen for the job's progress.");
+
+        for (;;) {
+                if (changed) {
+                        changed = false;
+                        reply = sd_bus_message_unref(reply);
+                        if (job_read(ctx->bus, path, &s, &reply, &error) < 0) {
+                                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                                        log_error("Job %s is gone: it left the daemon's history (jobs_kept) "
+                                                  "before it could be read.", path);
+                                        sd_bus_error_free(&error);
+                                        ret = response_error(OUTCOME_INTERNAL_ERROR,
+                                                             "The job left the daemon's history before it could be read.");
+                                } else
+                                        ret = failed_call(ctx, op, &error);
+                                break;
+                        }
+                        show_progress(follow, &s);
+                        if (job_state_finished(&s)) {
+                                ret = response_ok(job_state_to_json(&s));
+                                if (strcmp(s.status, "ERROR") == 0)
+                                        ret.outcome = OUTCOME_JOB_ERROR;
+                                break;
+                        }
+                }
+                if (gone) {
+                        log_error("harper-sysopsd went away while job %s ran.", path);
+                        ret = response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd went away while the job ran.");
+                        break;
+                }
+                if (now_usec() >= deadline) {
+                        log_error("Gave up waiting after %llu s: job %s is still %s.",
+                                  (unsigned long long) (follow->timeout_usec / 1000000), s.id, s.status);
+                        ret = response_error(OUTCOME_INTERNAL_ERROR, "Gave up waiting for the job (--timeout).");
+                        break;
+                }
+                r = sd_bus_process(ctx->bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(ctx->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now_usec());
+                if (r < 0) {
+                        log_error("Lost the bus while following the job: %s", strerror(-r));
+                        ret = response_error(OUTCOME_INTERNAL_ERROR, "Lost the bus while following the job.");
+                        break;
+                }
+        }
+        sd_bus_message_unref(reply);
+        return ret;
+}
+
+Response job_follow_started(const CallContext *ctx, const Operation *op, const char *message, const char *job_id,
+                            const char *job_path, void *userdata) {
+        const JobFollow *follow = userdata;
+
+        if (follow->progress)
+                fprintf(stderr, "%s (job %s)\n", message, job_id);
+        return follow_job(ctx, op, job_path, follow);
+}

@@ -1,0 +1,102 @@
+/* restart, restart_service and get_job: the calls that start jobs and the one that finds a
+ * job (job-object.c reads it). */
+#include <string.h>
+
+#include "harper-request.h"
+#include "job-object.h"
+#include "operations.h"
+#include "sysops-names.h"
+
+/* {"message", "job_id"} from a Restart/RestartService reply, or the caller's hook's answer. */
+static Response job_started(const CallContext *ctx, const Operation *op, sd_bus_message *reply) {
+        const char *message, *id, *path;
+        json_object *body;
+
+        if (sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path) < 0)
+                return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
+        if (ctx->hooks && ctx->hooks->job_started)
+                return ctx->hooks->job_started(ctx, op, message, id, path, ctx->hooks->userdata);
+        body = json_object_new_object();
+        json_object_object_add(body, "message", json_object_new_string(message));
+        json_object_object_add(body, "job_id", json_object_new_string(id));
+        return response_ok(body);
+}
+
+Response run_restart(const CallContext *ctx, json_object *request, const Operation *op) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        Response ret;
+
+        /* Harper reads nothing but the operation */
+        if (call_method(ctx, "Restart", &error, &reply, "") < 0)
+                return failed_call(ctx, op, &error);
+        ret = job_started(ctx, op, reply);
+        sd_bus_message_unref(reply);
+        return ret;
+}
+
+Response run_restart_service(const CallContext *ctx, json_object *request, const Operation *op) {
+        int service_present, replicated_present;
+        json_object *service = request_field(request, "service", &service_present);
+        json_object *replicated = request_field(request, "replicated", &replicated_present);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        Response ret;
+
+        /* a name D-Bus cannot carry is no service; known names are the daemon's to judge */
+        if (!json_object_is_type(service, json_type_string) ||
+            (size_t) json_object_get_string_len(service) != strlen(json_object_get_string(service)))
+                return response_error(OUTCOME_BAD_REQUEST, "Invalid service");
+        /* stricter than Harper, which takes any truthy value: "false" would restart peers */
+        if (replicated_present && !json_object_is_type(replicated, json_type_boolean))
+                return response_error(OUTCOME_BAD_REQUEST, "'replicated' must be true or false");
+
+        if (call_method(ctx, "RestartService", &error, &reply, "sb", json_object_get_string(service),
+                        (int) (replicated_present && json_object_get_boolean(replicated))) < 0)
+                return failed_call(ctx, op, &error);
+        ret = job_started(ctx, op, reply);
+        sd_bus_message_unref(reply);
+        return ret;
+}
+
+Response run_get_job(const CallContext *ctx, json_object *request, const Operation *op) {
+        int present;
+        json_object *id = request_field(request, "id", &present), *list;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL, *properties = NULL;
+        const char *path;
+        JobState s;
+
+        if (!present)
+                return response_error(OUTCOME_BAD_REQUEST, "'id' is required");
+        list = json_object_new_array();
+        /* Harper searches by the value; what is not a job id finds nothing */
+        if (!json_object_is_type(id, json_type_string) ||
+            (size_t) json_object_get_string_len(id) != strlen(json_object_get_string(id)))
+                return response_ok(list);
+
+        if (call_method(ctx, "GetJob", &error, &reply, "s", json_object_get_string(id)) < 0) {
+                if (sd_bus_error_has_name(&error, SYSOPS_ERROR_NO_SUCH_JOB)) {
+                        sd_bus_error_free(&error);
+                        return response_ok(list);
+                }
+                json_object_put(list);
+                return failed_call(ctx, op, &error);
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0 || job_read(ctx->bus, path, &s, &properties, &error) < 0) {
+                sd_bus_message_unref(properties);
+                sd_bus_message_unref(reply);
+                json_object_put(list);
+                /* the job may have left the history between the two calls */
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                        sd_bus_error_free(&error);
+                        return response_ok(json_object_new_array());
+                }
+                return sd_bus_error_is_set(&error) ? failed_call(ctx, op, &error) :
+                        response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
+        }
+        json_object_array_add(list, job_state_to_json(&s));
+        sd_bus_message_unref(properties);
+        sd_bus_message_unref(reply);
+        return response_ok(list);
+}
