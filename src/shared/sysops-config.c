@@ -62,16 +62,6 @@ bool unit_name_is_valid(const char *name) {
         return false;
 }
 
-static char **strv_new(const char *only) {
-        char **v = calloc(2, sizeof(char *));
-
-        if (v && !(v[0] = strdup(only))) {
-                free(v);
-                return NULL;
-        }
-        return v;
-}
-
 static void strv_free(char **v) {
         for (char **i = v; i && *i; i++)
                 free(*i);
@@ -87,12 +77,13 @@ void config_defaults(Config *config) {
                 .sysinfo_network = true,
         };
         config->instance_unit = strdup("harperdb.service");
+        /* Harper restarts its own services; what applies once units are configured for one */
         config->services[HARPER_SERVICE_HTTP_WORKERS] = (ServiceConfig) {
-                .units = strv_new("harperdb-http@*.service"), .action = UNIT_ACTION_RESTART, .rolling = true };
+                .by_harper = true, .action = UNIT_ACTION_RESTART, .rolling = true };
         config->services[HARPER_SERVICE_CLUSTERING] = (ServiceConfig) {
-                .units = strv_new("harperdb-clustering.service"), .action = UNIT_ACTION_RESTART };
+                .by_harper = true, .action = UNIT_ACTION_RESTART };
         config->services[HARPER_SERVICE_CLUSTERING_CONFIG] = (ServiceConfig) {
-                .units = strv_new("harperdb-clustering.service"), .action = UNIT_ACTION_RELOAD };
+                .by_harper = true, .action = UNIT_ACTION_RELOAD };
 }
 
 void config_done(Config *config) {
@@ -107,6 +98,8 @@ void config_done(Config *config) {
                 free(config->peers[i].address);
         }
         free(config->peers);
+        free(config->harper.root_path);
+        free(config->harper.socket);
         *config = (Config) {};
 }
 
@@ -235,26 +228,70 @@ static int read_units(json_object *v, char ***field, const char *path, const cha
         return 0;
 }
 
+static int read_action(json_object *v, ServiceConfig *s, const char *path, const char *key, char **problem) {
+        UnitAction a = unit_action_from_string(json_object_get_string(v));
+
+        if (!json_object_is_type(v, json_type_string) || (a < 0 && strcmp(json_object_get_string(v), "harper") != 0))
+                return bad(problem, path, key, "must be harper, restart, reload or reload-or-restart");
+        s->by_harper = a < 0;
+        if (a >= 0)
+                s->action = a;
+        return 0;
+}
+
+/* Units without an action mean the service's default systemd action; "harper" takes no units,
+ * a systemd action needs them. */
 static int read_service(json_object *v, ServiceConfig *s, const char *path, const char *service, char **problem) {
+        json_object *action = NULL;
         char key[128];
         int r = 0;
 
         snprintf(key, sizeof key, "services.%s", service);
         if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, key, "must be an object with units, action and rolling");
+                return bad(problem, path, key, "must be an object with action, units and rolling");
         json_object_object_foreach(v, name, value) {
                 snprintf(key, sizeof key, "services.%s.%s", service, name);
                 if (strcmp(name, "units") == 0)
                         r = read_units(value, &s->units, path, key, problem);
                 else if (strcmp(name, "rolling") == 0)
                         r = read_bool(value, &s->rolling, path, key, problem);
-                else if (strcmp(name, "action") == 0) {
-                        UnitAction a = unit_action_from_string(json_object_get_string(value));
-                        if (!json_object_is_type(value, json_type_string) || a < 0)
-                                return bad(problem, path, key, "must be restart, reload or reload-or-restart");
-                        s->action = a;
-                } else
-                        return bad(problem, path, key, "is not a known key (units, action, rolling)");
+                else if (strcmp(name, "action") == 0)
+                        r = read_action(action = value, s, path, key, problem);
+                else
+                        return bad(problem, path, key, "is not a known key (action, units, rolling)");
+                if (r < 0)
+                        return r;
+        }
+        if (!action)
+                s->by_harper = !s->units;
+        snprintf(key, sizeof key, "services.%s", service);
+        if (s->by_harper && s->units)
+                return bad(problem, path, key, "has units, which action harper does not use");
+        if (!s->by_harper && !s->units)
+                return bad(problem, path, key, "needs units for action %s", unit_action_to_string(s->action));
+        return 0;
+}
+
+static int read_absolute_path(json_object *v, char **field, const char *path, const char *key, char **problem) {
+        if (!json_object_is_type(v, json_type_string) || json_object_get_string(v)[0] != '/')
+                return bad(problem, path, key, "must be an absolute path");
+        return read_string(v, field, path, key, problem);
+}
+
+static int read_harper(json_object *v, Config *config, const char *path, char **problem) {
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, "harper", "must be an object with root_path and socket");
+        json_object_object_foreach(v, name, value) {
+                char key[128];
+                int r;
+
+                snprintf(key, sizeof key, "harper.%s", name);
+                if (strcmp(name, "root_path") == 0)
+                        r = read_absolute_path(value, &config->harper.root_path, path, key, problem);
+                else if (strcmp(name, "socket") == 0)
+                        r = read_absolute_path(value, &config->harper.socket, path, key, problem);
+                else
+                        return bad(problem, path, key, "is not a known key (root_path, socket)");
                 if (r < 0)
                         return r;
         }
@@ -383,6 +420,8 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                         r = read_services(value, config, path, problem);
                 else if (strcmp(name, "system_information") == 0)
                         r = read_sysinfo(value, config, path, problem);
+                else if (strcmp(name, "harper") == 0)
+                        r = read_harper(value, config, path, problem);
                 else
                         return bad(problem, path, name, "is not a known key");
                 if (r < 0)

@@ -34,11 +34,22 @@ typedef enum SystemdConnection {
         SYSTEMD_PRIVATE,       /* straight to the manager's private socket at systemd_address */
 } SystemdConnection;
 
+/* How one Harper service is restarted: by Harper itself over its operations socket (Harper's own
+ * restart_service, the default: the real Harper runs its workers as threads of one process),
+ * or, for installations that run a process per service, as systemd jobs on units. */
 typedef struct ServiceConfig {
+        bool by_harper;        /* Harper's own restart_service; units, action, rolling do not apply */
         char **units;          /* NULL-terminated; an entry with * ? or [ is a pattern */
         UnitAction action;
         bool rolling;          /* one unit at a time, each active again before the next */
 } ServiceConfig;
+
+/* Where Harper is; unset fields are found from the instance unit (its ROOTPATH, else Harper's
+ * boot properties in its user's home) and Harper's harperdb-config.yaml. */
+typedef struct HarperConfig {
+        char *root_path;       /* Harper's root directory */
+        char *socket;          /* its operations API socket */
+} HarperConfig;
 
 /* A cluster node that replicated restarts reach: its system bus over ssh (sd-bus's remote
  * transport, as busctl -H uses) or at a D-Bus address. */
@@ -55,6 +66,7 @@ typedef struct Config {
         unsigned unit_timeout_sec;   /* longest wait for one unit's job before the job is ERROR */
         unsigned jobs_kept;    /* finished jobs kept for get_job */
         ServiceConfig services[_HARPER_SERVICE_MAX];
+        HarperConfig harper;
         PeerConfig *peers;     /* in rollout order */
         size_t n_peers;
         unsigned peer_timeout_sec;   /* longest wait for one peer's job */

@@ -204,7 +204,7 @@ is "finished jobs beyond jobs_kept (3) leave the bus" "$(job_objects)" 3
 echo '{"services":{"http_workers":{"action":"bounce"}}}' >"$H_T/bad.json"
 out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/bad.json" 2>&1); rc=$?
 is "a bad configuration: exit 1 naming file, key and problem" "$out (exit $rc)" \
-   "harper-sysopsd: Bad configuration: $H_T/bad.json: 'services.http_workers.action' must be restart, reload or reload-or-restart (exit 1)"
+   "harper-sysopsd: Bad configuration: $H_T/bad.json: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart (exit 1)"
 out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/none.json" 2>&1); rc=$?
 like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.json: cannot read: No such file or directory \(exit 1\)"
 

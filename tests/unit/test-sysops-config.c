@@ -65,15 +65,18 @@ static void test_defaults_are_the_documented_ones(void **state) {
         assert_string_equal(c.instance_unit, "harperdb.service");
         assert_int_equal(c.systemd, SYSTEMD_AUTO);
         assert_null(c.systemd_address);
-        assert_string_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].units[0], "harperdb-http@*.service");
-        assert_null(c.services[HARPER_SERVICE_HTTP_WORKERS].units[1]);
+        /* the real Harper restarts its own services; what applies once units are configured */
+        for (int s = 0; s < _HARPER_SERVICE_MAX; s++) {
+                assert_true(c.services[s].by_harper);
+                assert_null(c.services[s].units);
+        }
         assert_int_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].action, UNIT_ACTION_RESTART);
         assert_true(c.services[HARPER_SERVICE_HTTP_WORKERS].rolling);
-        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING].units[0], "harperdb-clustering.service");
         assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING].action, UNIT_ACTION_RESTART);
         assert_false(c.services[HARPER_SERVICE_CLUSTERING].rolling);
-        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].units[0], "harperdb-clustering.service");
         assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD);
+        assert_null(c.harper.root_path);
+        assert_null(c.harper.socket);
         assert_int_equal(c.unit_timeout_sec, 600);
         assert_int_equal(c.jobs_kept, 64);
         assert_true(c.sysinfo_disk);
@@ -112,7 +115,9 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
                 "{\"instance_unit\":\"harper.service\",\"systemd_bus\":\"unix:path=/run/x\","
                 "\"unit_timeout_sec\":30,\"jobs_kept\":5,"
                 "\"services\":{\"http_workers\":{\"units\":[\"w1.service\",\"w2.service\"],\"rolling\":false},"
-                "\"clustering_config\":{\"action\":\"reload-or-restart\"}},"
+                "\"clustering_config\":{\"action\":\"reload-or-restart\",\"units\":\"nats.service\"},"
+                "\"clustering\":{\"action\":\"harper\"}},"
+                "\"harper\":{\"root_path\":\"/srv/hdb\",\"socket\":\"/run/hdb/ops.sock\"},"
                 "\"system_information\":{\"disk\":false,\"data_dir\":\"/var/lib/harper\"}}\n", &problem), 0);
         assert_string_equal(c.instance_unit, "harper.service");
         assert_int_equal(c.systemd, SYSTEMD_BUS_ADDRESS);
@@ -124,8 +129,13 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
         assert_null(c.services[HARPER_SERVICE_HTTP_WORKERS].units[2]);
         assert_false(c.services[HARPER_SERVICE_HTTP_WORKERS].rolling);
         assert_int_equal(c.services[HARPER_SERVICE_HTTP_WORKERS].action, UNIT_ACTION_RESTART);   /* kept */
+        assert_false(c.services[HARPER_SERVICE_HTTP_WORKERS].by_harper);   /* units: systemd jobs */
+        assert_false(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].by_harper);
         assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD_OR_RESTART);
-        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].units[0], "harperdb-clustering.service");
+        assert_string_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].units[0], "nats.service");
+        assert_true(c.services[HARPER_SERVICE_CLUSTERING].by_harper);
+        assert_string_equal(c.harper.root_path, "/srv/hdb");
+        assert_string_equal(c.harper.socket, "/run/hdb/ops.sock");
         assert_false(c.sysinfo_disk);
         assert_true(c.sysinfo_network);
         assert_string_equal(c.data_dir, "/var/lib/harper");
@@ -190,11 +200,21 @@ static void test_units_may_be_one_string_and_the_ways_to_systemd(void **state) {
 static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
         static const struct { const char *text, *problem; } cases[] = {
                 { "{\"services\":{\"http_workers\":{\"action\":\"bounce\"}}}",
-                  "'services.http_workers.action' must be restart, reload or reload-or-restart" },
+                  "'services.http_workers.action' must be harper, restart, reload or reload-or-restart" },
+                { "{\"services\":{\"http_workers\":{\"action\":\"restart\"}}}",
+                  "'services.http_workers' needs units for action restart" },
+                { "{\"services\":{\"http_workers\":{\"action\":\"harper\",\"units\":\"w.service\"}}}",
+                  "'services.http_workers' has units, which action harper does not use" },
+                { "{\"harper\":{\"root_path\":\"relative/hdb\"}}",
+                  "'harper.root_path' must be an absolute path" },
+                { "{\"harper\":{\"socket\":7}}",
+                  "'harper.socket' must be an absolute path" },
+                { "{\"harper\":{\"port\":9925}}",
+                  "'harper.port' is not a known key (root_path, socket)" },
                 { "{\"services\":{\"http\":{}}}",
                   "'services.http' is not a Harper service (http_workers, clustering, clustering_config)" },
                 { "{\"services\":{\"clustering\":{\"unit\":\"x.service\"}}}",
-                  "'services.clustering.unit' is not a known key (units, action, rolling)" },
+                  "'services.clustering.unit' is not a known key (action, units, rolling)" },
                 { "{\"services\":{\"clustering\":{\"units\":[]}}}",
                   "'services.clustering.units' must be a unit name, a pattern, or a non-empty list of them" },
                 { "{\"services\":{\"clustering\":{\"units\":[\"../etc/passwd\"]}}}",
