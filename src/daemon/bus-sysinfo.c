@@ -75,15 +75,16 @@ static void on_units_described(const SysinfoUnit *units, size_t n_units, void *u
  * accounting only). */
 static int ask_about_units(Request *r) {
         Context *c = r->context;
+        /* services Harper restarts itself have no units of their own */
         char **clustering = c->config.services[HARPER_SERVICE_CLUSTERING].units;
         char **workers = c->config.services[HARPER_SERVICE_HTTP_WORKERS].units;
         size_t n = 0, n_clustering = 0;
 
-        while (clustering[n_clustering])
+        while (clustering && clustering[n_clustering])
                 n_clustering++;
         UnitRole units[n_clustering + 1];
         units[n++] = (UnitRole) { c->config.instance_unit, "instance" };
-        for (char **u = clustering; *u; u++)
+        for (char **u = clustering; u && *u; u++)
                 if (!unit_name_is_pattern(*u))
                         units[n++] = (UnitRole) { *u, "clustering" };
         return systemd_client_describe_units(c->systemd, units, n, workers, r->sections & (1u << SYSINFO_METRICS),

@@ -25,6 +25,7 @@ chown -R hsops-user "$hdb" && chmod 700 "$hdb" "$hdb/database"
 # inside the sandbox too
 echo "{\"system_information\":{\"data_dir\":\"$hdb\"},\"systemd_bus\":\"private:$H_T/rt/systemd/private\"}" >"$H_T/sysops.json"
 
+h_stand_in_config "$H_T/sysops.json"
 unit=$H_T/units/harper-sysopsd.service
 sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$H_T/sysops.json#" \
     "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"

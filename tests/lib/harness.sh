@@ -11,7 +11,7 @@
 # at the same time, so every process is tracked and ended by its PID, never by name.
 #
 # Stack:  h_users  h_up  h_down  h_polkit_start  h_polkit_stop
-#         h_daemon_start [ARGS]  h_daemon_stop  as_user USER CMD...  h_systemctl ARGS
+#         h_daemon_start [ARGS]  h_daemon_stop  h_stand_in_config FILE  as_user USER CMD...  h_systemctl ARGS
 #         h_wait SECS CMD...  h_has_owner NAME  h_answers NAME
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
 #         diag MSG  skip_all REASON  bail_out REASON  done_testing
@@ -314,6 +314,25 @@ h_polkit_stop() {
 
 # ---------------------------------------------------------------- the daemon
 
+# h_stand_in_config FILE: the stand-in units (tests/units/stand-ins.json, a process per
+# Harper service) for every service FILE does not name, written into FILE (created when
+# missing). A FILE that is not a JSON object is left as it is, for tests of bad files.
+h_stand_in_config() {
+    python3 - "$SRCDIR/tests/units/stand-ins.json" "$1" <<'PY'
+import json, os, sys
+stand_ins, path = json.load(open(sys.argv[1])), sys.argv[2]
+try:
+    config = json.load(open(path)) if os.path.exists(path) else {}
+except ValueError:
+    sys.exit(0)
+if isinstance(config, dict) and isinstance(config.get("services", {}), dict):
+    services = config.setdefault("services", {})
+    for name, service in stand_ins["services"].items():
+        services.setdefault(name, service)
+    json.dump(config, open(path, "w"))
+PY
+}
+
 # h_daemon_start [ARGS...]: harper-sysopsd as root on our bus, output appended to
 # $H_T/daemon.log. H_DAEMON_WRAPPER is a command prefix, word-split with shell
 # quoting (eval), so it may say '--log-file=$H_T/valgrind.log' in single quotes.
@@ -323,6 +342,13 @@ h_daemon_start() {
     local -a wrap=()
     local secs=${H_DAEMON_TIMEOUT:-10} rc off
     [ -z "$H_DAEMON_PID" ] || { echo "h_daemon_start: already running ($H_DAEMON_PID)" >&2; return 1; }
+    # Harper's services are the stand-in units unless the test manages a real Harper
+    if [ -z "${H_REAL_HARPER:-}" ]; then
+        local arg config=
+        for arg in "$@"; do [[ $arg != --config=* ]] || config=${arg#--config=}; done
+        [ -n "$config" ] || { config=$H_T/stand-ins.json; set -- --config="$config" "$@"; }
+        h_stand_in_config "$config"
+    fi
     if [ -n "${H_DAEMON_WRAPPER:-}" ]; then
         eval "wrap=($H_DAEMON_WRAPPER)"
         secs=${H_DAEMON_TIMEOUT:-30}       # valgrind: 0.5 s here, 20 s on a loaded machine
