@@ -20,29 +20,6 @@ void si_cpu_static_done(CpuStatic *s) {
         *s = (CpuStatic) {};
 }
 
-/* "key\t: value" lines of one cpuinfo block; returns the value (not terminated) and its length */
-static const char *cpuinfo_value(const char *block, const char *end, const char *key, size_t *len) {
-        size_t n = strlen(key);
-
-        for (const char *p = block; p && p < end; p = memchr(p, '\n', (size_t) (end - p)), p = p ? p + 1 : NULL) {
-                const char *v;
-
-                if (strncmp(p, key, n) != 0 || (p[n] != '\t' && p[n] != ' ' && p[n] != ':'))
-                        continue;
-                v = p + n;
-                while (*v == '\t' || *v == ' ')
-                        v++;
-                if (*v != ':')
-                        continue;
-                v++;
-                while (*v == ' ')
-                        v++;
-                *len = strcspn(v, "\n");
-                return v;
-        }
-        return NULL;
-}
-
 /* si's cpuManufacturer(): the last known name found in the lowercased text wins */
 static const char *cpu_manufacturer(const char *str) {
         static const struct { const char *needle, *name; } table[] = {
@@ -165,7 +142,7 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                 long pkg = -1, core = -1;
 
                 e = e ? e + 1 : end;
-                if (!cpuinfo_value(b, e, "processor", &len)) {
+                if (!si_cpuinfo_value(b, e, "processor", &len)) {
                         b = e + 1;
                         continue;
                 }
@@ -174,9 +151,9 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                         first = b;
                         first_end = e;
                 }
-                if ((v = cpuinfo_value(b, e, "physical id", &len)))
+                if ((v = si_cpuinfo_value(b, e, "physical id", &len)))
                         pkg = strtol(v, NULL, 10);
-                if ((v = cpuinfo_value(b, e, "core id", &len)))
+                if ((v = si_cpuinfo_value(b, e, "core id", &len)))
                         core = strtol(v, NULL, 10);
                 if (pkg >= 0) {
                         unsigned i;
@@ -202,14 +179,14 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                 first_end = end;
         }
 
-        if ((v = cpuinfo_value(first, first_end, "model name", &len)) ||
-            (v = cpuinfo_value(first, first_end, "cpu model", &len)) ||
-            (v = cpuinfo_value(first, first_end, "cpu", &len)))
+        if ((v = si_cpuinfo_value(first, first_end, "model name", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "cpu model", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "cpu", &len)))
                 snprintf(model, sizeof model, "%.*s", (int) len, v);
         r = brand_split(model, s);
         if (r < 0)
                 return r;
-        if ((v = cpuinfo_value(first, first_end, "uarch", &len)) && memchr(v, ',', len)) {
+        if ((v = si_cpuinfo_value(first, first_end, "uarch", &len)) && memchr(v, ',', len)) {
                 /* RISC-V: "sifive,u74-mc" */
                 const char *comma = memchr(v, ',', len);
                 char maker[128];
@@ -223,9 +200,9 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                         return -ENOMEM;
         }
 
-        if ((v = cpuinfo_value(first, first_end, "vendor_id", &len)))
+        if ((v = si_cpuinfo_value(first, first_end, "vendor_id", &len)))
                 snprintf(vendor, sizeof vendor, "%.*s", (int) len, v);
-        else if ((v = cpuinfo_value(first, first_end, "CPU implementer", &len))) {
+        else if ((v = si_cpuinfo_value(first, first_end, "CPU implementer", &len))) {
                 const char *name = arm_implementer(strtoul(v, NULL, 0));
                 if (name)
                         snprintf(vendor, sizeof vendor, "%s", name);
@@ -238,8 +215,8 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                 s->manufacturer = strdup(cpu_manufacturer(vendor));
         }
 
-        if ((v = cpuinfo_value(first, first_end, "flags", &len)) ||
-            (v = cpuinfo_value(first, first_end, "Features", &len))) {
+        if ((v = si_cpuinfo_value(first, first_end, "flags", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "Features", &len))) {
                 s->flags = strndup(v, len);
                 if (s->flags)
                         for (char *p = s->flags; *p; p++)

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 #include "sysinfo.h"
 
 typedef struct CpuTimes {
@@ -51,40 +54,13 @@ typedef struct SysinfoCall {
         int mounts_r;
 } SysinfoCall;
 
-/* Reads root+path whole into a NUL-terminated buffer. Returns the length or -errno. */
-int si_read_file(const char *root, const char *path, char **ret);
-/* Reads the first line of root+path (trailing newline cut) into a new string. */
-int si_read_line(const char *root, const char *path, char **ret);
-/* Reads an unsigned decimal (first word) from root+path. */
-int si_read_u64(const char *root, const char *path, uint64_t *ret);
-
 /* The files more than one section needs, read at most once per call. */
 int si_meminfo(SysinfoCall *c, const char **ret);
 int si_uptime(SysinfoCall *c, double *ret);
 int si_mounts(SysinfoCall *c, const char **ret);
 
-/* The kB value of "key:" in /proc/meminfo text, as bytes; UINT64_MAX when missing. */
-uint64_t si_meminfo_bytes(const char *meminfo, const char *key);
-
 /* The instance unit (role "instance", else the first unit), NULL when none. */
 const SysinfoUnit *si_instance_unit(const SysinfoSources *src);
-
-/* The fields of /proc/<pid>/stat we use (proc(5) numbering in si_proc_stat()). */
-#define SI_STAT_FIELDS 50
-typedef struct ProcStat {
-        char comm[64];
-        char state;
-        long long ppid, tty_nr, utime, stime, priority, nice, starttime, vsize, rss;
-} ProcStat;
-int si_proc_stat(const char *root, const char *path, ProcStat *ret);
-
-/* JSON helpers. A scalar that cannot be allocated becomes null; containers are checked. */
-json_object *si_json_u64(uint64_t v);              /* UINT64_MAX → null */
-json_object *si_json_double(double d);             /* shortest text that reads back as d */
-json_object *si_json_string(const char *s);        /* NULL → null */
-int si_add(json_object *o, const char *key, json_object *v);
-int si_append(json_object *a, json_object *v);
-double si_round(double d, int decimals);
 
 /* Section collectors: return 0 with *ret set, -ENOMEM, or another -errno (section → null). */
 int sysinfo_system(SysinfoCall *c, json_object **ret);
@@ -103,21 +79,3 @@ void si_cpu_static_done(CpuStatic *s);
 /* The number of logical CPUs (/proc/cpuinfo, parsed once per state). */
 int si_cpu_count(SysinfoCall *c, unsigned *ret);
 void si_os_release_done(OsRelease *o);
-
-/* Local time "YYYY-MM-DD HH:MM:SS" of a CLOCK_REALTIME µs value, as si's processes() gives it. */
-void si_format_local(uint64_t usec, char buf[static 20]);
-
-static inline bool si_streq(const char *a, const char *b) {
-        return a && b && __builtin_strcmp(a, b) == 0;
-}
-
-static inline void si_freep(void *p) {
-        extern void free(void *);
-        free(*(void **) p);
-}
-#define _cleanup_free_ __attribute__((cleanup(si_freep)))
-
-static inline void si_json_putp(json_object **p) {
-        json_object_put(*p);
-}
-#define _cleanup_json_ __attribute__((cleanup(si_json_putp)))

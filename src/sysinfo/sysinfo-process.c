@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sysinfo-internal.h"
@@ -190,6 +191,15 @@ static uint64_t status_kb(const char *status, const char *key) {
         return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
+/* Local time "YYYY-MM-DD HH:MM:SS" of a CLOCK_REALTIME µs value, as si's processes() gives it. */
+static void format_local(uint64_t usec, char buf[static 20]) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, 20, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                buf[0] = 0;
+}
+
 static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t mem_total, double uptime,
                         json_object *list) {
         _cleanup_free_ char *status = NULL, *cmdline = NULL, *params = NULL;
@@ -239,7 +249,7 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
                 }
         }
         start_usec = c->now_usec - (uint64_t) llround((age > 0 ? age : 0) * 1e6);
-        si_format_local(start_usec, started);
+        format_local(start_usec, started);
         tty_name(st.tty_nr, tty, sizeof tty);
         user_name(c->root, (uid_t) uid, user, sizeof user);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "sysinfo-internal.h"
@@ -34,6 +35,53 @@ static int (*const collectors[_SYSINFO_SECTION_MAX])(SysinfoCall *c, json_object
         [SYSINFO_THREADS] = sysinfo_threads,
         [SYSINFO_REPLICATION] = sysinfo_replication,
 };
+
+int si_meminfo(SysinfoCall *c, const char **ret) {
+        if (!c->meminfo && c->meminfo_r == 0) {
+                c->meminfo_r = si_read_file(c->root, "/proc/meminfo", &c->meminfo);
+                if (c->meminfo_r >= 0)
+                        c->meminfo_r = 1;
+        }
+        if (c->meminfo_r < 0)
+                return c->meminfo_r;
+        *ret = c->meminfo;
+        return 0;
+}
+
+int si_uptime(SysinfoCall *c, double *ret) {
+        if (c->uptime_r == 0) {
+                _cleanup_free_ char *s = NULL;
+
+                c->uptime_r = si_read_file(c->root, "/proc/uptime", &s);
+                if (c->uptime_r >= 0)
+                        c->uptime_r = sscanf(s, "%lf", &c->uptime) == 1 ? 1 : -EINVAL;
+        }
+        if (c->uptime_r < 0)
+                return c->uptime_r;
+        *ret = c->uptime;
+        return 0;
+}
+
+int si_mounts(SysinfoCall *c, const char **ret) {
+        if (!c->mounts && c->mounts_r == 0) {
+                c->mounts_r = si_read_file(c->root, "/proc/self/mounts", &c->mounts);
+                if (c->mounts_r == -ENOENT)
+                        c->mounts_r = si_read_file(c->root, "/proc/mounts", &c->mounts);
+                if (c->mounts_r >= 0)
+                        c->mounts_r = 1;
+        }
+        if (c->mounts_r < 0)
+                return c->mounts_r;
+        *ret = c->mounts;
+        return 0;
+}
+
+const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
+        for (size_t i = 0; i < src->n_units; i++)
+                if (si_streq(src->units[i].role, "instance"))
+                        return &src->units[i];
+        return src->n_units > 0 ? &src->units[0] : NULL;
+}
 
 const char *sysinfo_section_name(SysinfoSection s) {
         if ((unsigned) s >= _SYSINFO_SECTION_MAX)
