@@ -2,17 +2,47 @@
  * si.cpuCurrentSpeed() (cpufreq, else cpuinfo's "cpu MHz") and si.currentLoad() (/proc/stat
  * difference since the previous sample). */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-cpu.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 /* si's minimum interval between load samples: a call sooner compares with the older sample */
 #define LOAD_SAMPLE_MIN_USEC (200 * 1000ULL)
 
-void si_cpu_static_done(CpuStatic *s) {
+typedef struct CpuTimes {
+        uint64_t user, nice, system, idle, irq, steal, guest;
+} CpuTimes;
+
+typedef struct CpuStatic {
+        char *manufacturer, *brand, *vendor, *flags;
+        double speed;                 /* GHz from the model name; 0 = not given there */
+        unsigned cores, physical_cores, processors;
+        bool virtualization;
+} CpuStatic;
+
+/* The previous /proc/stat sample, to compare the next call's with. */
+typedef struct LoadSample {
+        bool have;
+        uint64_t usec;
+        CpuTimes total;
+        CpuTimes *cpus;
+        unsigned n_cpus;
+} LoadSample;
+
+typedef struct CpuState {
+        uint64_t static_generation;   /* the root generation info was read under; 0 = not read */
+        CpuStatic info;
+        LoadSample sample;            /* kept whatever the root */
+} CpuState;
+
+static void cpu_static_done(CpuStatic *s) {
         free(s->manufacturer);
         free(s->brand);
         free(s->vendor);
@@ -235,8 +265,8 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
 
 /* cpufreq's current frequency per CPU (si via Node's os.cpus()), else cpuinfo's "cpu MHz" (si's
  * fallback). Fills speeds (GHz); returns how many. */
-static int cpu_speeds(SysinfoCall *c, const char *cpuinfo, double *speeds, unsigned max) {
-        _cleanup_free_ char *own = NULL;
+static int cpu_speeds(SysinfoCall *c, double *speeds, unsigned max) {
+        const char *cpuinfo;
         unsigned n = 0;
         int r;
 
@@ -253,12 +283,9 @@ static int cpu_speeds(SysinfoCall *c, const char *cpuinfo, double *speeds, unsig
         if (n > 0)
                 return (int) n;
 
-        if (!cpuinfo) {
-                r = si_read_file(c->root, "/proc/cpuinfo", &own);
-                if (r < 0)
-                        return r;
-                cpuinfo = own;
-        }
+        r = si_call_cpuinfo(c, &cpuinfo);
+        if (r < 0)
+                return r;
         for (const char *p = strstr(cpuinfo, "cpu MHz"); p && n < max; p = strstr(p + 1, "cpu MHz")) {
                 const char *colon = strchr(p, ':');
                 if (!colon)
@@ -384,11 +411,10 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
         return 0;
 }
 
-static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
+static int current_load(SysinfoCall *c, LoadSample *prev, unsigned cores, json_object **ret) {
         _cleanup_free_ char *stat = NULL, *loadavg = NULL;
         _cleanup_free_ CpuTimes *cpus = NULL;
         _cleanup_json_ json_object *o = NULL, *arr = NULL;
-        SysinfoState *s = c->state;
         static const CpuTimes zero;
         double l[3] = {}, avg = 0;
         CpuTimes total;
@@ -427,7 +453,7 @@ static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
                 r = si_append(arr, cpu);
                 if (r < 0)
                         return r;
-                r = load_fields(cpu, &cpus[i], s->have_sample && i < s->n_cpus ? &s->cpus[i] : &zero, true);
+                r = load_fields(cpu, &cpus[i], prev->have && i < prev->n_cpus ? &prev->cpus[i] : &zero, true);
                 if (r < 0)
                         return r;
         }
@@ -436,80 +462,73 @@ static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
         if (r < 0)
                 return r;
         /* the first call compares with boot (si's zeroed previous sample) */
-        r = load_fields(o, &total, s->have_sample ? &s->total : &zero, false);
+        r = load_fields(o, &total, prev->have ? &prev->total : &zero, false);
         if (r < 0)
                 return r;
 
         /* keep the sample for the next call, unless this one came too soon after it */
-        if (!s->have_sample || c->now_usec >= s->sample_usec + LOAD_SAMPLE_MIN_USEC || c->now_usec < s->sample_usec) {
-                free(s->cpus);
-                s->cpus = cpus;
+        if (!prev->have || c->now_usec >= prev->usec + LOAD_SAMPLE_MIN_USEC || c->now_usec < prev->usec) {
+                free(prev->cpus);
+                *prev = (LoadSample) { .have = true, .usec = c->now_usec, .total = total, .cpus = cpus, .n_cpus = n };
                 cpus = NULL;
-                s->n_cpus = n;
-                s->total = total;
-                s->sample_usec = c->now_usec;
-                s->have_sample = true;
         }
         *ret = o;
         o = NULL;
         return 0;
 }
 
-/* Parses /proc/cpuinfo once per state; *ret_text (if given) gets the text when it was read now. */
-static int cpu_static_load(SysinfoCall *c, char **ret_text) {
-        _cleanup_free_ char *cpuinfo = NULL;
-        SysinfoState *s = c->state;
+/* Parses /proc/cpuinfo once per root. */
+static int cpu_static_load(SysinfoCall *c, CpuState *s) {
+        const char *cpuinfo;
         int r;
 
-        if (s->have_cpu)
+        if (s->static_generation == c->root_generation)
                 return 0;
-        r = si_read_file(c->root, "/proc/cpuinfo", &cpuinfo);
+        cpu_static_done(&s->info);
+        s->static_generation = 0;
+        r = si_call_cpuinfo(c, &cpuinfo);
         if (r < 0)
                 return r;
-        r = cpu_static_parse(cpuinfo, &s->cpu);
+        r = cpu_static_parse(cpuinfo, &s->info);
         if (r < 0) {
-                si_cpu_static_done(&s->cpu);
+                cpu_static_done(&s->info);
                 return r;
         }
-        s->have_cpu = true;
-        if (ret_text) {
-                *ret_text = cpuinfo;
-                cpuinfo = NULL;
-        }
+        s->static_generation = c->root_generation;
         return 0;
 }
 
-int si_cpu_count(SysinfoCall *c, unsigned *ret) {
-        int r = cpu_static_load(c, NULL);
-        if (r < 0)
-                return r;
-        *ret = c->state->cpu.cores ?: 1;
-        return 0;
+void sysinfo_cpu_state_free(void *state) {
+        CpuState *s = state;
+
+        cpu_static_done(&s->info);
+        free(s->sample.cpus);
+        free(s);
 }
 
-int sysinfo_cpu(SysinfoCall *c, json_object **ret) {
-        _cleanup_free_ char *cpuinfo = NULL;
+int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         json_object *speed = NULL, *load = NULL;
-        SysinfoState *s = c->state;
+        CpuState *s = si_state(state, sizeof(CpuState));
         double speeds[1024], static_speed;
         int n, r;
 
-        r = cpu_static_load(c, &cpuinfo);
+        if (!s)
+                return -ENOMEM;
+        r = cpu_static_load(c, s);
         if (r < 0)
                 return r;
 
-        /* the first call reuses the cpuinfo just read */
-        n = cpu_speeds(c, cpuinfo, speeds, s->cpu.cores < 1024 ? s->cpu.cores : 1024);
+        n = cpu_speeds(c, speeds, s->info.cores < 1024 ? s->info.cores : 1024);
         if (n < 0)
                 return n;
-        r = cpu_speed_json(speeds, n, s->cpu.speed, &speed);
+        r = cpu_speed_json(speeds, n, s->info.speed, &speed);
         if (r < 0)
                 return r;
         /* si: no speed in the model name → the current average */
-        static_speed = s->cpu.speed != 0 ? s->cpu.speed : json_object_get_double(json_object_object_get(speed, "avg"));
+        static_speed = s->info.speed != 0 ? s->info.speed : json_object_get_double(json_object_object_get(speed, "avg"));
 
-        r = current_load(c, s->cpu.cores, &load);
+        r = current_load(c, &s->sample, s->info.cores, &load);
         if (r < 0) {
                 json_object_put(speed);
                 return r;
@@ -521,27 +540,27 @@ int sysinfo_cpu(SysinfoCall *c, json_object **ret) {
                 json_object_put(load);
                 return -ENOMEM;
         }
-        if ((r = si_add(o, "manufacturer", si_json_string(s->cpu.manufacturer))) < 0 ||
-            (r = si_add(o, "brand", si_json_string(s->cpu.brand))) < 0 ||
-            (r = si_add(o, "vendor", si_json_string(s->cpu.vendor))) < 0 ||
+        if ((r = si_add(o, "manufacturer", si_json_string(s->info.manufacturer))) < 0 ||
+            (r = si_add(o, "brand", si_json_string(s->info.brand))) < 0 ||
+            (r = si_add(o, "vendor", si_json_string(s->info.vendor))) < 0 ||
             (r = si_add(o, "speed", si_json_double(static_speed))) < 0 ||
-            (r = si_add(o, "cores", json_object_new_int((int) s->cpu.cores))) < 0 ||
-            (r = si_add(o, "physicalCores", json_object_new_int((int) s->cpu.physical_cores))) < 0) {
+            (r = si_add(o, "cores", json_object_new_int((int) s->info.cores))) < 0 ||
+            (r = si_add(o, "physicalCores", json_object_new_int((int) s->info.physical_cores))) < 0) {
                 json_object_put(speed);
                 json_object_put(load);
                 return r;
         }
         {
                 /* si: threads per core > 1 → "performance" cores = cores - physical cores */
-                unsigned tpc = s->cpu.physical_cores ? s->cpu.cores / s->cpu.physical_cores : 1;
-                unsigned perf = tpc > 1 ? s->cpu.cores - s->cpu.physical_cores : s->cpu.cores;
-                unsigned eff = tpc > 1 && s->cpu.cores > tpc * perf ? s->cpu.cores - tpc * perf : 0;
+                unsigned tpc = s->info.physical_cores ? s->info.cores / s->info.physical_cores : 1;
+                unsigned perf = tpc > 1 ? s->info.cores - s->info.physical_cores : s->info.cores;
+                unsigned eff = tpc > 1 && s->info.cores > tpc * perf ? s->info.cores - tpc * perf : 0;
 
                 if ((r = si_add(o, "performanceCores", json_object_new_int((int) perf))) < 0 ||
                     (r = si_add(o, "efficiencyCores", json_object_new_int((int) eff))) < 0 ||
-                    (r = si_add(o, "processors", json_object_new_int((int) s->cpu.processors))) < 0 ||
-                    (r = si_add(o, "flags", si_json_string(s->cpu.flags))) < 0 ||
-                    (r = si_add(o, "virtualization", json_object_new_boolean(s->cpu.virtualization))) < 0) {
+                    (r = si_add(o, "processors", json_object_new_int((int) s->info.processors))) < 0 ||
+                    (r = si_add(o, "flags", si_json_string(s->info.flags))) < 0 ||
+                    (r = si_add(o, "virtualization", json_object_new_boolean(s->info.virtualization))) < 0) {
                         json_object_put(speed);
                         json_object_put(load);
                         return r;

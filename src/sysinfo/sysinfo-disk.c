@@ -2,6 +2,7 @@
  * devices' sectors) and si.fsSize() (df's local, real filesystems, statvfs each). Under a
  * fixture root statvfs cannot be asked: <root>/sysinfo-statvfs gives the figures per mount point
  * ("mount frsize blocks bfree bavail fsid", the mount point escaped as in /proc/mounts). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-disk.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 /* df hides these without -a (no blocks, or GNU df's dummy list) or skips them with -l (remote);
  * they are never statvfs'ed, so a dead network mount cannot hang us */
@@ -309,7 +313,7 @@ static int size_rows(const Mount *m, size_t n, json_object *o) {
         return 0;
 }
 
-int sysinfo_disk(SysinfoCall *c, json_object **ret) {
+int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         Mount *m = NULL;
         size_t n = 0;
@@ -329,7 +333,7 @@ int sysinfo_disk(SysinfoCall *c, json_object **ret) {
                 return 0;
         }
 
-        r = si_mounts(c, &mounts);
+        r = si_call_mounts(c, &mounts);
         if (r < 0)
                 return r;
         r = mounts_collect(c, mounts, &m, &n);

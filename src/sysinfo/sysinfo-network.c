@@ -4,6 +4,7 @@
  * ("iface inet|inet6 address netmask" lines). Nothing is sent anywhere: latency stays {}. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <limits.h>
@@ -12,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-network.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 typedef struct Iface {
         char name[IFNAMSIZ];
@@ -228,7 +232,7 @@ static int stats_json(const char *netdev, const char *name, const char *operstat
         return 0;
 }
 
-int sysinfo_network(SysinfoCall *c, json_object **ret) {
+int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ Iface *list = NULL;
         _cleanup_free_ char *netdev = NULL, *wireless = NULL;

@@ -1,6 +1,7 @@
 /* Sections "harperdb_processes" (si.processes() entries for every process in the instance's and
  * the clustering unit's cgroups) and "threads" (the instance's main process's tasks). */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -11,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-process.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 typedef struct PidSet {
         uint32_t *pids;
@@ -356,13 +360,13 @@ static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
                 goto finish;
         pidset_sort_unique(&set);
 
-        r = si_uptime(c, &uptime);
+        r = si_call_uptime(c, &uptime);
         if (r < 0)
                 goto finish;
-        r = si_cpu_count(c, &ncpu);
+        r = si_call_cpu_count(c, &ncpu);
         if (r == -ENOMEM)
                 goto finish;
-        if (si_meminfo(c, &m) >= 0)
+        if (si_call_meminfo(c, &m) >= 0)
                 mem_total = si_meminfo_bytes(m, "MemTotal");
         if (mem_total == UINT64_MAX)
                 mem_total = 0;
@@ -377,7 +381,7 @@ finish:
         return r;
 }
 
-int sysinfo_harperdb_processes(SysinfoCall *c, json_object **ret) {
+int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         json_object *core;
         bool clustering = false;
@@ -410,7 +414,7 @@ int sysinfo_harperdb_processes(SysinfoCall *c, json_object **ret) {
         return 0;
 }
 
-int sysinfo_threads(SysinfoCall *c, json_object **ret) {
+int sysinfo_threads(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         PidSet tids = {};

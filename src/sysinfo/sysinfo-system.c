@@ -1,4 +1,5 @@
 /* Sections "system" (si.osInfo) and "time" (si.time plus the Harper process's uptime). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,9 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-system.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
-void si_os_release_done(OsRelease *o) {
+typedef struct OsRelease {
+        char *distro, *release, *codename;
+} OsRelease;
+
+/* What does not change while the root stays the same. */
+typedef struct SystemState {
+        uint64_t static_generation;   /* the root generation the rest was read under; 0 = not read */
+        OsRelease os;
+        char *kernel, *arch;
+} SystemState;
+
+static void os_release_done(OsRelease *o) {
         free(o->distro);
         free(o->release);
         free(o->codename);
@@ -120,7 +135,7 @@ static int os_release_parse(const char *root, OsRelease *ret) {
         ret->release = strdup(rel);
         ret->codename = strdup(codename);
         if (!ret->distro || !ret->release || !ret->codename) {
-                si_os_release_done(ret);
+                os_release_done(ret);
                 return -ENOMEM;
         }
         return 0;
@@ -144,13 +159,27 @@ static const char *node_arch(const char *machine) {
         return machine;
 }
 
-static int load_static(SysinfoCall *c) {
-        SysinfoState *s = c->state;
+static void system_static_done(SystemState *s) {
+        os_release_done(&s->os);
+        free(s->kernel);
+        free(s->arch);
+        s->kernel = s->arch = NULL;
+        s->static_generation = 0;
+}
+
+void sysinfo_system_state_free(void *state) {
+        system_static_done(state);
+        free(state);
+}
+
+/* Reads os-release, kernel and arch once per root. */
+static int load_static(SysinfoCall *c, SystemState *s) {
         _cleanup_free_ char *machine = NULL;
         int r;
 
-        if (s->have_os)
+        if (s->static_generation == c->root_generation)
                 return 0;
+        system_static_done(s);
         r = os_release_parse(c->root, &s->os);
         if (r < 0)
                 return r;
@@ -171,7 +200,7 @@ static int load_static(SysinfoCall *c) {
         s->arch = strdup(node_arch(machine));
         if (!s->arch)
                 return -ENOMEM;
-        s->have_os = true;
+        s->static_generation = c->root_generation;
         return 0;
 }
 
@@ -202,13 +231,15 @@ static char *fqdn_from_hosts(const char *root, const char *hostname) {
         return strdup(hostname);
 }
 
-int sysinfo_system(SysinfoCall *c, json_object **ret) {
+int sysinfo_system(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ char *hostname = NULL, *fqdn = NULL;
-        SysinfoState *s = c->state;
+        SystemState *s = si_state(state, sizeof(SystemState));
         int r;
 
-        r = load_static(c);
+        if (!s)
+                return -ENOMEM;
+        r = load_static(c, s);
         if (r < 0)
                 return r;
         r = si_read_line(c->root, "/proc/sys/kernel/hostname", &hostname);
@@ -263,7 +294,7 @@ static void timezone_name(const char *root, char *buf, size_t size) {
         }
 }
 
-int sysinfo_time(SysinfoCall *c, json_object **ret) {
+int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         json_object *process_uptime = NULL;
@@ -274,7 +305,7 @@ int sysinfo_time(SysinfoCall *c, json_object **ret) {
         long off;
         int r;
 
-        r = si_uptime(c, &uptime);
+        r = si_call_uptime(c, &uptime);
         if (r < 0)
                 return r;
 

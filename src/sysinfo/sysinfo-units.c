@@ -2,6 +2,7 @@
  * "replication": the configured peers) and "table_size" from the sizes of Harper's database files
  * (their LMDB/RocksDB contents are not opened: Harper 4.7's LMDB format is not liblmdb's). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,9 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-units.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
 
-int sysinfo_metrics(SysinfoCall *c, json_object **ret) {
+int sysinfo_metrics(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
 
@@ -47,7 +50,7 @@ int sysinfo_metrics(SysinfoCall *c, json_object **ret) {
         return 0;
 }
 
-int sysinfo_replication(SysinfoCall *c, json_object **ret) {
+int sysinfo_replication(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         json_object *peers;
         int r;
@@ -113,7 +116,7 @@ static int database_cmp(const void *a, const void *b) {
 
 /* One entry per database under <data_dir>/database: "<db>.mdb" files (LMDB, one environment
  * per database) and "<db>/" directories; the transaction log is <data_dir>/transactions/<same>. */
-int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
+int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         _cleanup_free_ Database *dbs = NULL;
         size_t n = 0, size = 0;
