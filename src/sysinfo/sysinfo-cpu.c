@@ -88,7 +88,7 @@ static const char *arm_implementer(unsigned long code) {
         }
 }
 
-/* Appends src to dst replacing a with b. */
+/* Replaces every a in s (a buffer of size bytes) with b. */
 static void replace_all(char *s, size_t size, const char *a, const char *b) {
         char out[512];
         size_t o = 0, na = strlen(a), nb = strlen(b);
@@ -155,59 +155,57 @@ static int brand_split(const char *model, CpuStatic *s) {
         return 0;
 }
 
-static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
-        /* distinct (physical id, core id) pairs and physical ids, for lscpu's core counts */
+/* lscpu's counts: logical CPUs, distinct (physical id, core id) pairs, distinct physical ids.
+ * Sets [*first, *first_end) to the first CPU's block, the whole text when there is none. */
+static void cpu_topology(const char *cpuinfo, CpuStatic *s, const char **first, const char **first_end) {
         struct { long pkg, core; } pairs[1024];
         long pkgs[64];
         unsigned n_pairs = 0, n_pkgs = 0;
-        const char *end = cpuinfo + strlen(cpuinfo);
-        const char *first = NULL, *first_end = NULL, *v;
-        char model[256] = "", vendor[128] = "";
+        const char *end = cpuinfo + strlen(cpuinfo), *pos = cpuinfo, *b, *e, *v;
         size_t len;
-        int r;
 
-        /* one block per logical CPU, blank-line separated */
-        for (const char *b = cpuinfo; b < end;) {
-                const char *e = strstr(b, "\n\n");
+        *first = NULL;
+        while (si_cpuinfo_next_cpu(&pos, end, &b, &e)) {
                 long pkg = -1, core = -1;
+                unsigned i;
 
-                e = e ? e + 1 : end;
-                if (!si_cpuinfo_value(b, e, "processor", &len)) {
-                        b = e + 1;
-                        continue;
-                }
                 s->cores++;
-                if (!first) {
-                        first = b;
-                        first_end = e;
+                if (!*first) {
+                        *first = b;
+                        *first_end = e;
                 }
                 if ((v = si_cpuinfo_value(b, e, "physical id", &len)))
                         pkg = strtol(v, NULL, 10);
                 if ((v = si_cpuinfo_value(b, e, "core id", &len)))
                         core = strtol(v, NULL, 10);
                 if (pkg >= 0) {
-                        unsigned i;
-
                         for (i = 0; i < n_pkgs && pkgs[i] != pkg; i++)
                                 ;
                         if (i == n_pkgs && n_pkgs < sizeof pkgs / sizeof pkgs[0])
                                 pkgs[n_pkgs++] = pkg;
                 }
                 if (core >= 0) {
-                        unsigned i;
-
                         for (i = 0; i < n_pairs && !(pairs[i].pkg == pkg && pairs[i].core == core); i++)
                                 ;
                         if (i == n_pairs && n_pairs < sizeof pairs / sizeof pairs[0])
                                 pairs[n_pairs++] = (typeof(pairs[0])) { pkg, core };
                 }
-                b = e + 1;
         }
-        if (!first) {
+        if (!*first) {
                 /* no "processor" lines (some ARM kernels): the whole text is one block */
-                first = cpuinfo;
-                first_end = end;
+                *first = cpuinfo;
+                *first_end = end;
         }
+        s->processors = n_pkgs > 0 ? n_pkgs : 1;
+        s->physical_cores = n_pairs > 0 ? n_pairs : s->cores;
+}
+
+/* manufacturer, brand and speed from the model name; RISC-V's uarch names maker and core */
+static int cpu_brand(const char *first, const char *first_end, CpuStatic *s) {
+        char model[256] = "", maker[128];
+        const char *v, *comma;
+        size_t len;
+        int r;
 
         if ((v = si_cpuinfo_value(first, first_end, "model name", &len)) ||
             (v = si_cpuinfo_value(first, first_end, "cpu model", &len)) ||
@@ -216,19 +214,26 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
         r = brand_split(model, s);
         if (r < 0)
                 return r;
-        if ((v = si_cpuinfo_value(first, first_end, "uarch", &len)) && memchr(v, ',', len)) {
-                /* RISC-V: "sifive,u74-mc" */
-                const char *comma = memchr(v, ',', len);
-                char maker[128];
+        v = si_cpuinfo_value(first, first_end, "uarch", &len);
+        comma = v ? memchr(v, ',', len) : NULL;
+        if (!comma)
+                return 0;
+        /* RISC-V: "sifive,u74-mc" */
+        snprintf(maker, sizeof maker, "%.*s", (int) (comma - v), v);
+        free(s->manufacturer);
+        free(s->brand);
+        s->manufacturer = strdup(cpu_manufacturer(maker));
+        s->brand = strndup(comma + 1, len - (size_t) (comma - v) - 1);
+        if (!s->manufacturer || !s->brand)
+                return -ENOMEM;
+        return 0;
+}
 
-                snprintf(maker, sizeof maker, "%.*s", (int) (comma - v), v);
-                free(s->manufacturer);
-                free(s->brand);
-                s->manufacturer = strdup(cpu_manufacturer(maker));
-                s->brand = strndup(comma + 1, len - (size_t) (comma - v) - 1);
-                if (!s->manufacturer || !s->brand)
-                        return -ENOMEM;
-        }
+/* si takes lscpu's "Vendor ID" as is: GenuineIntel, AuthenticAMD, ARM */
+static int cpu_vendor(const char *first, const char *first_end, CpuStatic *s) {
+        char vendor[128] = "";
+        const char *v;
+        size_t len;
 
         if ((v = si_cpuinfo_value(first, first_end, "vendor_id", &len)))
                 snprintf(vendor, sizeof vendor, "%.*s", (int) len, v);
@@ -237,13 +242,20 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                 if (name)
                         snprintf(vendor, sizeof vendor, "%s", name);
         }
-        /* si takes lscpu's "Vendor ID" as is: GenuineIntel, AuthenticAMD, ARM */
         s->vendor = strdup(vendor);
         if (s->vendor && s->manufacturer && !s->manufacturer[0]) {
                 /* no model name (ARM): the implementer is the best manufacturer there is */
                 free(s->manufacturer);
                 s->manufacturer = strdup(cpu_manufacturer(vendor));
         }
+        if (!s->vendor || !s->manufacturer)
+                return -ENOMEM;
+        return 0;
+}
+
+static int cpu_flags(const char *first, const char *first_end, CpuStatic *s) {
+        const char *v;
+        size_t len;
 
         if ((v = si_cpuinfo_value(first, first_end, "flags", &len)) ||
             (v = si_cpuinfo_value(first, first_end, "Features", &len))) {
@@ -253,14 +265,25 @@ static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
                                 *p = (char) tolower((unsigned char) *p);
         } else
                 s->flags = strdup("");
-        if (!s->vendor || !s->manufacturer || !s->flags)
+        if (!s->flags)
                 return -ENOMEM;
         /* si: flags.indexOf('vmx') > -1 || flags.indexOf('svm') > -1 */
         s->virtualization = strstr(s->flags, "vmx") || strstr(s->flags, "svm");
-
-        s->processors = n_pkgs > 0 ? n_pkgs : 1;
-        s->physical_cores = n_pairs > 0 ? n_pairs : s->cores;
         return 0;
+}
+
+static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
+        const char *first, *first_end;
+        int r;
+
+        cpu_topology(cpuinfo, s, &first, &first_end);
+        r = cpu_brand(first, first_end, s);
+        if (r < 0)
+                return r;
+        r = cpu_vendor(first, first_end, s);
+        if (r < 0)
+                return r;
+        return cpu_flags(first, first_end, s);
 }
 
 /* cpufreq's current frequency per CPU (si via Node's os.cpus()), else cpuinfo's "cpu MHz" (si's
@@ -506,9 +529,31 @@ void sysinfo_cpu_state_free(void *state) {
         free(s);
 }
 
+/* The fields from /proc/cpuinfo, in Harper's order; speed is the model name's, else the average. */
+static int cpu_static_json(const CpuStatic *info, double speed, json_object *o) {
+        /* si: threads per core > 1 → "performance" cores = cores - physical cores */
+        unsigned tpc = info->physical_cores ? info->cores / info->physical_cores : 1;
+        unsigned perf = tpc > 1 ? info->cores - info->physical_cores : info->cores;
+        unsigned eff = tpc > 1 && info->cores > tpc * perf ? info->cores - tpc * perf : 0;
+        int r;
+
+        if ((r = si_add(o, "manufacturer", si_json_string(info->manufacturer))) < 0 ||
+            (r = si_add(o, "brand", si_json_string(info->brand))) < 0 ||
+            (r = si_add(o, "vendor", si_json_string(info->vendor))) < 0 ||
+            (r = si_add(o, "speed", si_json_double(speed))) < 0 ||
+            (r = si_add(o, "cores", json_object_new_int((int) info->cores))) < 0 ||
+            (r = si_add(o, "physicalCores", json_object_new_int((int) info->physical_cores))) < 0 ||
+            (r = si_add(o, "performanceCores", json_object_new_int((int) perf))) < 0 ||
+            (r = si_add(o, "efficiencyCores", json_object_new_int((int) eff))) < 0 ||
+            (r = si_add(o, "processors", json_object_new_int((int) info->processors))) < 0 ||
+            (r = si_add(o, "flags", si_json_string(info->flags))) < 0 ||
+            (r = si_add(o, "virtualization", json_object_new_boolean(info->virtualization))) < 0)
+                return r;
+        return 0;
+}
+
 int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL;
-        json_object *speed = NULL, *load = NULL;
+        _cleanup_json_ json_object *o = NULL, *speed = NULL, *load = NULL;
         CpuState *s = si_state(state, sizeof(CpuState));
         double speeds[1024], static_speed;
         int n, r;
@@ -529,49 +574,21 @@ int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
         static_speed = s->info.speed != 0 ? s->info.speed : json_object_get_double(json_object_object_get(speed, "avg"));
 
         r = current_load(c, &s->sample, s->info.cores, &load);
-        if (r < 0) {
-                json_object_put(speed);
+        if (r < 0)
                 return r;
-        }
 
         o = json_object_new_object();
-        if (!o) {
-                json_object_put(speed);
-                json_object_put(load);
+        if (!o)
                 return -ENOMEM;
-        }
-        if ((r = si_add(o, "manufacturer", si_json_string(s->info.manufacturer))) < 0 ||
-            (r = si_add(o, "brand", si_json_string(s->info.brand))) < 0 ||
-            (r = si_add(o, "vendor", si_json_string(s->info.vendor))) < 0 ||
-            (r = si_add(o, "speed", si_json_double(static_speed))) < 0 ||
-            (r = si_add(o, "cores", json_object_new_int((int) s->info.cores))) < 0 ||
-            (r = si_add(o, "physicalCores", json_object_new_int((int) s->info.physical_cores))) < 0) {
-                json_object_put(speed);
-                json_object_put(load);
+        r = cpu_static_json(&s->info, static_speed, o);
+        if (r < 0)
                 return r;
-        }
-        {
-                /* si: threads per core > 1 → "performance" cores = cores - physical cores */
-                unsigned tpc = s->info.physical_cores ? s->info.cores / s->info.physical_cores : 1;
-                unsigned perf = tpc > 1 ? s->info.cores - s->info.physical_cores : s->info.cores;
-                unsigned eff = tpc > 1 && s->info.cores > tpc * perf ? s->info.cores - tpc * perf : 0;
-
-                if ((r = si_add(o, "performanceCores", json_object_new_int((int) perf))) < 0 ||
-                    (r = si_add(o, "efficiencyCores", json_object_new_int((int) eff))) < 0 ||
-                    (r = si_add(o, "processors", json_object_new_int((int) s->info.processors))) < 0 ||
-                    (r = si_add(o, "flags", si_json_string(s->info.flags))) < 0 ||
-                    (r = si_add(o, "virtualization", json_object_new_boolean(s->info.virtualization))) < 0) {
-                        json_object_put(speed);
-                        json_object_put(load);
-                        return r;
-                }
-        }
         r = si_add(o, "cpu_speed", speed);
-        if (r < 0) {
-                json_object_put(load);
+        speed = NULL;
+        if (r < 0)
                 return r;
-        }
         r = si_add(o, "current_load", load);
+        load = NULL;
         if (r < 0)
                 return r;
         *ret = o;
