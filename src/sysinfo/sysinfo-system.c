@@ -69,12 +69,25 @@ static char *strip(char *s) {
 
 /* si's osInfo on Linux: distro from DISTRIB_ID or NAME; release from VERSION, or PRETTY_NAME
  * without the distro name, cut before "(" whose contents become the codename. */
-static int os_release_parse(const char *root, OsRelease *ret) {
-        _cleanup_free_ char *text = NULL, *lsb = NULL, *lsb_id = NULL, *name = NULL, *version = NULL,
-                *lsb_codename = NULL, *codename_v = NULL, *pretty = NULL, *version_id = NULL, *lsb_release = NULL;
-        _cleanup_free_ char *rel_buf = NULL, *code_buf = NULL;
-        const char *distro, *codename;
-        char *rel;
+/* The keys si reads from /etc/lsb-release and os-release; NULL when absent. */
+typedef struct ReleaseKeys {
+        char *lsb_id, *lsb_codename, *lsb_release;
+        char *name, *version, *codename, *pretty, *version_id;
+} ReleaseKeys;
+
+static void release_keys_done(ReleaseKeys *k) {
+        free(k->lsb_id);
+        free(k->lsb_codename);
+        free(k->lsb_release);
+        free(k->name);
+        free(k->version);
+        free(k->codename);
+        free(k->pretty);
+        free(k->version_id);
+}
+
+static int release_keys_read(const char *root, ReleaseKeys *k) {
+        _cleanup_free_ char *text = NULL, *lsb = NULL;
         int r;
 
         r = si_read_file(root, "/etc/os-release", &text);
@@ -85,29 +98,42 @@ static int os_release_parse(const char *root, OsRelease *ret) {
         (void) si_read_file(root, "/etc/lsb-release", &lsb);   /* optional, as si reads every /etc/...-release */
 
         if (lsb) {
-                lsb_id = release_value(lsb, "DISTRIB_ID");
-                lsb_codename = release_value(lsb, "DISTRIB_CODENAME");
-                lsb_release = release_value(lsb, "DISTRIB_RELEASE");
+                k->lsb_id = release_value(lsb, "DISTRIB_ID");
+                k->lsb_codename = release_value(lsb, "DISTRIB_CODENAME");
+                k->lsb_release = release_value(lsb, "DISTRIB_RELEASE");
         }
         if (text) {
-                name = release_value(text, "NAME");
-                version = release_value(text, "VERSION");
-                codename_v = release_value(text, "VERSION_CODENAME");
-                pretty = release_value(text, "PRETTY_NAME");
-                version_id = release_value(text, "VERSION_ID");
+                k->name = release_value(text, "NAME");
+                k->version = release_value(text, "VERSION");
+                k->codename = release_value(text, "VERSION_CODENAME");
+                k->pretty = release_value(text, "PRETTY_NAME");
+                k->version_id = release_value(text, "VERSION_ID");
         }
-        distro = lsb_id ?: name ?: "unknown";
-        codename = lsb_codename ?: codename_v ?: "";
-        rel_buf = strdup(version ?: "");
+        return 0;
+}
+
+static int os_release_parse(const char *root, OsRelease *ret) {
+        __attribute__((cleanup(release_keys_done))) ReleaseKeys k = {};
+        _cleanup_free_ char *rel_buf = NULL, *code_buf = NULL;
+        const char *distro, *codename;
+        char *rel;
+        int r;
+
+        r = release_keys_read(root, &k);
+        if (r < 0)
+                return r;
+        distro = k.lsb_id ?: k.name ?: "unknown";
+        codename = k.lsb_codename ?: k.codename ?: "";
+        rel_buf = strdup(k.version ?: "");
         if (!rel_buf)
                 return -ENOMEM;
         rel = rel_buf;
-        if (pretty) {
+        if (k.pretty) {
                 size_t n = strlen(distro);
 
-                if (strncmp(pretty, distro, n) == 0 && pretty[n] == ' ') {
+                if (strncmp(k.pretty, distro, n) == 0 && k.pretty[n] == ' ') {
                         free(rel_buf);
-                        rel_buf = strdup(pretty + n + 1);
+                        rel_buf = strdup(k.pretty + n + 1);
                         if (!rel_buf)
                                 return -ENOMEM;
                         rel = strip(rel_buf);
@@ -129,7 +155,7 @@ static int os_release_parse(const char *root, OsRelease *ret) {
                 rel = strip(rel);
         }
         if (!*rel)
-                rel = lsb_release ?: version_id ?: (char *) "unknown";
+                rel = k.lsb_release ?: k.version_id ?: (char *) "unknown";
 
         ret->distro = strdup(distro);
         ret->release = strdup(rel);
