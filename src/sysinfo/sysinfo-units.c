@@ -114,25 +114,19 @@ static int database_cmp(const void *a, const void *b) {
         return strcmp(((const Database *) a)->name, ((const Database *) b)->name);
 }
 
-/* One entry per database under <data_dir>/database: "<db>.mdb" files (LMDB, one environment
- * per database) and "<db>/" directories; the transaction log is <data_dir>/transactions/<same>. */
-int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
-        _cleanup_json_ json_object *arr = NULL;
+/* The databases under dir, sorted by name: "<db>.mdb" files (LMDB, one environment per
+ * database) and "<db>/" directories. None when dir cannot be read. */
+static int database_list(const char *dir, Database **ret, size_t *ret_n) {
         _cleanup_free_ Database *dbs = NULL;
         size_t n = 0, size = 0;
-        char dir[PATH_MAX];
         DIR *d;
-        int r;
 
-        arr = json_object_new_array();
-        if (!arr)
-                return -ENOMEM;
-        if (!c->src->data_dir)
-                goto done;
-        snprintf(dir, sizeof dir, "%s/database", c->src->data_dir);
         d = opendir(dir);
-        if (!d)
-                goto done;
+        if (!d) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
         for (struct dirent *de; (de = readdir(d));) {
                 size_t len = strlen(de->d_name);
                 bool is_dir = de->d_type == DT_DIR, is_mdb = len > 4 && strcmp(de->d_name + len - 4, ".mdb") == 0;
@@ -161,6 +155,30 @@ int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
         closedir(d);
         if (n > 0)
                 qsort(dbs, n, sizeof *dbs, database_cmp);
+        *ret = dbs;
+        dbs = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+/* One entry per database under <data_dir>/database; the transaction log is
+ * <data_dir>/transactions/<same name>. */
+int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *arr = NULL;
+        _cleanup_free_ Database *dbs = NULL;
+        size_t n = 0;
+        char dir[PATH_MAX];
+        int r;
+
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        if (c->src->data_dir) {
+                snprintf(dir, sizeof dir, "%s/database", c->src->data_dir);
+                r = database_list(dir, &dbs, &n);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < n; i++) {
                 char p[PATH_MAX];
@@ -186,7 +204,6 @@ int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
                     (r = si_add(o, "transaction_log_record_count", NULL)) < 0)
                         return r;
         }
-done:
         *ret = arr;
         arr = NULL;
         return 0;
