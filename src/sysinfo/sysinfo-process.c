@@ -445,6 +445,38 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
         return 0;
 }
 
+/* One task of pid, appended to arr; nothing when it ended meanwhile. */
+static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *arr) {
+        static const char *const harper_only[] = {
+                /* reported by each worker thread to Harper's main thread: not visible here */
+                "heapTotal", "heapUsed", "externalMemory", "arrayBuffers",
+                "sinceLastUpdate", "idle", "active", "utilization",
+        };
+        char path[128];
+        json_object *o;
+        ProcStat st;
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%" PRIu32 "/task/%" PRIu32 "/stat", pid, tid);
+        if (si_proc_stat(c->root, path, &st) < 0)
+                return 0;
+        o = json_object_new_object();
+        if (!o || (r = si_append(arr, o)) < 0)
+                return -ENOMEM;
+        if ((r = si_add(o, "threadId", json_object_new_int64(tid))) < 0 ||
+            (r = si_add(o, "name", json_object_new_string(st.comm))) < 0 ||
+            (r = si_add(o, "state", json_object_new_string(state_word(st.state)))) < 0 ||
+            (r = si_add(o, "cpu_user_ms", json_object_new_int64(st.utime * 1000 / c->clk_tck))) < 0 ||
+            (r = si_add(o, "cpu_system_ms", json_object_new_int64(st.stime * 1000 / c->clk_tck))) < 0)
+                return r;
+        for (size_t k = 0; k < sizeof harper_only / sizeof harper_only[0]; k++) {
+                r = si_add(o, harper_only[k], NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int sysinfo_threads(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
@@ -477,34 +509,9 @@ int sysinfo_threads(SysinfoCall *c, void **state, json_object **ret) {
         pidset_sort_unique(&tids);
 
         for (size_t i = 0; i < tids.n; i++) {
-                static const char *const harper_only[] = {
-                        /* reported by each worker thread to Harper's main thread: not visible here */
-                        "heapTotal", "heapUsed", "externalMemory", "arrayBuffers",
-                        "sinceLastUpdate", "idle", "active", "utilization",
-                };
-                char path[128];
-                json_object *o;
-                ProcStat st;
-
-                snprintf(path, sizeof path, "/proc/%" PRIu32 "/task/%" PRIu32 "/stat", u->main_pid, tids.pids[i]);
-                if (si_proc_stat(c->root, path, &st) < 0)
-                        continue;               /* ended meanwhile */
-                o = json_object_new_object();
-                if (!o || (r = si_append(arr, o)) < 0) {
-                        r = -ENOMEM;
+                r = thread_json(c, u->main_pid, tids.pids[i], arr);
+                if (r < 0)
                         goto finish;
-                }
-                if ((r = si_add(o, "threadId", json_object_new_int64(tids.pids[i]))) < 0 ||
-                    (r = si_add(o, "name", json_object_new_string(st.comm))) < 0 ||
-                    (r = si_add(o, "state", json_object_new_string(state_word(st.state)))) < 0 ||
-                    (r = si_add(o, "cpu_user_ms", json_object_new_int64(st.utime * 1000 / c->clk_tck))) < 0 ||
-                    (r = si_add(o, "cpu_system_ms", json_object_new_int64(st.stime * 1000 / c->clk_tck))) < 0)
-                        goto finish;
-                for (size_t k = 0; k < sizeof harper_only / sizeof harper_only[0]; k++) {
-                        r = si_add(o, harper_only[k], NULL);
-                        if (r < 0)
-                                goto finish;
-                }
         }
 done:
         r = 0;
