@@ -391,7 +391,7 @@ static int load_fields(json_object *o, const CpuTimes *now, const CpuTimes *prev
 
 static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, CpuTimes *total) {
         CpuTimes *cpus = NULL;
-        unsigned n = 0, size = 0;
+        size_t n = 0, size = 0;
 
         *total = (CpuTimes) {};
         for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
@@ -407,14 +407,9 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                  * softirq are in neither */
                 t = (CpuTimes) { .user = v[0], .nice = v[1], .system = v[2], .idle = v[3],
                                  .irq = v[5], .steal = v[7], .guest = v[8] };
-                if (n == size) {
-                        CpuTimes *m = realloc(cpus, (size ? size * 2 : 8) * sizeof *cpus);
-                        if (!m) {
-                                free(cpus);
-                                return -ENOMEM;
-                        }
-                        cpus = m;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(cpus, n, size, 8) < 0) {
+                        free(cpus);
+                        return -ENOMEM;
                 }
                 cpus[n++] = t;
                 total->user += t.user;
@@ -430,7 +425,7 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                 return -EINVAL;
         }
         *ret = cpus;
-        *ret_n = n;
+        *ret_n = (unsigned) n;
         return 0;
 }
 

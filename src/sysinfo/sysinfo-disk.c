@@ -114,13 +114,8 @@ static void mount_list_free(MountList *l) {
 
 /* Adds m with copies of the names; on ENOMEM the list still owns what it holds. */
 static int mount_list_add(MountList *l, Mount m, const char *fs, const char *mount, const char *type) {
-        if (l->n == l->size) {
-                Mount *items = realloc(l->items, (l->size ? l->size * 2 : 16) * sizeof *items);
-                if (!items)
-                        return -ENOMEM;
-                l->items = items;
-                l->size = l->size ? l->size * 2 : 16;
-        }
+        if (SI_GROW(l->items, l->n, l->size, 16) < 0)
+                return -ENOMEM;
         m.fs = strdup(fs);
         m.mount = strdup(mount);
         m.type = strdup(type);

@@ -249,14 +249,9 @@ static int interface_list(SysinfoCall *c, Iface **ret, size_t *ret_n) {
 
                 if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
                         continue;
-                if (n == size) {
-                        Iface *l = realloc(list, (size ? size * 2 : 8) * sizeof *list);
-                        if (!l) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        list = l;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(list, n, size, 8) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 f = &list[n++];
                 *f = (Iface) {};

@@ -23,13 +23,8 @@ typedef struct PidSet {
 } PidSet;
 
 static int pidset_add(PidSet *s, uint32_t pid) {
-        if (s->n == s->size) {
-                uint32_t *p = realloc(s->pids, (s->size ? s->size * 2 : 16) * sizeof *p);
-                if (!p)
-                        return -ENOMEM;
-                s->pids = p;
-                s->size = s->size ? s->size * 2 : 16;
-        }
+        if (SI_GROW(s->pids, s->n, s->size, 16) < 0)
+                return -ENOMEM;
         s->pids[s->n++] = pid;
         return 0;
 }

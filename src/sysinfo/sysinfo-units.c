@@ -139,14 +139,9 @@ static int database_list(const char *dir, Database **ret, size_t *ret_n) {
 
                 if (de->d_name[0] == '.' || (!is_dir && !is_mdb) || (is_dir && is_mdb))
                         continue;
-                if (n == size) {
-                        Database *m = realloc(dbs, (size ? size * 2 : 8) * sizeof *dbs);
-                        if (!m) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        dbs = m;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(dbs, n, size, 8) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 snprintf(dbs[n].entry, sizeof dbs[n].entry, "%s", de->d_name);
                 snprintf(dbs[n].name, sizeof dbs[n].name, "%.*s", (int) (is_mdb ? len - 4 : len), de->d_name);
