@@ -2,45 +2,52 @@
  * si.cpuCurrentSpeed() (cpufreq, else cpuinfo's "cpu MHz") and si.currentLoad() (/proc/stat
  * difference since the previous sample). */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-cpu.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 /* si's minimum interval between load samples: a call sooner compares with the older sample */
 #define LOAD_SAMPLE_MIN_USEC (200 * 1000ULL)
 
-void si_cpu_static_done(CpuStatic *s) {
+typedef struct CpuTimes {
+        uint64_t user, nice, system, idle, irq, steal, guest;
+} CpuTimes;
+
+typedef struct CpuStatic {
+        char *manufacturer, *brand, *vendor, *flags;
+        double speed;                 /* GHz from the model name; 0 = not given there */
+        unsigned cores, physical_cores, processors;
+        bool virtualization;
+} CpuStatic;
+
+/* The previous /proc/stat sample, to compare the next call's with. */
+typedef struct LoadSample {
+        bool have;
+        uint64_t usec;
+        CpuTimes total;
+        CpuTimes *cpus;
+        unsigned n_cpus;
+} LoadSample;
+
+typedef struct CpuState {
+        uint64_t static_generation;   /* the root generation info was read under; 0 = not read */
+        CpuStatic info;
+        LoadSample sample;            /* kept whatever the root */
+} CpuState;
+
+static void cpu_static_done(CpuStatic *s) {
         free(s->manufacturer);
         free(s->brand);
         free(s->vendor);
         free(s->flags);
         *s = (CpuStatic) {};
-}
-
-/* "key\t: value" lines of one cpuinfo block; returns the value (not terminated) and its length */
-static const char *cpuinfo_value(const char *block, const char *end, const char *key, size_t *len) {
-        size_t n = strlen(key);
-
-        for (const char *p = block; p && p < end; p = memchr(p, '\n', (size_t) (end - p)), p = p ? p + 1 : NULL) {
-                const char *v;
-
-                if (strncmp(p, key, n) != 0 || (p[n] != '\t' && p[n] != ' ' && p[n] != ':'))
-                        continue;
-                v = p + n;
-                while (*v == '\t' || *v == ' ')
-                        v++;
-                if (*v != ':')
-                        continue;
-                v++;
-                while (*v == ' ')
-                        v++;
-                *len = strcspn(v, "\n");
-                return v;
-        }
-        return NULL;
 }
 
 /* si's cpuManufacturer(): the last known name found in the lowercased text wins */
@@ -81,7 +88,7 @@ static const char *arm_implementer(unsigned long code) {
         }
 }
 
-/* Appends src to dst replacing a with b. */
+/* Replaces every a in s (a buffer of size bytes) with b. */
 static void replace_all(char *s, size_t size, const char *a, const char *b) {
         char out[512];
         size_t o = 0, na = strlen(a), nb = strlen(b);
@@ -148,118 +155,141 @@ static int brand_split(const char *model, CpuStatic *s) {
         return 0;
 }
 
-static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
-        /* distinct (physical id, core id) pairs and physical ids, for lscpu's core counts */
+/* lscpu's counts: logical CPUs, distinct (physical id, core id) pairs, distinct physical ids.
+ * Sets [*first, *first_end) to the first CPU's block, the whole text when there is none. */
+static void cpu_topology(const char *cpuinfo, CpuStatic *s, const char **first, const char **first_end) {
         struct { long pkg, core; } pairs[1024];
         long pkgs[64];
         unsigned n_pairs = 0, n_pkgs = 0;
-        const char *end = cpuinfo + strlen(cpuinfo);
-        const char *first = NULL, *first_end = NULL, *v;
-        char model[256] = "", vendor[128] = "";
+        const char *end = cpuinfo + strlen(cpuinfo), *pos = cpuinfo, *b, *e, *v;
         size_t len;
-        int r;
 
-        /* one block per logical CPU, blank-line separated */
-        for (const char *b = cpuinfo; b < end;) {
-                const char *e = strstr(b, "\n\n");
+        *first = NULL;
+        while (si_cpuinfo_next_cpu(&pos, end, &b, &e)) {
                 long pkg = -1, core = -1;
+                unsigned i;
 
-                e = e ? e + 1 : end;
-                if (!cpuinfo_value(b, e, "processor", &len)) {
-                        b = e + 1;
-                        continue;
-                }
                 s->cores++;
-                if (!first) {
-                        first = b;
-                        first_end = e;
+                if (!*first) {
+                        *first = b;
+                        *first_end = e;
                 }
-                if ((v = cpuinfo_value(b, e, "physical id", &len)))
+                if ((v = si_cpuinfo_value(b, e, "physical id", &len)))
                         pkg = strtol(v, NULL, 10);
-                if ((v = cpuinfo_value(b, e, "core id", &len)))
+                if ((v = si_cpuinfo_value(b, e, "core id", &len)))
                         core = strtol(v, NULL, 10);
                 if (pkg >= 0) {
-                        unsigned i;
-
                         for (i = 0; i < n_pkgs && pkgs[i] != pkg; i++)
                                 ;
                         if (i == n_pkgs && n_pkgs < sizeof pkgs / sizeof pkgs[0])
                                 pkgs[n_pkgs++] = pkg;
                 }
                 if (core >= 0) {
-                        unsigned i;
-
                         for (i = 0; i < n_pairs && !(pairs[i].pkg == pkg && pairs[i].core == core); i++)
                                 ;
                         if (i == n_pairs && n_pairs < sizeof pairs / sizeof pairs[0])
                                 pairs[n_pairs++] = (typeof(pairs[0])) { pkg, core };
                 }
-                b = e + 1;
         }
-        if (!first) {
+        if (!*first) {
                 /* no "processor" lines (some ARM kernels): the whole text is one block */
-                first = cpuinfo;
-                first_end = end;
+                *first = cpuinfo;
+                *first_end = end;
         }
+        s->processors = n_pkgs > 0 ? n_pkgs : 1;
+        s->physical_cores = n_pairs > 0 ? n_pairs : s->cores;
+}
 
-        if ((v = cpuinfo_value(first, first_end, "model name", &len)) ||
-            (v = cpuinfo_value(first, first_end, "cpu model", &len)) ||
-            (v = cpuinfo_value(first, first_end, "cpu", &len)))
+/* manufacturer, brand and speed from the model name; RISC-V's uarch names maker and core */
+static int cpu_brand(const char *first, const char *first_end, CpuStatic *s) {
+        char model[256] = "", maker[128];
+        const char *v, *comma;
+        size_t len;
+        int r;
+
+        if ((v = si_cpuinfo_value(first, first_end, "model name", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "cpu model", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "cpu", &len)))
                 snprintf(model, sizeof model, "%.*s", (int) len, v);
         r = brand_split(model, s);
         if (r < 0)
                 return r;
-        if ((v = cpuinfo_value(first, first_end, "uarch", &len)) && memchr(v, ',', len)) {
-                /* RISC-V: "sifive,u74-mc" */
-                const char *comma = memchr(v, ',', len);
-                char maker[128];
+        v = si_cpuinfo_value(first, first_end, "uarch", &len);
+        comma = v ? memchr(v, ',', len) : NULL;
+        if (!comma)
+                return 0;
+        /* RISC-V: "sifive,u74-mc" */
+        snprintf(maker, sizeof maker, "%.*s", (int) (comma - v), v);
+        free(s->manufacturer);
+        free(s->brand);
+        s->manufacturer = strdup(cpu_manufacturer(maker));
+        s->brand = strndup(comma + 1, len - (size_t) (comma - v) - 1);
+        if (!s->manufacturer || !s->brand)
+                return -ENOMEM;
+        return 0;
+}
 
-                snprintf(maker, sizeof maker, "%.*s", (int) (comma - v), v);
-                free(s->manufacturer);
-                free(s->brand);
-                s->manufacturer = strdup(cpu_manufacturer(maker));
-                s->brand = strndup(comma + 1, len - (size_t) (comma - v) - 1);
-                if (!s->manufacturer || !s->brand)
-                        return -ENOMEM;
-        }
+/* si takes lscpu's "Vendor ID" as is: GenuineIntel, AuthenticAMD, ARM */
+static int cpu_vendor(const char *first, const char *first_end, CpuStatic *s) {
+        char vendor[128] = "";
+        const char *v;
+        size_t len;
 
-        if ((v = cpuinfo_value(first, first_end, "vendor_id", &len)))
+        if ((v = si_cpuinfo_value(first, first_end, "vendor_id", &len)))
                 snprintf(vendor, sizeof vendor, "%.*s", (int) len, v);
-        else if ((v = cpuinfo_value(first, first_end, "CPU implementer", &len))) {
+        else if ((v = si_cpuinfo_value(first, first_end, "CPU implementer", &len))) {
                 const char *name = arm_implementer(strtoul(v, NULL, 0));
                 if (name)
                         snprintf(vendor, sizeof vendor, "%s", name);
         }
-        /* si takes lscpu's "Vendor ID" as is: GenuineIntel, AuthenticAMD, ARM */
         s->vendor = strdup(vendor);
         if (s->vendor && s->manufacturer && !s->manufacturer[0]) {
                 /* no model name (ARM): the implementer is the best manufacturer there is */
                 free(s->manufacturer);
                 s->manufacturer = strdup(cpu_manufacturer(vendor));
         }
+        if (!s->vendor || !s->manufacturer)
+                return -ENOMEM;
+        return 0;
+}
 
-        if ((v = cpuinfo_value(first, first_end, "flags", &len)) ||
-            (v = cpuinfo_value(first, first_end, "Features", &len))) {
+static int cpu_flags(const char *first, const char *first_end, CpuStatic *s) {
+        const char *v;
+        size_t len;
+
+        if ((v = si_cpuinfo_value(first, first_end, "flags", &len)) ||
+            (v = si_cpuinfo_value(first, first_end, "Features", &len))) {
                 s->flags = strndup(v, len);
                 if (s->flags)
                         for (char *p = s->flags; *p; p++)
                                 *p = (char) tolower((unsigned char) *p);
         } else
                 s->flags = strdup("");
-        if (!s->vendor || !s->manufacturer || !s->flags)
+        if (!s->flags)
                 return -ENOMEM;
         /* si: flags.indexOf('vmx') > -1 || flags.indexOf('svm') > -1 */
         s->virtualization = strstr(s->flags, "vmx") || strstr(s->flags, "svm");
-
-        s->processors = n_pkgs > 0 ? n_pkgs : 1;
-        s->physical_cores = n_pairs > 0 ? n_pairs : s->cores;
         return 0;
+}
+
+static int cpu_static_parse(const char *cpuinfo, CpuStatic *s) {
+        const char *first, *first_end;
+        int r;
+
+        cpu_topology(cpuinfo, s, &first, &first_end);
+        r = cpu_brand(first, first_end, s);
+        if (r < 0)
+                return r;
+        r = cpu_vendor(first, first_end, s);
+        if (r < 0)
+                return r;
+        return cpu_flags(first, first_end, s);
 }
 
 /* cpufreq's current frequency per CPU (si via Node's os.cpus()), else cpuinfo's "cpu MHz" (si's
  * fallback). Fills speeds (GHz); returns how many. */
-static int cpu_speeds(SysinfoCall *c, const char *cpuinfo, double *speeds, unsigned max) {
-        _cleanup_free_ char *own = NULL;
+static int cpu_speeds(SysinfoCall *c, double *speeds, unsigned max) {
+        const char *cpuinfo;
         unsigned n = 0;
         int r;
 
@@ -276,12 +306,9 @@ static int cpu_speeds(SysinfoCall *c, const char *cpuinfo, double *speeds, unsig
         if (n > 0)
                 return (int) n;
 
-        if (!cpuinfo) {
-                r = si_read_file(c->root, "/proc/cpuinfo", &own);
-                if (r < 0)
-                        return r;
-                cpuinfo = own;
-        }
+        r = si_call_cpuinfo(c, &cpuinfo);
+        if (r < 0)
+                return r;
         for (const char *p = strstr(cpuinfo, "cpu MHz"); p && n < max; p = strstr(p + 1, "cpu MHz")) {
                 const char *colon = strchr(p, ':');
                 if (!colon)
@@ -364,7 +391,7 @@ static int load_fields(json_object *o, const CpuTimes *now, const CpuTimes *prev
 
 static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, CpuTimes *total) {
         CpuTimes *cpus = NULL;
-        unsigned n = 0, size = 0;
+        size_t n = 0, size = 0;
 
         *total = (CpuTimes) {};
         for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
@@ -380,14 +407,9 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                  * softirq are in neither */
                 t = (CpuTimes) { .user = v[0], .nice = v[1], .system = v[2], .idle = v[3],
                                  .irq = v[5], .steal = v[7], .guest = v[8] };
-                if (n == size) {
-                        CpuTimes *m = realloc(cpus, (size ? size * 2 : 8) * sizeof *cpus);
-                        if (!m) {
-                                free(cpus);
-                                return -ENOMEM;
-                        }
-                        cpus = m;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(cpus, n, size, 8) < 0) {
+                        free(cpus);
+                        return -ENOMEM;
                 }
                 cpus[n++] = t;
                 total->user += t.user;
@@ -403,15 +425,14 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                 return -EINVAL;
         }
         *ret = cpus;
-        *ret_n = n;
+        *ret_n = (unsigned) n;
         return 0;
 }
 
-static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
+static int current_load(SysinfoCall *c, LoadSample *prev, unsigned cores, json_object **ret) {
         _cleanup_free_ char *stat = NULL, *loadavg = NULL;
         _cleanup_free_ CpuTimes *cpus = NULL;
         _cleanup_json_ json_object *o = NULL, *arr = NULL;
-        SysinfoState *s = c->state;
         static const CpuTimes zero;
         double l[3] = {}, avg = 0;
         CpuTimes total;
@@ -450,7 +471,7 @@ static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
                 r = si_append(arr, cpu);
                 if (r < 0)
                         return r;
-                r = load_fields(cpu, &cpus[i], s->have_sample && i < s->n_cpus ? &s->cpus[i] : &zero, true);
+                r = load_fields(cpu, &cpus[i], prev->have && i < prev->n_cpus ? &prev->cpus[i] : &zero, true);
                 if (r < 0)
                         return r;
         }
@@ -459,123 +480,110 @@ static int current_load(SysinfoCall *c, unsigned cores, json_object **ret) {
         if (r < 0)
                 return r;
         /* the first call compares with boot (si's zeroed previous sample) */
-        r = load_fields(o, &total, s->have_sample ? &s->total : &zero, false);
+        r = load_fields(o, &total, prev->have ? &prev->total : &zero, false);
         if (r < 0)
                 return r;
 
         /* keep the sample for the next call, unless this one came too soon after it */
-        if (!s->have_sample || c->now_usec >= s->sample_usec + LOAD_SAMPLE_MIN_USEC || c->now_usec < s->sample_usec) {
-                free(s->cpus);
-                s->cpus = cpus;
+        if (!prev->have || c->now_usec >= prev->usec + LOAD_SAMPLE_MIN_USEC || c->now_usec < prev->usec) {
+                free(prev->cpus);
+                *prev = (LoadSample) { .have = true, .usec = c->now_usec, .total = total, .cpus = cpus, .n_cpus = n };
                 cpus = NULL;
-                s->n_cpus = n;
-                s->total = total;
-                s->sample_usec = c->now_usec;
-                s->have_sample = true;
         }
         *ret = o;
         o = NULL;
         return 0;
 }
 
-/* Parses /proc/cpuinfo once per state; *ret_text (if given) gets the text when it was read now. */
-static int cpu_static_load(SysinfoCall *c, char **ret_text) {
-        _cleanup_free_ char *cpuinfo = NULL;
-        SysinfoState *s = c->state;
+/* Parses /proc/cpuinfo once per root. */
+static int cpu_static_load(SysinfoCall *c, CpuState *s) {
+        const char *cpuinfo;
         int r;
 
-        if (s->have_cpu)
+        if (s->static_generation == c->root_generation)
                 return 0;
-        r = si_read_file(c->root, "/proc/cpuinfo", &cpuinfo);
+        cpu_static_done(&s->info);
+        s->static_generation = 0;
+        r = si_call_cpuinfo(c, &cpuinfo);
         if (r < 0)
                 return r;
-        r = cpu_static_parse(cpuinfo, &s->cpu);
+        r = cpu_static_parse(cpuinfo, &s->info);
         if (r < 0) {
-                si_cpu_static_done(&s->cpu);
+                cpu_static_done(&s->info);
                 return r;
         }
-        s->have_cpu = true;
-        if (ret_text) {
-                *ret_text = cpuinfo;
-                cpuinfo = NULL;
-        }
+        s->static_generation = c->root_generation;
         return 0;
 }
 
-int si_cpu_count(SysinfoCall *c, unsigned *ret) {
-        int r = cpu_static_load(c, NULL);
-        if (r < 0)
+void sysinfo_cpu_state_free(void *state) {
+        CpuState *s = state;
+
+        cpu_static_done(&s->info);
+        free(s->sample.cpus);
+        free(s);
+}
+
+/* The fields from /proc/cpuinfo, in Harper's order; speed is the model name's, else the average. */
+static int cpu_static_json(const CpuStatic *info, double speed, json_object *o) {
+        /* si: threads per core > 1 → "performance" cores = cores - physical cores */
+        unsigned tpc = info->physical_cores ? info->cores / info->physical_cores : 1;
+        unsigned perf = tpc > 1 ? info->cores - info->physical_cores : info->cores;
+        unsigned eff = tpc > 1 && info->cores > tpc * perf ? info->cores - tpc * perf : 0;
+        int r;
+
+        if ((r = si_add(o, "manufacturer", si_json_string(info->manufacturer))) < 0 ||
+            (r = si_add(o, "brand", si_json_string(info->brand))) < 0 ||
+            (r = si_add(o, "vendor", si_json_string(info->vendor))) < 0 ||
+            (r = si_add(o, "speed", si_json_double(speed))) < 0 ||
+            (r = si_add(o, "cores", json_object_new_int((int) info->cores))) < 0 ||
+            (r = si_add(o, "physicalCores", json_object_new_int((int) info->physical_cores))) < 0 ||
+            (r = si_add(o, "performanceCores", json_object_new_int((int) perf))) < 0 ||
+            (r = si_add(o, "efficiencyCores", json_object_new_int((int) eff))) < 0 ||
+            (r = si_add(o, "processors", json_object_new_int((int) info->processors))) < 0 ||
+            (r = si_add(o, "flags", si_json_string(info->flags))) < 0 ||
+            (r = si_add(o, "virtualization", json_object_new_boolean(info->virtualization))) < 0)
                 return r;
-        *ret = c->state->cpu.cores ?: 1;
         return 0;
 }
 
-int sysinfo_cpu(SysinfoCall *c, json_object **ret) {
-        _cleanup_free_ char *cpuinfo = NULL;
-        _cleanup_json_ json_object *o = NULL;
-        json_object *speed = NULL, *load = NULL;
-        SysinfoState *s = c->state;
+int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL, *speed = NULL, *load = NULL;
+        CpuState *s = si_state(state, sizeof(CpuState));
         double speeds[1024], static_speed;
         int n, r;
 
-        r = cpu_static_load(c, &cpuinfo);
+        if (!s)
+                return -ENOMEM;
+        r = cpu_static_load(c, s);
         if (r < 0)
                 return r;
 
-        /* the first call reuses the cpuinfo just read */
-        n = cpu_speeds(c, cpuinfo, speeds, s->cpu.cores < 1024 ? s->cpu.cores : 1024);
+        n = cpu_speeds(c, speeds, s->info.cores < 1024 ? s->info.cores : 1024);
         if (n < 0)
                 return n;
-        r = cpu_speed_json(speeds, n, s->cpu.speed, &speed);
+        r = cpu_speed_json(speeds, n, s->info.speed, &speed);
         if (r < 0)
                 return r;
         /* si: no speed in the model name → the current average */
-        static_speed = s->cpu.speed != 0 ? s->cpu.speed : json_object_get_double(json_object_object_get(speed, "avg"));
+        static_speed = s->info.speed != 0 ? s->info.speed : json_object_get_double(json_object_object_get(speed, "avg"));
 
-        r = current_load(c, s->cpu.cores, &load);
-        if (r < 0) {
-                json_object_put(speed);
+        r = current_load(c, &s->sample, s->info.cores, &load);
+        if (r < 0)
                 return r;
-        }
 
         o = json_object_new_object();
-        if (!o) {
-                json_object_put(speed);
-                json_object_put(load);
+        if (!o)
                 return -ENOMEM;
-        }
-        if ((r = si_add(o, "manufacturer", si_json_string(s->cpu.manufacturer))) < 0 ||
-            (r = si_add(o, "brand", si_json_string(s->cpu.brand))) < 0 ||
-            (r = si_add(o, "vendor", si_json_string(s->cpu.vendor))) < 0 ||
-            (r = si_add(o, "speed", si_json_double(static_speed))) < 0 ||
-            (r = si_add(o, "cores", json_object_new_int((int) s->cpu.cores))) < 0 ||
-            (r = si_add(o, "physicalCores", json_object_new_int((int) s->cpu.physical_cores))) < 0) {
-                json_object_put(speed);
-                json_object_put(load);
+        r = cpu_static_json(&s->info, static_speed, o);
+        if (r < 0)
                 return r;
-        }
-        {
-                /* si: threads per core > 1 → "performance" cores = cores - physical cores */
-                unsigned tpc = s->cpu.physical_cores ? s->cpu.cores / s->cpu.physical_cores : 1;
-                unsigned perf = tpc > 1 ? s->cpu.cores - s->cpu.physical_cores : s->cpu.cores;
-                unsigned eff = tpc > 1 && s->cpu.cores > tpc * perf ? s->cpu.cores - tpc * perf : 0;
-
-                if ((r = si_add(o, "performanceCores", json_object_new_int((int) perf))) < 0 ||
-                    (r = si_add(o, "efficiencyCores", json_object_new_int((int) eff))) < 0 ||
-                    (r = si_add(o, "processors", json_object_new_int((int) s->cpu.processors))) < 0 ||
-                    (r = si_add(o, "flags", si_json_string(s->cpu.flags))) < 0 ||
-                    (r = si_add(o, "virtualization", json_object_new_boolean(s->cpu.virtualization))) < 0) {
-                        json_object_put(speed);
-                        json_object_put(load);
-                        return r;
-                }
-        }
         r = si_add(o, "cpu_speed", speed);
-        if (r < 0) {
-                json_object_put(load);
+        speed = NULL;
+        if (r < 0)
                 return r;
-        }
         r = si_add(o, "current_load", load);
+        load = NULL;
         if (r < 0)
                 return r;
         *ret = o;

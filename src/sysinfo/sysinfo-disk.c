@@ -2,6 +2,7 @@
  * devices' sectors) and si.fsSize() (df's local, real filesystems, statvfs each). Under a
  * fixture root statvfs cannot be asked: <root>/sysinfo-statvfs gives the figures per mount point
  * ("mount frsize blocks bfree bavail fsid", the mount point escaped as in /proc/mounts). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-disk.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 /* df hides these without -a (no blocks, or GNU df's dummy list) or skips them with -l (remote);
  * they are never statvfs'ed, so a dead network mount cannot hang us */
@@ -94,90 +98,107 @@ static int fs_figures(SysinfoCall *c, const char *fixture, const char *mount, Fs
         return -ENOENT;
 }
 
-static void mounts_free(Mount *m, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(m[i].fs);
-                free(m[i].mount);
-                free(m[i].type);
+typedef struct MountList {
+        Mount *items;
+        size_t n, size;
+} MountList;
+
+static void mount_list_free(MountList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].fs);
+                free(l->items[i].mount);
+                free(l->items[i].type);
         }
-        free(m);
+        free(l->items);
+}
+
+/* Adds m with copies of the names; on ENOMEM the list still owns what it holds. */
+static int mount_list_add(MountList *l, Mount m, const char *fs, const char *mount, const char *type) {
+        if (SI_GROW(l->items, l->n, l->size, 16) < 0)
+                return -ENOMEM;
+        m.fs = strdup(fs);
+        m.mount = strdup(mount);
+        m.type = strdup(type);
+        l->items[l->n++] = m;
+        if (!m.fs || !m.mount || !m.type)
+                return -ENOMEM;
+        return 0;
+}
+
+typedef struct MountNames {
+        char fs[PATH_MAX], mount[PATH_MAX], type[64];
+} MountNames;
+
+/* One /proc/mounts line: false unless df -lPT would list it and si keeps it. */
+static bool mount_from_line(SysinfoCall *c, const char *fixture, const char *line, MountNames *names, Mount *ret) {
+        char *fs = names->fs, *mount = names->mount, *type = names->type, opts[1024];
+        FsFigures f = {};
+
+        if (sscanf(line, "%4095s %4095s %63s %1023s", fs, mount, type, opts) != 4)
+                return false;
+        unescape(fs);
+        unescape(mount);
+        if (fs_type_skipped(type))
+                return false;
+        /* si keeps device paths, "/", and anything not tmpfs-like (overlay, zfs, btrfs...) */
+        if (!(fs[0] == '/' || strcmp(mount, "/") == 0 || strchr(fs + 1, '/') || fs[1] == ':' || !fs_type_tmp(type)))
+                return false;
+        if (fs_figures(c, fixture, mount, &f) < 0 || f.blocks == 0)
+                return false;
+        *ret = (Mount) {
+                .rw = strncmp(opts, "rw", 2) == 0 && (opts[2] == 0 || opts[2] == ','),
+                .size = f.blocks * f.frsize,
+                .used = (f.blocks - (f.bfree < f.blocks ? f.bfree : f.blocks)) * f.frsize,
+                .available = f.bavail * f.frsize,
+                .fsid = f.fsid,
+                .keep = true,
+        };
+        return true;
+}
+
+/* si drops repeated fs+type+mount; df shows a filesystem mounted twice (bind mounts) once, at
+ * its shortest mount point. True when the new mount is such a repeat; a kept mount it beats
+ * is no longer kept. */
+static bool mount_repeats(MountList *l, const MountNames *names, uint64_t fsid) {
+        for (size_t i = 0; i < l->n; i++) {
+                Mount *kept = &l->items[i];
+
+                if (!kept->keep)
+                        continue;
+                if (strcmp(kept->fs, names->fs) == 0 && strcmp(kept->type, names->type) == 0 &&
+                    strcmp(kept->mount, names->mount) == 0)
+                        return true;
+                if (fsid != 0 && kept->fsid == fsid && strcmp(kept->fs, names->fs) == 0) {
+                        if (strlen(names->mount) >= strlen(kept->mount))
+                                return true;
+                        kept->keep = false;
+                }
+        }
+        return false;
 }
 
 /* The mounts df -lPT would list and si keeps, in /proc/mounts order. */
-static int mounts_collect(SysinfoCall *c, const char *mounts, Mount **ret, size_t *ret_n) {
+static int mounts_collect(SysinfoCall *c, const char *mounts, MountList *ret) {
         _cleanup_free_ char *fixture = NULL;
-        Mount *list = NULL;
-        size_t n = 0, size = 0;
+        MountList list = {};
 
         if (c->root[0])
                 (void) si_read_file(c->root, "/sysinfo-statvfs", &fixture);
 
         for (const char *p = mounts; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-                char fs[PATH_MAX], mount[PATH_MAX], type[64], opts[1024];
-                FsFigures f = {};
+                MountNames names;
                 Mount m;
+                int r;
 
-                if (sscanf(p, "%4095s %4095s %63s %1023s", fs, mount, type, opts) != 4)
+                if (!mount_from_line(c, fixture, p, &names, &m) || mount_repeats(&list, &names, m.fsid))
                         continue;
-                unescape(fs);
-                unescape(mount);
-                if (fs_type_skipped(type))
-                        continue;
-                /* si keeps device paths, "/", and anything not tmpfs-like (overlay, zfs, btrfs...) */
-                if (!(fs[0] == '/' || strcmp(mount, "/") == 0 || strchr(fs + 1, '/') || fs[1] == ':' || !fs_type_tmp(type)))
-                        continue;
-                if (fs_figures(c, fixture, mount, &f) < 0 || f.blocks == 0)
-                        continue;
-
-                m = (Mount) {
-                        .rw = strncmp(opts, "rw", 2) == 0 && (opts[2] == 0 || opts[2] == ','),
-                        .size = f.blocks * f.frsize,
-                        .used = (f.blocks - (f.bfree < f.blocks ? f.bfree : f.blocks)) * f.frsize,
-                        .available = f.bavail * f.frsize,
-                        .fsid = f.fsid,
-                        .keep = true,
-                };
-                /* si drops repeated fs+type+mount; df shows a filesystem mounted twice (bind mounts)
-                 * once, at its shortest mount point */
-                {
-                        bool dup = false;
-
-                        for (size_t i = 0; i < n && !dup; i++) {
-                                if (!list[i].keep)
-                                        continue;
-                                if (strcmp(list[i].fs, fs) == 0 && strcmp(list[i].type, type) == 0 &&
-                                    strcmp(list[i].mount, mount) == 0)
-                                        dup = true;
-                                else if (m.fsid != 0 && list[i].fsid == m.fsid && strcmp(list[i].fs, fs) == 0) {
-                                        if (strlen(mount) < strlen(list[i].mount))
-                                                list[i].keep = false;
-                                        else
-                                                dup = true;
-                                }
-                        }
-                        if (dup)
-                                continue;
-                }
-                if (n == size) {
-                        Mount *l = realloc(list, (size ? size * 2 : 16) * sizeof *list);
-                        if (!l) {
-                                mounts_free(list, n);
-                                return -ENOMEM;
-                        }
-                        list = l;
-                        size = size ? size * 2 : 16;
-                }
-                m.fs = strdup(fs);
-                m.mount = strdup(mount);
-                m.type = strdup(type);
-                list[n++] = m;
-                if (!m.fs || !m.mount || !m.type) {
-                        mounts_free(list, n);
-                        return -ENOMEM;
+                r = mount_list_add(&list, m, names.fs, names.mount, names.type);
+                if (r < 0) {
+                        mount_list_free(&list);
+                        return r;
                 }
         }
         *ret = list;
-        *ret_n = n;
         return 0;
 }
 
@@ -309,10 +330,9 @@ static int size_rows(const Mount *m, size_t n, json_object *o) {
         return 0;
 }
 
-int sysinfo_disk(SysinfoCall *c, json_object **ret) {
+int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
-        Mount *m = NULL;
-        size_t n = 0;
+        MountList list = {};
         const char *mounts;
         int r;
 
@@ -329,16 +349,16 @@ int sysinfo_disk(SysinfoCall *c, json_object **ret) {
                 return 0;
         }
 
-        r = si_mounts(c, &mounts);
+        r = si_call_mounts(c, &mounts);
         if (r < 0)
                 return r;
-        r = mounts_collect(c, mounts, &m, &n);
+        r = mounts_collect(c, mounts, &list);
         if (r < 0)
                 return r;
-        r = disk_counters(c, m, n, o);
+        r = disk_counters(c, list.items, list.n, o);
         if (r >= 0)
-                r = size_rows(m, n, o);
-        mounts_free(m, n);
+                r = size_rows(list.items, list.n, o);
+        mount_list_free(&list);
         if (r < 0)
                 return r;
         *ret = o;

@@ -1,11 +1,15 @@
 /* Section "memory": si.mem()'s formulas over /proc/meminfo, plus the Harper process's RSS
  * (Node's process.memoryUsage().rss) from /proc/<pid>/status. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-memory.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 static uint64_t or_zero(uint64_t v) {
         return v == UINT64_MAX ? 0 : v;
@@ -28,14 +32,14 @@ static uint64_t process_rss(const char *root, uint32_t pid) {
         return strtoull(p + strlen("\nVmRSS:"), NULL, 10) * 1024;
 }
 
-int sysinfo_memory(SysinfoCall *c, json_object **ret) {
+int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         uint64_t total, free_, available, buffcache, swaptotal, swapfree;
         const char *m;
         int r;
 
-        r = si_meminfo(c, &m);
+        r = si_call_meminfo(c, &m);
         if (r < 0)
                 return r;
         total = si_meminfo_bytes(m, "MemTotal");

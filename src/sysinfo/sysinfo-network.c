@@ -4,6 +4,7 @@
  * ("iface inet|inet6 address netmask" lines). Nothing is sent anywhere: latency stays {}. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <limits.h>
@@ -12,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-network.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 typedef struct Iface {
         char name[IFNAMSIZ];
@@ -228,42 +232,12 @@ static int stats_json(const char *netdev, const char *name, const char *operstat
         return 0;
 }
 
-int sysinfo_network(SysinfoCall *c, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL;
+/* The interfaces of /sys/class/net by ifindex, without addresses yet. */
+static int interface_list(SysinfoCall *c, Iface **ret, size_t *ret_n) {
         _cleanup_free_ Iface *list = NULL;
-        _cleanup_free_ char *netdev = NULL, *wireless = NULL;
-        json_object *interfaces, *stats, *latency, *connections;
-        char def[64] = "", path[PATH_MAX];
+        char path[PATH_MAX];
         size_t n = 0, size = 0;
         DIR *d;
-        int r;
-
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        if (c->src->network)
-                default_interface(c->root, def, sizeof def);
-        r = si_add(o, "default_interface", def[0] ? json_object_new_string(def) : NULL);
-        if (r < 0)
-                return r;
-        latency = json_object_new_object();            /* never probe the internet */
-        if ((r = si_add(o, "latency", latency)) < 0 || !latency)
-                return -ENOMEM;
-        interfaces = json_object_new_array();
-        if ((r = si_add(o, "interfaces", interfaces)) < 0 || !interfaces)
-                return -ENOMEM;
-        stats = json_object_new_array();
-        if ((r = si_add(o, "stats", stats)) < 0 || !stats)
-                return -ENOMEM;
-        connections = json_object_new_array();         /* Harper never fills it either */
-        if ((r = si_add(o, "connections", connections)) < 0 || !connections)
-                return -ENOMEM;
-        /* off (Harper's default): exactly the empty shape above */
-        if (!c->src->network) {
-                *ret = o;
-                o = NULL;
-                return 0;
-        }
 
         snprintf(path, sizeof path, "%s/sys/class/net", c->root);
         d = opendir(path);
@@ -275,14 +249,9 @@ int sysinfo_network(SysinfoCall *c, json_object **ret) {
 
                 if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
                         continue;
-                if (n == size) {
-                        Iface *l = realloc(list, (size ? size * 2 : 8) * sizeof *list);
-                        if (!l) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        list = l;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(list, n, size, 8) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 f = &list[n++];
                 *f = (Iface) {};
@@ -294,7 +263,63 @@ int sysinfo_network(SysinfoCall *c, json_object **ret) {
         closedir(d);
         if (n > 0)
                 qsort(list, n, sizeof *list, iface_cmp);
+        *ret = list;
+        list = NULL;
+        *ret_n = n;
+        return 0;
+}
 
+/* Harper's shape with empty lists (all there is when switched off); *interfaces and *stats are
+ * the lists inside o to fill. */
+static int network_shape(const char *def, json_object *o, json_object **interfaces, json_object **stats) {
+        json_object *latency, *connections;
+        int r;
+
+        r = si_add(o, "default_interface", def[0] ? json_object_new_string(def) : NULL);
+        if (r < 0)
+                return r;
+        latency = json_object_new_object();            /* never probe the internet */
+        if ((r = si_add(o, "latency", latency)) < 0 || !latency)
+                return -ENOMEM;
+        *interfaces = json_object_new_array();
+        if ((r = si_add(o, "interfaces", *interfaces)) < 0 || !*interfaces)
+                return -ENOMEM;
+        *stats = json_object_new_array();
+        if ((r = si_add(o, "stats", *stats)) < 0 || !*stats)
+                return -ENOMEM;
+        connections = json_object_new_array();         /* Harper never fills it either */
+        if ((r = si_add(o, "connections", connections)) < 0 || !connections)
+                return -ENOMEM;
+        return 0;
+}
+
+int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_free_ Iface *list = NULL;
+        _cleanup_free_ char *netdev = NULL, *wireless = NULL;
+        json_object *interfaces, *stats;
+        char def[64] = "";
+        size_t n = 0;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        if (c->src->network)
+                default_interface(c->root, def, sizeof def);
+        r = network_shape(def, o, &interfaces, &stats);
+        if (r < 0)
+                return r;
+        /* off (Harper's default): exactly the empty shape */
+        if (!c->src->network) {
+                *ret = o;
+                o = NULL;
+                return 0;
+        }
+
+        r = interface_list(c, &list, &n);
+        if (r < 0)
+                return r;
         r = addresses(c, list, n);
         if (r < 0)
                 return r;

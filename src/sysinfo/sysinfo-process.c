@@ -1,6 +1,7 @@
 /* Sections "harperdb_processes" (si.processes() entries for every process in the instance's and
  * the clustering unit's cgroups) and "threads" (the instance's main process's tasks). */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -8,9 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-process.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
 typedef struct PidSet {
         uint32_t *pids;
@@ -18,13 +23,8 @@ typedef struct PidSet {
 } PidSet;
 
 static int pidset_add(PidSet *s, uint32_t pid) {
-        if (s->n == s->size) {
-                uint32_t *p = realloc(s->pids, (s->size ? s->size * 2 : 16) * sizeof *p);
-                if (!p)
-                        return -ENOMEM;
-                s->pids = p;
-                s->size = s->size ? s->size * 2 : 16;
-        }
+        if (SI_GROW(s->pids, s->n, s->size, 16) < 0)
+                return -ENOMEM;
         s->pids[s->n++] = pid;
         return 0;
 }
@@ -190,16 +190,126 @@ static uint64_t status_kb(const char *status, const char *key) {
         return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
+/* Local time "YYYY-MM-DD HH:MM:SS" of a CLOCK_REALTIME µs value, as si's processes() gives it. */
+static void format_local(uint64_t usec, char buf[static 20]) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, 20, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                buf[0] = 0;
+}
+
+/* ps's USER is the effective uid: the second number of "Uid:" */
+static unsigned long status_euid(const char *status) {
+        const char *p = strstr(status, "\nUid:");
+        char *end;
+
+        if (!p)
+                return 0;
+        (void) strtoul(p + 5, &end, 10);
+        return strtoul(end, NULL, 10);
+}
+
+/* si's cpuu and cpus: the average since the process started (age seconds), over all CPUs as si
+ * normalizes (si's first call uses the share since boot; a second sample would need the
+ * process list kept) */
+static void process_cpu_share(const ProcStat *st, double age, long clk_tck, unsigned ncpu, double *cpuu, double *cpus) {
+        double ticks = age * (double) clk_tck * ncpu;
+
+        *cpuu = *cpus = 0;
+        if (ticks > 0) {
+                *cpuu = (double) st->utime / ticks * 100.0;
+                *cpus = (double) st->stime / ticks * 100.0;
+                if (*cpuu + *cpus > 100) {
+                        double t = *cpuu + *cpus;
+                        *cpuu = *cpuu / t * 100;
+                        *cpus = *cpus / t * 100;
+                }
+        }
+}
+
+/* The arguments after argv[0] of cmdlen bytes of NUL-separated argv, space-separated as ps
+ * shows them; a title the process set ("postgres: checkpointer") is cut at its first space. */
+static char *argv_params(char *argv0, size_t cmdlen) {
+        size_t n0 = strlen(argv0);
+        char *space;
+
+        if (n0 < cmdlen) {
+                size_t len = cmdlen - n0 - 1;
+                char *params = malloc(len + 1);
+
+                if (params) {
+                        memcpy(params, argv0 + n0 + 1, len);
+                        params[len] = 0;
+                        for (size_t k = 0; k < len; k++)
+                                if (params[k] == 0)
+                                        params[k] = ' ';
+                }
+                return params;
+        }
+        space = strchr(argv0, ' ');
+        if (space && argv0[0] != '/') {
+                *space = 0;
+                return strdup(space + 1);
+        }
+        return strdup("");
+}
+
+/* The directory of /proc/<pid>/exe into dir; left alone when unknown. */
+static void exe_dir(SysinfoCall *c, uint32_t pid, char *dir, size_t size) {
+        char path[PATH_MAX], exe[PATH_MAX], *slash;
+        ssize_t n;
+
+        snprintf(path, sizeof path, "%s/proc/%" PRIu32 "/exe", c->root, pid);
+        n = readlink(path, exe, sizeof exe - 1);
+        if (n <= 0)
+                return;
+        exe[n] = 0;
+        slash = strrchr(exe, '/');
+        if (slash && exe[0] == '/')
+                snprintf(dir, size, "%.*s", (int) (slash - exe), exe);
+}
+
+typedef struct ProcessArgs {
+        const char *command;          /* in the cmdline text, or the stat's comm */
+        char path[PATH_MAX];
+} ProcessArgs;
+
+/* command, params (new) and path from argv: argv[0]'s directory, else the executable's. */
+static int process_args(SysinfoCall *c, uint32_t pid, const ProcStat *st, char *cmdline, size_t cmdlen,
+                        ProcessArgs *ret, char **ret_params) {
+        char *slash;
+
+        ret->path[0] = 0;
+        if (cmdlen == 0) {
+                ret->command = st->comm;        /* kernel threads and zombies have no argv */
+                *ret_params = strdup("");
+                return *ret_params ? 0 : -ENOMEM;
+        }
+        if (cmdline[cmdlen - 1] == 0)
+                cmdlen--;                       /* argv is NUL-separated, NUL-terminated */
+        *ret_params = argv_params(cmdline, cmdlen);
+        if (!*ret_params)
+                return -ENOMEM;
+        slash = strrchr(cmdline, '/');
+        if (slash) {
+                snprintf(ret->path, sizeof ret->path, "%.*s", (int) (slash - cmdline), cmdline);
+                ret->command = slash + 1;
+        } else {
+                ret->command = cmdline;
+                exe_dir(c, pid, ret->path, sizeof ret->path);
+        }
+        return 0;
+}
+
 static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t mem_total, double uptime,
                         json_object *list) {
         _cleanup_free_ char *status = NULL, *cmdline = NULL, *params = NULL;
-        char path[PATH_MAX], exe[PATH_MAX], dir[PATH_MAX], tty[32], user[256], started[20], name[256];
-        const char *command, *p;
-        char *argv0;
-        double age, ticks, cpuu = 0, cpus = 0;
-        uint64_t rss_kb, vsz_kb, start_usec;
-        unsigned long uid = 0;
+        char path[64], tty[32], user[256], started[20], name[256];
+        double age, cpuu, cpus;
+        uint64_t rss_kb, vsz_kb;
         size_t cmdlen = 0;
+        ProcessArgs args;
         json_object *o;
         ProcStat st;
         int r;
@@ -214,95 +324,25 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
         r = si_read_file(c->root, path, &cmdline);
         if (r > 0)
                 cmdlen = (size_t) r;
+        r = process_args(c, pid, &st, cmdline, cmdlen, &args, &params);
+        if (r < 0)
+                return r;
 
-        /* ps's USER is the effective uid: the second number of "Uid:" */
-        p = strstr(status, "\nUid:");
-        if (p) {
-                char *end;
-                (void) strtoul(p + 5, &end, 10);
-                uid = strtoul(end, NULL, 10);
-        }
         rss_kb = status_kb(status, "\nVmRSS:");
         vsz_kb = status_kb(status, "\nVmSize:");
-
-        /* average since the process started, over all CPUs as si normalizes (si's first call
-         * uses the share since boot; a second sample would need the process list kept) */
         age = uptime - (double) st.starttime / (double) c->clk_tck;
-        ticks = age * (double) c->clk_tck * ncpu;
-        if (ticks > 0) {
-                cpuu = (double) st.utime / ticks * 100.0;
-                cpus = (double) st.stime / ticks * 100.0;
-                if (cpuu + cpus > 100) {
-                        double t = cpuu + cpus;
-                        cpuu = cpuu / t * 100;
-                        cpus = cpus / t * 100;
-                }
-        }
-        start_usec = c->now_usec - (uint64_t) llround((age > 0 ? age : 0) * 1e6);
-        si_format_local(start_usec, started);
+        process_cpu_share(&st, age, c->clk_tck, ncpu, &cpuu, &cpus);
+        format_local(c->now_usec - (uint64_t) llround((age > 0 ? age : 0) * 1e6), started);
         tty_name(st.tty_nr, tty, sizeof tty);
-        user_name(c->root, (uid_t) uid, user, sizeof user);
-
-        /* command, params and path from argv: argv[0]'s directory, else the executable's */
-        dir[0] = 0;
-        if (cmdlen == 0) {
-                command = st.comm;              /* kernel threads and zombies have no argv */
-                params = strdup("");
-        } else {
-                char *slash;
-                size_t n0;
-
-                if (cmdline[cmdlen - 1] == 0)
-                        cmdlen--;               /* argv is NUL-separated, NUL-terminated */
-                argv0 = cmdline;
-                n0 = strlen(argv0);
-                if (n0 < cmdlen) {
-                        /* the other arguments, space-separated as ps shows them */
-                        size_t len = cmdlen - n0 - 1;
-
-                        params = malloc(len + 1);
-                        if (params) {
-                                memcpy(params, argv0 + n0 + 1, len);
-                                params[len] = 0;
-                                for (size_t k = 0; k < len; k++)
-                                        if (params[k] == 0)
-                                                params[k] = ' ';
-                        }
-                } else if (strchr(argv0, ' ') && argv0[0] != '/') {
-                        /* a title set by the process ("postgres: checkpointer") */
-                        char *sp = strchr(argv0, ' ');
-                        *sp = 0;
-                        params = strdup(sp + 1);
-                } else
-                        params = strdup("");
-                slash = strrchr(argv0, '/');
-                if (slash) {
-                        snprintf(dir, sizeof dir, "%.*s", (int) (slash - argv0), argv0);
-                        command = slash + 1;
-                } else {
-                        ssize_t n;
-
-                        command = argv0;
-                        snprintf(path, sizeof path, "%s/proc/%" PRIu32 "/exe", c->root, pid);
-                        n = readlink(path, exe, sizeof exe - 1);
-                        if (n > 0) {
-                                exe[n] = 0;
-                                slash = strrchr(exe, '/');
-                                if (slash && exe[0] == '/')
-                                        snprintf(dir, sizeof dir, "%.*s", (int) (slash - exe), exe);
-                        }
-                }
-        }
-        if (!params)
-                return -ENOMEM;
+        user_name(c->root, (uid_t) status_euid(status), user, sizeof user);
+        /* si: "sshd: user@pts/0" → command and name "sshd" */
+        snprintf(name, sizeof name, "%s", args.command);
+        if (name[0] && name[strlen(name) - 1] == ':')
+                name[strlen(name) - 1] = 0;
 
         o = json_object_new_object();
         if (!o || (r = si_append(list, o)) < 0)
                 return -ENOMEM;
-        /* si: "sshd: user@pts/0" → command and name "sshd" */
-        snprintf(name, sizeof name, "%s", command);
-        if (name[0] && name[strlen(name) - 1] == ':')
-                name[strlen(name) - 1] = 0;
         if ((r = si_add(o, "pid", json_object_new_int64(pid))) < 0 ||
             (r = si_add(o, "parentPid", json_object_new_int64(st.ppid))) < 0 ||
             (r = si_add(o, "name", json_object_new_string(name))) < 0)
@@ -323,7 +363,7 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
             (r = si_add(o, "user", json_object_new_string(user))) < 0 ||
             (r = si_add(o, "command", json_object_new_string(name))) < 0 ||
             (r = si_add(o, "params", json_object_new_string(params))) < 0 ||
-            (r = si_add(o, "path", json_object_new_string(dir))) < 0)
+            (r = si_add(o, "path", json_object_new_string(args.path))) < 0)
                 return r;
         return 0;
 }
@@ -346,13 +386,13 @@ static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
                 goto finish;
         pidset_sort_unique(&set);
 
-        r = si_uptime(c, &uptime);
+        r = si_call_uptime(c, &uptime);
         if (r < 0)
                 goto finish;
-        r = si_cpu_count(c, &ncpu);
+        r = si_call_cpu_count(c, &ncpu);
         if (r == -ENOMEM)
                 goto finish;
-        if (si_meminfo(c, &m) >= 0)
+        if (si_call_meminfo(c, &m) >= 0)
                 mem_total = si_meminfo_bytes(m, "MemTotal");
         if (mem_total == UINT64_MAX)
                 mem_total = 0;
@@ -367,7 +407,7 @@ finish:
         return r;
 }
 
-int sysinfo_harperdb_processes(SysinfoCall *c, json_object **ret) {
+int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         json_object *core;
         bool clustering = false;
@@ -400,7 +440,39 @@ int sysinfo_harperdb_processes(SysinfoCall *c, json_object **ret) {
         return 0;
 }
 
-int sysinfo_threads(SysinfoCall *c, json_object **ret) {
+/* One task of pid, appended to arr; nothing when it ended meanwhile. */
+static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *arr) {
+        static const char *const harper_only[] = {
+                /* reported by each worker thread to Harper's main thread: not visible here */
+                "heapTotal", "heapUsed", "externalMemory", "arrayBuffers",
+                "sinceLastUpdate", "idle", "active", "utilization",
+        };
+        char path[128];
+        json_object *o;
+        ProcStat st;
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%" PRIu32 "/task/%" PRIu32 "/stat", pid, tid);
+        if (si_proc_stat(c->root, path, &st) < 0)
+                return 0;
+        o = json_object_new_object();
+        if (!o || (r = si_append(arr, o)) < 0)
+                return -ENOMEM;
+        if ((r = si_add(o, "threadId", json_object_new_int64(tid))) < 0 ||
+            (r = si_add(o, "name", json_object_new_string(st.comm))) < 0 ||
+            (r = si_add(o, "state", json_object_new_string(state_word(st.state)))) < 0 ||
+            (r = si_add(o, "cpu_user_ms", json_object_new_int64(st.utime * 1000 / c->clk_tck))) < 0 ||
+            (r = si_add(o, "cpu_system_ms", json_object_new_int64(st.stime * 1000 / c->clk_tck))) < 0)
+                return r;
+        for (size_t k = 0; k < sizeof harper_only / sizeof harper_only[0]; k++) {
+                r = si_add(o, harper_only[k], NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int sysinfo_threads(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         PidSet tids = {};
@@ -432,34 +504,9 @@ int sysinfo_threads(SysinfoCall *c, json_object **ret) {
         pidset_sort_unique(&tids);
 
         for (size_t i = 0; i < tids.n; i++) {
-                static const char *const harper_only[] = {
-                        /* reported by each worker thread to Harper's main thread: not visible here */
-                        "heapTotal", "heapUsed", "externalMemory", "arrayBuffers",
-                        "sinceLastUpdate", "idle", "active", "utilization",
-                };
-                char path[128];
-                json_object *o;
-                ProcStat st;
-
-                snprintf(path, sizeof path, "/proc/%" PRIu32 "/task/%" PRIu32 "/stat", u->main_pid, tids.pids[i]);
-                if (si_proc_stat(c->root, path, &st) < 0)
-                        continue;               /* ended meanwhile */
-                o = json_object_new_object();
-                if (!o || (r = si_append(arr, o)) < 0) {
-                        r = -ENOMEM;
+                r = thread_json(c, u->main_pid, tids.pids[i], arr);
+                if (r < 0)
                         goto finish;
-                }
-                if ((r = si_add(o, "threadId", json_object_new_int64(tids.pids[i]))) < 0 ||
-                    (r = si_add(o, "name", json_object_new_string(st.comm))) < 0 ||
-                    (r = si_add(o, "state", json_object_new_string(state_word(st.state)))) < 0 ||
-                    (r = si_add(o, "cpu_user_ms", json_object_new_int64(st.utime * 1000 / c->clk_tck))) < 0 ||
-                    (r = si_add(o, "cpu_system_ms", json_object_new_int64(st.stime * 1000 / c->clk_tck))) < 0)
-                        goto finish;
-                for (size_t k = 0; k < sizeof harper_only / sizeof harper_only[0]; k++) {
-                        r = si_add(o, harper_only[k], NULL);
-                        if (r < 0)
-                                goto finish;
-                }
         }
 done:
         r = 0;

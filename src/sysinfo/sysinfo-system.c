@@ -1,4 +1,5 @@
 /* Sections "system" (si.osInfo) and "time" (si.time plus the Harper process's uptime). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,9 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-system.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
 
-void si_os_release_done(OsRelease *o) {
+typedef struct OsRelease {
+        char *distro, *release, *codename;
+} OsRelease;
+
+/* What does not change while the root stays the same. */
+typedef struct SystemState {
+        uint64_t static_generation;   /* the root generation the rest was read under; 0 = not read */
+        OsRelease os;
+        char *kernel, *arch;
+} SystemState;
+
+static void os_release_done(OsRelease *o) {
         free(o->distro);
         free(o->release);
         free(o->codename);
@@ -54,12 +69,25 @@ static char *strip(char *s) {
 
 /* si's osInfo on Linux: distro from DISTRIB_ID or NAME; release from VERSION, or PRETTY_NAME
  * without the distro name, cut before "(" whose contents become the codename. */
-static int os_release_parse(const char *root, OsRelease *ret) {
-        _cleanup_free_ char *text = NULL, *lsb = NULL, *lsb_id = NULL, *name = NULL, *version = NULL,
-                *lsb_codename = NULL, *codename_v = NULL, *pretty = NULL, *version_id = NULL, *lsb_release = NULL;
-        _cleanup_free_ char *rel_buf = NULL, *code_buf = NULL;
-        const char *distro, *codename;
-        char *rel;
+/* The keys si reads from /etc/lsb-release and os-release; NULL when absent. */
+typedef struct ReleaseKeys {
+        char *lsb_id, *lsb_codename, *lsb_release;
+        char *name, *version, *codename, *pretty, *version_id;
+} ReleaseKeys;
+
+static void release_keys_done(ReleaseKeys *k) {
+        free(k->lsb_id);
+        free(k->lsb_codename);
+        free(k->lsb_release);
+        free(k->name);
+        free(k->version);
+        free(k->codename);
+        free(k->pretty);
+        free(k->version_id);
+}
+
+static int release_keys_read(const char *root, ReleaseKeys *k) {
+        _cleanup_free_ char *text = NULL, *lsb = NULL;
         int r;
 
         r = si_read_file(root, "/etc/os-release", &text);
@@ -70,29 +98,42 @@ static int os_release_parse(const char *root, OsRelease *ret) {
         (void) si_read_file(root, "/etc/lsb-release", &lsb);   /* optional, as si reads every /etc/...-release */
 
         if (lsb) {
-                lsb_id = release_value(lsb, "DISTRIB_ID");
-                lsb_codename = release_value(lsb, "DISTRIB_CODENAME");
-                lsb_release = release_value(lsb, "DISTRIB_RELEASE");
+                k->lsb_id = release_value(lsb, "DISTRIB_ID");
+                k->lsb_codename = release_value(lsb, "DISTRIB_CODENAME");
+                k->lsb_release = release_value(lsb, "DISTRIB_RELEASE");
         }
         if (text) {
-                name = release_value(text, "NAME");
-                version = release_value(text, "VERSION");
-                codename_v = release_value(text, "VERSION_CODENAME");
-                pretty = release_value(text, "PRETTY_NAME");
-                version_id = release_value(text, "VERSION_ID");
+                k->name = release_value(text, "NAME");
+                k->version = release_value(text, "VERSION");
+                k->codename = release_value(text, "VERSION_CODENAME");
+                k->pretty = release_value(text, "PRETTY_NAME");
+                k->version_id = release_value(text, "VERSION_ID");
         }
-        distro = lsb_id ?: name ?: "unknown";
-        codename = lsb_codename ?: codename_v ?: "";
-        rel_buf = strdup(version ?: "");
+        return 0;
+}
+
+static int os_release_parse(const char *root, OsRelease *ret) {
+        __attribute__((cleanup(release_keys_done))) ReleaseKeys k = {};
+        _cleanup_free_ char *rel_buf = NULL, *code_buf = NULL;
+        const char *distro, *codename;
+        char *rel;
+        int r;
+
+        r = release_keys_read(root, &k);
+        if (r < 0)
+                return r;
+        distro = k.lsb_id ?: k.name ?: "unknown";
+        codename = k.lsb_codename ?: k.codename ?: "";
+        rel_buf = strdup(k.version ?: "");
         if (!rel_buf)
                 return -ENOMEM;
         rel = rel_buf;
-        if (pretty) {
+        if (k.pretty) {
                 size_t n = strlen(distro);
 
-                if (strncmp(pretty, distro, n) == 0 && pretty[n] == ' ') {
+                if (strncmp(k.pretty, distro, n) == 0 && k.pretty[n] == ' ') {
                         free(rel_buf);
-                        rel_buf = strdup(pretty + n + 1);
+                        rel_buf = strdup(k.pretty + n + 1);
                         if (!rel_buf)
                                 return -ENOMEM;
                         rel = strip(rel_buf);
@@ -114,13 +155,13 @@ static int os_release_parse(const char *root, OsRelease *ret) {
                 rel = strip(rel);
         }
         if (!*rel)
-                rel = lsb_release ?: version_id ?: (char *) "unknown";
+                rel = k.lsb_release ?: k.version_id ?: (char *) "unknown";
 
         ret->distro = strdup(distro);
         ret->release = strdup(rel);
         ret->codename = strdup(codename);
         if (!ret->distro || !ret->release || !ret->codename) {
-                si_os_release_done(ret);
+                os_release_done(ret);
                 return -ENOMEM;
         }
         return 0;
@@ -144,13 +185,27 @@ static const char *node_arch(const char *machine) {
         return machine;
 }
 
-static int load_static(SysinfoCall *c) {
-        SysinfoState *s = c->state;
+static void system_static_done(SystemState *s) {
+        os_release_done(&s->os);
+        free(s->kernel);
+        free(s->arch);
+        s->kernel = s->arch = NULL;
+        s->static_generation = 0;
+}
+
+void sysinfo_system_state_free(void *state) {
+        system_static_done(state);
+        free(state);
+}
+
+/* Reads os-release, kernel and arch once per root. */
+static int load_static(SysinfoCall *c, SystemState *s) {
         _cleanup_free_ char *machine = NULL;
         int r;
 
-        if (s->have_os)
+        if (s->static_generation == c->root_generation)
                 return 0;
+        system_static_done(s);
         r = os_release_parse(c->root, &s->os);
         if (r < 0)
                 return r;
@@ -171,7 +226,7 @@ static int load_static(SysinfoCall *c) {
         s->arch = strdup(node_arch(machine));
         if (!s->arch)
                 return -ENOMEM;
-        s->have_os = true;
+        s->static_generation = c->root_generation;
         return 0;
 }
 
@@ -202,13 +257,15 @@ static char *fqdn_from_hosts(const char *root, const char *hostname) {
         return strdup(hostname);
 }
 
-int sysinfo_system(SysinfoCall *c, json_object **ret) {
+int sysinfo_system(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ char *hostname = NULL, *fqdn = NULL;
-        SysinfoState *s = c->state;
+        SystemState *s = si_state(state, sizeof(SystemState));
         int r;
 
-        r = load_static(c);
+        if (!s)
+                return -ENOMEM;
+        r = load_static(c, s);
         if (r < 0)
                 return r;
         r = si_read_line(c->root, "/proc/sys/kernel/hostname", &hostname);
@@ -263,7 +320,7 @@ static void timezone_name(const char *root, char *buf, size_t size) {
         }
 }
 
-int sysinfo_time(SysinfoCall *c, json_object **ret) {
+int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         json_object *process_uptime = NULL;
@@ -274,7 +331,7 @@ int sysinfo_time(SysinfoCall *c, json_object **ret) {
         long off;
         int r;
 
-        r = si_uptime(c, &uptime);
+        r = si_call_uptime(c, &uptime);
         if (r < 0)
                 return r;
 

@@ -2,6 +2,7 @@
  * "replication": the configured peers) and "table_size" from the sizes of Harper's database files
  * (their LMDB/RocksDB contents are not opened: Harper 4.7's LMDB format is not liblmdb's). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,9 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-units.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
 
-int sysinfo_metrics(SysinfoCall *c, json_object **ret) {
+int sysinfo_metrics(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
 
@@ -47,7 +50,7 @@ int sysinfo_metrics(SysinfoCall *c, json_object **ret) {
         return 0;
 }
 
-int sysinfo_replication(SysinfoCall *c, json_object **ret) {
+int sysinfo_replication(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         json_object *peers;
         int r;
@@ -111,25 +114,19 @@ static int database_cmp(const void *a, const void *b) {
         return strcmp(((const Database *) a)->name, ((const Database *) b)->name);
 }
 
-/* One entry per database under <data_dir>/database: "<db>.mdb" files (LMDB, one environment
- * per database) and "<db>/" directories; the transaction log is <data_dir>/transactions/<same>. */
-int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
-        _cleanup_json_ json_object *arr = NULL;
+/* The databases under dir, sorted by name: "<db>.mdb" files (LMDB, one environment per
+ * database) and "<db>/" directories. None when dir cannot be read. */
+static int database_list(const char *dir, Database **ret, size_t *ret_n) {
         _cleanup_free_ Database *dbs = NULL;
         size_t n = 0, size = 0;
-        char dir[PATH_MAX];
         DIR *d;
-        int r;
 
-        arr = json_object_new_array();
-        if (!arr)
-                return -ENOMEM;
-        if (!c->src->data_dir)
-                goto done;
-        snprintf(dir, sizeof dir, "%s/database", c->src->data_dir);
         d = opendir(dir);
-        if (!d)
-                goto done;
+        if (!d) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
         for (struct dirent *de; (de = readdir(d));) {
                 size_t len = strlen(de->d_name);
                 bool is_dir = de->d_type == DT_DIR, is_mdb = len > 4 && strcmp(de->d_name + len - 4, ".mdb") == 0;
@@ -142,14 +139,9 @@ int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
 
                 if (de->d_name[0] == '.' || (!is_dir && !is_mdb) || (is_dir && is_mdb))
                         continue;
-                if (n == size) {
-                        Database *m = realloc(dbs, (size ? size * 2 : 8) * sizeof *dbs);
-                        if (!m) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        dbs = m;
-                        size = size ? size * 2 : 8;
+                if (SI_GROW(dbs, n, size, 8) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 snprintf(dbs[n].entry, sizeof dbs[n].entry, "%s", de->d_name);
                 snprintf(dbs[n].name, sizeof dbs[n].name, "%.*s", (int) (is_mdb ? len - 4 : len), de->d_name);
@@ -158,6 +150,30 @@ int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
         closedir(d);
         if (n > 0)
                 qsort(dbs, n, sizeof *dbs, database_cmp);
+        *ret = dbs;
+        dbs = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+/* One entry per database under <data_dir>/database; the transaction log is
+ * <data_dir>/transactions/<same name>. */
+int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *arr = NULL;
+        _cleanup_free_ Database *dbs = NULL;
+        size_t n = 0;
+        char dir[PATH_MAX];
+        int r;
+
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        if (c->src->data_dir) {
+                snprintf(dir, sizeof dir, "%s/database", c->src->data_dir);
+                r = database_list(dir, &dbs, &n);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < n; i++) {
                 char p[PATH_MAX];
@@ -183,7 +199,6 @@ int sysinfo_table_size(SysinfoCall *c, json_object **ret) {
                     (r = si_add(o, "transaction_log_record_count", NULL)) < 0)
                         return r;
         }
-done:
         *ret = arr;
         arr = NULL;
         return 0;

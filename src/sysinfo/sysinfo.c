@@ -1,44 +1,61 @@
-/* system_information: which sections were asked for, in which order they are answered, and the
- * state kept between calls. */
+/* system_information: which sections were asked for, in which order they are answered, the
+ * files several sections share (read at most once per call) and each collector's state kept
+ * between calls. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-call.h"
+#include "sysinfo-cpu.h"
+#include "sysinfo-disk.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-memory.h"
+#include "sysinfo-network.h"
+#include "sysinfo-process.h"
+#include "sysinfo-read.h"
+#include "sysinfo-system.h"
+#include "sysinfo-units.h"
 
-static const char *const section_names[_SYSINFO_SECTION_MAX] = {
-        [SYSINFO_SYSTEM] = "system",
-        [SYSINFO_TIME] = "time",
-        [SYSINFO_CPU] = "cpu",
-        [SYSINFO_MEMORY] = "memory",
-        [SYSINFO_DISK] = "disk",
-        [SYSINFO_NETWORK] = "network",
-        [SYSINFO_HARPERDB_PROCESSES] = "harperdb_processes",
-        [SYSINFO_TABLE_SIZE] = "table_size",
-        [SYSINFO_METRICS] = "metrics",
-        [SYSINFO_THREADS] = "threads",
-        [SYSINFO_REPLICATION] = "replication",
+static const SysinfoCollector collectors[_SYSINFO_SECTION_MAX] = {
+        [SYSINFO_SYSTEM] = { "system", sysinfo_system, sysinfo_system_state_free },
+        [SYSINFO_TIME] = { "time", sysinfo_time, NULL },
+        [SYSINFO_CPU] = { "cpu", sysinfo_cpu, sysinfo_cpu_state_free },
+        [SYSINFO_MEMORY] = { "memory", sysinfo_memory, NULL },
+        [SYSINFO_DISK] = { "disk", sysinfo_disk, NULL },
+        [SYSINFO_NETWORK] = { "network", sysinfo_network, NULL },
+        [SYSINFO_HARPERDB_PROCESSES] = { "harperdb_processes", sysinfo_harperdb_processes, NULL },
+        [SYSINFO_TABLE_SIZE] = { "table_size", sysinfo_table_size, NULL },
+        [SYSINFO_METRICS] = { "metrics", sysinfo_metrics, NULL },
+        [SYSINFO_THREADS] = { "threads", sysinfo_threads, NULL },
+        [SYSINFO_REPLICATION] = { "replication", sysinfo_replication, NULL },
 };
 
-static int (*const collectors[_SYSINFO_SECTION_MAX])(SysinfoCall *c, json_object **ret) = {
-        [SYSINFO_SYSTEM] = sysinfo_system,
-        [SYSINFO_TIME] = sysinfo_time,
-        [SYSINFO_CPU] = sysinfo_cpu,
-        [SYSINFO_MEMORY] = sysinfo_memory,
-        [SYSINFO_DISK] = sysinfo_disk,
-        [SYSINFO_NETWORK] = sysinfo_network,
-        [SYSINFO_HARPERDB_PROCESSES] = sysinfo_harperdb_processes,
-        [SYSINFO_TABLE_SIZE] = sysinfo_table_size,
-        [SYSINFO_METRICS] = sysinfo_metrics,
-        [SYSINFO_THREADS] = sysinfo_threads,
-        [SYSINFO_REPLICATION] = sysinfo_replication,
+struct SysinfoState {
+        char *root;                   /* the previous call's root */
+        uint64_t root_generation;     /* bumped when the root changes */
+        void *collector_state[_SYSINFO_SECTION_MAX];
+};
+
+/* A file read on first use: r is 0 before, 1 after a good read, -errno after a failed one. */
+typedef struct CachedFile {
+        char *text;
+        int r;
+} CachedFile;
+
+struct CallCache {
+        CachedFile meminfo, mounts, cpuinfo;
+        double uptime;
+        int uptime_r;
 };
 
 const char *sysinfo_section_name(SysinfoSection s) {
         if ((unsigned) s >= _SYSINFO_SECTION_MAX)
                 return NULL;
-        return section_names[s];
+        return collectors[s].name;
 }
 
 unsigned sysinfo_sections_from_json(json_object *attributes) {
@@ -61,10 +78,83 @@ unsigned sysinfo_sections_from_json(json_object *attributes) {
                 if (strcmp(name, "database_metrics") == 0)
                         name = "metrics";
                 for (unsigned s = 0; s < _SYSINFO_SECTION_MAX; s++)
-                        if (strcmp(name, section_names[s]) == 0)
+                        if (strcmp(name, collectors[s].name) == 0)
                                 mask |= 1u << s;
         }
         return mask;
+}
+
+void *si_state(void **state, size_t size) {
+        if (!*state)
+                *state = calloc(1, size);
+        return *state;
+}
+
+/* Reads root+path (else root+fallback when path does not exist) on first use. */
+static int cached_file(CachedFile *f, const char *root, const char *path, const char *fallback, const char **ret) {
+        if (f->r == 0) {
+                f->r = si_read_file(root, path, &f->text);
+                if (f->r == -ENOENT && fallback)
+                        f->r = si_read_file(root, fallback, &f->text);
+                if (f->r >= 0)
+                        f->r = 1;
+        }
+        if (f->r < 0)
+                return f->r;
+        *ret = f->text;
+        return 0;
+}
+
+int si_call_meminfo(SysinfoCall *c, const char **ret) {
+        return cached_file(&c->cache->meminfo, c->root, "/proc/meminfo", NULL, ret);
+}
+
+int si_call_mounts(SysinfoCall *c, const char **ret) {
+        return cached_file(&c->cache->mounts, c->root, "/proc/self/mounts", "/proc/mounts", ret);
+}
+
+int si_call_cpuinfo(SysinfoCall *c, const char **ret) {
+        return cached_file(&c->cache->cpuinfo, c->root, "/proc/cpuinfo", NULL, ret);
+}
+
+int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {
+        const char *cpuinfo;
+        int r;
+
+        r = si_call_cpuinfo(c, &cpuinfo);
+        if (r < 0)
+                return r;
+        *ret = si_cpuinfo_processors(cpuinfo) ?: 1;
+        return 0;
+}
+
+int si_call_uptime(SysinfoCall *c, double *ret) {
+        CallCache *cache = c->cache;
+
+        if (cache->uptime_r == 0) {
+                _cleanup_free_ char *s = NULL;
+
+                cache->uptime_r = si_read_file(c->root, "/proc/uptime", &s);
+                if (cache->uptime_r >= 0)
+                        cache->uptime_r = sscanf(s, "%lf", &cache->uptime) == 1 ? 1 : -EINVAL;
+        }
+        if (cache->uptime_r < 0)
+                return cache->uptime_r;
+        *ret = cache->uptime;
+        return 0;
+}
+
+static void call_cache_done(CallCache *cache) {
+        free(cache->meminfo.text);
+        free(cache->mounts.text);
+        free(cache->cpuinfo.text);
+}
+
+const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
+        for (size_t i = 0; i < src->n_units; i++)
+                if (si_streq(src->units[i].role, "instance"))
+                        return &src->units[i];
+        return src->n_units > 0 ? &src->units[0] : NULL;
 }
 
 int sysinfo_state_new(SysinfoState **ret) {
@@ -76,56 +166,54 @@ int sysinfo_state_new(SysinfoState **ret) {
         return 0;
 }
 
-static void state_drop_static(SysinfoState *s) {
-        si_cpu_static_done(&s->cpu);
-        si_os_release_done(&s->os);
-        free(s->kernel);
-        free(s->arch);
-        free(s->root);
-        s->kernel = s->arch = s->root = NULL;
-        s->have_cpu = s->have_os = false;
-}
-
 SysinfoState *sysinfo_state_free(SysinfoState *s) {
         if (!s)
                 return NULL;
-        state_drop_static(s);
-        free(s->cpus);
+        for (unsigned i = 0; i < _SYSINFO_SECTION_MAX; i++)
+                if (collectors[i].free_state && s->collector_state[i])
+                        collectors[i].free_state(s->collector_state[i]);
+        free(s->root);
         free(s);
         return NULL;
 }
 
-int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sections, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL;
-        SysinfoCall c = {
-                .state = state,
-                .src = src,
-                .root = src && src->root ? src->root : "",
-        };
-        int r = 0;
-
-        if (!state || !src || !ret)
-                return -EINVAL;
-
-        /* static data read under another root (tests switch fixture trees) is not ours */
-        if (!si_streq(state->root, c.root)) {
-                state_drop_static(state);
-                state->root = strdup(c.root);
+/* The context of one call: its root (tests switch fixture trees), time and clock ticks. */
+static int call_begin(SysinfoState *state, const SysinfoSources *src, SysinfoCall *c) {
+        c->src = src;
+        c->root = src->root ? src->root : "";
+        if (!si_streq(state->root, c->root)) {
+                state->root_generation++;
+                free(state->root);
+                state->root = strdup(c->root);
                 if (!state->root)
                         return -ENOMEM;
         }
+        c->root_generation = state->root_generation;
 
-        c.now_usec = src->now_usec;
-        if (c.now_usec == 0) {
+        c->now_usec = src->now_usec;
+        if (c->now_usec == 0) {
                 struct timespec ts;
 
                 clock_gettime(CLOCK_REALTIME, &ts);
-                c.now_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+                c->now_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
         }
-        c.clk_tck = sysconf(_SC_CLK_TCK);
-        if (c.clk_tck <= 0)
-                c.clk_tck = 100;
+        c->clk_tck = sysconf(_SC_CLK_TCK);
+        if (c->clk_tck <= 0)
+                c->clk_tck = 100;
+        return 0;
+}
 
+int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sections, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        CallCache cache = {};
+        SysinfoCall c = { .cache = &cache };
+        int r;
+
+        if (!state || !src || !ret)
+                return -EINVAL;
+        r = call_begin(state, src, &c);
+        if (r < 0)
+                return r;
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -135,19 +223,18 @@ int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sec
 
                 if (!(sections & (1u << s)))
                         continue;
-                r = collectors[s](&c, &v);
+                r = collectors[s].collect(&c, &state->collector_state[s], &v);
                 if (r == -ENOMEM)
                         break;
                 /* a kernel interface that cannot be read: Harper answers null for the section */
                 if (r < 0)
                         v = NULL;
-                r = si_add(o, section_names[s], v);
+                r = si_add(o, collectors[s].name, v);
                 if (r < 0)
                         break;
         }
 
-        free(c.meminfo);
-        free(c.mounts);
+        call_cache_done(&cache);
         if (r < 0)
                 return r;
         *ret = o;

@@ -1,13 +1,17 @@
-/* File reading under the root, the per-call file cache, /proc/<pid>/stat, JSON numbers. */
+/* Pure readers: files under the root and the parsers of /proc/meminfo, /proc/<pid>/stat and
+ * /proc/cpuinfo text. */
+#include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "sysinfo-internal.h"
+#include "sysinfo-macro.h"
+#include "sysinfo-read.h"
+
+/* how many numbers of /proc/<pid>/stat si_proc_stat() reads */
+#define SI_STAT_FIELDS 50
 
 int si_read_file(const char *root, const char *path, char **ret) {
         char p[4096];
@@ -86,46 +90,6 @@ int si_read_u64(const char *root, const char *path, uint64_t *ret) {
         return 0;
 }
 
-int si_meminfo(SysinfoCall *c, const char **ret) {
-        if (!c->meminfo && c->meminfo_r == 0) {
-                c->meminfo_r = si_read_file(c->root, "/proc/meminfo", &c->meminfo);
-                if (c->meminfo_r >= 0)
-                        c->meminfo_r = 1;
-        }
-        if (c->meminfo_r < 0)
-                return c->meminfo_r;
-        *ret = c->meminfo;
-        return 0;
-}
-
-int si_uptime(SysinfoCall *c, double *ret) {
-        if (c->uptime_r == 0) {
-                _cleanup_free_ char *s = NULL;
-
-                c->uptime_r = si_read_file(c->root, "/proc/uptime", &s);
-                if (c->uptime_r >= 0)
-                        c->uptime_r = sscanf(s, "%lf", &c->uptime) == 1 ? 1 : -EINVAL;
-        }
-        if (c->uptime_r < 0)
-                return c->uptime_r;
-        *ret = c->uptime;
-        return 0;
-}
-
-int si_mounts(SysinfoCall *c, const char **ret) {
-        if (!c->mounts && c->mounts_r == 0) {
-                c->mounts_r = si_read_file(c->root, "/proc/self/mounts", &c->mounts);
-                if (c->mounts_r == -ENOENT)
-                        c->mounts_r = si_read_file(c->root, "/proc/mounts", &c->mounts);
-                if (c->mounts_r >= 0)
-                        c->mounts_r = 1;
-        }
-        if (c->mounts_r < 0)
-                return c->mounts_r;
-        *ret = c->mounts;
-        return 0;
-}
-
 uint64_t si_meminfo_bytes(const char *meminfo, const char *key) {
         size_t n = strlen(key);
 
@@ -133,13 +97,6 @@ uint64_t si_meminfo_bytes(const char *meminfo, const char *key) {
                 if (strncmp(p, key, n) == 0 && p[n] == ':')
                         return strtoull(p + n + 1, NULL, 10) * 1024;
         return UINT64_MAX;
-}
-
-const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
-        for (size_t i = 0; i < src->n_units; i++)
-                if (si_streq(src->units[i].role, "instance"))
-                        return &src->units[i];
-        return src->n_units > 0 ? &src->units[0] : NULL;
 }
 
 int si_proc_stat(const char *root, const char *path, ProcStat *ret) {
@@ -189,60 +146,49 @@ int si_proc_stat(const char *root, const char *path, ProcStat *ret) {
         return 0;
 }
 
-json_object *si_json_u64(uint64_t v) {
-        if (v == UINT64_MAX)
-                return NULL;
-        if (v <= INT64_MAX)
-                return json_object_new_int64((int64_t) v);
-        return json_object_new_uint64(v);
-}
+const char *si_cpuinfo_value(const char *block, const char *end, const char *key, size_t *len) {
+        size_t n = strlen(key);
 
-json_object *si_json_double(double d) {
-        char buf[64];
+        for (const char *p = block; p && p < end; p = memchr(p, '\n', (size_t) (end - p)), p = p ? p + 1 : NULL) {
+                const char *v;
 
-        if (!isfinite(d))
-                return NULL;
-        if (d == 0)
-                d = 0;   /* no "-0" */
-        /* json-c prints doubles with %.17g (2.6 → 2.6000000000000001); Node prints the shortest
-         * text that reads back as the same number: do that */
-        for (int prec = 15; prec <= 17; prec++) {
-                snprintf(buf, sizeof buf, "%.*g", prec, d);
-                if (strtod(buf, NULL) == d)
-                        break;
+                if (strncmp(p, key, n) != 0 || (p[n] != '\t' && p[n] != ' ' && p[n] != ':'))
+                        continue;
+                v = p + n;
+                while (*v == '\t' || *v == ' ')
+                        v++;
+                if (*v != ':')
+                        continue;
+                v++;
+                while (*v == ' ')
+                        v++;
+                *len = strcspn(v, "\n");
+                return v;
         }
-        return json_object_new_double_s(d, buf);
+        return NULL;
 }
 
-json_object *si_json_string(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
+bool si_cpuinfo_next_cpu(const char **pos, const char *end, const char **block, const char **block_end) {
+        while (*pos < end) {
+                const char *b = *pos, *e = strstr(b, "\n\n");
+                size_t len;
 
-int si_add(json_object *o, const char *key, json_object *v) {
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
+                e = e ? e + 1 : end;
+                *pos = e < end ? e + 1 : end;
+                if (si_cpuinfo_value(b, e, "processor", &len)) {
+                        *block = b;
+                        *block_end = e;
+                        return true;
+                }
         }
-        return 0;
+        return false;
 }
 
-int si_append(json_object *a, json_object *v) {
-        if (json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
+unsigned si_cpuinfo_processors(const char *cpuinfo) {
+        const char *pos = cpuinfo, *end = cpuinfo + strlen(cpuinfo), *b, *e;
+        unsigned n = 0;
 
-double si_round(double d, int decimals) {
-        double m = pow(10, decimals);
-        return round(d * m) / m;
-}
-
-void si_format_local(uint64_t usec, char buf[static 20]) {
-        time_t t = (time_t) (usec / 1000000);
-        struct tm tm;
-
-        if (!localtime_r(&t, &tm) || strftime(buf, 20, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-                buf[0] = 0;
+        while (si_cpuinfo_next_cpu(&pos, end, &b, &e))
+                n++;
+        return n;
 }

@@ -1,0 +1,42 @@
+/* Small helpers every sysinfo file uses: cleanup attributes, a NULL-safe string compare and
+ * arrays that grow. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+static inline bool si_streq(const char *a, const char *b) {
+        return a && b && strcmp(a, b) == 0;
+}
+
+static inline void si_freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ __attribute__((cleanup(si_freep)))
+
+static inline void si_json_putp(json_object **p) {
+        json_object_put(*p);
+}
+#define _cleanup_json_ __attribute__((cleanup(si_json_putp)))
+
+/* Room for one more item in the array *items of *size items of which n are used: doubles it
+ * (first items at the start). Returns 0, or -ENOMEM with *items and *size unchanged. */
+static inline int si_grow(void **items, size_t *size, size_t n, size_t item_size, size_t first) {
+        size_t want;
+        void *p;
+
+        if (n < *size)
+                return 0;
+        want = *size ? *size * 2 : first;
+        p = realloc(*items, want * item_size);
+        if (!p)
+                return -ENOMEM;
+        *items = p;
+        *size = want;
+        return 0;
+}
+#define SI_GROW(items, n, size, first) si_grow((void **) &(items), &(size), (n), sizeof *(items), (first))
