@@ -18,17 +18,26 @@ static size_t answer_max(const HarperAnswer *a) {
 }
 
 int harper_answer_append(HarperAnswer *a, const void *bytes, size_t n) {
-        char *grown;
-
         if (a->too_large || n > answer_max(a) - a->size) {
                 a->too_large = true;
                 return -EFBIG;
         }
-        grown = realloc(a->data, a->size + n + 1);
-        if (!grown)
-                return -ENOMEM;
-        memcpy(grown + a->size, bytes, n);
-        a->data = grown;
+        if (a->size + n + 1 > a->allocated) {
+                /* doubling: curl hands over 16 KiB at a time, and answers can be MiBs */
+                size_t want = a->allocated ? a->allocated : 4096;
+                char *grown;
+
+                while (want < a->size + n + 1)
+                        want *= 2;
+                if (want > answer_max(a) + 1)
+                        want = answer_max(a) + 1;
+                grown = realloc(a->data, want);
+                if (!grown)
+                        return -ENOMEM;
+                a->data = grown;
+                a->allocated = want;
+        }
+        memcpy(a->data + a->size, bytes, n);
         a->size += n;
         a->data[a->size] = '\0';
         return 0;
@@ -38,6 +47,7 @@ void harper_answer_done(HarperAnswer *a) {
         free(a->data);
         a->data = NULL;
         a->size = 0;
+        a->allocated = 0;
         a->too_large = false;
 }
 

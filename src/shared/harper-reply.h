@@ -13,6 +13,7 @@
 typedef struct HarperAnswer {
         char *data;            /* NUL-terminated, size bytes before the NUL */
         size_t size;
+        size_t allocated;
         size_t max;            /* 0 = HARPER_ANSWER_MAX_BYTES */
         bool too_large;        /* an append would have gone past max; nothing more is kept */
 } HarperAnswer;
