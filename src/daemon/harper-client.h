@@ -26,9 +26,10 @@ int harper_client_new(HarperClient **ret, sd_event *event);
 HarperClient *harper_client_free(HarperClient *c);
 
 /* Sends body to endpoint: a unix socket path ("/var/lib/harperdb/operations-server") or an
- * http:// URL (Harper's TCP operations port). cb is called exactly once, from the event loop,
- * never from in here, unless the call is cancelled; a negative errno (no callback) for bad
- * arguments or no memory. *ret_call (may be NULL) is valid until the callback runs. */
+ * http:// URL (Harper's TCP operations port), within timeout_usec (> 0). cb is called exactly
+ * once, from the event loop, never from in here, unless the call is cancelled; a negative
+ * errno (no callback) for bad arguments or no memory. *ret_call (may be NULL) is valid until
+ * the callback runs. */
 int harper_client_call(HarperClient *c, const char *endpoint, json_object *body, uint64_t timeout_usec,
                        harper_reply_callback_t cb, void *userdata, HarperCall **ret_call);
 
