@@ -14,6 +14,8 @@ packages=(
         cockpit-ws cockpit-bridge cockpit-system chromium curl
         # harper-ops-http: its HTTP library and PAM (build), python3 clients (tests; curl above)
         libmicrohttpd-dev libpam0g-dev python3
+        # harper-sysopsd's client of Harper's operations socket, Harper's harperdb-config.yaml
+        libcurl4-openssl-dev libyaml-dev
 )
 
 missing=()

@@ -1,0 +1,399 @@
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "harper-locate.h"
+
+#define BOOT_SETTINGS_PATH_KEY "settings_path"
+/* What Harper's defaultConfig.yaml says before the installer fills in the root */
+#define DEFAULT_DOMAIN_SOCKET "hdb/operations-server"
+
+static int failf(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return *ret_error ? r : -ENOMEM;
+}
+
+char *harper_root_from_environment(char *const *environment) {
+        const char *root = NULL;
+
+        /* as systemd applies them: a later assignment wins */
+        for (char *const *e = environment; e && *e; e++)
+                if (strncmp(*e, "ROOTPATH=", 9) == 0)
+                        root = *e + 9;
+        return root && *root ? strdup(root) : NULL;
+}
+
+static const char *environment_get(char *const *environment, const char *key) {
+        size_t n = strlen(key);
+        const char *value = NULL;
+
+        for (char *const *e = environment; e && *e; e++)
+                if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
+                        value = *e + n + 1;
+        return value;
+}
+
+static char *trim(char *s) {
+        char *end;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char) end[-1]))
+                *--end = '\0';
+        return s;
+}
+
+/* Harper writes the file with the properties-reader package's syntax: "key = value" lines
+ * (its second line indented), '#' and '!' comments. */
+int harper_boot_properties_read(const char *path, char **ret_config_path, char **ret_error) {
+        FILE *f = fopen(path, "re");
+        char *line = NULL, *found = NULL;
+        size_t allocated = 0;
+
+        *ret_config_path = NULL;
+        *ret_error = NULL;
+        if (!f)
+                return failf(ret_error, -errno, "%s: %s", path, strerror(errno));
+        while (!found && getline(&line, &allocated, f) >= 0) {
+                char *key = trim(line), *value = strchr(key, '=');
+
+                if (*key == '#' || *key == '!' || !value)
+                        continue;
+                *value++ = '\0';
+                if (strcmp(trim(key), BOOT_SETTINGS_PATH_KEY) == 0 && *trim(value))
+                        found = strdup(trim(value));
+        }
+        free(line);
+        fclose(f);
+        if (!found)
+                return failf(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
+        *ret_config_path = found;
+        return 0;
+}
+
+int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_error) {
+        char *root = harper_root_from_environment(environment), *boot = NULL;
+        const char *unit_home = environment_get(environment, "HOME");
+        int r;
+
+        *ret_config_path = NULL;
+        *ret_error = NULL;
+        if (root) {
+                r = asprintf(ret_config_path, "%s/%s", root, HARPER_CONFIG_FILE_NAME) < 0 ? -ENOMEM : 0;
+                free(root);
+                return r;
+        }
+        if (unit_home && *unit_home)
+                home = unit_home;
+        if (!home || !*home)
+                return failf(ret_error, -ENOENT, "Cannot find Harper: no ROOTPATH in its unit's environment "
+                                                 "and no home directory to look in.");
+        if (asprintf(&boot, "%s/%s", home, HARPER_BOOT_PROPERTIES_PATH) < 0)
+                return -ENOMEM;
+        r = harper_boot_properties_read(boot, ret_config_path, ret_error);
+        free(boot);
+        return r;
+}
+
+static int parse_port_number(const char *text, unsigned *ret) {
+        char *end;
+        unsigned long n;
+
+        if (!isdigit((unsigned char) *text))
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(text, &end, 10);
+        if (errno || *end || n < 1 || n > 65535)
+                return -EINVAL;
+        *ret = (unsigned) n;
+        return 0;
+}
+
+int harper_port_parse(const char *text, HarperPort *ret) {
+        const char *colon = strrchr(text, ':');
+        size_t host_len;
+        unsigned port;
+
+        *ret = (HarperPort) { 0 };
+        if (!colon)
+                return parse_port_number(text, &ret->port);
+        if (parse_port_number(colon + 1, &port) < 0)
+                return -EINVAL;
+        host_len = (size_t) (colon - text);
+        if (host_len >= 2 && text[0] == '[' && text[host_len - 1] == ']') {
+                text++;       /* [::1]:9925 */
+                host_len -= 2;
+        } else if (memchr(text, ':', host_len))
+                return -EINVAL;   /* an IPv6 address needs its brackets */
+        if (host_len > 0 && !(ret->host = strndup(text, host_len)))
+                return -ENOMEM;
+        ret->port = port;
+        return 0;
+}
+
+/* The parsed config file and where to put a problem. */
+typedef struct ConfigReader {
+        yaml_document_t document;
+        const char *path;
+        char **error;
+} ConfigReader;
+
+static yaml_node_t *mapping_get(yaml_document_t *d, yaml_node_t *mapping, const char *key) {
+        for (yaml_node_pair_t *p = mapping->data.mapping.pairs.start; p < mapping->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(d, p->key);
+                if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *) k->data.scalar.value, key) == 0)
+                        return yaml_document_get_node(d, p->value);
+        }
+        return NULL;
+}
+
+static bool node_is_null(const yaml_node_t *n) {
+        static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+
+        if (!n)
+                return true;
+        if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+                return false;
+        for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+                if (strcmp((const char *) n->data.scalar.value, nulls[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* The node at a dotted key path, NULL when absent or null; an error when a step on the way is
+ * not a mapping. */
+static int lookup(ConfigReader *reader, const char *key_path, yaml_node_t **ret) {
+        char *copy = strdup(key_path), *saveptr = NULL;
+        yaml_node_t *node = yaml_document_get_root_node(&reader->document);
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *key = strtok_r(copy, ".", &saveptr); key && node; key = strtok_r(NULL, ".", &saveptr)) {
+                if (node_is_null(node)) {
+                        node = NULL;
+                        break;
+                }
+                if (node->type != YAML_MAPPING_NODE) {
+                        size_t prefix = (size_t) (key - copy) - 1;
+                        r = failf(reader->error, -EINVAL, "%s: '%.*s' must be a mapping", reader->path,
+                                  (int) prefix, key_path);
+                        break;
+                }
+                node = mapping_get(&reader->document, node, key);
+        }
+        free(copy);
+        *ret = r < 0 || node_is_null(node) ? NULL : node;
+        return r;
+}
+
+/* The scalar text at key_path, NULL when absent or null. */
+static int lookup_scalar(ConfigReader *reader, const char *key_path, const char *what, const char **ret) {
+        yaml_node_t *node;
+        int r = lookup(reader, key_path, &node);
+
+        *ret = NULL;
+        if (r < 0 || !node)
+                return r;
+        if (node->type != YAML_SCALAR_NODE)
+                return failf(reader->error, -EINVAL, "%s: '%s' must be %s", reader->path, key_path, what);
+        *ret = (const char *) node->data.scalar.value;
+        return 0;
+}
+
+static int read_string(ConfigReader *reader, const char *key_path, char **ret) {
+        const char *text;
+        int r = lookup_scalar(reader, key_path, "a string", &text);
+
+        if (r < 0 || !text)
+                return r;
+        *ret = strdup(text);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_port(ConfigReader *reader, const char *key_path, HarperPort *ret) {
+        static const char *const what = "a port number or host:port";
+        const char *text;
+        int r = lookup_scalar(reader, key_path, what, &text);
+
+        if (r < 0 || !text)
+                return r;
+        r = harper_port_parse(text, ret);
+        if (r == -EINVAL)
+                return failf(reader->error, r, "%s: '%s' must be %s, not '%s'", reader->path, key_path, what, text);
+        return r;
+}
+
+static int read_count(ConfigReader *reader, const char *key_path, unsigned *ret) {
+        const char *text;
+        char *end;
+        unsigned long n;
+        int r = lookup_scalar(reader, key_path, "a number", &text);
+
+        if (r < 0 || !text)
+                return r;
+        errno = 0;
+        n = strtoul(text, &end, 10);
+        if (!isdigit((unsigned char) *text) || *end || errno || n > 4096)
+                return failf(reader->error, -EINVAL, "%s: '%s' must be a number, not '%s'", reader->path, key_path,
+                             text);
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int read_bool(ConfigReader *reader, const char *key_path, bool *ret) {
+        static const char *const trues[] = { "true", "True", "TRUE" }, *const falses[] = { "false", "False", "FALSE" };
+        const char *text;
+        int r = lookup_scalar(reader, key_path, "true or false", &text);
+
+        if (r < 0 || !text)
+                return r;
+        for (size_t i = 0; i < 3; i++)
+                if (strcmp(text, trues[i]) == 0 || strcmp(text, falses[i]) == 0) {
+                        *ret = strcmp(text, trues[i]) == 0;
+                        return 0;
+                }
+        return failf(reader->error, -EINVAL, "%s: '%s' must be true or false, not '%s'", reader->path, key_path, text);
+}
+
+/* Harper puts a relative or unset socket path under its root. */
+static int resolve_domain_socket(HarperSettings *s, char *configured) {
+        int r = 0;
+
+        if (configured && configured[0] == '/') {
+                s->domain_socket = configured;
+                return 0;
+        }
+        if (!configured || !*configured || strcmp(configured, DEFAULT_DOMAIN_SOCKET) == 0)
+                r = asprintf(&s->domain_socket, "%s/operations-server", s->root_path);
+        else
+                r = asprintf(&s->domain_socket, "%s/%s", s->root_path, configured);
+        free(configured);
+        if (r < 0) {
+                s->domain_socket = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int resolve_root(HarperSettings *s, char *configured) {
+        char *copy;
+
+        if (configured && configured[0] == '/') {
+                s->root_path = configured;
+                return 0;
+        }
+        free(configured);
+        copy = strdup(s->config_path);
+        if (!copy)
+                return -ENOMEM;
+        s->root_path = strdup(dirname(copy));
+        free(copy);
+        return s->root_path ? 0 : -ENOMEM;
+}
+
+static int read_settings(ConfigReader *reader, HarperSettings *s) {
+        char *root = NULL, *socket = NULL;
+        int r;
+
+        r = read_string(reader, "rootPath", &root);
+        if (r >= 0)
+                r = resolve_root(s, root);
+        if (r >= 0)
+                r = read_string(reader, "operationsApi.network.domainSocket", &socket);
+        if (r >= 0)
+                r = resolve_domain_socket(s, socket);
+        if (r >= 0)
+                r = read_port(reader, "operationsApi.network.port", &s->operations_port);
+        if (r >= 0)
+                r = read_port(reader, "operationsApi.network.securePort", &s->operations_secure_port);
+        if (r >= 0)
+                r = read_count(reader, "threads.count", &s->threads);
+        if (r >= 0)
+                r = read_bool(reader, "clustering.enabled", &s->clustering_enabled);
+        if (r >= 0)
+                r = read_string(reader, "replication.hostname", &s->replication_hostname);
+        if (r >= 0)
+                r = read_string(reader, "replication.url", &s->replication_url);
+        if (r >= 0)
+                r = read_port(reader, "replication.port", &s->replication_port);
+        if (r >= 0)
+                r = read_port(reader, "replication.securePort", &s->replication_secure_port);
+        return r;
+}
+
+static int load_document(ConfigReader *reader) {
+        FILE *f = fopen(reader->path, "re");
+        yaml_parser_t parser;
+        yaml_node_t *root;
+        int r = 0;
+
+        if (!f)
+                return failf(reader->error, -errno, "%s: %s", reader->path, strerror(errno));
+        if (!yaml_parser_initialize(&parser)) {
+                fclose(f);
+                return -ENOMEM;
+        }
+        yaml_parser_set_input_file(&parser, f);
+        if (!yaml_parser_load(&parser, &reader->document))
+                r = failf(reader->error, -EBADMSG, "%s: not YAML: %s at line %zu", reader->path,
+                          parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 1);
+        yaml_parser_delete(&parser);
+        fclose(f);
+        if (r < 0)
+                return r;
+        root = yaml_document_get_root_node(&reader->document);
+        if (!root || root->type != YAML_MAPPING_NODE) {
+                yaml_document_delete(&reader->document);
+                return failf(reader->error, -EBADMSG, "%s: not a Harper configuration (no mapping at the top)",
+                             reader->path);
+        }
+        return 0;
+}
+
+int harper_settings_load(HarperSettings *s, const char *config_path, char **ret_error) {
+        ConfigReader reader = { .path = config_path, .error = ret_error };
+        int r;
+
+        *s = (HarperSettings) { 0 };
+        *ret_error = NULL;
+        r = load_document(&reader);
+        if (r < 0)
+                return r;
+        s->config_path = strdup(config_path);
+        r = s->config_path ? read_settings(&reader, s) : -ENOMEM;
+        yaml_document_delete(&reader.document);
+        if (r < 0)
+                harper_settings_done(s);
+        return r;
+}
+
+static void port_done(HarperPort *p) {
+        free(p->host);
+        *p = (HarperPort) { 0 };
+}
+
+void harper_settings_done(HarperSettings *s) {
+        free(s->config_path);
+        free(s->root_path);
+        free(s->domain_socket);
+        port_done(&s->operations_port);
+        port_done(&s->operations_secure_port);
+        free(s->replication_hostname);
+        free(s->replication_url);
+        port_done(&s->replication_port);
+        port_done(&s->replication_secure_port);
+        *s = (HarperSettings) { 0 };
+}

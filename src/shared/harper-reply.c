@@ -1,0 +1,168 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harper-reply.h"
+
+/* Harper's answers nest a few levels (system_information's metrics: database, table, stats);
+ * json-c's default of 32 is near enough to be worth doubling. */
+#define ANSWER_JSON_DEPTH 64
+/* A text error body longer than this is not a message meant for people. */
+#define ERROR_TEXT_MAX 300
+
+static size_t answer_max(const HarperAnswer *a) {
+        return a->max ? a->max : HARPER_ANSWER_MAX_BYTES;
+}
+
+int harper_answer_append(HarperAnswer *a, const void *bytes, size_t n) {
+        if (a->too_large || n > answer_max(a) - a->size) {
+                a->too_large = true;
+                return -EFBIG;
+        }
+        if (a->size + n + 1 > a->allocated) {
+                /* doubling: curl hands over 16 KiB at a time, and answers can be MiBs */
+                size_t want = a->allocated ? a->allocated : 4096;
+                char *grown;
+
+                while (want < a->size + n + 1)
+                        want *= 2;
+                if (want > answer_max(a) + 1)
+                        want = answer_max(a) + 1;
+                grown = realloc(a->data, want);
+                if (!grown)
+                        return -ENOMEM;
+                a->data = grown;
+                a->allocated = want;
+        }
+        memcpy(a->data + a->size, bytes, n);
+        a->size += n;
+        a->data[a->size] = '\0';
+        return 0;
+}
+
+void harper_answer_done(HarperAnswer *a) {
+        free(a->data);
+        a->data = NULL;
+        a->size = 0;
+        a->allocated = 0;
+        a->too_large = false;
+}
+
+void harper_format_duration(char *buf, size_t size, unsigned long long usec) {
+        if (usec >= 1000000ULL && usec % 1000000ULL == 0)
+                snprintf(buf, size, "%llu s", usec / 1000000ULL);
+        else
+                snprintf(buf, size, "%llu ms", (usec + 999) / 1000);
+}
+
+static void format_size(char *buf, size_t size, size_t bytes) {
+        if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+                snprintf(buf, size, "%zu MiB", bytes / (1024 * 1024));
+        else
+                snprintf(buf, size, "%zu bytes", bytes);
+}
+
+static int fail(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        if (!*ret_error)
+                return -ENOMEM;
+        return r;
+}
+
+/* The whole answer as JSON (trailing white space allowed): true and *ret (NULL for JSON's
+ * null), or false when it is not JSON. */
+static bool parse_json(const HarperAnswer *a, json_object **ret) {
+        json_tokener *tok;
+        json_object *json;
+        bool ok;
+        size_t used;
+
+        *ret = NULL;
+        if (!a->data || a->size == 0)
+                return false;
+        tok = json_tokener_new_ex(ANSWER_JSON_DEPTH);
+        if (!tok)
+                return false;
+        /* with its NUL: the end of the input also ends a bare number */
+        json = json_tokener_parse_ex(tok, a->data, (int) a->size + 1);
+        used = json_tokener_get_parse_end(tok);
+        ok = json_tokener_get_error(tok) == json_tokener_success;
+        json_tokener_free(tok);
+        while (ok && used < a->size && isspace((unsigned char) a->data[used]))
+                used++;
+        if (!ok || used < a->size) {
+                json_object_put(json);
+                return false;
+        }
+        *ret = json;
+        return true;
+}
+
+/* Harper's error text: {"error":...} or {"message":...}; else a short one-line text body. */
+static char *error_text(const HarperAnswer *a) {
+        json_object *json = NULL, *field = NULL;
+        bool is_json = parse_json(a, &json);
+        char *text = NULL;
+
+        if (json_object_is_type(json, json_type_object) &&
+            (json_object_object_get_ex(json, "error", &field) || json_object_object_get_ex(json, "message", &field)))
+                text = strdup(json_object_is_type(field, json_type_string) ? json_object_get_string(field)
+                                                                          : json_object_to_json_string_ext(field, JSON_C_TO_STRING_PLAIN));
+        else if (!is_json && a->size > 0 && a->size <= ERROR_TEXT_MAX && !strpbrk(a->data, "\r\n")) {
+                text = strdup(a->data);
+                for (char *p = text; p && *p; p++)
+                        if (!isprint((unsigned char) *p))
+                                *p = '?';
+        }
+        json_object_put(json);
+        return text;
+}
+
+static int parse_error_status(const HarperAnswer *a, const char *operation, long http_status, char **ret_error) {
+        char *text = error_text(a);
+        const char *verb = http_status >= 500 ? "could not carry out" : http_status >= 400 ? "refused" : "answered";
+        int r;
+
+        if (text)
+                r = fail(ret_error, -EIO, "Harper %s %s: %s (HTTP %ld).", verb, operation, text, http_status);
+        else
+                r = fail(ret_error, -EIO, "Harper %s %s with HTTP %ld.", verb, operation, http_status);
+        free(text);
+        return r;
+}
+
+int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_status, json_object **ret_reply,
+                        char **ret_error) {
+        json_object *json;
+        char size[32];
+
+        *ret_reply = NULL;
+        *ret_error = NULL;
+        if (!operation)
+                operation = "the request";
+        if (a->too_large) {
+                format_size(size, sizeof(size), answer_max(a));
+                return fail(ret_error, -EFBIG, "Harper's answer to %s is larger than %s.", operation, size);
+        }
+        if (http_status < 200 || http_status > 299)
+                return parse_error_status(a, operation, http_status, ret_error);
+        if (a->size == 0)
+                return fail(ret_error, -EBADMSG, "Harper's answer is empty.");
+        if (!parse_json(a, &json))
+                return fail(ret_error, -EBADMSG, "Harper's answer is not JSON.");
+        if (!json_object_is_type(json, json_type_object) && !json_object_is_type(json, json_type_array)) {
+                json_object_put(json);
+                return fail(ret_error, -EBADMSG, "Harper's answer is not a JSON object or array.");
+        }
+        *ret_reply = json;
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* Harper's answers to operations-API requests: the bytes collected up to a size bound, then
+ * turned into Harper's JSON or into one sentence saying what went wrong. No curl or bus types:
+ * the daemon's harper-client feeds it, unit tests drive it directly. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Harper's system_information with all sections and its metrics can be several MiB. */
+#define HARPER_ANSWER_MAX_BYTES (16u * 1024u * 1024u)
+
+typedef struct HarperAnswer {
+        char *data;            /* NUL-terminated, size bytes before the NUL */
+        size_t size;
+        size_t allocated;
+        size_t max;            /* 0 = HARPER_ANSWER_MAX_BYTES */
+        bool too_large;        /* an append would have gone past max; nothing more is kept */
+} HarperAnswer;
+
+/* Appends n bytes; -EFBIG (and too_large set) when the answer would grow past its bound. */
+int harper_answer_append(HarperAnswer *a, const void *bytes, size_t n);
+/* Frees the bytes; the answer can be reused. */
+void harper_answer_done(HarperAnswer *a);
+
+/* An HTTP status and the answer's bytes as Harper's reply to operation (NULL = "the request").
+ * 2xx with a JSON object or array: 0 and *ret_reply (the caller's reference). Otherwise a
+ * negative errno and *ret_error, one sentence, e.g. "Harper's answer is not JSON." or
+ * "Harper refused restart_service: Invalid service (HTTP 400)." */
+int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_status, json_object **ret_reply,
+                        char **ret_error);
+
+/* "10 s", "200 ms": a time bound as the error sentences say it. */
+void harper_format_duration(char *buf, size_t size, unsigned long long usec);
