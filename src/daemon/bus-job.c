@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bus-job.h"
+#include "harper-watch.h"
 #include "log.h"
 #include "peer-client.h"
 #include "sysops-names.h"
@@ -112,6 +113,7 @@ void bus_job_drop(Job *j) {
         if (!g)
                 return;
         peer_run_cancel(g->peer);
+        harper_watch_cancel(g->harper);
         sd_bus_slot_unref(g->slot);
         sd_bus_message_unref(g->call);
         free(g->path);

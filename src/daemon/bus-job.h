@@ -16,6 +16,7 @@ typedef struct JobGlue {
         sd_bus_message *call;  /* a Restart() call answered once systemd has queued the job */
         char *error;           /* the first step's failure, reported when the job ends */
         struct PeerRun *peer;  /* the peer being restarted (replicated restarts) */
+        struct HarperWatch *harper;   /* Harper's running step */
 } JobGlue;
 
 /* Creates a job, publishes its object and announces it. NULL when out of memory. */

@@ -5,6 +5,8 @@
 
 #include "bus-job.h"
 #include "bus-restart.h"
+#include "harper-finder.h"
+#include "harper-watch.h"
 #include "log.h"
 #include "peer-client.h"
 #include "restart-plan.h"
@@ -13,13 +15,15 @@
 
 static void advance(Job *j);
 static void roll_out(Job *j);
+static void step_ended(Job *j, JobStep *step, const char *error);
 
 static UnitAction job_action(const Context *c, const Job *j) {
         return j->type == JOB_RESTART ? UNIT_ACTION_RESTART : c->config.services[j->service].action;
 }
 
+/* A restart's steps come one after the other: the unit, then Harper answering again. */
 static bool job_rolls(const Context *c, const Job *j) {
-        return j->type == JOB_RESTART_SERVICE && c->config.services[j->service].rolling;
+        return j->type == JOB_RESTART || c->config.services[j->service].rolling;
 }
 
 static JobStep *find_step(Job *j, const char *unit, StepState state) {
@@ -64,11 +68,67 @@ static void on_unit_event(const char *unit, UnitRunEvent event, const char *erro
                 answer_restart_call(g, NULL);
                 return;
         }
+        step_ended(j, step, error);
+}
+
+/* A step is over: record it and go on with the job. */
+static void step_ended(Job *j, JobStep *step, const char *error) {
+        JobGlue *g = j->glue;
+
         step->state = error ? STEP_FAILED : STEP_DONE;
         if (error && !g->error)
                 g->error = strdup(error);
         bus_job_changed(g->context, j);
         advance(j);
+}
+
+static JobStep *running_harper_step(Job *j) {
+        for (size_t i = 0; i < j->n_steps; i++)
+                if (j->steps[i].kind != STEP_UNIT && j->steps[i].state == STEP_RUNNING)
+                        return &j->steps[i];
+        return NULL;
+}
+
+static void on_harper_event(HarperWatchEvent event, const char *text, void *userdata) {
+        Job *j = userdata;
+        JobGlue *g = j->glue;
+        JobStep *step = running_harper_step(j);
+
+        if (event == HARPER_WATCH_STARTED) {
+                log_info("Job %s: Harper follows it as its job %s.", j->id, text);
+                return;
+        }
+        g->harper = NULL;   /* over, and freed */
+        if (step)
+                step_ended(j, step, event == HARPER_WATCH_FAILED ? text : NULL);
+}
+
+/* Harper is found: wait for it to answer, or have it restart the job's service. */
+static void on_harper_found(const HarperTarget *t, const char *error, void *userdata) {
+        Job *j = userdata;
+        JobGlue *g = j->glue;
+        Context *c = g->context;
+        JobStep *step = running_harper_step(j);
+        int r;
+
+        if (!step)
+                return;
+        if (error)
+                return step_ended(j, step, error);
+        if (step->kind == STEP_HARPER_ANSWERING)
+                r = harper_watch_answering(&g->harper, c->harper, c->event, t,
+                                           (uint64_t) c->config.harper.answer_timeout_sec * 1000000ULL,
+                                           on_harper_event, j);
+        else
+                r = harper_watch_restart_service(&g->harper, c->harper, c->event, t,
+                                                 harper_service_to_string(j->service),
+                                                 (uint64_t) c->config.unit_timeout_sec * 1000000ULL,
+                                                 on_harper_event, j);
+        if (r < 0) {
+                char *why = text_printf("Cannot ask Harper at %s: %s", t->socket, strerror(-r));
+                step_ended(j, step, why ? why : "Cannot ask Harper.");
+                free(why);
+        }
 }
 
 static void start_step(Job *j, JobStep *step) {
@@ -77,12 +137,14 @@ static void start_step(Job *j, JobStep *step) {
         int r;
 
         step->state = STEP_RUNNING;
-        r = systemd_client_run(c->systemd, step->unit, job_action(c, j), on_unit_event, j);
+        if (step->kind == STEP_UNIT)
+                r = systemd_client_run(c->systemd, step->unit, job_action(c, j), on_unit_event, j);
+        else
+                r = harper_find(&c->config, c->systemd, on_harper_found, j);
         if (r < 0) {
                 step->state = STEP_FAILED;
-                if (!g->error && asprintf(&g->error, "Cannot ask systemd to act on %s: %s", step->unit,
-                                          strerror(-r)) < 0)
-                        g->error = NULL;
+                if (!g->error)
+                        g->error = text_printf("Cannot start %s: %s", step->unit, strerror(-r));
         }
 }
 
@@ -209,15 +271,41 @@ static void on_units_found(char **running, const char *error, void *userdata) {
         advance(j);
 }
 
-/* Settles the job's units (asking systemd which ones run when the config gives a pattern) and
+/* The instance unit, then (for the real Harper) Harper answering again. */
+static void start_restart(Context *c, Job *j) {
+        char *instance[] = { c->config.instance_unit, NULL };
+        int r = job_set_units(j, instance);
+
+        if (r >= 0 && c->config.harper.wait_after_restart)
+                r = job_add_step(j, STEP_HARPER_ANSWERING, STEP_NAME_HARPER_ANSWERING);
+        if (r < 0)
+                return fail(j, "Out of memory.");
+        advance(j);
+}
+
+/* One step: Harper restarts the service itself, as a job of its own. */
+static void start_by_harper(Context *c, Job *j) {
+        char *name = text_printf(STEP_NAME_HARPER_SERVICE_PREFIX "%s", harper_service_to_string(j->service));
+        int r = name ? job_add_step(j, STEP_HARPER_SERVICE, name) : -ENOMEM;
+
+        free(name);
+        if (r < 0)
+                return fail(j, "Out of memory.");
+        advance(j);
+}
+
+/* Settles the job's steps (asking systemd which units run when the config gives a pattern) and
  * starts it. */
 static void start(Context *c, Job *j) {
-        char *instance[] = { c->config.instance_unit, NULL };
-        char **units = j->type == JOB_RESTART ? instance : c->config.services[j->service].units;
+        char **units = c->config.services[j->service].units;
         size_t n_units = 0;
         int r;
 
         job_start(j, now_ms());
+        if (j->type == JOB_RESTART)
+                return start_restart(c, j);
+        if (c->config.services[j->service].by_harper)
+                return start_by_harper(c, j);
         while (units[n_units])
                 n_units++;
         char *patterns[n_units + 1];
@@ -225,9 +313,7 @@ static void start(Context *c, Job *j) {
                 bus_job_changed(c, j);
                 r = systemd_client_list_running(c->systemd, patterns, on_units_found, j);
                 if (r < 0) {
-                        char *problem = NULL;
-                        if (asprintf(&problem, "Cannot ask systemd for the units: %s", strerror(-r)) < 0)
-                                problem = NULL;
+                        char *problem = text_printf("Cannot ask systemd for the units: %s", strerror(-r));
                         fail(j, problem ? problem : "Cannot ask systemd for the units.");
                         free(problem);
                 }

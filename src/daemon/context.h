@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "bus-authorize.h"
+#include "harper-client.h"
 #include "sysops-config.h"
 #include "job.h"
 #include "status-store.h"
@@ -17,6 +18,7 @@ typedef struct Context {
         Config config;
         Authorizer *authorizer;
         SystemdClient *systemd;
+        HarperClient *harper;  /* Harper's operations API */
         StatusStore statuses;
         JobTable jobs;
         SysinfoState *sysinfo;   /* the previous CPU sample, for load since the last call */

@@ -168,6 +168,7 @@ static int connect_systemd(Context *c) {
         const Config *cf = &c->config;
         bool direct = cf->systemd == SYSTEMD_PRIVATE;
         const char *address = cf->systemd_address;
+        int r;
 
         if (cf->systemd == SYSTEMD_AUTO && systemd_is_pid1_with_private_socket(c->bus)) {
                 direct = true;
@@ -175,8 +176,13 @@ static int connect_systemd(Context *c) {
         }
         log_info("Talking to systemd %s%s.", direct ? "over its private socket " : "on ",
                  address ? address : "the system bus");
-        return systemd_client_new(&c->systemd, c->event, address, direct,
-                                  (uint64_t) cf->unit_timeout_sec * 1000000ULL);
+        r = systemd_client_new(&c->systemd, c->event, address, direct, (uint64_t) cf->unit_timeout_sec * 1000000ULL);
+        if (r < 0)
+                return r;
+        r = harper_client_new(&c->harper, c->event);
+        if (r < 0)
+                log_error("Cannot set up the client of Harper's operations API: %s", strerror(-r));
+        return r;
 }
 
 static int connect_bus(Context *c, const Options *o) {
@@ -230,6 +236,8 @@ static void context_done(Context *c) {
         c->systemd = systemd_client_free(c->systemd);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
         job_table_done(&c->jobs, bus_job_drop);
+        /* after the jobs: their Harper watches hold calls of the client */
+        c->harper = harper_client_free(c->harper);
         c->authorizer = authorizer_free(c->authorizer);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);

@@ -881,3 +881,90 @@ int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_
                 question_answer(q);
         return 0;
 }
+
+/* ---- How a unit runs: its Environment= and User=, to find Harper from its unit ---- */
+
+typedef struct ExecQuestion {
+        SystemdClient *client;
+        char **environment;
+        char *user;
+        char *error;
+        unsigned pending;
+        unit_exec_callback_t callback;
+        void *userdata;
+} ExecQuestion;
+
+static void exec_question_done(void *userdata) {
+        ExecQuestion *q = userdata;
+
+        if (--q->pending > 0)
+                return;
+        q->callback(q->error ? NULL : q->environment ? q->environment : (char *[]) { NULL },
+                    q->user && *q->user ? q->user : "root", q->error, q->userdata);
+        for (char **e = q->environment; e && *e; e++)
+                free(*e);
+        free(q->environment);
+        free(q->user);
+        free(q->error);
+        free(q);
+}
+
+static int on_exec_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ExecQuestion *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *user;
+        int r;
+
+        if (e) {
+                if (!q->error)
+                        q->error = text_printf("systemd cannot tell how the unit runs: %s",
+                                               e->message ? e->message : e->name);
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'v', NULL);
+        if (r >= 0 && strcmp(sd_bus_message_get_signature(reply, 0), "as") == 0)
+                r = sd_bus_message_read_strv(reply, &q->environment);
+        else if (r >= 0 && sd_bus_message_read(reply, "s", &user) >= 0)
+                r = (q->user = strdup(user)) ? 0 : -ENOMEM;
+        if (r < 0 && !q->error)
+                q->error = text_printf("Cannot read systemd's answer: %s", strerror(-r));
+        return 0;
+}
+
+int systemd_client_unit_exec(SystemdClient *c, const char *unit, unit_exec_callback_t callback, void *userdata) {
+        static const char *const properties[] = { "Environment", "User" };
+        ExecQuestion *q;
+        char *path = NULL;
+        int r;
+
+        r = ensure_connected(c);
+        if (r < 0)
+                return r;
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        q = calloc(1, sizeof(ExecQuestion));
+        if (!q) {
+                free(path);
+                return -ENOMEM;
+        }
+        *q = (ExecQuestion) { .client = c, .callback = callback, .userdata = userdata, .pending = 1 };
+        for (size_t i = 0; r >= 0 && i < 2; i++) {
+                sd_bus_slot *slot = NULL;
+                r = sd_bus_call_method_async(c->bus, &slot, SYSTEMD_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+                                             on_exec_answer, q, "ss", "org.freedesktop.systemd1.Service",
+                                             properties[i]);
+                if (r < 0)
+                        break;
+                q->pending++;
+                (void) sd_bus_slot_set_destroy_callback(slot, exec_question_done);
+                (void) sd_bus_slot_set_floating(slot, 1);
+                sd_bus_slot_unref(slot);
+        }
+        free(path);
+        if (r < 0 && !q->error)
+                q->error = text_printf("Cannot ask systemd about %s: %s", unit, strerror(-r));
+        /* our own reference: answered once both slots are gone */
+        exec_question_done(q);
+        return 0;
+}

@@ -58,3 +58,10 @@ typedef void (*units_described_callback_t)(const SysinfoUnit *units, size_t n_un
 int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_t n_units,
                                   char *const *worker_patterns, bool accounting,
                                   units_described_callback_t callback, void *userdata);
+
+/* A unit's Environment= list and User= ("root" when it sets none), or error (a sentence; the
+ * others NULL). Valid during the callback only. */
+typedef void (*unit_exec_callback_t)(char **environment, const char *user, const char *error, void *userdata);
+
+/* Asks systemd how unit runs; callback exactly once, possibly before this returns. */
+int systemd_client_unit_exec(SystemdClient *c, const char *unit, unit_exec_callback_t callback, void *userdata);

@@ -186,6 +186,19 @@ int job_set_units(Job *j, char *const *units) {
         return 0;
 }
 
+int job_add_step(Job *j, StepKind kind, const char *name) {
+        JobStep *steps = realloc(j->steps, (j->n_steps + 1) * sizeof(JobStep));
+
+        if (!steps)
+                return -ENOMEM;
+        j->steps = steps;
+        steps[j->n_steps] = (JobStep) { .unit = strdup(name), .kind = kind };
+        if (!steps[j->n_steps].unit)
+                return -ENOMEM;
+        j->n_steps++;
+        return 0;
+}
+
 bool job_is_finished(const Job *j) {
         return j->status == JOB_COMPLETE || j->status == JOB_ERROR;
 }

@@ -51,8 +51,19 @@ typedef struct JobNode {
         uint64_t start_ms, end_ms;
 } JobNode;
 
+typedef enum StepKind {
+        STEP_UNIT,             /* a systemd job on the unit */
+        STEP_HARPER_ANSWERING, /* Harper answers again (after its unit restarted) */
+        STEP_HARPER_SERVICE,   /* Harper restarts the job's service itself, as a Harper job */
+} StepKind;
+
+/* The names Steps shows for Harper's own steps. */
+#define STEP_NAME_HARPER_ANSWERING "harper:answering"
+#define STEP_NAME_HARPER_SERVICE_PREFIX "harper:restart_service:"
+
 typedef struct JobStep {
-        char *unit;
+        char *unit;            /* the unit, or what Harper does (the names above) */
+        StepKind kind;
         StepState state;
 } JobStep;
 
@@ -99,6 +110,8 @@ Job *job_table_take_excess(JobTable *t);
 void job_free(Job *j);
 
 int job_set_units(Job *j, char *const *units);
+/* Appends one step of kind and name. */
+int job_add_step(Job *j, StepKind kind, const char *name);
 void job_start(Job *j, uint64_t now_ms);
 /* COMPLETE with Harper's message "Successfully completed job: <id>"; note (may be NULL) is
  * appended after "; " to say something the caller should know. */

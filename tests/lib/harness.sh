@@ -329,6 +329,7 @@ if isinstance(config, dict) and isinstance(config.get("services", {}), dict):
     services = config.setdefault("services", {})
     for name, service in stand_ins["services"].items():
         services.setdefault(name, service)
+    config.setdefault("harper", stand_ins["harper"])
     json.dump(config, open(path, "w"))
 PY
 }

@@ -1,0 +1,303 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harper-watch.h"
+#include "log.h"
+#include "text.h"
+
+/* How often Harper is asked: readiness closely (the job ends at most this long after Harper
+ * answers), a Harper job less often (a rolling restart of workers takes seconds). */
+#define ANSWERING_RETRY_USEC (10 * 1000ULL)
+#define JOB_POLL_USEC (100 * 1000ULL)
+/* one question to Harper; the watch's own deadline bounds the whole */
+#define CALL_USEC (5 * 1000000ULL)
+
+typedef enum WatchPhase {
+        PHASE_SOCKET,          /* answering: waiting for the socket */
+        PHASE_TCP,             /* answering: waiting for the TCP port */
+        PHASE_ASK_RESTART,     /* restart_service: asking Harper */
+        PHASE_FOLLOW_JOB,      /* restart_service: get_job until it ends */
+} WatchPhase;
+
+struct HarperWatch {
+        HarperClient *client;
+        sd_event *event;
+        HarperTarget target;
+        char *service;
+        char *harper_job;      /* Harper's job id */
+        char *pid_at_start;    /* hdb.pid when the watch began */
+        WatchPhase phase;
+        uint64_t timeout_usec;
+        sd_event_source *deadline, *retry;
+        HarperCall *call;
+        char *last_error;      /* the latest reason Harper did not answer */
+        harper_watch_callback_t callback;
+        void *userdata;
+};
+
+void harper_target_done(HarperTarget *t) {
+        free(t->socket);
+        free(t->tcp_url);
+        free(t->pid_file);
+        *t = (HarperTarget) {};
+}
+
+static void watch_free(HarperWatch *w) {
+        harper_call_cancel(w->call);
+        sd_event_source_disable_unref(w->deadline);
+        sd_event_source_disable_unref(w->retry);
+        sd_event_unref(w->event);
+        harper_target_done(&w->target);
+        free(w->service);
+        free(w->harper_job);
+        free(w->pid_at_start);
+        free(w->last_error);
+        free(w);
+}
+
+void harper_watch_cancel(HarperWatch *w) {
+        if (w)
+                watch_free(w);
+}
+
+static void watch_end(HarperWatch *w, HarperWatchEvent event, const char *text) {
+        harper_watch_callback_t callback = w->callback;
+        void *userdata = w->userdata;
+        char *copy = text ? strdup(text) : NULL;
+
+        watch_free(w);
+        callback(event, copy ? copy : text ? "Out of memory." : NULL, userdata);
+        free(copy);
+}
+
+static void watch_fail_owned(HarperWatch *w, char *why) {
+        watch_end(w, HARPER_WATCH_FAILED, why ? why : "Out of memory while following Harper.");
+        free(why);
+}
+
+/* Harper's own PID file: absent while it restarts, rewritten on each start. */
+static char *read_pid(const char *pid_file) {
+        char buffer[32] = "";
+        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
+        size_t n;
+
+        if (!f)
+                return NULL;
+        n = fread(buffer, 1, sizeof buffer - 1, f);
+        fclose(f);
+        buffer[n] = 0;
+        buffer[strcspn(buffer, " \n")] = 0;
+        return buffer[0] ? strdup(buffer) : NULL;
+}
+
+static int ask(HarperWatch *w);
+
+/* Asks again from the loop: a failure to ask ends the watch. */
+static void ask_or_fail(HarperWatch *w) {
+        int r = ask(w);
+
+        if (r < 0)
+                watch_fail_owned(w, text_printf("Cannot ask Harper: %s", strerror(-r)));
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        ask_or_fail(userdata);
+        return 0;
+}
+
+static void retry_later(HarperWatch *w, const char *why, uint64_t usec) {
+        int r;
+
+        if (why && (!w->last_error || strcmp(w->last_error, why) != 0)) {
+                free(w->last_error);
+                w->last_error = strdup(why);
+        }
+        sd_event_source_disable_unref(w->retry);
+        w->retry = NULL;
+        r = sd_event_add_time_relative(w->event, &w->retry, CLOCK_MONOTONIC, usec, 0, on_retry, w);
+        if (r < 0)
+                watch_fail_owned(w, text_printf("Cannot wait to ask Harper again: %s", strerror(-r)));
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        HarperWatch *w = userdata;
+        unsigned secs = (unsigned) (w->timeout_usec / 1000000);
+
+        if (w->phase == PHASE_FOLLOW_JOB)
+                watch_fail_owned(w, text_printf("Harper's job %s (restart_service %s) did not end within %u s.",
+                                                w->harper_job, w->service, secs));
+        else
+                watch_fail_owned(w, text_printf("Harper did not answer %s within %u s%s%s",
+                                                w->phase == PHASE_TCP ? "on its TCP operations port" : "again",
+                                                secs, w->last_error ? ": " : ".",
+                                                w->last_error ? w->last_error : ""));
+        return 0;
+}
+
+static void on_probe(long http_status, const char *error, void *userdata) {
+        HarperWatch *w = userdata;
+
+        w->call = NULL;
+        if (error)
+                return retry_later(w, error, ANSWERING_RETRY_USEC);
+        if (w->phase == PHASE_SOCKET && w->target.tcp_url) {
+                /* a Harper whose TCP port failed still answers on its socket: its TCP
+                 * clients need the port too */
+                w->phase = PHASE_TCP;
+                return ask_or_fail(w);
+        }
+        watch_end(w, HARPER_WATCH_DONE, NULL);
+}
+
+/* Harper went away under its job: its PID file is gone or names another process. */
+static bool harper_restarted(HarperWatch *w) {
+        char *pid = read_pid(w->target.pid_file);
+        bool restarted = w->pid_at_start && (!pid || strcmp(pid, w->pid_at_start) != 0);
+
+        free(pid);
+        return restarted;
+}
+
+static void on_job_answer(json_object *reply, const char *error, void *userdata) {
+        HarperWatch *w = userdata;
+        json_object *record = json_object_is_type(reply, json_type_array) ? json_object_array_get_idx(reply, 0) : NULL;
+        const char *status = json_object_get_string(json_object_object_get(record, "status"));
+        const char *message = json_object_get_string(json_object_object_get(record, "message"));
+
+        w->call = NULL;
+        if (harper_restarted(w))
+                return watch_fail_owned(w, text_printf("Harper stopped while its job %s (restart_service %s) ran.",
+                                                       w->harper_job, w->service));
+        if (error)   /* Harper re-creates its socket while its workers restart: ask again */
+                return retry_later(w, error, JOB_POLL_USEC);
+        if (!record)
+                return watch_fail_owned(w, text_printf("Harper has no job %s.", w->harper_job));
+        if (status && strcmp(status, "COMPLETE") == 0)
+                return watch_end(w, HARPER_WATCH_DONE, message);
+        if (status && strcmp(status, "ERROR") == 0)
+                return watch_fail_owned(w, message && *message ? strdup(message) :
+                                        text_printf("Harper's job %s ended in ERROR.", w->harper_job));
+        retry_later(w, NULL, JOB_POLL_USEC);
+}
+
+static void on_restart_answer(json_object *reply, const char *error, void *userdata) {
+        HarperWatch *w = userdata;
+        json_object *id = json_object_object_get(reply, "job_id");
+
+        w->call = NULL;
+        if (error)
+                return watch_fail_owned(w, strdup(error));
+        if (!json_object_is_type(id, json_type_string))
+                return watch_fail_owned(w, text_printf("Harper's answer to restart_service %s has no job_id: %s",
+                                                       w->service, json_object_to_json_string(reply)));
+        w->harper_job = strdup(json_object_get_string(id));
+        if (!w->harper_job)
+                return watch_fail_owned(w, NULL);
+        log_info("Harper took restart_service %s as its job %s.", w->service, w->harper_job);
+        w->phase = PHASE_FOLLOW_JOB;
+        w->callback(HARPER_WATCH_STARTED, w->harper_job, w->userdata);
+        retry_later(w, NULL, JOB_POLL_USEC);
+}
+
+static json_object *operation_body(HarperWatch *w) {
+        json_object *body = json_object_new_object();
+
+        if (!body)
+                return NULL;
+        if (w->phase == PHASE_ASK_RESTART) {
+                json_object_object_add(body, "operation", json_object_new_string("restart_service"));
+                json_object_object_add(body, "service", json_object_new_string(w->service));
+        } else {
+                json_object_object_add(body, "operation", json_object_new_string("get_job"));
+                json_object_object_add(body, "id", json_object_new_string(w->harper_job));
+        }
+        return body;
+}
+
+static int ask(HarperWatch *w) {
+        json_object *body = NULL;
+        int r;
+
+        switch (w->phase) {
+        case PHASE_SOCKET:
+        case PHASE_TCP:
+                r = harper_client_probe(w->client, w->phase == PHASE_TCP ? w->target.tcp_url : w->target.socket,
+                                        CALL_USEC, on_probe, w, &w->call);
+                break;
+        default:
+                body = operation_body(w);
+                r = body ? harper_client_call(w->client, w->target.socket, body, CALL_USEC,
+                                              w->phase == PHASE_ASK_RESTART ? on_restart_answer : on_job_answer, w,
+                                              &w->call) : -ENOMEM;
+                json_object_put(body);
+        }
+        return r;
+}
+
+static int watch_new(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
+                     uint64_t timeout_usec, harper_watch_callback_t callback, void *userdata) {
+        HarperWatch *w = calloc(1, sizeof(HarperWatch));
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        *w = (HarperWatch) { .client = client, .event = sd_event_ref(event), .timeout_usec = timeout_usec,
+                             .callback = callback, .userdata = userdata };
+        w->target.socket = strdup(t->socket);
+        w->target.tcp_url = t->tcp_url ? strdup(t->tcp_url) : NULL;
+        w->target.pid_file = t->pid_file ? strdup(t->pid_file) : NULL;
+        r = w->target.socket && (!t->tcp_url || w->target.tcp_url) && (!t->pid_file || w->target.pid_file) ?
+                0 : -ENOMEM;
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, &w->deadline, CLOCK_MONOTONIC, timeout_usec, 0, on_deadline, w);
+        if (r < 0) {
+                watch_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+/* The first question; when it cannot even be asked, no callback and an error. */
+static int watch_begin(HarperWatch **ret, HarperWatch *w) {
+        int r = ask(w);
+
+        if (r < 0) {
+                watch_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+int harper_watch_answering(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
+                           uint64_t timeout_usec, harper_watch_callback_t callback, void *userdata) {
+        HarperWatch *w = NULL;
+        int r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
+
+        if (r < 0)
+                return r;
+        w->phase = PHASE_SOCKET;
+        return watch_begin(ret, w);
+}
+
+int harper_watch_restart_service(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
+                                 const char *service, uint64_t timeout_usec, harper_watch_callback_t callback,
+                                 void *userdata) {
+        HarperWatch *w = NULL;
+        int r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
+
+        if (r < 0)
+                return r;
+        w->phase = PHASE_ASK_RESTART;
+        w->service = strdup(service);
+        w->pid_at_start = read_pid(t->pid_file);
+        if (!w->service) {
+                watch_free(w);
+                return -ENOMEM;
+        }
+        return watch_begin(ret, w);
+}
