@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -30,15 +29,14 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
 #include "harper-request.h"
+#include "http-options.h"
 #include "identity.h"
 #include "log.h"
 #include "pam-login.h"
 #include "worker.h"
 #include "worker-pool.h"
 
-#define MAX_LISTENERS 16
 #define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
 #define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
 #define MSG_CANNOT_CHECK "{\"error\":\"Cannot check the login.\"}"
@@ -46,20 +44,6 @@
 /* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
  * does), so the answer's time does not tell which user names exist */
 #define FAIL_DELAY_USEC 2000000u
-
-typedef struct Options {
-        const char *listen[MAX_LISTENERS];
-        unsigned n_listen;
-        size_t max_body;
-        unsigned max_connections, max_connections_per_user;
-        unsigned request_timeout_sec;
-        unsigned max_workers, workers_per_user;
-        unsigned worker_idle_sec, queue_timeout_sec, worker_timeout_sec;
-        unsigned max_logins, login_recheck_sec;
-        bool allow_root_tcp;
-        const char *pam_service, *pam_dir;
-        bool verbose;
-} Options;
 
 typedef struct Listener {
         bool tcp;            /* TCP: Basic login through PAM; unix: the peer's credentials */
@@ -91,21 +75,6 @@ typedef struct Request {
         size_t length, allocated;
         bool too_big;
 } Request;
-
-static Options options = {
-        .max_body = 64 * 1024,
-        .max_connections = 256,
-        .max_connections_per_user = 32,
-        .request_timeout_sec = 10,
-        .max_workers = 32,
-        .workers_per_user = 4,
-        .worker_idle_sec = 30,
-        .queue_timeout_sec = 10,
-        .worker_timeout_sec = 120,   /* the bus call's own timeout is 25 s */
-        .max_logins = 4,   /* a yescrypt check takes about 16 MiB: 64 MiB at most */
-        .login_recheck_sec = 60,
-        .pam_service = "harper-ops",
-};
 
 static WorkerPool *pool;
 static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
@@ -665,172 +634,6 @@ static int listen_activated(Listener *ls, unsigned *n) {
         return 0;
 }
 
-/* ------------------------------------------------------------------ command line */
-
-static void help(void) {
-        printf("Usage: harper-ops-http [OPTIONS]\n"
-               "\n"
-               "Serves Harper's operations API shape over HTTP/1.1: POST / with a Harper operation\n"
-               "body, answered as harper-ops answers it, by harper-sysopsd, with the caller's own\n"
-               "rights. On a unix socket the caller is the connecting process's user; on TCP an HTTP\n"
-               "Basic login checked through PAM (service harper-ops). Without --listen it takes its\n"
-               "sockets from systemd (harper-ops-http.socket).\n"
-               "\n"
-               "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
-               "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
-               "     --max-connections=N       Connections at once per listening socket (default 256)\n"
-               "     --max-connections-per-user=N\n"
-               "                               Unix socket connections at once of one user (default 32)\n"
-               "     --request-timeout=SEC     A request's headers and body must arrive within SEC of\n"
-               "                               the connection's start or the previous answer (default 10)\n"
-               "     --workers=N               Worker processes at most (default 32)\n"
-               "     --workers-per-user=N      Of which for one user at most (default 4)\n"
-               "     --worker-idle=SEC         A worker unused this long exits (default 30)\n"
-               "     --queue-timeout=SEC       Wait this long for a worker or a login check, then 503\n"
-               "                               (default 10)\n"
-               "     --worker-timeout=SEC      A worker that has not answered a request within SEC is\n"
-               "                               killed, 500 (default 120)\n"
-               "     --max-logins=N            PAM checks at once (default 4)\n"
-               "     --login-recheck=SEC       Check a kept-alive connection's login through PAM again\n"
-               "                               after SEC (default 60)\n"
-               "     --allow-root-tcp          Let root log in over TCP (refused by default)\n"
-               "     --pam-service=NAME        PAM service for TCP logins (default harper-ops)\n"
-               "     --pam-dir=DIR             Read the PAM service from DIR, not /etc/pam.d\n"
-               "  -v --verbose                 Log each request\n"
-               "  -h --help                    Show this help and exit\n"
-               "     --version                 Show the version and exit\n");
-}
-
-static int parse_unsigned(const char *name, const char *text, unsigned long min, unsigned long max, unsigned long *ret) {
-        char *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(text, &end, 10);
-        if (errno || *end || end == text || v < min || v > max) {
-                log_error("--%s wants a whole number from %lu to %lu, not '%s'.", name, min, max, text);
-                return -EINVAL;
-        }
-        *ret = v;
-        return 0;
-}
-
-static int parse_options(int argc, char *argv[]) {
-        enum {
-                OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
-                OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
-                OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
-                OPT_WORKER_TIMEOUT,
-        };
-        static const struct option long_options[] = {
-                { "listen", required_argument, NULL, 'l' },
-                { "max-body", required_argument, NULL, OPT_MAX_BODY },
-                { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
-                { "max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_USER },
-                { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
-                { "workers", required_argument, NULL, OPT_WORKERS },
-                { "workers-per-user", required_argument, NULL, OPT_WORKERS_PER_USER },
-                { "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
-                { "queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT },
-                { "worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT },
-                { "max-logins", required_argument, NULL, OPT_MAX_LOGINS },
-                { "login-recheck", required_argument, NULL, OPT_LOGIN_RECHECK },
-                { "allow-root-tcp", no_argument, NULL, OPT_ALLOW_ROOT_TCP },
-                { "pam-service", required_argument, NULL, OPT_PAM_SERVICE },
-                { "pam-dir", required_argument, NULL, OPT_PAM_DIR },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, OPT_VERSION },
-                {}
-        };
-        unsigned long v;
-        int c;
-
-        while ((c = getopt_long(argc, argv, "l:vh", long_options, NULL)) >= 0) {
-                int r = 0;
-                switch (c) {
-                case 'l':
-                        if (options.n_listen == MAX_LISTENERS) {
-                                log_error("At most %d --listen addresses.", MAX_LISTENERS);
-                                return -EINVAL;
-                        }
-                        options.listen[options.n_listen++] = optarg;
-                        break;
-                case OPT_MAX_BODY:
-                        if ((r = parse_unsigned("max-body", optarg, 1, 16ul * 1024 * 1024, &v)) >= 0)
-                                options.max_body = v;
-                        break;
-                case OPT_MAX_CONNECTIONS:
-                        if ((r = parse_unsigned("max-connections", optarg, 1, 4096, &v)) >= 0)
-                                options.max_connections = (unsigned) v;
-                        break;
-                case OPT_MAX_CONNECTIONS_PER_USER:
-                        if ((r = parse_unsigned("max-connections-per-user", optarg, 1, 4096, &v)) >= 0)
-                                options.max_connections_per_user = (unsigned) v;
-                        break;
-                case OPT_REQUEST_TIMEOUT:
-                        if ((r = parse_unsigned("request-timeout", optarg, 1, 3600, &v)) >= 0)
-                                options.request_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_WORKERS:
-                        if ((r = parse_unsigned("workers", optarg, 1, 1024, &v)) >= 0)
-                                options.max_workers = (unsigned) v;
-                        break;
-                case OPT_WORKERS_PER_USER:
-                        if ((r = parse_unsigned("workers-per-user", optarg, 1, 1024, &v)) >= 0)
-                                options.workers_per_user = (unsigned) v;
-                        break;
-                case OPT_WORKER_IDLE:
-                        if ((r = parse_unsigned("worker-idle", optarg, 1, 86400, &v)) >= 0)
-                                options.worker_idle_sec = (unsigned) v;
-                        break;
-                case OPT_QUEUE_TIMEOUT:
-                        if ((r = parse_unsigned("queue-timeout", optarg, 1, 600, &v)) >= 0)
-                                options.queue_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_WORKER_TIMEOUT:
-                        if ((r = parse_unsigned("worker-timeout", optarg, 1, 3600, &v)) >= 0)
-                                options.worker_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_MAX_LOGINS:
-                        if ((r = parse_unsigned("max-logins", optarg, 1, 256, &v)) >= 0)
-                                options.max_logins = (unsigned) v;
-                        break;
-                case OPT_LOGIN_RECHECK:
-                        if ((r = parse_unsigned("login-recheck", optarg, 1, 86400, &v)) >= 0)
-                                options.login_recheck_sec = (unsigned) v;
-                        break;
-                case OPT_ALLOW_ROOT_TCP:
-                        options.allow_root_tcp = true;
-                        break;
-                case OPT_PAM_SERVICE:
-                        options.pam_service = optarg;
-                        break;
-                case OPT_PAM_DIR:
-                        options.pam_dir = optarg;
-                        break;
-                case 'v':
-                        options.verbose = true;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case OPT_VERSION:
-                        printf("harper-ops-http %s\n", PACKAGE_VERSION);
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
-                if (r < 0)
-                        return r;
-        }
-        if (optind < argc) {
-                log_error("Unexpected argument '%s'. See --help.", argv[optind]);
-                return -EINVAL;
-        }
-        return 1;
-}
-
 int main(int argc, char *argv[]) {
         Listener listeners[MAX_LISTENERS];
         unsigned n_listeners = 0;
@@ -852,7 +655,7 @@ int main(int argc, char *argv[]) {
         }
 
         log_setup("harper-ops-http", LOG_INFO);
-        r = parse_options(argc, argv);
+        r = options_parse(argc, argv);
         if (r <= 0)
                 return r < 0 ? 64 : 0;
         log_setup("harper-ops-http", options.verbose ? LOG_DEBUG : LOG_INFO);
