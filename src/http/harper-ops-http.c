@@ -30,6 +30,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "harper-request.h"
+#include "http-listen.h"
 #include "http-options.h"
 #include "identity.h"
 #include "log.h"
@@ -44,13 +45,6 @@
 /* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
  * does), so the answer's time does not tell which user names exist */
 #define FAIL_DELAY_USEC 2000000u
-
-typedef struct Listener {
-        bool tcp;            /* TCP: Basic login through PAM; unix: the peer's credentials */
-        int fd;
-        char name[128];
-        struct MHD_Daemon *mhd;
-} Listener;
 
 /* One per connection (MHD's socket context). */
 typedef struct Conn {
@@ -533,107 +527,6 @@ static int listener_start(Listener *l) {
         return 0;
 }
 
-/* ------------------------------------------------------------------ sockets */
-
-static int listen_unix(const char *path, Listener *l) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct stat st;
-        int fd;
-
-        if (strlen(path) >= sizeof sa.sun_path) {
-                log_error("Socket path too long: %s", path);
-                return -EINVAL;
-        }
-        strcpy(sa.sun_path, path);
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-                unlink(path);   /* left over from an earlier run */
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-            chmod(path, 0666) < 0 ||   /* anyone may connect: who they are decides what they get */
-            listen(fd, SOMAXCONN) < 0) {
-                log_error("Cannot listen on %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        *l = (Listener) { .tcp = false, .fd = fd };
-        snprintf(l->name, sizeof l->name, "%s", path);
-        return 0;
-}
-
-static int listen_tcp(const char *address, Listener *l) {
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-        struct addrinfo *res = NULL;
-        char host[256];
-        const char *colon = strrchr(address, ':');
-        int fd = -1, r, one = 1;
-
-        if (!colon || colon == address || !colon[1] || (size_t) (colon - address) >= sizeof host) {
-                log_error("--listen wants /PATH or HOST:PORT, not '%s'.", address);
-                return -EINVAL;
-        }
-        memcpy(host, address, (size_t) (colon - address));
-        host[colon - address] = 0;
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {   /* [::1]:9925 */
-                memmove(host, host + 1, strlen(host));
-                host[strlen(host) - 1] = 0;
-        }
-        r = getaddrinfo(host, colon + 1, &hints, &res);
-        if (r != 0) {
-                log_error("Cannot resolve %s: %s", address, gai_strerror(r));
-                return -EINVAL;
-        }
-        fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-            bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-                r = -errno;
-                log_error("Cannot listen on %s: %s", address, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                freeaddrinfo(res);
-                return r;
-        }
-        freeaddrinfo(res);
-        *l = (Listener) { .tcp = true, .fd = fd };
-        snprintf(l->name, sizeof l->name, "http://%s", address);
-        return 0;
-}
-
-/* The sockets systemd passed (harper-ops-http.socket). */
-static int listen_activated(Listener *ls, unsigned *n) {
-        int count = sd_listen_fds(1);
-
-        if (count <= 0) {
-                log_error("No --listen given and no sockets from systemd. See --help.");
-                return -EINVAL;
-        }
-        if (count > MAX_LISTENERS)
-                return -E2BIG;
-        for (int i = 0; i < count; i++) {
-                int fd = SD_LISTEN_FDS_START + i;
-                Listener *l = &ls[(*n)++];
-
-                *l = (Listener) { .fd = fd };
-                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
-                        struct sockaddr_un sa;
-                        socklen_t len = sizeof sa;
-                        l->tcp = false;
-                        if (getsockname(fd, (struct sockaddr *) &sa, &len) == 0 && len > sizeof(sa_family_t))
-                                snprintf(l->name, sizeof l->name, "%.*s", (int) (len - sizeof(sa_family_t)), sa.sun_path);
-                } else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0) {
-                        l->tcp = true;
-                        snprintf(l->name, sizeof l->name, "TCP socket %d from systemd", fd);
-                } else {
-                        log_error("Socket %d from systemd is neither a listening unix nor TCP stream socket.", fd);
-                        return -EINVAL;
-                }
-                if (!l->name[0])
-                        snprintf(l->name, sizeof l->name, "unix socket %d from systemd", fd);
-                fcntl(fd, F_SETFD, FD_CLOEXEC);   /* never into a worker */
-        }
-        return 0;
-}
-
 int main(int argc, char *argv[]) {
         Listener listeners[MAX_LISTENERS];
         unsigned n_listeners = 0;
@@ -681,12 +574,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        if (options.n_listen == 0)
-                r = listen_activated(listeners, &n_listeners);
-        else
-                for (unsigned i = 0; r >= 0 && i < options.n_listen; i++, n_listeners++)
-                        r = options.listen[i][0] == '/' ? listen_unix(options.listen[i], &listeners[i])
-                                                        : listen_tcp(options.listen[i], &listeners[i]);
+        r = listeners_open(listeners, &n_listeners);
         if (r < 0)
                 return 1;
 
@@ -720,11 +608,8 @@ int main(int argc, char *argv[]) {
         sd_notify(0, "STOPPING=1");
         log_info("Stopping on signal %d.", sig);
 
-        for (unsigned i = 0; i < n_listeners; i++)
-                MHD_stop_daemon(listeners[i].mhd);   /* waits for the requests in progress */
+        listeners_stop(listeners, n_listeners);   /* waits for the requests in progress */
         worker_pool_free(pool);
-        for (unsigned i = 0; i < options.n_listen; i++)
-                if (options.listen[i][0] == '/')
-                        unlink(options.listen[i]);
+        listeners_remove_sockets();
         return 0;
 }
