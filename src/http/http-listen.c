@@ -9,8 +9,11 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "http-connection.h"
 #include "http-listen.h"
 #include "http-options.h"
+#include "http-request.h"
+#include "identity.h"
 #include "log.h"
 
 static int listen_unix(const char *path, Listener *l) {
@@ -121,6 +124,41 @@ int listeners_open(Listener *listeners, unsigned *n) {
                 r = options.listen[i][0] == '/' ? listen_unix(options.listen[i], &listeners[i])
                                                 : listen_tcp(options.listen[i], &listeners[i]);
         return r;
+}
+
+static void mhd_log(void *cls, const char *format, va_list ap) {
+        char text[512], shown[4 * 512];
+        size_t n;
+
+        vsnprintf(text, sizeof text, format, ap);
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                text[n - 1] = 0;
+        log_debug("libmicrohttpd: %s", escape_for_log(text, shown, sizeof shown));   /* it may quote the client */
+}
+
+int listener_start(Listener *l) {
+        l->mhd = MHD_start_daemon(
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+                0, NULL, NULL, on_request, l,
+                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, or MHD logs the rest itself */
+                MHD_OPTION_LISTEN_SOCKET, (MHD_socket) l->fd,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned) options.max_connections,
+                /* silence between bytes; the whole request is bounded by the watchdog, and an
+                 * answer may take as long as the daemon (polkit) needs */
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
+                MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+                MHD_OPTION_END);
+        if (!l->mhd) {
+                log_error("Cannot serve HTTP on %s.", l->name);
+                return -EIO;
+        }
+        log_info("Serving Harper's operations API on %s (%s).", l->name, l->tcp ? "HTTP Basic through PAM" :
+                 "callers identified by their credentials");
+        return 0;
 }
 
 void listeners_stop(Listener *listeners, unsigned n) {

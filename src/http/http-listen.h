@@ -16,6 +16,9 @@ typedef struct Listener {
  * for MAX_LISTENERS) and *n, which counts those opened even on failure. 0 or -errno (logged). */
 int listeners_open(Listener *listeners, unsigned *n);
 
+/* Serves HTTP on l, one thread per connection: 0 or -EIO (logged). */
+int listener_start(Listener *l);
+
 /* Stops serving; waits for the requests in progress. */
 void listeners_stop(Listener *listeners, unsigned n);
 
