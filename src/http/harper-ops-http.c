@@ -7,852 +7,98 @@
  * goes, as its body, to a worker: a process started for that one user that has dropped to
  * the user's uid, gid and groups for good (worker.c), with its own bus connection; the
  * answer comes back the same way. The operations and their answers are harper-ops's own
- * (operation_run_body in src/ops). */
-#include <arpa/inet.h>
+ * (operation_run_body in src/ops).
+ *
+ * Here: main and the worker's entry. http-options.c: the command line; http-listen.c: the
+ * sockets; http-connection.c: each connection, its limits and deadline; http-login.c: who the
+ * caller is; http-request.c: one request, run in a worker (worker-pool.c), and its answer. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <microhttpd.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
-#include "harper-request.h"
-#include "identity.h"
+#include "http-connection.h"
+#include "http-listen.h"
+#include "http-login.h"
+#include "http-options.h"
+#include "http-request.h"
 #include "log.h"
-#include "pam-login.h"
 #include "worker.h"
-#include "worker-pool.h"
 
-#define MAX_LISTENERS 16
-#define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
-#define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
-#define MSG_CANNOT_CHECK "{\"error\":\"Cannot check the login.\"}"
-#define MSG_TRY_LATER "{\"error\":\"Cannot check the login now. Try again later.\"}"
-/* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
- * does), so the answer's time does not tell which user names exist */
-#define FAIL_DELAY_USEC 2000000u
-
-typedef struct Options {
-        const char *listen[MAX_LISTENERS];
-        unsigned n_listen;
-        size_t max_body;
-        unsigned max_connections, max_connections_per_user;
-        unsigned request_timeout_sec;
-        unsigned max_workers, workers_per_user;
-        unsigned worker_idle_sec, queue_timeout_sec, worker_timeout_sec;
-        unsigned max_logins, login_recheck_sec;
-        bool allow_root_tcp;
-        const char *pam_service, *pam_dir;
-        bool verbose;
-} Options;
-
-typedef struct Listener {
-        bool tcp;            /* TCP: Basic login through PAM; unix: the peer's credentials */
-        int fd;
-        char name[128];
-        struct MHD_Daemon *mhd;
-} Listener;
-
-/* One per connection (MHD's socket context). */
-typedef struct Conn {
-        struct Conn *prev, *next;
-        const Listener *listener;
-        int watch_fd;             /* our own dup of the socket: shutdown() here ends it */
-        bool receiving;           /* reading a request (or idle between two) */
-        uint64_t phase_start;     /* when that began, CLOCK_MONOTONIC usec */
-        bool peer_known;
-        uid_t peer_uid;
-        bool refused;             /* over --max-connections-per-user: being closed, not counted */
-        char remote[INET6_ADDRSTRLEN + 8];
-        Identity identity;        /* who the caller is, once known */
-        bool have_identity;
-        char *authorization;      /* the Authorization header PAM accepted on this connection */
-        uint64_t login_time;      /* when, CLOCK_MONOTONIC usec */
-} Conn;
-
-/* One per request (MHD's request context): the body as it arrives. */
-typedef struct Request {
-        char *body;
-        size_t length, allocated;
-        bool too_big;
-} Request;
-
-static Options options = {
-        .max_body = 64 * 1024,
-        .max_connections = 256,
-        .max_connections_per_user = 32,
-        .request_timeout_sec = 10,
-        .max_workers = 32,
-        .workers_per_user = 4,
-        .worker_idle_sec = 30,
-        .queue_timeout_sec = 10,
-        .worker_timeout_sec = 120,   /* the bus call's own timeout is 25 s */
-        .max_logins = 4,   /* a yescrypt check takes about 16 MiB: 64 MiB at most */
-        .login_recheck_sec = 60,
-        .pam_service = "harper-ops",
-};
-
-static WorkerPool *pool;
-static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
-static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static Conn *conns;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+/* A worker: this program again, exec'd by the listener with one user's credentials. */
+static int run_worker(const char *fd_text) {
+        /* before anything else: exec made it dumpable again (its euid is its uid), and its
+         * user must not ptrace a process that holds the listener's stderr and socket */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return EXIT_FAILURE;
+        log_setup("harper-ops-http[worker]", LOG_NOTICE);
+        signal(SIGPIPE, SIG_IGN);
+        return worker_main(atoi(fd_text));
 }
 
-/* ------------------------------------------------------------------ answers */
+/* Room for two descriptors a connection (MHD's and the watchdog's); SIGTERM and SIGINT blocked
+ * in *stop, before any thread starts, so that only sigwait() sees them. */
+static void prepare_process(sigset_t *stop) {
+        struct rlimit fds;
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
-                              bool owned, bool close) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-                length, (void *) json, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        enum MHD_Result r;
-
-        if (!resp) {
-                if (owned)
-                        free((void *) json);
-                return MHD_NO;
+        if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+                fds.rlim_cur = fds.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &fds);
         }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-        if (status == MHD_HTTP_UNAUTHORIZED)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"harper-ops\", charset=\"UTF-8\"");
-        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
-        if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        if (close)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-        r = MHD_queue_response(c, status, resp);
-        MHD_destroy_response(resp);
-        return r;
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(stop);
+        sigaddset(stop, SIGTERM);
+        sigaddset(stop, SIGINT);
+        pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 
-static enum MHD_Result answer_static(struct MHD_Connection *c, unsigned status, const char *json) {
-        return answer(c, status, json, strlen(json), false, false);
-}
+/* Opens the sockets, starts the workers, the watchdog and the HTTP servers: 0 or -errno
+ * (logged). */
+static int start_serving(Listener *listeners, unsigned *n_listeners) {
+        int self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), r;
 
-/* ------------------------------------------------------------------ who is asking */
-
-/* PAM's fail delay: base * (0.5 .. 1.5), the mean of three random numbers (see pam_delay.c) */
-static unsigned fail_delay_usec(void) {
-        uint64_t sum = 0;
-
-        for (int i = 0; i < 3; i++)
-                sum += arc4random_uniform(1000000);
-        return (unsigned) ((uint64_t) FAIL_DELAY_USEC * (500000 + sum / 3) / 1000000);
-}
-
-/* One of the --max-logins slots, waiting at most --queue-timeout: 0 or -EBUSY. */
-static int login_slot_take(void) {
-        struct timespec deadline;
-
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += options.queue_timeout_sec;
-        while (sem_clockwait(&logins, CLOCK_MONOTONIC, &deadline) < 0)
-                if (errno != EINTR)
-                        return -EBUSY;
-        return 0;
-}
-
-/* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json). */
-static unsigned identify(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
-        const char *authorization;
-        char *user = NULL, *password = NULL, *pam_user = NULL, shown[ESCAPED_MAX];
-        unsigned delay = 0;
-        Identity id = {};
-        int r;
-
-        if (!conn->listener->tcp) {
-                if (conn->have_identity)
-                        return 0;
-                r = conn->peer_known ? identity_from_uid(conn->peer_uid, &conn->identity) : -ENODATA;
-                if (r == -ENOENT) {
-                        log_notice("A unix peer (uid %u) is not a user of this host.", (unsigned) conn->peer_uid);
-                        *ret_json = MSG_LOGIN_FAILED;
-                        return MHD_HTTP_UNAUTHORIZED;
-                }
-                if (r < 0) {   /* not the caller's fault: no credentials, or the user database failed */
-                        log_error("Cannot tell who the unix peer %s is: %s", conn->remote, strerror(-r));
-                        *ret_json = r == -ENODATA ? MSG_CANNOT_CHECK : MSG_TRY_LATER;
-                        return r == -ENODATA ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE;
-                }
-                conn->have_identity = true;
-                return 0;
-        }
-
-        authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!authorization) {
-                *ret_json = MSG_MUST_LOGIN;
-                return MHD_HTTP_UNAUTHORIZED;
-        }
-        /* the same credentials again on this connection: PAM said yes a moment ago. Not for
-         * longer, or a changed password or a locked account would not end a kept-alive login. */
-        if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0 &&
-            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * 1000000u)
-                return 0;
-
-        user = MHD_basic_auth_get_username_password(c, &password);
-        if (!user || !password || !*user || !*password) {   /* not Basic, or an empty password */
-                r = -EACCES;
-                goto finish;
-        }
-        escape_for_log(user, shown, sizeof shown);
-        r = identity_from_name(user, &id);
-        if (r == -ENOENT) {
-                log_notice("Login of unknown user '%s' from %s refused.", shown, conn->remote);
-                r = -EACCES;
-                goto finish;
-        }
-        if (r < 0) {
-                log_error("Cannot look up user '%s': %s", shown, strerror(-r));
-                r = -EAGAIN;
-                goto finish;
-        }
-        /* root's password is never even tried over the network unless allowed */
-        if (id.uid == 0 && !options.allow_root_tcp) {
-                log_notice("Login of '%s' (uid 0) over TCP from %s refused: root is not allowed over TCP.", shown,
-                           conn->remote);
-                r = -EACCES;
-                goto finish;
-        }
-        r = login_slot_take();
-        if (r < 0) {
-                log_warning("Login of '%s' from %s refused: %u logins in progress for %u s.", shown, conn->remote,
-                            options.max_logins, options.queue_timeout_sec);
-                goto finish;
-        }
-        r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user, &delay);
-        sem_post(&logins);
-        /* a module may have changed the user name: the identity is the one PAM settled on */
-        if (r >= 0 && strcmp(pam_user, id.name) != 0) {
-                identity_done(&id);
-                r = identity_from_name(pam_user, &id);
-                if (r >= 0 && id.uid == 0 && !options.allow_root_tcp)
-                        r = -EACCES;
-                r = r < 0 ? -EACCES : 0;
-        }
-        if (r >= 0) {
-                char *copy = strdup(authorization);
-                if (!copy)
-                        r = -ENOMEM;
-                else {
-                        if (conn->authorization) {
-                                explicit_bzero(conn->authorization, strlen(conn->authorization));
-                                free(conn->authorization);
-                        }
-                        conn->authorization = copy;
-                        conn->login_time = now_usec();
-                        identity_done(&conn->identity);
-                        conn->identity = id;
-                        conn->have_identity = true;
-                        id = (Identity) {};
-                }
-        }
-finish:
-        identity_done(&id);
-        free(pam_user);
-        if (password) {
-                explicit_bzero(password, strlen(password));
-                MHD_free(password);
-        }
-        if (user)
-                MHD_free(user);
-        switch (r) {
-        case 0:
-                return 0;
-        case -EACCES:
-                /* after the login slot is given back: a failed caller waits, the others do not */
-                usleep(delay ?: fail_delay_usec());
-                *ret_json = MSG_LOGIN_FAILED;
-                return MHD_HTTP_UNAUTHORIZED;
-        case -EBUSY:
-        case -EAGAIN:
-                *ret_json = MSG_TRY_LATER;
-                return MHD_HTTP_SERVICE_UNAVAILABLE;
-        default:
-                *ret_json = MSG_CANNOT_CHECK;
-                return MHD_HTTP_INTERNAL_SERVER_ERROR;
-        }
-}
-
-/* ------------------------------------------------------------------ HTTP */
-
-static Conn *conn_of(struct MHD_Connection *c) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        return info ? info->socket_context : NULL;
-}
-
-static void receiving(Conn *conn, bool yes) {
-        pthread_mutex_lock(&conns_lock);
-        conn->receiving = yes;
-        conn->phase_start = now_usec();
-        pthread_mutex_unlock(&conns_lock);
-}
-
-static enum MHD_Result handle(struct MHD_Connection *c, Conn *conn, Request *req) {
-        Response bad;
-        json_object *request = NULL;
-        const char *refusal = NULL;
-        char *out = NULL;
-        size_t out_length = 0;
-        unsigned status;
-        bool close;
-        int code, r;
-
-        /* Harper checks the body before the login (and then nothing is done) */
-        if (request_parse(req->body ?: "", req->length, &request, &bad) < 0) {
-                const char *text = response_body_text(&bad, 0);
-                enum MHD_Result m = answer(c, (unsigned) outcome_http_status(bad.outcome), strdup(text), strlen(text),
-                                           true, false);
-                response_done(&bad);
-                return m;
-        }
-        /* Harper: answers to "restart" and "restart_service" close the connection */
-        close = strncmp(request_operation_name(request), "restart", 7) == 0;
-        json_object_put(request);
-
-        status = identify(c, conn, &refusal);
-        if (status)
-                return answer_static(c, status, refusal);
-
-        r = worker_pool_run(pool, &conn->identity, req->body ?: "", req->length, &code, &out, &out_length);
-        if (r == -EBUSY)
-                return answer_static(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "{\"error\":\"Too many requests in progress. Try again later.\"}");
-        if (r < 0)
-                return answer_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                     "{\"error\":\"There was an error processing your request. Check logs and try again.\"}");
-        log_debug("%s %s: %d", conn->identity.name, conn->listener->name, code);
-        return answer(c, (unsigned) code, out, out_length, true, close);
-}
-
-/* The Host of a request to the TCP port: a loopback name or address, with or without a port.
- * Else a web page (DNS rebinding) could be talking to it through the browser. */
-static bool host_is_loopback(const char *host) {
-        static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
-
-        if (!host)
-                return true;   /* HTTP/1.0 without Host: not a browser */
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                size_t n = strlen(names[i]);
-                if (strncasecmp(host, names[i], n) != 0)
-                        continue;
-                if (host[n] == 0 || (host[n] == ':' && host[n + 1] && strspn(host + n + 1, "0123456789") == strlen(host + n + 1)))
-                        return true;
-        }
-        return false;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls) {
-        Conn *conn = conn_of(c);
-        Request *req = *req_cls;
-
-        if (!conn)
-                return MHD_NO;
-        if (!req) {   /* the headers are in; the body (if any) comes next */
-                const char *length_text = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-                req = calloc(1, sizeof *req);
-                if (!req)
-                        return MHD_NO;
-                *req_cls = req;
-                /* browsers send Origin on every cross-origin POST, so a web page cannot use a
-                 * login the browser has cached; curl and the SDKs send none */
-                if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"))
-                        return answer_static(c, MHD_HTTP_FORBIDDEN, "{\"error\":\"Cross-origin requests are not accepted\"}");
-                if (conn->listener->tcp &&
-                    !host_is_loopback(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
-                        return answer_static(c, MHD_HTTP_BAD_REQUEST,
-                                             "{\"error\":\"Host must be localhost, 127.0.0.1 or [::1]\"}");
-                if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-                        return answer_static(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                             "{\"error\":\"Only POST is supported: POST / with a JSON body.\"}");
-                if (strcmp(url, "/") != 0)
-                        return answer_static(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"Not found: POST to / only.\"}");
-                /* refused before a byte of the body is read (curl's Expect: 100-continue never gets the 100) */
-                if (length_text && strtoull(length_text, NULL, 10) > options.max_body)
-                        return answer_static(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"Request body is too large\"}");
-                return MHD_YES;
-        }
-
-        if (*upload_data_size > 0) {
-                size_t n = *upload_data_size;
-                *upload_data_size = 0;
-                if (req->too_big || req->length + n > options.max_body) {
-                        req->too_big = true;   /* chunked, no Content-Length: read and dropped */
-                        return MHD_YES;
-                }
-                if (req->length + n + 1 > req->allocated) {
-                        size_t want = req->allocated ? req->allocated : 1024;
-                        while (want < req->length + n + 1)
-                                want *= 2;
-                        char *bigger = realloc(req->body, want);
-                        if (!bigger)
-                                return MHD_NO;
-                        req->body = bigger;
-                        req->allocated = want;
-                }
-                memcpy(req->body + req->length, upload_data, n);
-                req->length += n;
-                req->body[req->length] = 0;
-                return MHD_YES;
-        }
-
-        receiving(conn, false);   /* the whole request is in: no more deadline for the client */
-        if (req->too_big)
-                return answer_static(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"Request body is too large\"}");
-        return handle(c, conn, req);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe) {
-        Request *req = *req_cls;
-        Conn *conn = conn_of(c);
-
-        if (req) {
-                free(req->body);
-                free(req);
-                *req_cls = NULL;
-        }
-        if (conn)
-                receiving(conn, true);   /* the next request's clock starts now */
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code) {
-        const Listener *listener = cls;
-        Conn *conn = *socket_context;
-
-        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-                const union MHD_ConnectionInfo *fd_info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-                const union MHD_ConnectionInfo *addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-
-                conn = calloc(1, sizeof *conn);
-                if (!conn)
-                        return;   /* on_request answers nothing: the connection is closed */
-                conn->listener = listener;
-                conn->receiving = true;
-                conn->phase_start = now_usec();
-                conn->watch_fd = fd_info ? fcntl(fd_info->connect_fd, F_DUPFD_CLOEXEC, 3) : -1;
-                if (listener->tcp) {
-                        const struct sockaddr *sa = addr ? addr->client_addr : NULL;
-                        if (sa && sa->sa_family == AF_INET)
-                                inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, conn->remote,
-                                          sizeof conn->remote);
-                        else if (sa && sa->sa_family == AF_INET6)
-                                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, conn->remote,
-                                          sizeof conn->remote);
-                } else if (fd_info) {
-                        struct ucred cred;
-                        socklen_t len = sizeof cred;
-                        if (getsockopt(fd_info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-                                conn->peer_known = true;
-                                conn->peer_uid = cred.uid;
-                        }
-                        snprintf(conn->remote, sizeof conn->remote, "unix:%d", conn->peer_known ? (int) cred.uid : -1);
-                }
-                pthread_mutex_lock(&conns_lock);
-                if (conn->peer_known) {   /* one local user must not take every connection */
-                        unsigned same = 0;
-                        for (Conn *o = conns; o; o = o->next)
-                                same += o->peer_known && !o->refused && o->peer_uid == conn->peer_uid;
-                        if (same >= options.max_connections_per_user) {
-                                log_debug("Closing a connection of uid %u: %u open already.", (unsigned) conn->peer_uid, same);
-                                conn->refused = true;
-                                shutdown(fd_info->connect_fd, SHUT_RDWR);   /* MHD sees the end and drops it */
-                        }
-                }
-                conn->next = conns;
-                if (conns)
-                        conns->prev = conn;
-                conns = conn;
-                pthread_mutex_unlock(&conns_lock);
-                *socket_context = conn;
-        } else if (conn) {   /* MHD_CONNECTION_NOTIFY_CLOSED */
-                pthread_mutex_lock(&conns_lock);
-                if (conn->prev)
-                        conn->prev->next = conn->next;
-                else
-                        conns = conn->next;
-                if (conn->next)
-                        conn->next->prev = conn->prev;
-                pthread_mutex_unlock(&conns_lock);
-                if (conn->watch_fd >= 0)
-                        close(conn->watch_fd);
-                if (conn->authorization) {
-                        explicit_bzero(conn->authorization, strlen(conn->authorization));
-                        free(conn->authorization);
-                }
-                identity_done(&conn->identity);
-                free(conn);
-                *socket_context = NULL;
-        }
-}
-
-/* A request's headers and body must arrive within --request-timeout of the connection's start
- * or of the previous answer (which also bounds idle keep-alive connections): MHD's own timeout
- * only counts silence, so a client trickling a byte at a time would hold its connection. */
-static void *watchdog(void *userdata) {
-        for (;;) {
-                uint64_t now = now_usec(), limit = (uint64_t) options.request_timeout_sec * 1000000u;
-
-                pthread_mutex_lock(&conns_lock);
-                for (Conn *conn = conns; conn; conn = conn->next)
-                        if (conn->receiving && conn->watch_fd >= 0 && now - conn->phase_start > limit) {
-                                log_debug("Closing %s: no complete request within %u s.", conn->remote,
-                                          options.request_timeout_sec);
-                                shutdown(conn->watch_fd, SHUT_RDWR);
-                                conn->receiving = false;
-                        }
-                pthread_mutex_unlock(&conns_lock);
-                usleep(250 * 1000);
-        }
-        return NULL;
-}
-
-static void mhd_log(void *cls, const char *format, va_list ap) {
-        char text[512], shown[4 * 512];
-        size_t n;
-
-        vsnprintf(text, sizeof text, format, ap);
-        n = strlen(text);
-        if (n > 0 && text[n - 1] == '\n')
-                text[n - 1] = 0;
-        log_debug("libmicrohttpd: %s", escape_for_log(text, shown, sizeof shown));   /* it may quote the client */
-}
-
-static int listener_start(Listener *l) {
-        l->mhd = MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
-                0, NULL, NULL, on_request, l,
-                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, or MHD logs the rest itself */
-                MHD_OPTION_LISTEN_SOCKET, (MHD_socket) l->fd,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned) options.max_connections,
-                /* silence between bytes; the whole request is bounded by the watchdog, and an
-                 * answer may take as long as the daemon (polkit) needs */
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
-                MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-                MHD_OPTION_END);
-        if (!l->mhd) {
-                log_error("Cannot serve HTTP on %s.", l->name);
-                return -EIO;
-        }
-        log_info("Serving Harper's operations API on %s (%s).", l->name, l->tcp ? "HTTP Basic through PAM" :
-                 "callers identified by their credentials");
-        return 0;
-}
-
-/* ------------------------------------------------------------------ sockets */
-
-static int listen_unix(const char *path, Listener *l) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct stat st;
-        int fd;
-
-        if (strlen(path) >= sizeof sa.sun_path) {
-                log_error("Socket path too long: %s", path);
-                return -EINVAL;
-        }
-        strcpy(sa.sun_path, path);
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-                unlink(path);   /* left over from an earlier run */
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-            chmod(path, 0666) < 0 ||   /* anyone may connect: who they are decides what they get */
-            listen(fd, SOMAXCONN) < 0) {
-                log_error("Cannot listen on %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        *l = (Listener) { .tcp = false, .fd = fd };
-        snprintf(l->name, sizeof l->name, "%s", path);
-        return 0;
-}
-
-static int listen_tcp(const char *address, Listener *l) {
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-        struct addrinfo *res = NULL;
-        char host[256];
-        const char *colon = strrchr(address, ':');
-        int fd = -1, r, one = 1;
-
-        if (!colon || colon == address || !colon[1] || (size_t) (colon - address) >= sizeof host) {
-                log_error("--listen wants /PATH or HOST:PORT, not '%s'.", address);
-                return -EINVAL;
-        }
-        memcpy(host, address, (size_t) (colon - address));
-        host[colon - address] = 0;
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {   /* [::1]:9925 */
-                memmove(host, host + 1, strlen(host));
-                host[strlen(host) - 1] = 0;
-        }
-        r = getaddrinfo(host, colon + 1, &hints, &res);
-        if (r != 0) {
-                log_error("Cannot resolve %s: %s", address, gai_strerror(r));
-                return -EINVAL;
-        }
-        fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-            bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+        if (self_fd < 0) {
                 r = -errno;
-                log_error("Cannot listen on %s: %s", address, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                freeaddrinfo(res);
+                log_error("Cannot open this program to start workers: %s", strerror(-r));
                 return r;
         }
-        freeaddrinfo(res);
-        *l = (Listener) { .tcp = true, .fd = fd };
-        snprintf(l->name, sizeof l->name, "http://%s", address);
-        return 0;
-}
-
-/* The sockets systemd passed (harper-ops-http.socket). */
-static int listen_activated(Listener *ls, unsigned *n) {
-        int count = sd_listen_fds(1);
-
-        if (count <= 0) {
-                log_error("No --listen given and no sockets from systemd. See --help.");
-                return -EINVAL;
+        r = listeners_open(listeners, n_listeners);
+        if (r < 0)
+                return r;
+        login_setup();
+        r = request_workers_start(self_fd);
+        if (r < 0)
+                return r;
+        r = connections_watch_start();
+        if (r < 0) {
+                log_error("Cannot start the watchdog thread.");
+                return r;
         }
-        if (count > MAX_LISTENERS)
-                return -E2BIG;
-        for (int i = 0; i < count; i++) {
-                int fd = SD_LISTEN_FDS_START + i;
-                Listener *l = &ls[(*n)++];
-
-                *l = (Listener) { .fd = fd };
-                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
-                        struct sockaddr_un sa;
-                        socklen_t len = sizeof sa;
-                        l->tcp = false;
-                        if (getsockname(fd, (struct sockaddr *) &sa, &len) == 0 && len > sizeof(sa_family_t))
-                                snprintf(l->name, sizeof l->name, "%.*s", (int) (len - sizeof(sa_family_t)), sa.sun_path);
-                } else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0) {
-                        l->tcp = true;
-                        snprintf(l->name, sizeof l->name, "TCP socket %d from systemd", fd);
-                } else {
-                        log_error("Socket %d from systemd is neither a listening unix nor TCP stream socket.", fd);
-                        return -EINVAL;
-                }
-                if (!l->name[0])
-                        snprintf(l->name, sizeof l->name, "unix socket %d from systemd", fd);
-                fcntl(fd, F_SETFD, FD_CLOEXEC);   /* never into a worker */
-        }
-        return 0;
-}
-
-/* ------------------------------------------------------------------ command line */
-
-static void help(void) {
-        printf("Usage: harper-ops-http [OPTIONS]\n"
-               "\n"
-               "Serves Harper's operations API shape over HTTP/1.1: POST / with a Harper operation\n"
-               "body, answered as harper-ops answers it, by harper-sysopsd, with the caller's own\n"
-               "rights. On a unix socket the caller is the connecting process's user; on TCP an HTTP\n"
-               "Basic login checked through PAM (service harper-ops). Without --listen it takes its\n"
-               "sockets from systemd (harper-ops-http.socket).\n"
-               "\n"
-               "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
-               "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
-               "     --max-connections=N       Connections at once per listening socket (default 256)\n"
-               "     --max-connections-per-user=N\n"
-               "                               Unix socket connections at once of one user (default 32)\n"
-               "     --request-timeout=SEC     A request's headers and body must arrive within SEC of\n"
-               "                               the connection's start or the previous answer (default 10)\n"
-               "     --workers=N               Worker processes at most (default 32)\n"
-               "     --workers-per-user=N      Of which for one user at most (default 4)\n"
-               "     --worker-idle=SEC         A worker unused this long exits (default 30)\n"
-               "     --queue-timeout=SEC       Wait this long for a worker or a login check, then 503\n"
-               "                               (default 10)\n"
-               "     --worker-timeout=SEC      A worker that has not answered a request within SEC is\n"
-               "                               killed, 500 (default 120)\n"
-               "     --max-logins=N            PAM checks at once (default 4)\n"
-               "     --login-recheck=SEC       Check a kept-alive connection's login through PAM again\n"
-               "                               after SEC (default 60)\n"
-               "     --allow-root-tcp          Let root log in over TCP (refused by default)\n"
-               "     --pam-service=NAME        PAM service for TCP logins (default harper-ops)\n"
-               "     --pam-dir=DIR             Read the PAM service from DIR, not /etc/pam.d\n"
-               "  -v --verbose                 Log each request\n"
-               "  -h --help                    Show this help and exit\n"
-               "     --version                 Show the version and exit\n");
-}
-
-static int parse_unsigned(const char *name, const char *text, unsigned long min, unsigned long max, unsigned long *ret) {
-        char *end;
-        unsigned long v;
-
-        errno = 0;
-        v = strtoul(text, &end, 10);
-        if (errno || *end || end == text || v < min || v > max) {
-                log_error("--%s wants a whole number from %lu to %lu, not '%s'.", name, min, max, text);
-                return -EINVAL;
-        }
-        *ret = v;
-        return 0;
-}
-
-static int parse_options(int argc, char *argv[]) {
-        enum {
-                OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
-                OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
-                OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
-                OPT_WORKER_TIMEOUT,
-        };
-        static const struct option long_options[] = {
-                { "listen", required_argument, NULL, 'l' },
-                { "max-body", required_argument, NULL, OPT_MAX_BODY },
-                { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
-                { "max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_USER },
-                { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
-                { "workers", required_argument, NULL, OPT_WORKERS },
-                { "workers-per-user", required_argument, NULL, OPT_WORKERS_PER_USER },
-                { "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
-                { "queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT },
-                { "worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT },
-                { "max-logins", required_argument, NULL, OPT_MAX_LOGINS },
-                { "login-recheck", required_argument, NULL, OPT_LOGIN_RECHECK },
-                { "allow-root-tcp", no_argument, NULL, OPT_ALLOW_ROOT_TCP },
-                { "pam-service", required_argument, NULL, OPT_PAM_SERVICE },
-                { "pam-dir", required_argument, NULL, OPT_PAM_DIR },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, OPT_VERSION },
-                {}
-        };
-        unsigned long v;
-        int c;
-
-        while ((c = getopt_long(argc, argv, "l:vh", long_options, NULL)) >= 0) {
-                int r = 0;
-                switch (c) {
-                case 'l':
-                        if (options.n_listen == MAX_LISTENERS) {
-                                log_error("At most %d --listen addresses.", MAX_LISTENERS);
-                                return -EINVAL;
-                        }
-                        options.listen[options.n_listen++] = optarg;
-                        break;
-                case OPT_MAX_BODY:
-                        if ((r = parse_unsigned("max-body", optarg, 1, 16ul * 1024 * 1024, &v)) >= 0)
-                                options.max_body = v;
-                        break;
-                case OPT_MAX_CONNECTIONS:
-                        if ((r = parse_unsigned("max-connections", optarg, 1, 4096, &v)) >= 0)
-                                options.max_connections = (unsigned) v;
-                        break;
-                case OPT_MAX_CONNECTIONS_PER_USER:
-                        if ((r = parse_unsigned("max-connections-per-user", optarg, 1, 4096, &v)) >= 0)
-                                options.max_connections_per_user = (unsigned) v;
-                        break;
-                case OPT_REQUEST_TIMEOUT:
-                        if ((r = parse_unsigned("request-timeout", optarg, 1, 3600, &v)) >= 0)
-                                options.request_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_WORKERS:
-                        if ((r = parse_unsigned("workers", optarg, 1, 1024, &v)) >= 0)
-                                options.max_workers = (unsigned) v;
-                        break;
-                case OPT_WORKERS_PER_USER:
-                        if ((r = parse_unsigned("workers-per-user", optarg, 1, 1024, &v)) >= 0)
-                                options.workers_per_user = (unsigned) v;
-                        break;
-                case OPT_WORKER_IDLE:
-                        if ((r = parse_unsigned("worker-idle", optarg, 1, 86400, &v)) >= 0)
-                                options.worker_idle_sec = (unsigned) v;
-                        break;
-                case OPT_QUEUE_TIMEOUT:
-                        if ((r = parse_unsigned("queue-timeout", optarg, 1, 600, &v)) >= 0)
-                                options.queue_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_WORKER_TIMEOUT:
-                        if ((r = parse_unsigned("worker-timeout", optarg, 1, 3600, &v)) >= 0)
-                                options.worker_timeout_sec = (unsigned) v;
-                        break;
-                case OPT_MAX_LOGINS:
-                        if ((r = parse_unsigned("max-logins", optarg, 1, 256, &v)) >= 0)
-                                options.max_logins = (unsigned) v;
-                        break;
-                case OPT_LOGIN_RECHECK:
-                        if ((r = parse_unsigned("login-recheck", optarg, 1, 86400, &v)) >= 0)
-                                options.login_recheck_sec = (unsigned) v;
-                        break;
-                case OPT_ALLOW_ROOT_TCP:
-                        options.allow_root_tcp = true;
-                        break;
-                case OPT_PAM_SERVICE:
-                        options.pam_service = optarg;
-                        break;
-                case OPT_PAM_DIR:
-                        options.pam_dir = optarg;
-                        break;
-                case 'v':
-                        options.verbose = true;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case OPT_VERSION:
-                        printf("harper-ops-http %s\n", PACKAGE_VERSION);
-                        return 0;
-                default:
-                        return -EINVAL;
-                }
+        for (unsigned i = 0; i < *n_listeners; i++) {
+                r = listener_start(&listeners[i]);
                 if (r < 0)
                         return r;
         }
-        if (optind < argc) {
-                log_error("Unexpected argument '%s'. See --help.", argv[optind]);
-                return -EINVAL;
-        }
-        return 1;
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
         Listener listeners[MAX_LISTENERS];
         unsigned n_listeners = 0;
-        WorkerPoolConfig config;
-        pthread_t watchdog_thread;
         sigset_t stop;
-        struct rlimit fds;
-        int r, sig, self_fd;
+        int r, sig;
 
-        /* a worker: this program again, exec'd by the listener with one user's credentials */
-        if (argc == 2 && strncmp(argv[1], "--worker-fd=", 12) == 0) {
-                /* before anything else: exec made it dumpable again (its euid is its uid), and its
-                 * user must not ptrace a process that holds the listener's stderr and socket */
-                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                        return EXIT_FAILURE;
-                log_setup("harper-ops-http[worker]", LOG_NOTICE);
-                signal(SIGPIPE, SIG_IGN);
-                return worker_main(atoi(argv[1] + 12));
-        }
+        if (argc == 2 && strncmp(argv[1], "--worker-fd=", 12) == 0)
+                return run_worker(argv[1] + 12);
 
         log_setup("harper-ops-http", LOG_INFO);
-        r = parse_options(argc, argv);
+        r = options_parse(argc, argv);
         if (r <= 0)
                 return r < 0 ? 64 : 0;
         log_setup("harper-ops-http", options.verbose ? LOG_DEBUG : LOG_INFO);
@@ -860,55 +106,9 @@ int main(int argc, char *argv[]) {
                 log_error("harper-ops-http runs as root: it starts each user's worker with that user's credentials.");
                 return 1;
         }
-
-        /* two descriptors a connection (MHD's and the watchdog's) */
-        if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
-                fds.rlim_cur = fds.rlim_max;
-                setrlimit(RLIMIT_NOFILE, &fds);
-        }
-        signal(SIGPIPE, SIG_IGN);
-        sigemptyset(&stop);
-        sigaddset(&stop, SIGTERM);
-        sigaddset(&stop, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &stop, NULL);   /* before any thread: only sigwait() below sees them */
-
-        self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-        if (self_fd < 0) {
-                log_error("Cannot open this program to start workers: %s", strerror(errno));
+        prepare_process(&stop);
+        if (start_serving(listeners, &n_listeners) < 0)
                 return 1;
-        }
-
-        if (options.n_listen == 0)
-                r = listen_activated(listeners, &n_listeners);
-        else
-                for (unsigned i = 0; r >= 0 && i < options.n_listen; i++, n_listeners++)
-                        r = options.listen[i][0] == '/' ? listen_unix(options.listen[i], &listeners[i])
-                                                        : listen_tcp(options.listen[i], &listeners[i]);
-        if (r < 0)
-                return 1;
-
-        sem_init(&logins, 0, options.max_logins);
-        config = (WorkerPoolConfig) {
-                .max_workers = options.max_workers,
-                .per_identity = options.workers_per_user,
-                .idle_usec = (uint64_t) options.worker_idle_sec * 1000000u,
-                .queue_usec = (uint64_t) options.queue_timeout_sec * 1000000u,
-                .reply_usec = (uint64_t) options.worker_timeout_sec * 1000000u,
-                .self_fd = self_fd,
-        };
-        r = worker_pool_new(&config, &pool);
-        if (r < 0) {
-                log_error("Cannot set up the workers: %s", strerror(-r));
-                return 1;
-        }
-        if (pthread_create(&watchdog_thread, NULL, watchdog, NULL) != 0) {
-                log_error("Cannot start the watchdog thread.");
-                return 1;
-        }
-        pthread_detach(watchdog_thread);
-        for (unsigned i = 0; i < n_listeners; i++)
-                if (listener_start(&listeners[i]) < 0)
-                        return 1;
 
         sd_notify(0, "READY=1\nSTATUS=Serving Harper's operations API");
         do
@@ -917,11 +117,8 @@ int main(int argc, char *argv[]) {
         sd_notify(0, "STOPPING=1");
         log_info("Stopping on signal %d.", sig);
 
-        for (unsigned i = 0; i < n_listeners; i++)
-                MHD_stop_daemon(listeners[i].mhd);   /* waits for the requests in progress */
-        worker_pool_free(pool);
-        for (unsigned i = 0; i < options.n_listen; i++)
-                if (options.listen[i][0] == '/')
-                        unlink(options.listen[i]);
+        listeners_stop(listeners, n_listeners);   /* waits for the requests in progress */
+        request_workers_stop();
+        listeners_remove_sockets();
         return 0;
 }

@@ -1,0 +1,208 @@
+#include <errno.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http-login.h"
+#include "http-options.h"
+#include "identity.h"
+#include "log.h"
+#include "pam-login.h"
+
+#define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
+#define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
+#define MSG_CANNOT_CHECK "{\"error\":\"Cannot check the login.\"}"
+#define MSG_TRY_LATER "{\"error\":\"Cannot check the login now. Try again later.\"}"
+/* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
+ * does), so the answer's time does not tell which user names exist */
+#define FAIL_DELAY_USEC 2000000u
+
+static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
+
+void login_setup(void) {
+        sem_init(&logins, 0, options.max_logins);
+}
+
+void login_forget(Conn *conn) {
+        if (conn->authorization) {
+                explicit_bzero(conn->authorization, strlen(conn->authorization));
+                free(conn->authorization);
+                conn->authorization = NULL;
+        }
+        identity_done(&conn->identity);
+        conn->have_identity = false;
+}
+
+/* PAM's fail delay: base * (0.5 .. 1.5), the mean of three random numbers (see pam_delay.c) */
+static unsigned fail_delay_usec(void) {
+        uint64_t sum = 0;
+
+        for (int i = 0; i < 3; i++)
+                sum += arc4random_uniform(1000000);
+        return (unsigned) ((uint64_t) FAIL_DELAY_USEC * (500000 + sum / 3) / 1000000);
+}
+
+/* One of the --max-logins slots, waiting at most --queue-timeout: 0 or -EBUSY. */
+static int login_slot_take(void) {
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += options.queue_timeout_sec;
+        while (sem_clockwait(&logins, CLOCK_MONOTONIC, &deadline) < 0)
+                if (errno != EINTR)
+                        return -EBUSY;
+        return 0;
+}
+
+static unsigned identify_unix_peer(Conn *conn, const char **ret_json) {
+        int r;
+
+        if (conn->have_identity)
+                return 0;
+        r = conn->peer_known ? identity_from_uid(conn->peer_uid, &conn->identity) : -ENODATA;
+        if (r == -ENOENT) {
+                log_notice("A unix peer (uid %u) is not a user of this host.", (unsigned) conn->peer_uid);
+                *ret_json = MSG_LOGIN_FAILED;
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        if (r < 0) {   /* not the caller's fault: no credentials, or the user database failed */
+                log_error("Cannot tell who the unix peer %s is: %s", conn->remote, strerror(-r));
+                *ret_json = r == -ENODATA ? MSG_CANNOT_CHECK : MSG_TRY_LATER;
+                return r == -ENODATA ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE;
+        }
+        conn->have_identity = true;
+        return 0;
+}
+
+/* A module may have changed the user name: the identity is the one PAM settled on (in *id),
+ * 0 or -EACCES. */
+static int settle_on_pam_user(const char *pam_user, Identity *id) {
+        int r;
+
+        if (strcmp(pam_user, id->name) == 0)
+                return 0;
+        identity_done(id);
+        r = identity_from_name(pam_user, id);
+        if (r >= 0 && id->uid == 0 && !options.allow_root_tcp)
+                r = -EACCES;
+        return r < 0 ? -EACCES : 0;
+}
+
+/* user's password, through PAM: 0 with the user's identity in *id (the caller frees it either
+ * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, or -errno;
+ * *delay is the fail delay PAM asked for. */
+static int check_password(const Conn *conn, const char *user, const char *password, Identity *id,
+                          unsigned *delay) {
+        char *pam_user = NULL, shown[ESCAPED_MAX];
+        int r;
+
+        escape_for_log(user, shown, sizeof shown);
+        r = identity_from_name(user, id);
+        if (r == -ENOENT) {
+                log_notice("Login of unknown user '%s' from %s refused.", shown, conn->remote);
+                return -EACCES;
+        }
+        if (r < 0) {
+                log_error("Cannot look up user '%s': %s", shown, strerror(-r));
+                return -EAGAIN;
+        }
+        /* root's password is never even tried over the network unless allowed */
+        if (id->uid == 0 && !options.allow_root_tcp) {
+                log_notice("Login of '%s' (uid 0) over TCP from %s refused: root is not allowed over TCP.", shown,
+                           conn->remote);
+                return -EACCES;
+        }
+        r = login_slot_take();
+        if (r < 0) {
+                log_warning("Login of '%s' from %s refused: %u logins in progress for %u s.", shown, conn->remote,
+                            options.max_logins, options.queue_timeout_sec);
+                return r;
+        }
+        r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user, delay);
+        sem_post(&logins);
+        if (r >= 0)
+                r = settle_on_pam_user(pam_user, id);
+        free(pam_user);
+        return r;
+}
+
+/* Keeps an accepted login on conn: its identity (taken from *id), and its Authorization header
+ * to know it again. 0 or -ENOMEM. */
+static int remember_login(Conn *conn, const char *authorization, Identity *id) {
+        char *copy = strdup(authorization);
+
+        if (!copy)
+                return -ENOMEM;
+        login_forget(conn);
+        conn->authorization = copy;
+        conn->login_time = now_usec();
+        conn->identity = *id;
+        conn->have_identity = true;
+        *id = (Identity) {};
+        return 0;
+}
+
+/* Checks the request's Basic credentials and remembers them on conn: 0, or as check_password. */
+static int check_basic_login(struct MHD_Connection *c, Conn *conn, const char *authorization, unsigned *delay) {
+        char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
+        Identity id = {};
+        int r;
+
+        if (!user || !password || !*user || !*password)   /* not Basic, or an empty password */
+                r = -EACCES;
+        else {
+                r = check_password(conn, user, password, &id, delay);
+                if (r >= 0)
+                        r = remember_login(conn, authorization, &id);
+        }
+        identity_done(&id);
+        if (password) {
+                explicit_bzero(password, strlen(password));
+                MHD_free(password);
+        }
+        if (user)
+                MHD_free(user);
+        return r;
+}
+
+/* The answer to a login that failed with r. */
+static unsigned login_refusal(int r, unsigned delay, const char **ret_json) {
+        switch (r) {
+        case -EACCES:
+                /* after the login slot is given back: a failed caller waits, the others do not */
+                usleep(delay ?: fail_delay_usec());
+                *ret_json = MSG_LOGIN_FAILED;
+                return MHD_HTTP_UNAUTHORIZED;
+        case -EBUSY:
+        case -EAGAIN:
+                *ret_json = MSG_TRY_LATER;
+                return MHD_HTTP_SERVICE_UNAVAILABLE;
+        default:
+                *ret_json = MSG_CANNOT_CHECK;
+                return MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+}
+
+static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
+        const char *authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        unsigned delay = 0;
+        int r;
+
+        if (!authorization) {
+                *ret_json = MSG_MUST_LOGIN;
+                return MHD_HTTP_UNAUTHORIZED;
+        }
+        /* the same credentials again on this connection: PAM said yes a moment ago. Not for
+         * longer, or a changed password or a locked account would not end a kept-alive login. */
+        if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0 &&
+            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * 1000000u)
+                return 0;
+        r = check_basic_login(c, conn, authorization, &delay);
+        return r < 0 ? login_refusal(r, delay, ret_json) : 0;
+}
+
+unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
+        return conn->listener->tcp ? identify_tcp(c, conn, ret_json) : identify_unix_peer(conn, ret_json);
+}

@@ -1,0 +1,179 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "http-options.h"
+#include "log.h"
+
+Options options = {
+        .max_body = 64 * 1024,
+        .max_connections = 256,
+        .max_connections_per_user = 32,
+        .request_timeout_sec = 10,
+        .max_workers = 32,
+        .workers_per_user = 4,
+        .worker_idle_sec = 30,
+        .queue_timeout_sec = 10,
+        .worker_timeout_sec = 120,   /* the bus call's own timeout is 25 s */
+        .max_logins = 4,   /* a yescrypt check takes about 16 MiB: 64 MiB at most */
+        .login_recheck_sec = 60,
+        .pam_service = "harper-ops",
+};
+
+enum {
+        OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
+        OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
+        OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
+        OPT_WORKER_TIMEOUT,
+};
+
+static const struct option long_options[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "max-body", required_argument, NULL, OPT_MAX_BODY },
+        { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+        { "max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_USER },
+        { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+        { "workers", required_argument, NULL, OPT_WORKERS },
+        { "workers-per-user", required_argument, NULL, OPT_WORKERS_PER_USER },
+        { "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
+        { "queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT },
+        { "worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT },
+        { "max-logins", required_argument, NULL, OPT_MAX_LOGINS },
+        { "login-recheck", required_argument, NULL, OPT_LOGIN_RECHECK },
+        { "allow-root-tcp", no_argument, NULL, OPT_ALLOW_ROOT_TCP },
+        { "pam-service", required_argument, NULL, OPT_PAM_SERVICE },
+        { "pam-dir", required_argument, NULL, OPT_PAM_DIR },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, OPT_VERSION },
+        {}
+};
+
+/* The options that take a whole number from 1 to max, and where it goes. */
+static const struct NumberOption {
+        int id;
+        const char *name;
+        unsigned long max;
+        unsigned *value;
+} number_options[] = {
+        { OPT_MAX_BODY, "max-body", 16ul * 1024 * 1024, &options.max_body },
+        { OPT_MAX_CONNECTIONS, "max-connections", 4096, &options.max_connections },
+        { OPT_MAX_CONNECTIONS_PER_USER, "max-connections-per-user", 4096, &options.max_connections_per_user },
+        { OPT_REQUEST_TIMEOUT, "request-timeout", 3600, &options.request_timeout_sec },
+        { OPT_WORKERS, "workers", 1024, &options.max_workers },
+        { OPT_WORKERS_PER_USER, "workers-per-user", 1024, &options.workers_per_user },
+        { OPT_WORKER_IDLE, "worker-idle", 86400, &options.worker_idle_sec },
+        { OPT_QUEUE_TIMEOUT, "queue-timeout", 600, &options.queue_timeout_sec },
+        { OPT_WORKER_TIMEOUT, "worker-timeout", 3600, &options.worker_timeout_sec },
+        { OPT_MAX_LOGINS, "max-logins", 256, &options.max_logins },
+        { OPT_LOGIN_RECHECK, "login-recheck", 86400, &options.login_recheck_sec },
+};
+
+static void help(void) {
+        printf("Usage: harper-ops-http [OPTIONS]\n"
+               "\n"
+               "Serves Harper's operations API shape over HTTP/1.1: POST / with a Harper operation\n"
+               "body, answered as harper-ops answers it, by harper-sysopsd, with the caller's own\n"
+               "rights. On a unix socket the caller is the connecting process's user; on TCP an HTTP\n"
+               "Basic login checked through PAM (service harper-ops). Without --listen it takes its\n"
+               "sockets from systemd (harper-ops-http.socket).\n"
+               "\n"
+               "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
+               "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
+               "     --max-connections=N       Connections at once per listening socket (default 256)\n"
+               "     --max-connections-per-user=N\n"
+               "                               Unix socket connections at once of one user (default 32)\n"
+               "     --request-timeout=SEC     A request's headers and body must arrive within SEC of\n"
+               "                               the connection's start or the previous answer (default 10)\n"
+               "     --workers=N               Worker processes at most (default 32)\n"
+               "     --workers-per-user=N      Of which for one user at most (default 4)\n"
+               "     --worker-idle=SEC         A worker unused this long exits (default 30)\n"
+               "     --queue-timeout=SEC       Wait this long for a worker or a login check, then 503\n"
+               "                               (default 10)\n"
+               "     --worker-timeout=SEC      A worker that has not answered a request within SEC is\n"
+               "                               killed, 500 (default 120)\n"
+               "     --max-logins=N            PAM checks at once (default 4)\n"
+               "     --login-recheck=SEC       Check a kept-alive connection's login through PAM again\n"
+               "                               after SEC (default 60)\n"
+               "     --allow-root-tcp          Let root log in over TCP (refused by default)\n"
+               "     --pam-service=NAME        PAM service for TCP logins (default harper-ops)\n"
+               "     --pam-dir=DIR             Read the PAM service from DIR, not /etc/pam.d\n"
+               "  -v --verbose                 Log each request\n"
+               "  -h --help                    Show this help and exit\n"
+               "     --version                 Show the version and exit\n");
+}
+
+static int parse_unsigned(const char *name, const char *text, unsigned long max, unsigned long *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        if (errno || *end || end == text || v < 1 || v > max) {
+                log_error("--%s wants a whole number from 1 to %lu, not '%s'.", name, max, text);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* The option id of number_options, if it is one: 0, -EINVAL (logged), or -ENOENT for none. */
+static int set_number_option(int id, const char *text) {
+        for (size_t i = 0; i < sizeof number_options / sizeof number_options[0]; i++) {
+                const struct NumberOption *o = &number_options[i];
+                unsigned long v;
+                int r;
+
+                if (o->id != id)
+                        continue;
+                r = parse_unsigned(o->name, text, o->max, &v);
+                if (r >= 0)
+                        *o->value = (unsigned) v;
+                return r;
+        }
+        return -ENOENT;
+}
+
+int options_parse(int argc, char *argv[]) {
+        int c;
+
+        while ((c = getopt_long(argc, argv, "l:vh", long_options, NULL)) >= 0) {
+                switch (c) {
+                case 'l':
+                        if (options.n_listen == MAX_LISTENERS) {
+                                log_error("At most %d --listen addresses.", MAX_LISTENERS);
+                                return -EINVAL;
+                        }
+                        options.listen[options.n_listen++] = optarg;
+                        break;
+                case OPT_ALLOW_ROOT_TCP:
+                        options.allow_root_tcp = true;
+                        break;
+                case OPT_PAM_SERVICE:
+                        options.pam_service = optarg;
+                        break;
+                case OPT_PAM_DIR:
+                        options.pam_dir = optarg;
+                        break;
+                case 'v':
+                        options.verbose = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case OPT_VERSION:
+                        printf("harper-ops-http %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:   /* a number, or getopt's '?' for an unknown option */
+                        if (set_number_option(c, optarg) < 0)
+                                return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'. See --help.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
