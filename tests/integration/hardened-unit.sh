@@ -44,8 +44,8 @@ check "systemctl start harper-sysopsd.service succeeds (Type=notify: READY=1 cam
 is "the unit is active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
 is "its main process owns the bus name" \
    "$(busctl --system status "$H_BUS_NAME" 2>/dev/null | sed -n 's/^PID=//p')" "$(h_systemctl show -P MainPID harper-sysopsd.service)"
-is "... with an empty capability bounding set but CAP_DAC_READ_SEARCH" \
-   "$(h_systemctl show -P CapabilityBoundingSet harper-sysopsd.service)" cap_dac_read_search
+is "... with an empty capability bounding set but CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE" \
+   "$(h_systemctl show -P CapabilityBoundingSet harper-sysopsd.service)" "cap_dac_override cap_dac_read_search"
 
 out=$(ops -u hsops-admin '{"operation":"set_status","id":"primary","status":"sandboxed"}')
 like "statuses: a harper-admin member sets one (polkit through the sandbox)" "$out" '"status":"sandboxed"'
