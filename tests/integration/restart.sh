@@ -18,21 +18,10 @@ h_systemctl start harperdb.service harperdb-clustering.service "${WORKERS[@]}" |
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
 main_pid() { h_systemctl show -P MainPID "$1"; }
-json() { python3 -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
-print(v if not isinstance(v,(dict,list)) else json.dumps(v,separators=(",",":")))' "$@"; }
 job_objects() {
     gdbus call --system -d "$H_BUS_NAME" -o / -m org.freedesktop.DBus.ObjectManager.GetManagedObjects |
         grep -o "'$H_OBJ_PATH/job/[0-9]*'" | sort -u | wc -l
 }
-# job_status ID: the Status of the job with that id, read over the bus
-job_status() {
-    local path
-    path=$(dcall GetJob "$1" | grep -o "'/[^']*'" | tr -d "'") || return 1
-    gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get \
-        "$H_BUS_NAME.Job" Status | grep -o "'[A-Z_]*'" | tr -d "'"
-}
-job_is() { [ "$(job_status "$1")" = "$2" ]; }
 UUID='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 # ---------------------------------------------------------------- restart

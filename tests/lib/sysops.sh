@@ -6,6 +6,8 @@
 #   ops [-u USER] ARGS...                 harper-ops ARGS (never interactive unless asked)
 #   statuses                              the Statuses property, read by root (gdbus text)
 #   times_masked                          stdin to stdout with the ms timestamps replaced by T
+#   json KEY...                           a value from the JSON on stdin (keys, list indexes)
+#   job_status ID / job_is ID STATUS      a job's Status, read over the bus
 #   hang_up_mid_check N SECS              N harper-admin callers of SetStatus, each killed after SECS
 #                                         (run it while polkitd is stopped)
 
@@ -37,6 +39,18 @@ statuses() {
     gdbus call --system -d "$H_BUS_NAME" -o "$H_OBJ_PATH" -m org.freedesktop.DBus.Properties.Get \
         "$H_BUS_NAME" Statuses 2>&1
 }
+
+json() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
+print(v if not isinstance(v,(dict,list)) else json.dumps(v,separators=(",",":")))' "$@"; }
+
+job_status() {
+    local path
+    path=$(dcall GetJob "$1" | grep -o "'/[^']*'" | tr -d "'") || return 1
+    gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get \
+        "$H_BUS_NAME.Job" Status | grep -o "'[A-Z_]*'" | tr -d "'"
+}
+job_is() { [ "$(job_status "$1")" = "$2" ]; }
 
 times_masked() { sed -E 's/"__(created|updated)time__":[0-9]+/"__\1time__":T/g'; }
 
