@@ -6,6 +6,7 @@
 
 #include "bus-authorize.h"
 #include "harper-client.h"
+#include "status-mirror.h"
 #include "sysops-config.h"
 #include "job.h"
 #include "status-store.h"
@@ -20,6 +21,7 @@ typedef struct Context {
         SystemdClient *systemd;
         HarperClient *harper;  /* Harper's operations API */
         StatusStore statuses;
+        StatusMirror *mirror;  /* the same statuses in Harper; NULL without Harper's API */
         JobTable jobs;
         SysinfoState *sysinfo;   /* the previous CPU sample, for load since the last call */
 } Context;

@@ -180,8 +180,15 @@ static int connect_systemd(Context *c) {
         if (r < 0)
                 return r;
         r = harper_client_new(&c->harper, c->event);
-        if (r < 0)
+        if (r < 0) {
                 log_error("Cannot set up the client of Harper's operations API: %s", strerror(-r));
+                return r;
+        }
+        if (!cf->harper.api)
+                return 0;
+        r = status_mirror_new(&c->mirror, c->event, cf, c->systemd, c->harper, &c->statuses, bus_statuses_adopted, c);
+        if (r < 0)
+                log_error("Cannot keep the statuses in Harper: %s", strerror(-r));
         return r;
 }
 
@@ -233,6 +240,7 @@ static void context_done(Context *c) {
                         bus_job_abandon(j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
         /* before the sysinfo state: freeing the systemd client answers SystemInformation calls
          * still waiting for systemd, and those use it */
+        c->mirror = status_mirror_free(c->mirror);
         c->systemd = systemd_client_free(c->systemd);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
         job_table_done(&c->jobs, bus_job_drop);

@@ -210,7 +210,7 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                 { "{\"harper\":{\"socket\":7}}",
                   "'harper.socket' must be an absolute path" },
                 { "{\"harper\":{\"port\":9925}}",
-                  "'harper.port' is not a known key (root_path, socket, wait_after_restart, answer_timeout_sec)" },
+                  "'harper.port' is not a known key (root_path, socket, api, answer_timeout_sec)" },
                 { "{\"services\":{\"http\":{}}}",
                   "'services.http' is not a Harper service (http_workers, clustering, clustering_config)" },
                 { "{\"services\":{\"clustering\":{\"unit\":\"x.service\"}}}",
