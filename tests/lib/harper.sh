@@ -206,7 +206,7 @@ harper_logs() {
         echo "----- $HARPER_ROOT/log/hdb.log"
         tail -n 60 "$HARPER_ROOT/log/hdb.log"
         echo "----- $H_T/harper.log (without the banner)"
-        grep -av '[▒▓]' "$H_T/harper.log" | grep -v '^ *$' | tail -n 30
+        grep -av '[▒▓]' "$H_T/harper.log" | grep -v '^ *$' | tail -n 80
     } >&2 2>/dev/null
 }
 
