@@ -67,7 +67,7 @@ harper_setup() {
     # Harper's non-interactive install, as its user. DEFAULTS_MODE stays unset: prod mode
     # (dev mode sets authorizeLocal, and every authentication check would pass).
     _h_log "harper: install into $HARPER_ROOT, ops 127.0.0.1:$HARPER_OPS_PORT http :$HARPER_HTTP_PORT"
-    (cd "$H_T/harper" && as_user "$HARPER_USER" env -i PATH=/usr/bin:/bin HOME="$HARPER_HOME" \
+    (cd "$H_T/harper" && as_user "$HARPER_USER" env -i PATH="$PATH" HOME="$HARPER_HOME" \
         TC_AGREEMENT=yes ROOTPATH="$HARPER_ROOT" \
         HDB_ADMIN_USERNAME="$HARPER_ADMIN" HDB_ADMIN_PASSWORD="$HARPER_PASSWORD" \
         OPERATIONSAPI_NETWORK_PORT="127.0.0.1:$HARPER_OPS_PORT" HTTP_PORT="127.0.0.1:$HARPER_HTTP_PORT" \
@@ -206,7 +206,7 @@ harper_logs() {
         echo "----- $HARPER_ROOT/log/hdb.log"
         tail -n 60 "$HARPER_ROOT/log/hdb.log"
         echo "----- $H_T/harper.log (without the banner)"
-        grep -av '[▒▓]' "$H_T/harper.log" | grep -v '^ *$' | tail -n 30
+        grep -av '[▒▓]' "$H_T/harper.log" | grep -v '^ *$' | tail -n 80
     } >&2 2>/dev/null
 }
 
