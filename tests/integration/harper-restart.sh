@@ -39,12 +39,25 @@ is "... its steps: the unit, then Harper answering" "$(steps "$(json id <<<"$out
    'a(ss) 2 "harperdb.service" "done" "harper:answering" "done"'
 
 # ---------------------------------------------------------------- restart_service http_workers
-pid=$(harper_pid)
-threads_before=$(harper_threads)
-out=$(ops --no-ask-password '{"operation":"restart_service","service":"http_workers"}'); rc=$?
-id=$(json job_id <<<"$out")
-is "http_workers: Harper's answer at once" "$(json message <<<"$out")" "Restarting http_workers"
-check "... a job that is COMPLETE in the end" h_wait 60 job_is "$id" COMPLETE
+# Harper 4.7.29 itself sometimes dies (SIGSEGV in a native module's cleanup) while it stops a
+# worker thread, on a loaded machine (tests/harper/README.md); the job then truthfully ends in
+# ERROR ("Harper stopped while its job … ran"): noted, and tried once more
+http_workers_job() {
+    local out
+    pid=$(harper_pid) threads_before=$(harper_threads)
+    out=$(ops --no-ask-password '{"operation":"restart_service","service":"http_workers"}')
+    id=$(json job_id <<<"$out") message=$(json message <<<"$out")
+    h_wait 60 job_is "$id" COMPLETE && return 0
+    [[ $(job_record "$id" message) = "Harper stopped while its job"* ]] || return 1
+    diag "Harper crashed during the rolling restart (pid $pid -> $(harper_pid)); once more"
+    h_wait 90 harper_answers && sleep 1 && pid=$(harper_pid) threads_before=$(harper_threads)
+    out=$(ops --no-ask-password '{"operation":"restart_service","service":"http_workers"}')
+    id=$(json job_id <<<"$out") message=$(json message <<<"$out")
+    h_wait 60 job_is "$id" COMPLETE
+}
+http_workers_job; rc=$?
+is "http_workers: Harper's answer at once" "$message" "Restarting http_workers"
+check "... a job that is COMPLETE in the end" test "$rc" = 0
 is "... its message" "$(job_record "$id" message)" "Successfully completed job: $id"
 hjob=$(harper_job_of "$id")
 like "... it followed Harper's own job" "$hjob" '^[0-9a-f-]{36}$'
