@@ -26,21 +26,8 @@ chown -R hsops-user "$hdb" && chmod 700 "$hdb" "$hdb/database"
 echo "{\"system_information\":{\"data_dir\":\"$hdb\"},\"systemd_bus\":\"private:$H_T/rt/systemd/private\"}" >"$H_T/sysops.json"
 
 h_stand_in_config "$H_T/sysops.json"
-unit=$H_T/units/harper-sysopsd.service
-sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$H_T/sysops.json#" \
-    "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"
-mkdir -p "$unit.d"
-cat >"$unit.d/test.conf" <<EOF
-[Service]
-# The test's bus socket, build tree and configuration live under /tmp, which PrivateTmp=
-# would hide; the bus address is the harness's, not /run/dbus/system_bus_socket.
-PrivateTmp=no
-Environment=DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
-Restart=no
-EOF
-h_systemctl daemon-reload
 check "systemctl start harper-sysopsd.service succeeds (Type=notify: READY=1 came)" \
-    h_systemctl start harper-sysopsd.service
+    h_shipped_unit_start "$H_T/sysops.json"
 is "the unit is active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
 is "its main process owns the bus name" \
    "$(busctl --system status "$H_BUS_NAME" 2>/dev/null | sed -n 's/^PID=//p')" "$(h_systemctl show -P MainPID harper-sysopsd.service)"

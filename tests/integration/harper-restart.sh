@@ -142,4 +142,17 @@ out=$(timeout 20 "$HARPER_OPS" --wait --no-ask-password '{"operation":"restart_s
 is "socket answering garbage: ERROR, no hang (exit 5)" "$rc" 5
 like "... saying Harper's answer is not HTTP" "$(json message <<<"$out")" "^Harper's answer is not HTTP"
 kill "$garbage"
+h_daemon_stop
+
+# ---------------------------------------------------------------- the shipped unit, sandbox and all
+# Harper's socket belongs to Harper's user: the sandboxed daemon reaches it (CAP_DAC_OVERRIDE),
+# and Harper's TCP port on loopback
+echo '{}' >"$H_T/shipped.json"
+check "the shipped, sandboxed unit starts" h_shipped_unit_start "$H_T/shipped.json"
+out=$(ops --wait --no-ask-password '{"operation":"restart_service","service":"clustering"}')
+is "... restart_service through Harper's socket: COMPLETE" "$(json status <<<"$out")" COMPLETE
+out=$(ops --wait --no-ask-password '{"operation":"restart"}')
+is "... restart, waiting for Harper's socket and TCP port: COMPLETE" "$(json status <<<"$out")" COMPLETE
+check "... Harper answers" harper_answers
+h_systemctl stop harper-sysopsd.service
 done_testing

@@ -6,6 +6,8 @@
 #   ops [-u USER] ARGS...                 harper-ops ARGS (never interactive unless asked)
 #   statuses                              the Statuses property, read by root (gdbus text)
 #   times_masked                          stdin to stdout with the ms timestamps replaced by T
+#   h_shipped_unit_start CONFIG           the shipped harper-sysopsd.service, sandbox and all, started
+#                                         by the harness's systemd with CONFIG (see the drop-in)
 #   json KEY...                           a value from the JSON on stdin (keys, list indexes)
 #   job_status ID / job_is ID STATUS      a job's Status, read over the bus
 #   hang_up_mid_check N SECS              N harper-admin callers of SetStatus, each killed after SECS
@@ -62,4 +64,21 @@ hang_up_mid_check() {
         gone+=($!)
     done
     wait "${gone[@]}"   # only these: the harness's daemons may be children too
+}
+
+h_shipped_unit_start() {
+    local unit=$H_T/units/harper-sysopsd.service
+    sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$1#" \
+        "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"
+    mkdir -p "$unit.d"
+    cat >"$unit.d/test.conf" <<EOF
+[Service]
+# The test's bus socket, build tree and configuration live under /tmp, which PrivateTmp=
+# would hide; the bus address is the harness's, not /run/dbus/system_bus_socket.
+PrivateTmp=no
+Environment=DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
+Restart=no
+EOF
+    h_systemctl daemon-reload
+    h_systemctl start harper-sysopsd.service
 }
