@@ -118,6 +118,8 @@ is "a Harper that never answers: restart ends in ERROR (exit 5)" "$rc" 5
 like "... saying so, with the reason" "$(json message <<<"$out")" "^Harper did not answer again within 3 s: Harper is not running"
 check "... in bounded time ($took ms)" test "$took" -lt 10000
 rm -r "$H_T/units/$HARPER_UNIT.d"
+h_systemctl daemon-reload
+h_systemctl restart "$HARPER_UNIT"
 h_daemon_stop
 
 # ---------------------------------------------------------------- a socket missing, a socket answering garbage
@@ -148,9 +150,11 @@ h_daemon_stop
 # Harper's socket belongs to Harper's user: the sandboxed daemon reaches it (CAP_DAC_OVERRIDE),
 # and Harper's TCP port on loopback
 echo '{}' >"$H_T/shipped.json"
+h_wait 90 harper_answers || bail_out "Harper did not come back"
 check "the shipped, sandboxed unit starts" h_shipped_unit_start "$H_T/shipped.json"
 out=$(ops --wait --no-ask-password '{"operation":"restart_service","service":"clustering"}')
-is "... restart_service through Harper's socket: COMPLETE" "$(json status <<<"$out")" COMPLETE
+is "... restart_service through Harper's socket: COMPLETE" "$(json status <<<"$out")" COMPLETE ||
+    diag "$(json message <<<"$out")"
 out=$(ops --wait --no-ask-password '{"operation":"restart"}')
 is "... restart, waiting for Harper's socket and TCP port: COMPLETE" "$(json status <<<"$out")" COMPLETE
 check "... Harper answers" harper_answers
