@@ -41,7 +41,7 @@ check_units() {
     mkdir -p "$dir" && cp "$@" "$dir/"
     service=$dir/$(basename "${@: -1}")
     sed -i "s#^ExecStart=/usr/libexec/$program#ExecStart=$dest/usr/libexec/$program#" "$service"
-    out=$(cd "$dir" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "${@##*/}" 2>&1)
+    out=$(cd "$dir" && MANPATH=$dest/usr/share/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "${@##*/}" 2>&1)
     is "$name: systemd-analyze verify finds nothing to complain about" "$out" ""
     out=$(systemd-analyze security --offline=yes --threshold=20 "$service" 2>&1)
     check "$name: systemd-analyze security rates the exposure at most 2.0" test $? = 0
