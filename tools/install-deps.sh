@@ -16,6 +16,8 @@ packages=(
         libmicrohttpd-dev libpam0g-dev python3
         # harper-sysopsd's client of Harper's operations socket, Harper's harperdb-config.yaml
         libcurl4-openssl-dev libyaml-dev
+        # man pages (scdoc, man-db renders them), bash completion, the Debian packages and lintian
+        scdoc man-db bash-completion dpkg-dev debhelper lintian
 )
 
 missing=()

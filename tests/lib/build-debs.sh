@@ -1,7 +1,7 @@
 #!/bin/bash
 # build-debs.sh OUTDIR: builds harper-sysops's Debian packages (dpkg-buildpackage -us -uc -b)
-# from this checkout's files as they are now, committed or not, in a scratch copy (the
-# checkout gets no build output), and leaves the .debs, the .changes, the .buildinfo and
+# from this checkout's tracked files as they are now (edits included, new files once added to
+# git) in a scratch copy (the checkout gets no build output), and leaves the .debs, the .changes, the .buildinfo and
 # build.log in OUTDIR. DEB_BUILD_OPTIONS passes through (nocheck skips the unit suite).
 # Needs the Build-Depends of debian/control (tools/install-deps.sh installs them).
 set -euo pipefail
@@ -12,9 +12,9 @@ out=$(cd "$1" && pwd)
 work=$(mktemp -d /tmp/harper-sysops-debs.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# the tracked and new files (no build trees): what a clean clone of this state would hold
+# the tracked files (so no build trees): what a clean clone of this state would hold
 mkdir "$work/harper-sysops"
-(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+(cd "$src" && git ls-files -z --cached |
     tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -C "$work/harper-sysops" -xf -
 
 if ! (cd "$work/harper-sysops" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
