@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it installs packages and services)" >&2; exit 1; }
 
 tools/install-deps.sh >/dev/null
-getent group harper-admin >/dev/null || groupadd --system harper-admin
+systemd-sysusers "$PWD/sysusers.d/harper-sysops.conf"   # the group harper-admin, as the package creates it
 
 show() {   # show [OPTION...] BODY: the command, then harper-ops's answer
     local options=("${@:1:$#-1}")

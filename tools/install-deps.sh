@@ -19,6 +19,8 @@ packages=(
         # the real Harper in the tests (tests/lib/harper.sh): npm builds some of its native
         # modules from source (node-gyp: make, g++, python3)
         make g++
+        # man pages (scdoc, man-db renders them), bash completion, the Debian packages and lintian
+        scdoc man-db bash-completion dpkg-dev debhelper lintian
 )
 # node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
 # only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)

@@ -35,6 +35,7 @@ static void help(void) {
                "\n"
                "Runs one Harper system operation through harper-sysopsd and prints Harper's JSON\n"
                "answer. The body is BODY, the file given with --file, or standard input.\n"
+               "See harper-ops(1) for every operation, its fields and answers.\n"
                "\n"
                "  -f --file=PATH         Read the body from PATH (- for standard input)\n"
                "  -s --status            Print the HTTP status Harper would send on a line first\n"

@@ -76,6 +76,7 @@ static void help(void) {
                "Harper's system operations (restarts as systemd jobs, system information,\n"
                "statuses) as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
                "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
+               "See harper-sysopsd(8), and sysops.json(5) for the configuration.\n"
                "\n"
                "  -h --help                 Show this help and exit\n"
                "     --version              Show the version and exit\n"

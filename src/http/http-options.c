@@ -78,7 +78,7 @@ static void help(void) {
                "body, answered as harper-ops answers it, by harper-sysopsd, with the caller's own\n"
                "rights. On a unix socket the caller is the connecting process's user; on TCP an HTTP\n"
                "Basic login checked through PAM (service harper-ops). Without --listen it takes its\n"
-               "sockets from systemd (harper-ops-http.socket).\n"
+               "sockets from systemd (harper-ops-http.socket). See harper-ops-http(8).\n"
                "\n"
                "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
                "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
