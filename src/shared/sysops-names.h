@@ -26,6 +26,7 @@
 /* a restart of the same thing is already running; the message names its job */
 #define SYSOPS_ERROR_ALREADY_RUNNING "io.harperdb.SystemOperations1.Error.AlreadyRunning"
 /* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
+#define SYSOPS_ERROR_BAD_CONFIGURATION "io.harperdb.SystemOperations1.Error.BadConfiguration"
 #define SYSOPS_ERROR_JOB_FAILED "io.harperdb.SystemOperations1.Error.JobFailed"
 
 /* Restart jobs: one object per job under this path, with this interface. */

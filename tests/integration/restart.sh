@@ -189,12 +189,13 @@ h_wait 10 job_is "$(dcall ListStatuses >/dev/null; grep -o 'job [0-9a-f-]*' "$H_
 for i in 1 2 3 4; do ops --wait '{"operation":"restart"}' >/dev/null; done
 is "finished jobs beyond jobs_kept (3) leave the bus" "$(job_objects)" 3
 
-# a configuration that names a bad key or value stops the daemon at start, naming both
+# a configuration that names a bad key or value is refused naming both (what a bad file does to
+# a running daemon: tests/integration/config-reload.sh)
 echo '{"services":{"http_workers":{"action":"bounce"}}}' >"$H_T/bad.json"
-out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/bad.json" 2>&1); rc=$?
-is "a bad configuration: exit 1 naming file, key and problem" "$out (exit $rc)" \
-   "harper-sysopsd: Bad configuration: $H_T/bad.json: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart (exit 1)"
-out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/none.json" 2>&1); rc=$?
+out=$("$BUILDDIR/src/harper-sysopsd" --check-config --config="$H_T/bad.json" 2>&1); rc=$?
+is "a bad configuration: --check-config exits 1 naming file, key and problem" "$out (exit $rc)" \
+   "$H_T/bad.json: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart (exit 1)"
+out=$("$BUILDDIR/src/harper-sysopsd" --check-config --config="$H_T/none.json" 2>&1); rc=$?
 like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.json: cannot read: No such file or directory \(exit 1\)"
 
 # other_manager NAME HOW: a stack of its own with a systemd manager (tests/lib/node.sh, no

@@ -32,7 +32,7 @@ _check_units() {
     dir=$(mktemp -d "${H_T:-/tmp}/units-$name.XXXXXX")
     (cd "$root$unitdir" && cp "$@" "$dir/")
     service=$dir/${*: -1}
-    sed -i "s#^ExecStart=/usr/libexec/$program#ExecStart=$root/usr/libexec/$program#" "$service"
+    sed -i -E "s#^(Exec[A-Za-z]+)=/usr/libexec/$program#\1=$root/usr/libexec/$program#" "$service"
     out=$(cd "$dir" && MANPATH=$root/usr/share/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$@" 2>&1)
     is "$name: systemd-analyze verify finds nothing to complain about" "$out" ""
     out=$(systemd-analyze security --offline=yes --threshold=20 "$service" 2>&1)

@@ -68,7 +68,8 @@ hang_up_mid_check() {
 
 h_shipped_unit_start() {
     local unit=$H_T/units/harper-sysopsd.service
-    sed "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$1#" \
+    sed -e "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$1#" \
+        -e "s#^ExecReload=.*--check-config#ExecReload=$BUILDDIR/src/harper-sysopsd --config=$1 --check-config#" \
         "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"
     mkdir -p "$unit.d"
     cat >"$unit.d/test.conf" <<EOF
