@@ -1,6 +1,6 @@
 #!/bin/bash
 # What `meson install` ships: every file in its standard directory, units that systemd accepts
-# and rates well hardened (harper-sysopsd, harper-ops-http and its socket), harper-ops-http's
+# and rates well hardened (harper-sysopsd, harper-ops-http and its sockets), harper-ops-http's
 # PAM service, and the six polkit actions as polkitd reads them.
 . "$(dirname "$0")/../lib/harness.sh"
 h_users
@@ -21,6 +21,7 @@ for f in /usr/libexec/harper-sysopsd /usr/bin/harper-ops \
          /usr/share/cockpit/harper-sysops/manifest.json /usr/share/cockpit/harper-sysops/sysops.js \
          "$unitdir/harper-sysopsd.service" \
          /usr/libexec/harper-ops-http /etc/pam.d/harper-ops "$unitdir/harper-ops-http.socket" \
+         "$unitdir/harper-ops-http-tcp.socket" \
          "$unitdir/harper-ops-http.service"; do
     check "installed: $f" test -f "$dest$f"
 done
@@ -53,15 +54,24 @@ check_units harper-sysopsd harper-sysopsd "$unit"
 like "the PAM service uses the host's password and account rules" \
     "$(grep -v '^#' "$dest/etc/pam.d/harper-ops" | tr '\n' ';')" "^@include common-auth;@include common-account;$"
 socket=$dest$unitdir/harper-ops-http.socket service=$dest$unitdir/harper-ops-http.service
-like "the socket unit listens under /run/harper-sysops/ and on 127.0.0.1:9925" \
-    "$(grep '^ListenStream=' "$socket" | tr '\n' ';')" \
-    "^ListenStream=/run/harper-sysops/http.sock;ListenStream=127.0.0.1:9925;$"
+tcp_socket=$dest$unitdir/harper-ops-http-tcp.socket
+is "the default socket unit listens only under /run/harper-sysops/" \
+    "$(grep '^ListenStream=' "$socket" | tr '\n' ';')" "ListenStream=/run/harper-sysops/http.sock;"
 like "anyone may connect to the unix socket (who they are decides the rest)" "$(cat "$socket")" "^SocketMode=0666$"
+is "no NoDelay= on the unix socket (TCP_NODELAY fails there)" "$(grep -c '^NoDelay=' "$socket")" 0
+is "the opt-in TCP socket unit listens on 127.0.0.1:9939 only, for harper-ops-http.service" \
+    "$(grep -E '^(ListenStream|Service)=' "$tcp_socket" | tr '\n' ';')" \
+    "ListenStream=127.0.0.1:9939;Service=harper-ops-http.service;"
+like "... with NoDelay=yes" "$(cat "$tcp_socket")" "^NoDelay=yes$"
+harper_ports=" 9925 9926 9932 9933 1883 8883 "
+is "no socket unit listens on one of Harper's default ports" \
+    "$(grep -ho '^ListenStream=.*' "$dest$unitdir"/harper-ops-http*.socket | grep -oE '[0-9]+$' |
+       while read -r p; do [[ $harper_ports == *" $p "* ]] && echo "$p"; done)" ""
 like "the service runs the installed program, from its sockets" "$(cat "$service")" \
     "^ExecStart=/usr/libexec/harper-ops-http$"
 like "its only capabilities: changing credentials, killing its workers, and PAM's audit record" \
     "$(grep '^CapabilityBoundingSet=' "$service")" "^CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE$"
-check_units harper-ops-http harper-ops-http "$socket" "$service"
+check_units harper-ops-http harper-ops-http "$socket" "$tcp_socket" "$service"
 
 # polkitd (running with the project's policy) reads the six actions with auth_admin_keep
 for a in restart restart-service system-information set-status get-status clear-status; do
