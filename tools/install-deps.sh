@@ -16,6 +16,8 @@ packages=(
         libmicrohttpd-dev libpam0g-dev python3
         # harper-sysopsd's client of Harper's operations socket, Harper's harperdb-config.yaml
         libcurl4-openssl-dev libyaml-dev
+        # the booted-system test (tests/integration/booted.sh): a debootstrapped Debian in nspawn
+        systemd-container debootstrap
 )
 
 missing=()
