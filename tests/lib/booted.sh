@@ -11,7 +11,8 @@
 #   b_prepare            fresh copy in $B_T/root, project built for /usr and installed into it
 #   b_boot               boot it; B_PID1 is the container's systemd
 #   b_in CMD...          run CMD inside as root (all namespaces of PID 1)
-#   b_as USER CMD        run the shell command CMD inside as USER, in a logind session on seat0
+#   b_user USER CMD...   run CMD inside as USER, outside any login session
+#   b_session USER SH    run the shell command SH inside as USER, in a logind session on seat0
 #   b_poweroff           power off and wait for nspawn; b_down (EXIT trap) also removes $B_T
 # Inputs: SRCDIR BUILDDIR B_CACHE B_KEEP. TAP helpers come from harness.sh.
 
@@ -45,8 +46,12 @@ b_rootfs() {
         flock -w 900 9 || exit 1
         [ -x "$B_ROOTFS/usr/lib/systemd/systemd" ] && exit 0
         rm -rf "$B_ROOTFS.new"
-        debootstrap --variant=minbase --include="$B_PACKAGES" "$B_SUITE" "$B_ROOTFS.new" \
-            >"$B_CACHE/debootstrap-$hash.log" 2>&1 || { echo "debootstrap failed: $B_CACHE/debootstrap-$hash.log" >&2; exit 1; }
+        if ! debootstrap --variant=minbase --include="$B_PACKAGES" "$B_SUITE" "$B_ROOTFS.new" \
+                >"$B_CACHE/debootstrap-$hash.log" 2>&1; then
+            echo "debootstrap failed: $B_CACHE/debootstrap-$hash.log" >&2
+            tail -n 20 "$B_CACHE/debootstrap-$hash.log" >&2
+            exit 1
+        fi
         mv "$B_ROOTFS.new" "$B_ROOTFS"
     ) 9>"$B_CACHE/rootfs-$hash.lock"
 }
@@ -88,11 +93,13 @@ b_install_project() {
 # degraded). systemd need not be this host's PID 1: nothing to register with (--register=no
 # --keep-unit), and nspawn keeps its state in /run/systemd, a tmpfs of the test's own.
 b_boot() {
-    local t0 i kids
+    local t0 i
     t0=$(_b_usec)
-    mount -t tmpfs tmpfs /run/systemd || return 1
-    systemd-nspawn -q -D "$B_T/root" --register=no --keep-unit --private-network -b \
-        >"$B_T/console.log" 2>&1 </dev/null &
+    mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
+    # $$ is the inner shell, which becomes nspawn
+    sh -c 'root=$1; shift; for cg; do echo $$ >"$cg/cgroup.procs" || exit 1; done
+        exec systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network -b' \
+        sh "$B_T/root" "${H_CGROUPS[@]}" >"$B_T/console.log" 2>&1 </dev/null &
     B_NS_PID=$!
     # the container's systemd: a descendant of nspawn (the first child is an intermediate)
     for i in $(seq 200); do
@@ -112,6 +119,19 @@ b_boot() {
     running|degraded) return 0 ;;
     *) echo "booted: system state '$B_STATE'" >&2; tail -n 30 "$B_T/console.log" >&2; return 1 ;;
     esac
+}
+
+# nspawn --keep-unit makes the cgroup it runs in the container's (supervisor/ and payload/ in
+# it); a cgroup of this run's keeps it away from the host's root cgroup and other runs. They
+# go in H_CGROUPS, which h_down empties and removes.
+_b_cgroups() {
+    local cg name=${B_T##*/}
+    H_CGROUPS=()
+    for cg in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+        [ -e "$cg/cgroup.procs" ] || continue
+        mkdir "$cg/$name" && H_CGROUPS+=("$cg/$name") || return 1
+    done
+    [ ${#H_CGROUPS[@]} -gt 0 ]
 }
 
 _b_find_systemd() {
@@ -151,6 +171,7 @@ b_poweroff() {
 b_down() {
     trap - EXIT
     b_poweroff
+    h_down          # the run's cgroups, and whatever is left in them
     if [ -n "$B_T" ]; then
         umount "$B_T/root" 2>/dev/null
         if [ -n "${B_KEEP:-}" ]; then echo "booted: kept $B_T" >&2; else rm -rf "$B_T"; fi
