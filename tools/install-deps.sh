@@ -21,6 +21,8 @@ packages=(
         make g++
         # man pages (scdoc, man-db renders them), bash completion, the Debian packages and lintian
         scdoc man-db bash-completion dpkg-dev debhelper lintian
+        # the booted-system test (tests/integration/booted.sh): a debootstrapped Debian in nspawn
+        systemd-container debootstrap
 )
 # node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
 # only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)

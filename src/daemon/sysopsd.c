@@ -297,6 +297,8 @@ int main(int argc, char *argv[]) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&c.event);
+        if (r >= 0)     /* pings systemd's watchdog (WatchdogSec=) from the loop, when asked to */
+                r = sd_event_set_watchdog(c.event, true);
         if (r >= 0)
                 r = sd_event_add_signal(c.event, NULL, SIGTERM, on_exit_signal, &c);
         if (r >= 0)

@@ -90,12 +90,12 @@ void *si_state(void **state, size_t size) {
         return *state;
 }
 
-/* Reads root+path (else root+fallback when path does not exist) on first use. */
-static int cached_file(CachedFile *f, const char *root, const char *path, const char *fallback, const char **ret) {
+/* Reads the first of root+paths[] (NULL-terminated) that can be read, on first use. */
+static int cached_file(CachedFile *f, const char *root, const char *const *paths, const char **ret) {
         if (f->r == 0) {
-                f->r = si_read_file(root, path, &f->text);
-                if (f->r == -ENOENT && fallback)
-                        f->r = si_read_file(root, fallback, &f->text);
+                f->r = -ENOENT;
+                for (const char *const *p = paths; *p && f->r < 0 && f->r != -ENOMEM; p++)
+                        f->r = si_read_file(root, *p, &f->text);
                 if (f->r >= 0)
                         f->r = 1;
         }
@@ -106,15 +106,19 @@ static int cached_file(CachedFile *f, const char *root, const char *path, const 
 }
 
 int si_call_meminfo(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->meminfo, c->root, "/proc/meminfo", NULL, ret);
+        return cached_file(&c->cache->meminfo, c->root, (const char *const[]) { "/proc/meminfo", NULL }, ret);
 }
 
+/* PID 1's mount table first: the host's view (in a ProtectSystem=strict namespace the own table
+ * says every mount is read-only); the own one where PID 1's cannot be read (hidepid=). The
+ * mount points are the same paths in both (the daemon shares PID 1's root directory). */
 int si_call_mounts(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->mounts, c->root, "/proc/self/mounts", "/proc/mounts", ret);
+        return cached_file(&c->cache->mounts, c->root,
+                           (const char *const[]) { "/proc/1/mounts", "/proc/self/mounts", "/proc/mounts", NULL }, ret);
 }
 
 int si_call_cpuinfo(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->cpuinfo, c->root, "/proc/cpuinfo", NULL, ret);
+        return cached_file(&c->cache->cpuinfo, c->root, (const char *const[]) { "/proc/cpuinfo", NULL }, ret);
 }
 
 int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {

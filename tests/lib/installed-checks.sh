@@ -51,9 +51,10 @@ _man_page_renders() {
 }
 
 installed_checks() {
-    local root=$1 unitdir=$2 f unit socket service
+    local root=$1 unitdir=$2 f unit socket tcp_socket service
     for f in "${_installed_files[@]}" "$unitdir"/harper-sysopsd.service \
-             "$unitdir"/harper-ops-http.socket "$unitdir"/harper-ops-http.service; do
+             "$unitdir"/harper-ops-http.socket "$unitdir"/harper-ops-http-tcp.socket \
+             "$unitdir"/harper-ops-http.service; do
         check "installed: $f" test -f "$root$f"
     done
     for f in "${_installed_man_pages[@]}"; do
@@ -75,15 +76,25 @@ installed_checks() {
     like "the PAM service uses the host's password and account rules" \
         "$(grep -v '^#' "$root/etc/pam.d/harper-ops" | tr '\n' ';')" "^@include common-auth;@include common-account;$"
     socket=$root$unitdir/harper-ops-http.socket service=$root$unitdir/harper-ops-http.service
-    like "the socket unit listens under /run/harper-sysops/ and on 127.0.0.1:9925" \
-        "$(grep '^ListenStream=' "$socket" | tr '\n' ';')" \
-        "^ListenStream=/run/harper-sysops/http.sock;ListenStream=127.0.0.1:9925;$"
+    tcp_socket=$root$unitdir/harper-ops-http-tcp.socket
+    is "the default socket unit listens only under /run/harper-sysops/" \
+        "$(grep '^ListenStream=' "$socket" | tr '\n' ';')" "ListenStream=/run/harper-sysops/http.sock;"
     like "anyone may connect to the unix socket (who they are decides the rest)" "$(cat "$socket")" "^SocketMode=0666$"
+    is "no NoDelay= on the unix socket (TCP_NODELAY fails there)" "$(grep -c '^NoDelay=' "$socket")" 0
+    is "the opt-in TCP socket unit listens on 127.0.0.1:9939 only, for harper-ops-http.service" \
+        "$(grep -E '^(ListenStream|Service)=' "$tcp_socket" | tr '\n' ';')" \
+        "ListenStream=127.0.0.1:9939;Service=harper-ops-http.service;"
+    like "... with NoDelay=yes" "$(cat "$tcp_socket")" "^NoDelay=yes$"
+    local harper_ports=" 9925 9926 9932 9933 1883 8883 "
+    is "no socket unit listens on one of Harper's default ports" \
+        "$(grep -ho '^ListenStream=.*' "$root$unitdir"/harper-ops-http*.socket | grep -oE '[0-9]+$' |
+           while read -r p; do [[ $harper_ports == *" $p "* ]] && echo "$p"; done)" ""
     like "the service runs the installed program, from its sockets" "$(cat "$service")" \
         "^ExecStart=/usr/libexec/harper-ops-http$"
     like "its only capabilities: changing credentials, killing its workers, and PAM's audit record" \
         "$(grep '^CapabilityBoundingSet=' "$service")" "^CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE$"
-    _check_units "$root" "$unitdir" harper-ops-http harper-ops-http harper-ops-http.socket harper-ops-http.service
+    _check_units "$root" "$unitdir" harper-ops-http harper-ops-http harper-ops-http.socket harper-ops-http-tcp.socket \
+        harper-ops-http.service
 }
 
 polkit_action_checks() {

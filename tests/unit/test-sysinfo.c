@@ -130,6 +130,25 @@ static void test_container_without_devices(void **state) {
         check_shape("container");
 }
 
+/* container's proc/self/mounts is a ProtectSystem=strict namespace's view (all read-only),
+ * proc/1/mounts the host's: rw is the host's */
+static void test_disk_rw_from_pid1_mount_table(void **state) {
+        Shape shape;
+        json_object *o, *rows;
+
+        shape_init(&shape, "container");
+        o = collect(&shape.src, 1u << SYSINFO_DISK);
+        rows = json_object_object_get(json_object_object_get(o, "disk"), "size");
+        assert_int_equal(json_object_array_length(rows), 2);
+        for (size_t i = 0; i < 2; i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+
+                if (!json_object_get_boolean(json_object_object_get(row, "rw")))
+                        fail_msg("%s is read-only", json_object_get_string(json_object_object_get(row, "mount")));
+        }
+        json_object_put(o);
+}
+
 static void test_section_names_in_harper_order(void **state) {
         static const char *const names[] = { "system", "time", "cpu", "memory", "disk", "network",
                 "harperdb_processes", "table_size", "metrics", "threads", "replication" };
@@ -344,6 +363,7 @@ int main(void) {
                 cmocka_unit_test(test_one_cpu_no_swap),
                 cmocka_unit_test(test_many_cpus_with_swap),
                 cmocka_unit_test(test_container_without_devices),
+                cmocka_unit_test(test_disk_rw_from_pid1_mount_table),
                 cmocka_unit_test(test_section_names_in_harper_order),
                 cmocka_unit_test(test_attributes_rules),
                 cmocka_unit_test(test_keys_in_harper_order_whatever_was_asked),
