@@ -95,6 +95,28 @@ like "PropertiesChanged carried the lifecycle (Status: $seq)" "$seq" "IN_PROGRES
 like "... and each step's progress" "$(grep PropertiesChanged "$H_T/monitor.log")" \
      "'Steps': <\[\('harperdb-http@1.service', 'done'\), \('harperdb-http@2.service', 'running'\)"
 
+# ---------------------------------------------------------------- daemon-reexec mid-rollout
+# systemd keeps its jobs across a re-exec (what an upgrade of systemd runs): the daemon follows
+# them again once the manager is back, and the rollout completes
+mkdir -p "$H_T/units/harperdb-http@.service.d"
+printf '[Service]\nExecStartPre=/bin/sleep 1\n' >"$H_T/units/harperdb-http@.service.d/slow.conf"
+h_systemctl daemon-reload
+for w in "${WORKERS[@]}"; do old_pid[$w]=$(main_pid "$w"); done
+id=$(ops '{"operation":"restart_service","service":"http_workers"}' | json job_id)
+h_wait 10 test "$(main_pid harperdb-http@1.service)" != "${old_pid[harperdb-http@1.service]}"
+h_systemctl daemon-reexec
+check "systemctl daemon-reexec mid-rollout: the job completes" h_wait 30 job_is "$id" COMPLETE
+changed=0
+for w in "${WORKERS[@]}"; do
+    p=$(main_pid "$w")
+    [ "$p" != "${old_pid[$w]}" ] && [ "$p" != 0 ] && changed=$((changed + 1))
+done
+is "... and all three workers were restarted" "$changed" 3
+like "... the daemon said it lost the manager" "$(cat "$H_T/daemon.log")" "Lost the systemd manager \(systemd went away\)"
+like "... and followed its jobs again" "$(cat "$H_T/daemon.log")" "The systemd manager is back; following its jobs again"
+rm -r "$H_T/units/harperdb-http@.service.d"
+h_systemctl daemon-reload
+
 # ---------------------------------------------------------------- clustering
 before=$(main_pid harperdb-clustering.service)
 : >"$MARKS/clustering.log"
@@ -222,10 +244,10 @@ other_manager manager bus
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
 sleep 0.5
 kill -KILL "$msystemd"
-check "systemd killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+check "systemd killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
 is "... saying systemd went away" "$(json 0 message <<<"$out")" \
-   "Restart of hsops-slow.service did not finish: systemd went away"
+   "Restart of hsops-slow.service did not finish: systemd went away (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart without systemd: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
@@ -244,9 +266,9 @@ is "... on that manager's workers" "$(grep -c '^start' "$mdir/marks/workers.log"
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
 sleep 0.5
 kill -KILL "$msystemd"
-check "the manager killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+check "the manager killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 is "... saying the connection was lost" "$(ops '{"operation":"get_job","id":"'"$id"'"}' | json 0 message)" \
-   "Restart of hsops-slow.service did not finish: the connection to systemd was lost"
+   "Restart of hsops-slow.service did not finish: the connection to systemd was lost (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart with the manager gone: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
