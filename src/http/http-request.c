@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,33 +45,60 @@ void request_workers_stop(void) {
         worker_pool_free(pool);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
-                              bool owned, bool close) {
+static struct MHD_Response *response_new(unsigned status, const char *json, size_t length, bool owned,
+                                         bool close) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(
                 length, (void *) json, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        enum MHD_Result r;
 
         if (!resp) {
                 if (owned)
                         free((void *) json);
-                return MHD_NO;
+                return NULL;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
         if (status == MHD_HTTP_UNAUTHORIZED)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"harper-ops\", charset=\"UTF-8\"");
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
-        if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         if (close)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp) {
+        enum MHD_Result r;
+
+        if (!resp)
+                return MHD_NO;
         r = MHD_queue_response(c, status, resp);
         MHD_destroy_response(resp);
         return r;
 }
 
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
+                              bool owned, bool close) {
+        struct MHD_Response *resp = response_new(status, json, length, owned, close);
+
+        if (resp && status == MHD_HTTP_SERVICE_UNAVAILABLE)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return queue(c, status, resp);
+}
+
 static enum MHD_Result answer_static(struct MHD_Connection *c, unsigned status, const char *json) {
         return answer(c, status, json, strlen(json), false, false);
+}
+
+/* A refused login, with Retry-After when retry_sec is not 0. */
+static enum MHD_Result answer_refusal(struct MHD_Connection *c, unsigned status, const char *json,
+                                      unsigned retry_sec) {
+        struct MHD_Response *resp = response_new(status, json, strlen(json), false, false);
+        char seconds[16];
+
+        if (resp && retry_sec) {
+                snprintf(seconds, sizeof seconds, "%u", retry_sec);
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+        }
+        return queue(c, status, resp);
 }
 
 /* The whole request is in: its body checked, its caller known, run in one of their workers. */
@@ -80,7 +108,7 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         const char *refusal = NULL;
         char *out = NULL;
         size_t out_length = 0;
-        unsigned status;
+        unsigned status, retry_sec;
         bool close;
         int code, r;
 
@@ -96,9 +124,9 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         close = strncmp(request_operation_name(request), "restart", 7) == 0;
         json_object_put(request);
 
-        status = login_identify(c, conn, &refusal);
+        status = login_identify(c, conn, &refusal, &retry_sec);
         if (status)
-                return answer_static(c, status, refusal);
+                return answer_refusal(c, status, refusal, retry_sec);
 
         r = worker_pool_run(pool, &conn->identity, req->body ?: "", req->length, &code, &out, &out_length);
         if (r == -EBUSY)
