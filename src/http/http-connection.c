@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "http-login.h"
 #include "http-options.h"
 #include "log.h"
+#include "login-throttle.h"
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static Conn *conns;
@@ -22,24 +22,12 @@ uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-/* A TCP peer's address, and the source its failed logins count against: the address, or for
- * IPv6 its /64 (one host usually has a whole /64 to pick addresses from). */
 static void note_tcp_peer(Conn *conn, const struct sockaddr *sa) {
         if (sa && sa->sa_family == AF_INET)
                 inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, conn->remote, sizeof conn->remote);
-        else if (sa && sa->sa_family == AF_INET6) {
-                struct in6_addr prefix = ((const struct sockaddr_in6 *) sa)->sin6_addr;
-
-                inet_ntop(AF_INET6, &prefix, conn->remote, sizeof conn->remote);
-                if (!IN6_IS_ADDR_V4MAPPED(&prefix)) {
-                        char text[INET6_ADDRSTRLEN];
-                        memset(prefix.s6_addr + 8, 0, 8);
-                        inet_ntop(AF_INET6, &prefix, text, sizeof text);
-                        snprintf(conn->source, sizeof conn->source, "%s/64", text);
-                        return;
-                }
-        }
-        snprintf(conn->source, sizeof conn->source, "%s", conn->remote);
+        else if (sa && sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, conn->remote, sizeof conn->remote);
+        throttle_source_of(sa, conn->source, sizeof conn->source);
 }
 
 static void note_unix_peer(Conn *conn, int fd) {

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -187,4 +188,23 @@ unsigned throttle_records_used(LoginThrottle *t, uint64_t now) {
                 n += record_live(t, &t->records[i], now);
         pthread_mutex_unlock(&t->lock);
         return n;
+}
+
+void throttle_source_of(const struct sockaddr *sa, char *buf, size_t size) {
+        char text[INET6_ADDRSTRLEN] = "";
+
+        if (sa && sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, text, sizeof text);
+        else if (sa && sa->sa_family == AF_INET6) {
+                struct in6_addr a = ((const struct sockaddr_in6 *) sa)->sin6_addr;
+                if (IN6_IS_ADDR_V4MAPPED(&a))
+                        inet_ntop(AF_INET, a.s6_addr + 12, text, sizeof text);
+                else {
+                        memset(a.s6_addr + 8, 0, 8);
+                        inet_ntop(AF_INET6, &a, text, sizeof text);
+                        snprintf(buf, size, "%s/64", text);
+                        return;
+                }
+        }
+        snprintf(buf, size, "%s", text);
 }

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 typedef struct ThrottleConfig {
         unsigned records;               /* table size */
@@ -38,6 +40,11 @@ bool throttle_account_turn(LoginThrottle *t, const char *account, uint64_t now, 
  * source and the account keep their counts), else one more failure of each. Returns how long
  * the pair or the source is held off from now on (0: not). */
 uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now, bool accepted);
+
+/* The source a TCP peer's failed logins count against, as text into buf: its IPv4 address, or
+ * its IPv6 /64 (a host usually has a whole /64 to pick addresses from; an IPv4-mapped address
+ * counts as the IPv4 one); "" for other families or NULL. */
+void throttle_source_of(const struct sockaddr *sa, char *buf, size_t size);
 
 /* Records in use at now (for tests): at most config.records. */
 unsigned throttle_records_used(LoginThrottle *t, uint64_t now);

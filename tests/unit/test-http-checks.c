@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +134,32 @@ static void test_long_keys_are_cut_not_overflowed(void **state) {
         throttle_free(t);
 }
 
+static const char *source_of(int family, const char *address) {
+        static char buf[64];
+        struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+
+        if (family == AF_INET) {
+                assert_int_equal(inet_pton(AF_INET, address, &sin.sin_addr), 1);
+                throttle_source_of((struct sockaddr *) &sin, buf, sizeof buf);
+        } else {
+                assert_int_equal(inet_pton(AF_INET6, address, &sin6.sin6_addr), 1);
+                throttle_source_of((struct sockaddr *) &sin6, buf, sizeof buf);
+        }
+        return buf;
+}
+
+static void test_source_of_an_address(void **state) {
+        assert_string_equal(source_of(AF_INET, "192.0.2.7"), "192.0.2.7");
+        assert_string_equal(source_of(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+        assert_string_equal(source_of(AF_INET6, "2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_string_equal(source_of(AF_INET6, "::ffff:192.0.2.7"), "192.0.2.7");
+        assert_string_equal(source_of(AF_INET6, "::1"), "::/64");
+        char none[8] = "x";
+        throttle_source_of(NULL, none, sizeof none);
+        assert_string_equal(none, "");
+}
+
 /* ---------------------------------------------------------------- request heads */
 
 /* A POST to / unless said otherwise. */
@@ -206,6 +233,7 @@ int main(void) {
                 cmocka_unit_test(test_quiet_records_are_forgotten),
                 cmocka_unit_test(test_table_is_bounded_oldest_forgotten_first),
                 cmocka_unit_test(test_long_keys_are_cut_not_overflowed),
+                cmocka_unit_test(test_source_of_an_address),
                 cmocka_unit_test(test_framing_must_be_plain),
                 cmocka_unit_test(test_target_must_be_exactly_root),
                 cmocka_unit_test(test_other_refusals),
