@@ -801,6 +801,13 @@ static void query_done(void *userdata) {
                 question_answer(q);
 }
 
+static bool has_unit(UnitsQuestion *q, const char *name) {
+        for (size_t i = 0; i < q->n_units; i++)
+                if (strcmp(q->units[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
 static int add_unit(UnitsQuestion *q, const char *name, const char *role) {
         UnitFacts *grown = realloc(q->units, (q->n_units + 1) * sizeof(UnitFacts));
         UnitFacts *info;
@@ -1030,7 +1037,8 @@ int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_
                 return -ENOMEM;
         *q = (UnitsQuestion) { .client = c, .accounting = accounting, .callback = callback, .userdata = userdata };
         for (size_t i = 0; k >= 0 && i < n_units; i++)
-                k = add_unit(q, units[i].name, units[i].role);
+                if (!has_unit(q, units[i].name))   /* each unit once, in its first role */
+                        k = add_unit(q, units[i].name, units[i].role);
         /* one reference of our own while the questions go out, so none can answer early */
         q->pending = 1;
         if (k >= 0 && ensure_connected(c) >= 0)

@@ -53,6 +53,7 @@ typedef struct HarperConfig {
                                 * it, statuses are kept in it too (false: not the real Harper,
                                 * e.g. a stand-in) */
         unsigned answer_timeout_sec; /* how long Harper may take to answer after a restart */
+        unsigned query_timeout_ms;   /* how long system_information waits for Harper's figures */
 } HarperConfig;
 
 /* A cluster node that replicated restarts reach: its system bus over ssh (sd-bus's remote

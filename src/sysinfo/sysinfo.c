@@ -11,6 +11,7 @@
 #include "sysinfo-call.h"
 #include "sysinfo-cpu.h"
 #include "sysinfo-disk.h"
+#include "sysinfo-harper.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-memory.h"
@@ -28,10 +29,13 @@ static const SysinfoCollector collectors[_SYSINFO_SECTION_MAX] = {
         [SYSINFO_DISK] = { "disk", sysinfo_disk, NULL },
         [SYSINFO_NETWORK] = { "network", sysinfo_network, NULL },
         [SYSINFO_HARPERDB_PROCESSES] = { "harperdb_processes", sysinfo_harperdb_processes, NULL },
-        [SYSINFO_TABLE_SIZE] = { "table_size", sysinfo_table_size, NULL },
-        [SYSINFO_METRICS] = { "metrics", sysinfo_metrics, NULL },
-        [SYSINFO_THREADS] = { "threads", sysinfo_threads, NULL },
-        [SYSINFO_REPLICATION] = { "replication", sysinfo_replication, NULL },
+        [SYSINFO_TABLE_SIZE] = { "table_size", sysinfo_harper_table_size, NULL },
+        [SYSINFO_METRICS] = { "metrics", sysinfo_harper_metrics, NULL },
+        [SYSINFO_THREADS] = { "threads", sysinfo_harper_threads, NULL },
+        [SYSINFO_REPLICATION] = { "replication", sysinfo_harper_replication, NULL },
+        [SYSINFO_UNIT_METRICS] = { "unit_metrics", sysinfo_unit_metrics, NULL },
+        [SYSINFO_PROCESS_THREADS] = { "process_threads", sysinfo_process_threads, NULL },
+        [SYSINFO_DATABASE_FILES] = { "database_files", sysinfo_database_files, NULL },
 };
 
 struct SysinfoState {
@@ -236,6 +240,10 @@ int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sec
                 r = si_add(o, collectors[s].name, v);
                 if (r < 0)
                         break;
+        }
+        if (r >= 0 && sysinfo_harper_needed(sections)) {
+                json_object *status = si_harper_status(src->harper);
+                r = status ? si_add(o, "harper", status) : -ENOMEM;
         }
 
         call_cache_done(&cache);

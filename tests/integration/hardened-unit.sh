@@ -45,7 +45,7 @@ like "restart_service http_workers: COMPLETE" "$out" '"status":"COMPLETE"'
 
 si=$(ops '{"operation":"system_information"}')
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$si"; }
-is "system_information: all sections" "$(py 'len(d)')" 11
+is "system_information: all sections (Harper's 11, our 3) and harper" "$(py 'len(d)')" 15
 is "network: the host's interfaces (netlink, no private network)" \
    "$(py 'sorted(i["iface"] for i in d["network"]["interfaces"])')" \
    "$(ip -j link | python3 -c 'import json,sys; print(sorted(l["ifname"] for l in json.load(sys.stdin)))')"
@@ -53,12 +53,12 @@ is "harperdb_processes: the instance's process (another user's), with its comman
    "$(py 'd["harperdb_processes"]["core"][0]["pid"], d["harperdb_processes"]["core"][0]["command"], d["harperdb_processes"]["core"][0]["user"]')" \
    "$(h_systemctl show -P MainPID harperdb.service) sleep hsops-user"
 diag "the instance's process as the sandboxed daemon sees it: $(py 'd["harperdb_processes"]["core"][0]')"
-is "threads: the instance's main thread" "$(py '[t["threadId"] for t in d["threads"]]')" \
+is "process_threads: the instance's main thread" "$(py '[t["threadId"] for t in d["process_threads"]]')" \
    "[$(h_systemctl show -P MainPID harperdb.service)]"
 check "memory.rss: the instance's resident size" test "$(py 'd["memory"]["rss"]')" -gt 0
 check "disk: the root filesystem is listed" python3 -c 'import json,sys
 sys.exit(not any(f["mount"] == "/" for f in json.loads(sys.argv[1])["disk"]["size"]))' "$si"
-is "table_size: the database in the other user's private directory" "$(py 'd["table_size"][0]["schema"], d["table_size"][0]["table_size"]')" \
+is "database_files: the database in the other user's private directory" "$(py 'd["database_files"][0]["database"], d["database_files"][0]["size"]')" \
    "data 4096"
 is "cpu and memory are there" "$(py 'd["cpu"]["cores"] > 0 and d["memory"]["total"] > 0')" True
 

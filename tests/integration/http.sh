@@ -40,9 +40,10 @@ for way in "unix root" "tcp $ADMIN"; do
     is "$label: clear_status" "$(hpost $t $who '{"operation":"clear_status","id":"maintenance"}')" \
         $'200\n{"message":"Status successfully cleared"}'
     out=$(hpost $t $who '{"operation":"system_information","attributes":["memory","time"]}')
+    # memory's heap is Harper's: "harper" says whether it answered
     is "$label: system_information answers 200 with the sections asked for" \
         "$(head -n1 <<<"$out") $(json <<<"$out" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))')" \
-        "200 ['memory', 'time']"
+        "200 ['harper', 'memory', 'time']"
     out=$(hpost $t $who '{"operation":"restart_service","service":"clustering_config"}')
     like "$label: restart_service answers at once with a job id" "$out" \
         '^200$'$'\n''\{"message":"Restarting clustering_config","job_id":"[0-9a-f-]{36}"\}$'
