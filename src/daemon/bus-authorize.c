@@ -382,3 +382,9 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
         r = query_start(a, call, action, error);
         return r < 0 ? r : 0;
 }
+
+bool authorizer_known_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
+        const char *sender = sd_bus_message_get_sender(call);
+
+        return sender && uid_cached(a, sender, ret);
+}

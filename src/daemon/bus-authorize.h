@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 typedef struct Authorizer Authorizer;
@@ -24,6 +25,9 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
 
 /* The uid of the call's sender, as the bus knows it (cached per unique name). */
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
+
+/* The uid of the call's sender when already known (no question to the bus): for logs. */
+bool authorizer_known_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
 
 /* How many questions to polkit are unanswered, for logs and leak checks. */
 unsigned authorizer_pending(const Authorizer *a);

@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-job.h"
+#include "bus-refusals.h"
 #include "bus-restart.h"
 #include "bus-status.h"
 #include "bus-sysinfo.h"
@@ -31,6 +32,19 @@ typedef struct Options {
         bool check_config;     /* only check the file */
 } Options;
 
+/* The calls that change state, logged when refused (bus-refusals.c); the handlers stay as
+ * they are. */
+#define LOGGED(handler)                                                                         \
+        static int logged_##handler(sd_bus_message *m, void *userdata, sd_bus_error *error) {   \
+                int r = handler(m, userdata, error);                                            \
+                bus_log_refusal(userdata, m, r, error);                                         \
+                return r;                                                                       \
+        }
+LOGGED(method_set_status)
+LOGGED(method_clear_status)
+LOGGED(method_restart)
+LOGGED(method_restart_service)
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         /* Statuses are for super users: the property is left out of GetAll() and its change
@@ -40,7 +54,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("SetStatus",
                                 SD_BUS_ARGS("s", id, "s", status),
                                 SD_BUS_RESULT(SYSOPS_STATUS_RECORD, record),
-                                method_set_status, SD_BUS_VTABLE_UNPRIVILEGED),
+                                logged_method_set_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetStatus",
                                 SD_BUS_ARGS("s", id),
                                 SD_BUS_RESULT(SYSOPS_STATUS_RECORD, record),
@@ -52,15 +66,15 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ClearStatus",
                                 SD_BUS_ARGS("s", id),
                                 SD_BUS_NO_RESULT,
-                                method_clear_status, SD_BUS_VTABLE_UNPRIVILEGED),
+                                logged_method_clear_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Restart",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", message, "s", job_id, "o", job),
-                                method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+                                logged_method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RestartService",
                                 SD_BUS_ARGS("s", service, "b", replicated),
                                 SD_BUS_RESULT("s", message, "s", job_id, "o", job),
-                                method_restart_service, SD_BUS_VTABLE_UNPRIVILEGED),
+                                logged_method_restart_service, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SystemInformation",
                                 SD_BUS_ARGS("as", attributes),
                                 SD_BUS_RESULT("s", json),

@@ -62,4 +62,25 @@ like "... the call allows interactive authorization" "$out" "Calling io.harperdb
 like "... without a session polkit cannot ask: 403" "$out" "^403$"
 check "... and no pkttyagent is left behind" bash -c "! pgrep -u hsops-user -x pkttyagent"
 
+# refused state-changing calls leave a line: who (uid from the bus), what, why; reads do not;
+# a flood costs a few lines (10 per 10 s, then one saying how many were left out)
+sleep 10   # a fresh window of the rate limit
+: >"$H_T/daemon.log"
+dcall -u hsops-user Restart >/dev/null
+dcall -u hsops-user ClearStatus primary >/dev/null
+dcall SetStatus nonsense x >/dev/null
+dcall -u hsops-user GetStatus primary >/dev/null
+like "a plain user's refused Restart() is logged with its uid and why" "$(cat "$H_T/daemon.log")" \
+     "Refused Restart\(\) from uid $(id -u hsops-user) \(:[0-9.]+\): authentication required: Interactive authentication required for io.harperdb.SystemOperations1.restart"
+like "... and its ClearStatus()" "$(cat "$H_T/daemon.log")" "Refused ClearStatus\(\) from uid $(id -u hsops-user) .*: authentication required: "
+like "root's invalid SetStatus() too, as invalid arguments" "$(cat "$H_T/daemon.log")" \
+     "Refused SetStatus\(\) from uid 0 .*: invalid arguments: "
+is "a refused read is not logged" "$(grep -c 'Refused GetStatus' "$H_T/daemon.log")" 0
+for i in $(seq 30); do dcall -u hsops-user Restart >/dev/null; done
+is "30 more refusals within the window: the log stops at 10 lines" "$(grep -c '^harper-sysopsd: Refused' "$H_T/daemon.log")" 10
+sleep 10
+dcall -u hsops-user Restart >/dev/null
+like "... the next window says how many were left out" "$(cat "$H_T/daemon.log")" \
+     "^harper-sysopsd: 23 more refused calls were not logged in the last 10 s\.$"
+
 done_testing
