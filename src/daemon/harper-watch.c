@@ -14,6 +14,7 @@
 #define JOB_POLL_USEC (100 * 1000ULL)
 /* one question to Harper; the watch's own deadline bounds the whole */
 #define CALL_USEC (5 * 1000000ULL)
+#define RETRY_ACCURACY_USEC 1000ULL
 
 typedef enum WatchPhase {
         PHASE_SOCKET,          /* answering: waiting for the socket */
@@ -117,7 +118,8 @@ static void retry_later(HarperWatch *w, const char *why, uint64_t usec) {
         }
         sd_event_source_disable_unref(w->retry);
         w->retry = NULL;
-        r = sd_event_add_time_relative(w->event, &w->retry, CLOCK_MONOTONIC, usec, 0, on_retry, w);
+        /* 1 ms accuracy: sd-event's default (250 ms) would hold each question that long */
+        r = sd_event_add_time_relative(w->event, &w->retry, CLOCK_MONOTONIC, usec, RETRY_ACCURACY_USEC, on_retry, w);
         if (r < 0)
                 watch_fail_owned(w, text_printf("Cannot wait to ask Harper again: %s", strerror(-r)));
 }

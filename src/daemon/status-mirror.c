@@ -52,7 +52,7 @@ static void retry_later(StatusMirror *m, const char *why) {
         harper_target_done(&m->target);
         sd_event_source_disable_unref(m->retry);
         m->retry = NULL;
-        if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 0, on_retry, m) < 0)
+        if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 1000, on_retry, m) < 0)
                 log_warning("Cannot schedule sending statuses to Harper again.");
         m->retry_usec = m->retry_usec * 2 > RETRY_MOST_USEC ? RETRY_MOST_USEC : m->retry_usec * 2;
 }

@@ -280,7 +280,7 @@ static void lose_manager(SystemdClient *c, const char *why) {
                             (unsigned long long) (MANAGER_GRACE_USEC / 1000000));
         }
         if (!c->reconnect &&
-            sd_event_add_time_relative(c->event, &c->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 0, on_reconnect, c) < 0)
+            sd_event_add_time_relative(c->event, &c->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 1000, on_reconnect, c) < 0)
                 return fail_runs(c, why);
         (void) sd_event_source_set_time_relative(c->reconnect, RECONNECT_USEC);
         (void) sd_event_source_set_enabled(c->reconnect, SD_EVENT_ONESHOT);

@@ -96,8 +96,8 @@ case_statuses() {
 case_system_information() {
     local u
     for u in root $ADMIN; do
-        is "system_information as $u: all eleven sections" \
-            "$(ops $u '{"operation":"system_information"}' | json 'len(d)')" 11
+        is "system_information as $u: Harper's eleven sections, the host's own three, and harper" \
+            "$(ops $u '{"operation":"system_information"}' | json 'len(d)')" 15
     done
     is "... a plain user may not (exit 4)" \
         "$(ops $PLAIN '{"operation":"system_information"}' 2>/dev/null; echo "exit $?")" \
@@ -203,6 +203,67 @@ case_denied_hints() {
         "AccessDenied: .*No polkit agent asked for a password.*harper-admin"
 }
 
+# Item 1: systemd re-executes (what an upgrade of systemd runs) in the middle of a rolling
+# restart of three workers that start slowly: the rollout completes
+case_reexec() {
+    local before out
+    mkdir -p "$B_T/root/etc/systemd/system/harperdb-http@.service.d"
+    printf '[Service]\nExecStartPre=/bin/sleep 1\n' >"$B_T/root/etc/systemd/system/harperdb-http@.service.d/slow.conf"
+    b_in systemctl daemon-reload
+    before=$(for w in 1 2 3; do main_pid harperdb-http@$w.service; done)
+    ops root --wait '{"operation":"restart_service","service":"http_workers"}' >"$B_T/reexec.out" 2>&1 &
+    local waiter=$!
+    sleep 1.5
+    b_in systemctl daemon-reexec
+    wait "$waiter"
+    is "daemon-reexec mid-rollout: harper-ops --wait exits 0" "$?" 0
+    like "... the job is COMPLETE" "$(cat "$B_T/reexec.out")" '"status":"COMPLETE"'
+    is "... each of the three workers has a new main process" \
+        "$(comm -12 <(sort <<<"$before") <(for w in 1 2 3; do main_pid harperdb-http@$w.service; done | sort))" ""
+    like "... the daemon followed systemd's jobs again" \
+        "$(b_in journalctl -b -u harper-sysopsd.service -o cat | tr '\n' ' ')" "The systemd manager is back"
+    rm -r "$B_T/root/etc/systemd/system/harperdb-http@.service.d"
+    b_in systemctl daemon-reload
+}
+
+# Item 3: refused calls leave journal entries with who, what, why and a MESSAGE_ID per kind
+case_refusal_journal() {
+    ops $PLAIN --no-ask-password '{"operation":"restart"}' >/dev/null 2>&1
+    ops root '{"operation":"set_status","id":"nonsense","status":"x"}' >/dev/null 2>&1
+    local entries
+    entries=$(b_in journalctl -b -u harper-sysopsd.service -o json --output-fields=MESSAGE_ID,SYSOPS_METHOD,SYSOPS_UID,SYSOPS_ERROR)
+    like "a plain user's refused restart is in the journal with its uid and a MESSAGE_ID" "$(flat "$entries")" \
+        '"MESSAGE_ID":"b62cb5697bff4946bf71b2780d1d146f".*"SYSOPS_METHOD":"Restart".*"SYSOPS_UID":"'"$(b_in id -u $PLAIN)"'"|"SYSOPS_UID":"'"$(b_in id -u $PLAIN)"'".*"MESSAGE_ID":"b62cb5697bff4946bf71b2780d1d146f"'
+    like "... root's invalid arguments too, under their own MESSAGE_ID" "$(flat "$entries")" \
+        '5f8fcee6607f48a38e6cc1e82db4ffbc'
+    like "... journalctl MESSAGE_ID= finds them" \
+        "$(b_in journalctl -b MESSAGE_ID=b62cb5697bff4946bf71b2780d1d146f -o cat)" "Refused Restart\(\) from uid"
+}
+
+# Items 4 and 5: a bad configuration is answered at once, naming it; reload keeps statuses, a
+# bad reload keeps the running configuration and fails, saying why
+case_configuration() {
+    local conf=/etc/harper-sysops/sysops.json t0 out
+    b_in cp "$conf" /root/sysops.json.good
+    ops root '{"operation":"set_status","id":"maintenance","status":"kept"}' >/dev/null
+    b_in sh -c "echo '{\"jobs_kept\":\"many\"}' >$conf"
+    is "systemctl reload with a bad file fails" "$(b_in systemctl reload harper-sysopsd.service >/dev/null 2>&1; echo $?)" 1
+    like "... the running configuration and the statuses stay" "$(ops root '{"operation":"get_status","id":"maintenance"}')" '"status":"kept"'
+    b_in cp /root/sysops.json.good "$conf"
+    is "a reload with a good file succeeds" "$(b_in systemctl reload harper-sysopsd.service; echo $?)" 0
+    like "... statuses kept" "$(ops root '{"operation":"get_status","id":"maintenance"}')" '"status":"kept"'
+    b_in sh -c "echo '{\"jobs_kept\":\"many\"}' >$conf"
+    b_in systemctl restart harper-sysopsd.service
+    t0=$(_b_usec)
+    out=$(ops root '{"operation":"get_status"}' 2>&1)
+    check "a bad configuration at start: a call is answered at once ($(_b_ms_since "$t0") ms)" test "$(_b_ms_since "$t0")" -lt 5000
+    like "... naming the file, the key and where to look" "$(flat "$out")" \
+        "bad configuration: $conf: 'jobs_kept' must be a whole number.*journalctl -u harper-sysopsd"
+    b_in cp /root/sysops.json.good "$conf"
+    b_in systemctl reload harper-sysopsd.service
+    like "... and after a reload with the good file it serves" "$(ops root '{"operation":"get_status","id":"maintenance"}')" '\{'
+}
+
 # Last: it restarts the daemon. With WatchdogSec=1s a daemon that does not ping is killed
 # within a second; the loop's pings keep it.
 case_watchdog() {
@@ -218,8 +279,8 @@ case_watchdog() {
         "$(b_in systemctl show -P NRestarts harper-sysopsd.service) $(b_in journalctl -b -u harper-sysopsd.service -o cat | grep -ci 'watchdog timeout')" "0 0"
 }
 
-CASES=(activation statuses system_information disk_rw restarts http socket_warnings ports security
-       polkit_interactive denied_hints watchdog)
+CASES=(activation statuses system_information disk_rw restarts reexec refusal_journal configuration http
+       socket_warnings ports security polkit_interactive denied_hints watchdog)
 
 # ---------------------------------------------------------------- run
 
