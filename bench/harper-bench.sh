@@ -5,10 +5,10 @@
 # rounds. Prints "skipped: no node" when node or npm is missing. Root.
 #   bench/harper-bench.sh [BUILDDIR] [--runs=N] [harper-bench.py options]
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILDDIR=$(cd "${1:-build}" && pwd) || exit 1
 shift || true
-command -v node >/dev/null && command -v npm >/dev/null || { echo "harper-bench: skipped: no node"; exit 0; }
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then echo "harper-bench: skipped: no node"; exit 0; fi
 . tests/lib/harness.sh
 . tests/lib/harper.sh
 H_REAL_HARPER=1
