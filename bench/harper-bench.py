@@ -5,7 +5,8 @@ through CAP_DAC_OVERRIDE):
   restart       A  harper-ops --wait restart, from the call to its exit (the job COMPLETE)
                 B  Harper's own restart over its socket, from the call until it answers again
   readiness     during A: the job's EndTime minus the wall-clock time of Harper's first answer
-                on its socket, which a prober asking every 1-2 ms sees (goal <= 20 ms p50)
+                on its socket, which a prober asking every 1-2 ms sees (goal <= 20 ms p50); and,
+                as the daemon also waits for Harper's TCP port, the split of that delay
   http_workers  A  harper-ops --wait restart_service http_workers
                 B  Harper's own restart_service, then get_job every 20 ms until COMPLETE
 Exits 1 when a restart fails, never because a goal was missed ("goal missed" is printed)."""
@@ -130,7 +131,8 @@ def harper_ops(command, body):
 
 
 def restart_via_daemon(opts):
-    """ms from the call to harper-ops' exit; the job's EndTime against Harper's first answers."""
+    """ms from the call to harper-ops' exit; the job's EndTime against Harper's first answers on its
+    socket and on its TCP port (the daemon waits for both)."""
     on_socket, on_tcp = FirstAnswer(opts.socket), FirstAnswer(opts.tcp_port)
     start = mono_ms()
     on_socket.start()
@@ -141,7 +143,7 @@ def restart_via_daemon(opts):
     on_tcp.result(5)
     return took, {"readiness": record["end_datetime"] - on_socket.at_wall_ms,
                   "tcp_after_socket": on_tcp.at_wall_ms - on_socket.at_wall_ms,
-                  "end_after_tcp": record["end_datetime"] - on_tcp.at_wall_ms}
+                  "end_after_both": record["end_datetime"] - max(on_socket.at_wall_ms, on_tcp.at_wall_ms)}
 
 
 def restart_via_harper(opts):
@@ -252,8 +254,8 @@ def print_figures(opts, samples, readiness):
     verdict = "goal met" if p50 <= READINESS_GOAL_MS else "goal missed"
     print(f"{'readiness: job EndTime - Harper first answer (socket)':58} {p50:8.1f} {p90:8.1f}"
           f"   (goal <= {READINESS_GOAL_MS} ms p50: {verdict})")
-    for name, label in (("tcp_after_socket", "  of it: first TCP answer - first socket answer"),
-                        ("end_after_tcp", "  of it: job EndTime - first TCP answer")):
+    for name, label in (("tcp_after_socket", "  first TCP answer - first socket answer"),
+                        ("end_after_both", "  job EndTime - the later of both first answers")):
         print(f"{label:58} {percentile(readiness[name], 50):8.1f} {percentile(readiness[name], 90):8.1f}")
     print(f"  readiness delays, ms: {' '.join(f'{d:.1f}' for d in delays)}")
 
