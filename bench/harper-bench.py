@@ -164,12 +164,12 @@ def workers_via_daemon(opts):
 
 
 def harper_job_status(path, job):
-    """The status of Harper's job, or None while Harper (re-creating its socket) gives no answer."""
+    """(status, record) of Harper's job; (None, None) while Harper, re-creating its socket, gives no answer."""
     try:
         status, records = harper_post(path, {"operation": "get_job", "id": job})
     except (OSError, http.client.HTTPException):
         return None, None
-    record = records[0] if status == 200 and records else {}
+    record = records[0] if status == 200 and isinstance(records, list) and records else {}
     return record.get("status"), record
 
 
@@ -192,10 +192,8 @@ def workers_via_harper(opts):
 def harper_ready(opts):
     """get_status answers 200 on the socket and the TCP port answers at all, as the tests wait."""
     try:
-        if harper_post(opts.socket, {"operation": "get_status"})[0] != 200:
-            return False
-        with socket.create_connection(("127.0.0.1", opts.tcp_port), timeout=5):
-            return True
+        return (harper_post(opts.socket, {"operation": "get_status"})[0] == 200 and
+                harper_post(opts.tcp_port, {}) is not None)
     except (OSError, http.client.HTTPException):
         return False
 
