@@ -331,7 +331,24 @@ static void help(void) {
                "  -h --help              Show this help\n");
 }
 
-int main(int argc, char *argv[]) {
+static const char *const labels[_WAY_MAX] = {
+        [WAY_DAEMON] = "A daemon: Restart() -> job COMPLETE",
+        [WAY_SYSTEMD] = "B systemd: RestartUnit -> JobRemoved",
+        [WAY_SYSTEMCTL] = "C systemctl restart",
+        [WAY_HARPER_OPS] = "D harper-ops --wait restart",
+};
+
+typedef struct Options {
+        const char *unit, *systemctl, *harper_ops;
+        unsigned runs;
+        double timeout_ms;
+        bool enabled[_WAY_MAX];
+        char **systemctl_args;       /* C's command line, when enabled */
+        char *harper_ops_args[5];    /* D's command line, when enabled */
+} Options;
+
+/* Reads the command line into o. Returns -1 to go on, or the exit status (--help, bad usage). */
+static int parse_options(int argc, char *argv[], Options *o) {
         enum { OPT_SYSTEMCTL = 0x100, OPT_HARPER_OPS, OPT_TIMEOUT };
         static const struct option options[] = {
                 { "runs", required_argument, NULL, 'n' },
@@ -342,41 +359,26 @@ int main(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        static const char *const labels[_WAY_MAX] = {
-                [WAY_DAEMON] = "A daemon: Restart() -> job COMPLETE",
-                [WAY_SYSTEMD] = "B systemd: RestartUnit -> JobRemoved",
-                [WAY_SYSTEMCTL] = "C systemctl restart",
-                [WAY_HARPER_OPS] = "D harper-ops --wait restart",
-        };
-        const char *unit = "harperdb.service", *systemctl = NULL, *harper_ops = NULL;
-        unsigned runs = 30;
-        double timeout_ms = 120e3;
-        double *samples[_WAY_MAX] = {};
-        bool enabled[_WAY_MAX] = { true, true, false, false };
-        char **systemctl_args = NULL;
-        char *harper_ops_args[] = { NULL, (char *) "--wait", (char *) "--no-ask-password",
-                                    (char *) "{\"operation\":\"restart\"}", NULL };
-        Waiting waiting = {};
-        Figures f[_WAY_MAX] = {};
-        sd_bus *bus = NULL;
-        int c, r, failures = 0;
+        int c;
 
+        *o = (Options) { .unit = "harperdb.service", .runs = 30, .timeout_ms = 120e3,
+                         .enabled = { true, true, false, false } };
         while ((c = getopt_long(argc, argv, "n:u:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'n':
-                        runs = (unsigned) atoi(optarg);
+                        o->runs = (unsigned) atoi(optarg);
                         break;
                 case 'u':
-                        unit = optarg;
+                        o->unit = optarg;
                         break;
                 case OPT_SYSTEMCTL:
-                        systemctl = optarg;
+                        o->systemctl = optarg;
                         break;
                 case OPT_HARPER_OPS:
-                        harper_ops = optarg;
+                        o->harper_ops = optarg;
                         break;
                 case OPT_TIMEOUT:
-                        timeout_ms = atof(optarg) * 1e3;
+                        o->timeout_ms = atof(optarg) * 1e3;
                         break;
                 case 'h':
                         help();
@@ -384,101 +386,147 @@ int main(int argc, char *argv[]) {
                 default:
                         return 64;
                 }
-        if (runs == 0 || timeout_ms <= 0 || optind < argc) {
+        if (o->runs == 0 || o->timeout_ms <= 0 || optind < argc) {
                 fprintf(stderr, "--runs and --timeout must be positive; no other arguments\n");
                 return 64;
         }
-        if (geteuid() != 0) {
-                fprintf(stderr, "run as root: the daemon figure must not include a polkit check\n");
-                return 1;
-        }
-        if (systemctl) {
-                systemctl_args = systemctl_argv(systemctl, unit);
-                enabled[WAY_SYSTEMCTL] = true;
-        }
-        if (harper_ops) {
-                harper_ops_args[0] = (char *) harper_ops;
-                enabled[WAY_HARPER_OPS] = true;
-        }
+        return -1;
+}
 
-        r = sd_bus_open_system(&bus);
+/* The command lines of C and D, for the ways whose command was given. */
+static void prepare_commands(Options *o) {
+        if (o->systemctl) {
+                o->systemctl_args = systemctl_argv(o->systemctl, o->unit);
+                o->enabled[WAY_SYSTEMCTL] = true;
+        }
+        if (o->harper_ops) {
+                char *args[] = { (char *) o->harper_ops, (char *) "--wait", (char *) "--no-ask-password",
+                                 (char *) "{\"operation\":\"restart\"}", NULL };
+
+                memcpy(o->harper_ops_args, args, sizeof args);
+                o->enabled[WAY_HARPER_OPS] = true;
+        }
+}
+
+/* The system bus, listening to the daemon's jobs and systemd's JobRemoved for w. */
+static int connect_bus(sd_bus **ret, Waiting *w) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+
         /* the job path is known only from Restart()'s reply: listen to every job beforehand */
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
                                      "type='signal',sender='" SYSOPS_BUS_NAME "',"
                                      "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
                                      "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
-                                     on_job_changed, &waiting);
+                                     on_job_changed, w);
         if (r >= 0)
                 r = sd_bus_match_signal(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
-                                        on_job_removed, &waiting);
+                                        on_job_removed, w);
         if (r >= 0)
                 r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
         if (r < 0) {
                 fprintf(stderr, "cannot reach systemd on the system bus: %s\n", strerror(-r));
-                return 1;
+                sd_bus_flush_close_unref(bus);
+                return r;
         }
-        for (int w = 0; w < _WAY_MAX; w++)
-                if (!(samples[w] = calloc(runs, sizeof(double)))) {
-                        fprintf(stderr, "Out of memory.\n");
-                        return 1;
-                }
+        *ret = bus;
+        return 0;
+}
+
+static double restart_one_way(sd_bus *bus, Waiting *w, const Options *o, int way) {
+        switch (way) {
+        case WAY_DAEMON:
+                return restart_via_daemon(bus, w, o->unit, o->timeout_ms);
+        case WAY_SYSTEMD:
+                return restart_via_systemd(bus, w, o->unit, o->timeout_ms);
+        case WAY_SYSTEMCTL:
+                return run_command(o->systemctl_args);
+        default:
+                return run_command(o->harper_ops_args);
+        }
+}
+
+/* The enabled ways, round by round, the order flipped every round; stops at the first failure.
+ * Returns the number of failures (0 or 1). */
+static int run_rounds(sd_bus *bus, Waiting *w, const Options *o, double *samples[]) {
+        int failures = 0;
 
         /* round 0 warms up (the daemon connects to systemd on its first restart) and is not kept */
-        for (unsigned round = 0; round <= runs && failures == 0; round++)
+        for (unsigned round = 0; round <= o->runs && failures == 0; round++)
                 for (int k = 0; k < _WAY_MAX && failures == 0; k++) {
                         int way = round % 2 ? _WAY_MAX - 1 - k : k;
                         double took;
 
-                        if (!enabled[way])
+                        if (!o->enabled[way])
                                 continue;
-                        switch (way) {
-                        case WAY_DAEMON:
-                                took = restart_via_daemon(bus, &waiting, unit, timeout_ms);
-                                break;
-                        case WAY_SYSTEMD:
-                                took = restart_via_systemd(bus, &waiting, unit, timeout_ms);
-                                break;
-                        case WAY_SYSTEMCTL:
-                                took = run_command(systemctl_args);
-                                break;
-                        default:
-                                took = run_command(harper_ops_args);
-                                break;
-                        }
+                        took = restart_one_way(bus, w, o, way);
                         if (took < 0)
                                 failures++;
                         else if (round > 0)
                                 samples[way][round - 1] = took;
                 }
+        return failures;
+}
+
+/* p50 and p90 per way, then the daemon's overhead and harper-ops against systemctl. */
+static void print_figures(const Options *o, double *samples[]) {
+        Figures f[_WAY_MAX] = {};
+
+        printf("restart of %s, %u runs per way, interleaved\n", o->unit, o->runs);
+        printf("%-44s %8s %8s\n", "", "p50 ms", "p90 ms");
+        for (int w = 0; w < _WAY_MAX; w++) {
+                if (!o->enabled[w]) {
+                        printf("%-44s %17s\n", labels[w], "(not run)");
+                        continue;
+                }
+                f[w] = figures(samples[w], o->runs);
+                printf("%-44s %8.1f %8.1f\n", labels[w], f[w].p50, f[w].p90);
+        }
+        /* the median of the per-round differences is less sensitive to a slow moment */
+        for (unsigned i = 0; i < o->runs; i++)
+                samples[WAY_DAEMON][i] -= samples[WAY_SYSTEMD][i];
+        printf("%-44s %8.1f ms  (paired median %.1f; target <= 5 ms)\n", "daemon overhead A - B (p50)",
+               f[WAY_DAEMON].p50 - f[WAY_SYSTEMD].p50, figures(samples[WAY_DAEMON], o->runs).p50);
+        if (o->enabled[WAY_SYSTEMCTL] && o->enabled[WAY_HARPER_OPS])
+                printf("%-44s %8.1f ms  (ratio %.2f)\n", "harper-ops vs systemctl D - C (p50)",
+                       f[WAY_HARPER_OPS].p50 - f[WAY_SYSTEMCTL].p50, f[WAY_HARPER_OPS].p50 / f[WAY_SYSTEMCTL].p50);
+}
+
+int main(int argc, char *argv[]) {
+        double *samples[_WAY_MAX] = {};
+        Waiting waiting = {};
+        Options o;
+        sd_bus *bus = NULL;
+        int r, failures;
+
+        r = parse_options(argc, argv, &o);
+        if (r >= 0)
+                return r;
+        if (geteuid() != 0) {
+                fprintf(stderr, "run as root: the daemon figure must not include a polkit check\n");
+                return 1;
+        }
+        prepare_commands(&o);
+        if (connect_bus(&bus, &waiting) < 0)
+                return 1;
+        for (int w = 0; w < _WAY_MAX; w++)
+                if (!(samples[w] = calloc(o.runs, sizeof(double)))) {
+                        fprintf(stderr, "Out of memory.\n");
+                        return 1;
+                }
+
+        failures = run_rounds(bus, &waiting, &o, samples);
         waiting_reset(&waiting);
         sd_bus_flush_close_unref(bus);
         if (failures) {
                 fprintf(stderr, "a restart failed; no figures\n");
                 return 1;
         }
-
-        printf("restart of %s, %u runs per way, interleaved\n", unit, runs);
-        printf("%-44s %8s %8s\n", "", "p50 ms", "p90 ms");
-        for (int w = 0; w < _WAY_MAX; w++) {
-                if (!enabled[w]) {
-                        printf("%-44s %17s\n", labels[w], "(not run)");
-                        continue;
-                }
-                f[w] = figures(samples[w], runs);
-                printf("%-44s %8.1f %8.1f\n", labels[w], f[w].p50, f[w].p90);
-        }
-        /* the median of the per-round differences is less sensitive to a slow moment */
-        for (unsigned i = 0; i < runs; i++)
-                samples[WAY_DAEMON][i] -= samples[WAY_SYSTEMD][i];
-        printf("%-44s %8.1f ms  (paired median %.1f; target <= 5 ms)\n", "daemon overhead A - B (p50)",
-               f[WAY_DAEMON].p50 - f[WAY_SYSTEMD].p50, figures(samples[WAY_DAEMON], runs).p50);
-        if (enabled[WAY_SYSTEMCTL] && enabled[WAY_HARPER_OPS])
-                printf("%-44s %8.1f ms  (ratio %.2f)\n", "harper-ops vs systemctl D - C (p50)",
-                       f[WAY_HARPER_OPS].p50 - f[WAY_SYSTEMCTL].p50, f[WAY_HARPER_OPS].p50 / f[WAY_SYSTEMCTL].p50);
+        print_figures(&o, samples);
         for (int w = 0; w < _WAY_MAX; w++)
                 free(samples[w]);
-        free(systemctl_args ? systemctl_args[0] : NULL);
-        free(systemctl_args);
+        free(o.systemctl_args ? o.systemctl_args[0] : NULL);
+        free(o.systemctl_args);
         return 0;
 }

@@ -6,10 +6,14 @@
 # Then system_information: in-process (sysinfo-bench), over the bus and through harper-ops
 # (sysinfo-bus-bench), with the daemon reaching systemd through the bus and then over systemd's
 # private socket (restart-bench again there), and against node's systeminformation when node
-# is installed.
+# is installed. First, on a stack of its own, bench/harper-bench.sh against the real Harper
+# (options from HARPER_BENCH_ARGS, e.g. HARPER_BENCH_ARGS=--runs=10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILDDIR=$(cd "${1:-build}" && pwd); shift || true
+# shellcheck disable=SC2086
+bench/harper-bench.sh "$BUILDDIR" ${HARPER_BENCH_ARGS:-}
+echo
 . tests/lib/harness.sh
 H_UNITS_DIR=$PWD/tests/units
 h_users
