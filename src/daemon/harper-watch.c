@@ -17,8 +17,7 @@
 #define RETRY_ACCURACY_USEC 1000ULL
 
 typedef enum WatchPhase {
-        PHASE_SOCKET,          /* answering: waiting for the socket */
-        PHASE_TCP,             /* answering: waiting for the TCP port */
+        PHASE_ANSWERING,       /* waiting for the socket and the TCP port, asked side by side */
         PHASE_ASK_RESTART,     /* restart_service: asking Harper */
         PHASE_FOLLOW_JOB,      /* restart_service: get_job until it ends */
 } WatchPhase;
@@ -33,7 +32,9 @@ struct HarperWatch {
         WatchPhase phase;
         uint64_t timeout_usec;
         sd_event_source *deadline, *retry;
-        HarperCall *call;
+        HarperCall *call;      /* the socket's question */
+        HarperCall *tcp_call;  /* answering: the TCP port's */
+        bool socket_answered, tcp_answered;
         char *last_error;      /* the latest reason Harper did not answer */
         harper_watch_callback_t callback;
         void *userdata;
@@ -48,6 +49,7 @@ void harper_target_done(HarperTarget *t) {
 
 static void watch_free(HarperWatch *w) {
         harper_call_cancel(w->call);
+        harper_call_cancel(w->tcp_call);
         sd_event_source_disable_unref(w->deadline);
         sd_event_source_disable_unref(w->retry);
         sd_event_unref(w->event);
@@ -133,25 +135,34 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
                                                 w->harper_job, w->service, secs));
         else
                 watch_fail_owned(w, text_printf("Harper did not answer %s within %u s%s%s",
-                                                w->phase == PHASE_TCP ? "on its TCP operations port" : "again",
+                                                w->socket_answered ? "on its TCP operations port" : "again",
                                                 secs, w->last_error ? ": " : ".",
                                                 w->last_error ? w->last_error : ""));
         return 0;
 }
 
-static void on_probe(long http_status, const char *error, void *userdata) {
+/* Harper is back when it answers on its socket and, when it has one, on its TCP port: a
+ * Harper whose port failed still answers on its socket, and its TCP clients need the port. */
+static void probe_answered(HarperWatch *w, bool *answered, const char *error) {
+        if (error)
+                return retry_later(w, error, ANSWERING_RETRY_USEC);
+        *answered = true;
+        if (w->socket_answered && (w->tcp_answered || !w->target.tcp_url))
+                watch_end(w, HARPER_WATCH_DONE, NULL);
+}
+
+static void on_socket_probe(long http_status, const char *error, void *userdata) {
         HarperWatch *w = userdata;
 
         w->call = NULL;
-        if (error)
-                return retry_later(w, error, ANSWERING_RETRY_USEC);
-        if (w->phase == PHASE_SOCKET && w->target.tcp_url) {
-                /* a Harper whose TCP port failed still answers on its socket: its TCP
-                 * clients need the port too */
-                w->phase = PHASE_TCP;
-                return ask_or_fail(w);
-        }
-        watch_end(w, HARPER_WATCH_DONE, NULL);
+        probe_answered(w, &w->socket_answered, error);
+}
+
+static void on_tcp_probe(long http_status, const char *error, void *userdata) {
+        HarperWatch *w = userdata;
+
+        w->tcp_call = NULL;
+        probe_answered(w, &w->tcp_answered, error);
 }
 
 /* Harper went away under its job: its PID file is gone or names another process. */
@@ -224,10 +235,14 @@ static int ask(HarperWatch *w) {
         int r;
 
         switch (w->phase) {
-        case PHASE_SOCKET:
-        case PHASE_TCP:
-                r = harper_client_probe(w->client, w->phase == PHASE_TCP ? w->target.tcp_url : w->target.socket,
-                                        CALL_USEC, on_probe, w, &w->call);
+        case PHASE_ANSWERING:
+                /* each asked again only when it has not answered and is not being asked */
+                r = 0;
+                if (!w->socket_answered && !w->call)
+                        r = harper_client_probe(w->client, w->target.socket, CALL_USEC, on_socket_probe, w, &w->call);
+                if (r >= 0 && w->target.tcp_url && !w->tcp_answered && !w->tcp_call)
+                        r = harper_client_probe(w->client, w->target.tcp_url, CALL_USEC, on_tcp_probe, w,
+                                                &w->tcp_call);
                 break;
         default:
                 body = operation_body(w);
@@ -282,7 +297,7 @@ int harper_watch_answering(HarperWatch **ret, HarperClient *client, sd_event *ev
 
         if (r < 0)
                 return r;
-        w->phase = PHASE_SOCKET;
+        w->phase = PHASE_ANSWERING;
         return watch_begin(ret, w);
 }
 
