@@ -43,6 +43,8 @@ XDG_RUNTIME_DIR=$H_T/rt "$BUILDDIR/bench/restart-bench" --systemctl="systemctl -
 echo
 bench/sysinfo-node.sh "$BUILDDIR" 50
 echo
+bench/harper-sysinfo-bench.sh "$BUILDDIR"     # the real Harper, on a stack of its own
+echo
 # harper-ops-http: get_status over HTTP (1 and 16 keep-alive connections) next to the same call
 # straight over the bus; the server is ended by its PID, also if the bench fails
 _h_spawn http "$BUILDDIR/src/harper-ops-http" --listen="$H_T/http.sock"

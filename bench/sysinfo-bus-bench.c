@@ -16,7 +16,7 @@
 
 static const char *const sections[] = {
         "system", "time", "cpu", "memory", "disk", "network", "harperdb_processes", "table_size", "metrics",
-        "threads", "replication",
+        "threads", "replication", "unit_metrics", "process_threads", "database_files",
 };
 
 static double now_usec(void) {

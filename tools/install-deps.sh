@@ -14,9 +14,20 @@ packages=(
         cockpit-ws cockpit-bridge cockpit-system chromium curl
         # harper-ops-http: its HTTP library and PAM (build), python3 clients (tests; curl above)
         libmicrohttpd-dev libpam0g-dev python3
-        # harper-sysopsd's client of Harper's operations socket, Harper's harperdb-config.yaml
+        # the daemon's Harper client: HTTP over Harper's unix socket, Harper's YAML configuration
         libcurl4-openssl-dev libyaml-dev
+        # the real Harper in the tests (tests/lib/harper.sh): npm builds some of its native
+        # modules from source (node-gyp: make, g++, python3)
+        make g++
+        # man pages (scdoc, man-db renders them), bash completion, the Debian packages and lintian
+        scdoc man-db bash-completion dpkg-dev debhelper lintian
+        # the booted-system test (tests/integration/booted.sh): a debootstrapped Debian in nspawn
+        systemd-container debootstrap
 )
+# node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
+# only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

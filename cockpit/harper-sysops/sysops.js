@@ -18,7 +18,8 @@ const JOB_PATH_PREFIX = OBJ_PATH + "/job/";
 const PROPS_IFACE = "org.freedesktop.DBus.Properties";
 const OM_IFACE = "org.freedesktop.DBus.ObjectManager";
 const STATUS_IDS = ["primary", "maintenance", "availability"];
-const SYSINFO_SECTIONS = ["cpu", "memory", "disk", "network", "harperdb_processes", "threads", "metrics"];
+// the kernel's threads and systemd's accounting; Harper's own threads and metrics are not shown yet
+const SYSINFO_SECTIONS = ["cpu", "memory", "disk", "network", "harperdb_processes", "process_threads", "unit_metrics"];
 const SYSINFO_INTERVAL_MS = 10000;
 const JOBS_SHOWN = 20;
 // a person may take a while to type a password into polkit's dialog
@@ -416,8 +417,8 @@ function renderSysinfo(info) {
         for (const p of list || [])
             procs.push([role, p.pid, p.name, [p.command, p.params].filter(Boolean).join(" "), p.state, fmtNumber(p.cpu, 1) + " %", fmtBytes((p.memRss || 0) * 1024), p.started]);
     }
-    const threads = (info.threads || []).map(t => [t.threadId, t.name, t.state, t.cpu_user_ms, t.cpu_system_ms]);
-    const metrics = Object.entries(info.metrics || {}).map(([unit, m]) =>
+    const threads = (info.process_threads || []).map(t => [t.threadId, t.name, t.state, t.cpu_user_ms, t.cpu_system_ms]);
+    const metrics = Object.entries(info.unit_metrics || {}).map(([unit, m]) =>
         [unit, m.role, m.active_state, m.cpu_usage_nsec === null ? "—" : fmtNumber(m.cpu_usage_nsec / 1e9, 2) + " s",
             fmtBytes(m.memory_current), m.tasks_current ?? "—", m.n_restarts ?? "—", fmtTime(m.active_since)]);
 

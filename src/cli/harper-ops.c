@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-login.h>
+
 #include "config.h"
 #include "job-follow.h"
 #include "log.h"
@@ -35,6 +37,7 @@ static void help(void) {
                "\n"
                "Runs one Harper system operation through harper-sysopsd and prints Harper's JSON\n"
                "answer. The body is BODY, the file given with --file, or standard input.\n"
+               "See harper-ops(1) for every operation, its fields and answers.\n"
                "\n"
                "  -f --file=PATH         Read the body from PATH (- for standard input)\n"
                "  -s --status            Print the HTTP status Harper would send on a line first\n"
@@ -189,29 +192,63 @@ static int read_body(const char *path, char **ret, size_t *ret_length) {
         return 0;
 }
 
+/* What one run keeps for the hooks: the job to follow, the agent harper-ops started (0: none) */
+typedef struct CliCall {
+        JobFollow follow;
+        pid_t agent;
+} CliCall;
+
+static Response job_started(const CallContext *ctx, const Operation *op, const char *message, const char *job_id,
+                            const char *job_path, void *userdata) {
+        CliCall *call = userdata;
+        return job_follow_started(ctx, op, message, job_id, job_path, &call->follow);
+}
+
+/* A call that allowed a password prompt was denied: polkit asks through an agent of the caller's
+ * login session, so say which of these was missing, or that the password was refused. */
+static const char *denied_hint(void *userdata) {
+        CliCall *call = userdata;
+        char *session = NULL;
+        int r = sd_pid_get_session(0, &session);
+
+        free(session);
+        if (r < 0)
+                return "harper-ops runs outside a login session, so polkit has no agent to ask for a password "
+                       "(su, sudo, cron, a container's shell): log in on a console or over ssh, or run as a member "
+                       "of the group harper-admin.";
+        if (!polkit_agent_alive(&call->agent))
+                return "No polkit agent asked for a password: harper-ops starts pkttyagent only on a terminal, "
+                       "and no other agent of this session answered. Run it on a terminal or in a desktop "
+                       "session with a polkit agent, or as a member of the group harper-admin.";
+        return "polkit asked for a password and did not accept it: try again, or run as a member of the group "
+               "harper-admin.";
+}
+
 static Response run(const Options *o, const char *text, size_t length) {
-        JobFollow follow = {
-                .timeout_usec = (uint64_t) o->timeout_sec * 1000000ULL,
-                .progress = o->wait && isatty(STDERR_FILENO),
+        CliCall call = {
+                .follow = {
+                        .timeout_usec = (uint64_t) o->timeout_sec * 1000000ULL,
+                        .progress = o->wait && isatty(STDERR_FILENO),
+                },
         };
         const CallHooks hooks = {
-                .job_started = o->wait ? job_follow_started : NULL,
+                .job_started = o->wait ? job_started : NULL,
                 .auth_hint = "Authenticate with --ask-password on a terminal (harper-ops starts pkttyagent) or "
                              "through a desktop's polkit agent, or run as a member of the group harper-admin.",
-                .userdata = &follow,
+                .denied_hint = denied_hint,
+                .userdata = &call,
         };
         CallContext ctx = {
                 .interactive = o->ask_password == ASK_YES || (o->ask_password == ASK_AUTO && isatty(STDIN_FILENO)),
                 .hooks = &hooks,
         };
-        pid_t agent = 0;
         Response ret;
 
         /* a password can only be typed on a terminal */
         if (ctx.interactive && isatty(STDIN_FILENO))
-                agent = polkit_agent_open();
+                call.agent = polkit_agent_open();
         ret = operation_run_body(&ctx, text, length);   /* ctx.bus NULL: the system bus, for this call */
-        polkit_agent_close(agent);
+        polkit_agent_close(call.agent);
         return ret;
 }
 

@@ -57,6 +57,20 @@ pid_t polkit_agent_open(void) {
         return pid;
 }
 
+bool polkit_agent_alive(pid_t *agent) {
+        pid_t r;
+
+        if (*agent <= 0)
+                return false;
+        do
+                r = waitpid(*agent, NULL, WNOHANG);
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+                return true;
+        *agent = 0;
+        return false;
+}
+
 void polkit_agent_close(pid_t agent) {
         if (agent <= 0)
                 return;

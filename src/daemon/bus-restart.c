@@ -276,7 +276,7 @@ static void start_restart(Context *c, Job *j) {
         char *instance[] = { c->config.instance_unit, NULL };
         int r = job_set_units(j, instance);
 
-        if (r >= 0 && c->config.harper.wait_after_restart)
+        if (r >= 0 && c->config.harper.api)
                 r = job_add_step(j, STEP_HARPER_ANSWERING, STEP_NAME_HARPER_ANSWERING);
         if (r < 0)
                 return fail(j, "Out of memory.");

@@ -54,6 +54,7 @@ static void announce_change(Context *c, sd_bus_message *m, const char *what, Sta
 
         (void) authorizer_sender_uid(c->authorizer, m, &uid);
         log_info("Status '%s' %s by uid %d.", status_id_to_string(id), what, (int) uid);
+        status_mirror_changed(c->mirror, id);
         r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
         if (r < 0)
                 log_warning("Cannot announce the change of Statuses: %s", strerror(-r));
@@ -180,4 +181,12 @@ int property_get_statuses(sd_bus *bus, const char *path, const char *interface, 
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Statuses may be read by root only; call ListStatuses.");
         return append_all_records(reply, &c->statuses);
+}
+
+void bus_statuses_adopted(void *userdata) {
+        Context *c = userdata;
+        int r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
+
+        if (r < 0)
+                log_warning("Cannot announce the change of Statuses: %s", strerror(-r));
 }

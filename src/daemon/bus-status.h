@@ -10,3 +10,6 @@ int method_list_statuses(sd_bus_message *m, void *userdata, sd_bus_error *error)
 int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int property_get_statuses(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/* Statuses were read back from Harper: announce the change (a statuses_adopted_callback_t). */
+void bus_statuses_adopted(void *userdata);

@@ -1,6 +1,7 @@
-/* SystemInformation(): polkit, then what systemd knows about Harper's units (asked all at once,
- * asynchronously), then the collectors in src/sysinfo, answered as one JSON string (as
- * hostnamed's Describe() does). */
+/* SystemInformation(): polkit, then what systemd knows about Harper's units and what only Harper
+ * knows (its own figures, within harper.query_timeout_ms), both asked at the same time and
+ * asynchronously; the collectors in src/sysinfo run when both have answered, and the answer is
+ * one JSON string (as hostnamed's Describe() does). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,26 +10,36 @@
 #include "bus-args.h"
 #include "bus-sysinfo.h"
 #include "context.h"
+#include "harper-sysinfo.h"
 #include "log.h"
 #include "sysinfo.h"
 #include "sysops-names.h"
 
 /* Sections that need the instance's main process or the units' cgroups. */
 #define NEEDS_UNITS ((1u << SYSINFO_TIME) | (1u << SYSINFO_MEMORY) | (1u << SYSINFO_HARPERDB_PROCESSES) | \
-                     (1u << SYSINFO_THREADS) | (1u << SYSINFO_METRICS))
+                     (1u << SYSINFO_PROCESS_THREADS) | (1u << SYSINFO_UNIT_METRICS))
 
 typedef struct Request {
         Context *context;
         sd_bus_message *call;
         unsigned sections;
+        unsigned pending;      /* systemd's and Harper's parts still out, plus one while starting */
+        SysinfoUnit *units;    /* systemd's answer, copied: it is valid during its callback only */
+        size_t n_units;
+        SysinfoHarper harper;  /* Harper's answers (references of our own) */
+        char *harper_error;
+        bool harper_asked;
 } Request;
 
-static void answer(Request *r, const SysinfoUnit *units, size_t n_units) {
+static void answer(Request *r) {
         Context *c = r->context;
         SysinfoSources src = {
                 .disk = c->config.sysinfo_disk,
                 .network = c->config.sysinfo_network,
                 .data_dir = c->config.data_dir,
+                .units = r->units,
+                .n_units = r->n_units,
+                .harper = r->harper_asked ? &r->harper : NULL,
         };
         json_object *result = NULL;
         int k;
@@ -37,8 +48,6 @@ static void answer(Request *r, const SysinfoUnit *units, size_t n_units) {
         SysinfoPeer peers[n_peers ? n_peers : 1];
         char *ssh[n_peers ? n_peers : 1];
 
-        src.units = units;
-        src.n_units = n_units;
         /* replication: the configured peers, an ssh one as ssh:HOST */
         for (size_t i = 0; i < n_peers; i++) {
                 const PeerConfig *p = &c->config.peers[i];
@@ -64,12 +73,70 @@ static void answer(Request *r, const SysinfoUnit *units, size_t n_units) {
                 free(ssh[i]);
 }
 
+static void units_free(SysinfoUnit *units, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free((char *) units[i].name);
+                free((char *) units[i].control_group);
+                free((char *) units[i].active_state);
+        }
+        free(units);
+}
+
+static char *strdup_or_null(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+/* A copy of systemd's answer; the roles are static strings. */
+static int units_copy(Request *r, const SysinfoUnit *units, size_t n) {
+        r->units = calloc(n ? n : 1, sizeof(SysinfoUnit));
+        if (!r->units)
+                return -ENOMEM;
+        r->n_units = n;
+        for (size_t i = 0; i < n; i++) {
+                r->units[i] = units[i];
+                r->units[i].name = strdup_or_null(units[i].name);
+                r->units[i].control_group = strdup_or_null(units[i].control_group);
+                r->units[i].active_state = strdup_or_null(units[i].active_state);
+                if ((units[i].name && !r->units[i].name) || (units[i].control_group && !r->units[i].control_group) ||
+                    (units[i].active_state && !r->units[i].active_state))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The last part in answers and ends the request. */
+static void request_unref(Request *r) {
+        if (--r->pending > 0)
+                return;
+        answer(r);
+        sd_bus_message_unref(r->call);
+        units_free(r->units, r->n_units);
+        for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
+                json_object_put(r->harper.answers[q]);
+        free(r->harper_error);
+        free(r);
+}
+
 static void on_units_described(const SysinfoUnit *units, size_t n_units, void *userdata) {
         Request *r = userdata;
 
-        answer(r, units, n_units);
-        sd_bus_message_unref(r->call);
-        free(r);
+        if (units_copy(r, units, n_units) < 0) {
+                log_warning("Out of memory while keeping systemd's answer about Harper's units.");
+                units_free(r->units, r->n_units);
+                r->units = NULL;
+                r->n_units = 0;
+        }
+        request_unref(r);
+}
+
+static void on_harper_answers(const SysinfoHarper *harper, void *userdata) {
+        Request *r = userdata;
+
+        for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
+                r->harper.answers[q] = json_object_get(harper->answers[q]);
+        r->harper_error = harper->error ? strdup(harper->error) : NULL;
+        r->harper.error = harper->error ? (r->harper_error ?: "Out of memory while asking Harper.") : NULL;
+        request_unref(r);
 }
 
 /* The instance and the clustering units by name, the workers by pattern (for their
@@ -88,8 +155,31 @@ static int ask_about_units(Request *r) {
         for (char **u = clustering; u && *u; u++)
                 if (!unit_name_is_pattern(*u))
                         units[n++] = (UnitRole) { *u, "clustering" };
-        return systemd_client_describe_units(c->systemd, units, n, workers, r->sections & (1u << SYSINFO_METRICS),
+        return systemd_client_describe_units(c->systemd, units, n, workers, r->sections & (1u << SYSINFO_UNIT_METRICS),
                                              on_units_described, r);
+}
+
+/* systemd and Harper at once, each only when a section needs it; either may answer at once. */
+static void ask_everyone(Request *r) {
+        Context *c = r->context;
+        uint64_t harper_usec = (uint64_t) c->config.harper.query_timeout_ms * 1000;
+
+        r->pending = 1;
+        if (r->sections & NEEDS_UNITS) {
+                r->pending++;
+                if (ask_about_units(r) < 0)
+                        request_unref(r);
+        }
+        r->harper_asked = sysinfo_harper_needed(r->sections);
+        if (r->harper_asked) {
+                r->pending++;
+                if (harper_sysinfo_ask(&c->config, c->systemd, c->harper, r->sections, harper_usec,
+                                       on_harper_answers, r) < 0) {
+                        r->harper.error = "Out of memory while asking Harper.";
+                        request_unref(r);
+                }
+        }
+        request_unref(r);
 }
 
 static unsigned sections_from_names(const char **names, size_t n) {
@@ -126,8 +216,6 @@ int method_system_information(sd_bus_message *m, void *userdata, sd_bus_error *e
         r->context = c;
         r->call = sd_bus_message_ref(m);
         r->sections = sections;
-
-        if (!(r->sections & NEEDS_UNITS) || ask_about_units(r) < 0)
-                on_units_described(NULL, 0, r);
+        ask_everyone(r);
         return 1;
 }

@@ -6,6 +6,7 @@
 
 #include "bus-authorize.h"
 #include "harper-client.h"
+#include "status-mirror.h"
 #include "sysops-config.h"
 #include "job.h"
 #include "status-store.h"
@@ -16,10 +17,19 @@ typedef struct Context {
         sd_event *event;
         sd_bus *bus;
         Config config;
+        const char *config_path;
+        bool config_required;
+        char *config_problem;  /* the configuration is bad: every call is refused saying this */
         Authorizer *authorizer;
         SystemdClient *systemd;
         HarperClient *harper;  /* Harper's operations API */
         StatusStore statuses;
+        StatusMirror *mirror;  /* the same statuses in Harper; NULL without Harper's API */
         JobTable jobs;
         SysinfoState *sysinfo;   /* the previous CPU sample, for load since the last call */
 } Context;
+
+/* Sets up the clients of systemd and Harper the configuration names (and the status mirror). */
+int context_connect_clients(Context *c);
+/* Keeps the statuses in Harper too when the configuration says Harper speaks its API. */
+int context_start_mirror(Context *c);

@@ -303,7 +303,9 @@ int harper_client_new(HarperClient **ret, sd_event *event) {
                 harper_client_free(c);
                 return -ENOMEM;
         }
-        r = sd_event_add_time(event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_curl_timer, c);
+        /* accuracy 1 µs: curl's timers drive its connection's steps, and sd-event's default
+         * (0 = 250 ms of slack) would hold each call up to a quarter second */
+        r = sd_event_add_time(event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_curl_timer, c);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         if (r < 0 || curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||

@@ -15,6 +15,7 @@
 #include "bus-status.h"
 #include "bus-sysinfo.h"
 #include "config.h"
+#include "config-state.h"
 #include "context.h"
 #include "log.h"
 #include "sysops-names.h"
@@ -27,6 +28,7 @@ typedef struct Options {
         int log_level;
         const char *config_file;
         bool config_required;  /* given on the command line: it must exist */
+        bool check_config;     /* only check the file */
 } Options;
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -76,11 +78,13 @@ static void help(void) {
                "Harper's system operations (restarts as systemd jobs, system information,\n"
                "statuses) as the D-Bus service " SYSOPS_BUS_NAME " on the system bus.\n"
                "Callers are authorized by polkit; normally started by systemd or D-Bus activation.\n"
+               "See harper-sysopsd(8), and sysops.json(5) for the configuration.\n"
                "\n"
                "  -h --help                 Show this help and exit\n"
                "     --version              Show the version and exit\n"
                "     --config=FILE          Read the configuration from FILE (default\n"
                "                            " SYSOPS_CONFIG_FILE ", optional)\n"
+               "     --check-config         Check the configuration file and exit (1 when bad)\n"
                "     --polkit-timeout=SEC   Deny a call when polkit has not answered within SEC\n"
                "                            seconds (default %d; calls that allow interactive\n"
                "                            authentication wait up to 300 s)\n"
@@ -92,12 +96,13 @@ static void help(void) {
 
 /* Returns 1 to run, 0 to exit successfully (help, version), <0 on a bad option. */
 static int parse_options(int argc, char *argv[], Options *o) {
-        enum { OPT_VERSION = 0x100, OPT_POLKIT_TIMEOUT, OPT_CONFIG };
+        enum { OPT_VERSION = 0x100, OPT_POLKIT_TIMEOUT, OPT_CONFIG, OPT_CHECK_CONFIG };
         static const struct option long_options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "polkit-timeout", required_argument, NULL, OPT_POLKIT_TIMEOUT },
                 { "config", required_argument, NULL, OPT_CONFIG },
+                { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -127,6 +132,9 @@ static int parse_options(int argc, char *argv[], Options *o) {
                 case OPT_CONFIG:
                         o->config_file = optarg;
                         o->config_required = true;
+                        break;
+                case OPT_CHECK_CONFIG:
+                        o->check_config = true;
                         break;
                 case 'v':
                         o->log_level = LOG_DEBUG;
@@ -164,7 +172,19 @@ static bool systemd_is_pid1_with_private_socket(sd_bus *bus) {
         return pid == 1;
 }
 
-static int connect_systemd(Context *c) {
+int context_start_mirror(Context *c) {
+        int r;
+
+        if (!c->config.harper.api)
+                return 0;
+        r = status_mirror_new(&c->mirror, c->event, &c->config, c->systemd, c->harper, &c->statuses,
+                              bus_statuses_adopted, c);
+        if (r < 0)
+                log_error("Cannot keep the statuses in Harper: %s", strerror(-r));
+        return r;
+}
+
+int context_connect_clients(Context *c) {
         const Config *cf = &c->config;
         bool direct = cf->systemd == SYSTEMD_PRIVATE;
         const char *address = cf->systemd_address;
@@ -180,9 +200,11 @@ static int connect_systemd(Context *c) {
         if (r < 0)
                 return r;
         r = harper_client_new(&c->harper, c->event);
-        if (r < 0)
+        if (r < 0) {
                 log_error("Cannot set up the client of Harper's operations API: %s", strerror(-r));
-        return r;
+                return r;
+        }
+        return context_start_mirror(c);
 }
 
 static int connect_bus(Context *c, const Options *o) {
@@ -193,7 +215,8 @@ static int connect_bus(Context *c, const Options *o) {
                 log_error("Cannot connect to the system bus: %s", strerror(-r));
                 return r;
         }
-        r = connect_systemd(c);
+        /* with a bad configuration nothing runs: no clients, every call is refused */
+        r = c->config_problem ? 0 : context_connect_clients(c);
         if (r < 0)
                 return r;
         r = authorizer_new(&c->authorizer, c->bus, (uint64_t) o->polkit_timeout_sec * 1000000ULL);
@@ -233,6 +256,7 @@ static void context_done(Context *c) {
                         bus_job_abandon(j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
         /* before the sysinfo state: freeing the systemd client answers SystemInformation calls
          * still waiting for systemd, and those use it */
+        c->mirror = status_mirror_free(c->mirror);
         c->systemd = systemd_client_free(c->systemd);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
         job_table_done(&c->jobs, bus_job_drop);
@@ -243,25 +267,7 @@ static void context_done(Context *c) {
         c->event = sd_event_unref(c->event);
         status_store_done(&c->statuses);
         config_done(&c->config);
-}
-
-static int load_config(Context *c, const Options *o) {
-        char *problem = NULL;
-        int r;
-
-        config_defaults(&c->config);
-        r = config_load(&c->config, o->config_file, o->config_required, &problem);
-        if (r < 0) {
-                log_error("Bad configuration: %s", problem ? problem : strerror(-r));
-                free(problem);
-                return r;
-        }
-        job_table_init(&c->jobs, c->config.jobs_kept);
-        r = sysinfo_state_new(&c->sysinfo);
-        if (r < 0)
-                return r;
-        log_debug("Instance unit %s.", c->config.instance_unit);
-        return 0;
+        free(c->config_problem);
 }
 
 int main(int argc, char *argv[]) {
@@ -276,8 +282,12 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
         log_setup("harper-sysopsd", o.log_level);
+        if (o.check_config)
+                return config_state_check(o.config_file, o.config_required);
         status_store_init(&c.statuses);
-        r = load_config(&c, &o);
+        r = config_state_load(&c, o.config_file, o.config_required);
+        if (r >= 0)
+                r = sysinfo_state_new(&c.sysinfo);
         if (r < 0)
                 goto finish;
 
@@ -287,6 +297,8 @@ int main(int argc, char *argv[]) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = sd_event_default(&c.event);
+        if (r >= 0)     /* pings systemd's watchdog (WatchdogSec=) from the loop, when asked to */
+                r = sd_event_set_watchdog(c.event, true);
         if (r >= 0)
                 r = sd_event_add_signal(c.event, NULL, SIGTERM, on_exit_signal, &c);
         if (r >= 0)
@@ -300,8 +312,13 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
-        log_info("Serving %s (version %s).", SYSOPS_BUS_NAME, PACKAGE_VERSION);
-        (void) sd_notify(0, "READY=1\nSTATUS=Serving " SYSOPS_BUS_NAME);
+        r = config_state_attach(&c);
+        if (r < 0) {
+                log_error("Cannot set up reloading: %s", strerror(-r));
+                goto finish;
+        }
+        log_info("Serving %s (version %s)%s.", SYSOPS_BUS_NAME, PACKAGE_VERSION,
+                 c.config_problem ? ", refusing every call until the configuration is fixed" : "");
 
         r = sd_event_loop(c.event);
         if (r < 0)

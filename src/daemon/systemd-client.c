@@ -18,6 +18,11 @@
 /* a systemd that does not answer system_information's questions costs the caller this much,
  * then its units show null */
 #define SYSTEMD_QUERY_USEC (5 * 1000000ULL)
+/* systemd keeps its jobs across daemon-reexec (an upgrade of systemd runs it): a manager that
+ * left is asked for again this often, for this long, before the runs end in ERROR */
+#define RECONNECT_USEC (200 * 1000ULL)
+#define MANAGER_GRACE_USEC (10 * 1000000ULL)
+#define RECONNECT_ASK_USEC (1000 * 1000ULL)
 
 typedef enum RunPhase {
         RUN_QUEUEING,          /* the Restart/ReloadUnit call is out */
@@ -57,6 +62,9 @@ struct SystemdClient {
         UnitRun *runs;
         UnitList *lists;
         bool memory_peak_unknown;   /* systemd said it has no MemoryPeak (before 255) */
+        uint64_t lost_usec;    /* CLOCK_MONOTONIC when the manager went away with runs; 0: not */
+        char *lost_why;
+        sd_event_source *reconnect;
 };
 
 static const char *const action_methods[_UNIT_ACTION_MAX] = {
@@ -120,15 +128,16 @@ static void list_free(UnitList *l) {
         free(l);
 }
 
-/* Everything in flight ends: the manager or the connection to it is gone. The lists are taken
- * off the client first, so work started from a callback (on a fresh connection) is not ended
- * with them. */
-static void fail_all(SystemdClient *c, const char *why) {
+/* The runs end: the manager is gone. They are taken off the client first, so work started
+ * from a callback (on a fresh connection) is not ended with them. */
+static void fail_runs(SystemdClient *c, const char *why) {
         UnitRun *runs = c->runs;
-        UnitList *lists = c->lists;
 
         c->runs = NULL;
-        c->lists = NULL;
+        c->lost_usec = 0;
+        free(c->lost_why);
+        c->lost_why = NULL;
+        c->reconnect = sd_event_source_disable_unref(c->reconnect);
         while (runs) {
                 UnitRun *run = runs;
                 runs = run->next;
@@ -136,15 +145,20 @@ static void fail_all(SystemdClient *c, const char *why) {
                 c->runs = run;
                 run_finishf(run, "%s of %s did not finish: %s", action_nouns[run->action], run->unit, why);
         }
+}
+
+/* The unit lists in flight end: their answers are lost with the connection. */
+static void fail_lists(SystemdClient *c, const char *why) {
+        UnitList *lists = c->lists;
+
+        c->lists = NULL;
         while (lists) {
                 UnitList *l = lists;
-                char *error = NULL;
+                char *error = text_printf("Cannot list units from systemd: %s", why);
 
                 lists = l->next;
                 l->next = c->lists;
                 c->lists = l;
-                if (asprintf(&error, "Cannot list units from systemd: %s", why) < 0)
-                        error = NULL;
                 unit_list_callback_t callback = l->callback;
                 void *userdata = l->userdata;
                 list_free(l);
@@ -153,31 +167,145 @@ static void fail_all(SystemdClient *c, const char *why) {
         }
 }
 
-/* Forgets the connection, then ends what was in flight on it: a run started from a callback
- * gets a fresh connection. */
-static void drop_connection(SystemdClient *c, const char *why) {
+static int ensure_connected(SystemdClient *c);
+static void run_job_removed(UnitRun *run, const char *result);
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int on_job_still_there(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitRun *run = userdata;
+
+        run->call = sd_bus_slot_unref(run->call);
+        /* gone: it ended while we could not hear; the unit's state tells how */
+        if (run->phase == RUN_WAITING && sd_bus_message_is_method_error(reply, NULL))
+                run_job_removed(run, "done");
+        return 0;
+}
+
+/* The manager is back and we are subscribed again: each run picks up where it was. */
+static void resume_runs(SystemdClient *c) {
+        UnitRun *next;
+
+        log_info("The systemd manager is back; following its jobs again.");
+        for (UnitRun *run = c->runs; run; run = next) {
+                next = run->next;
+                if (run->phase == RUN_CHECKING)
+                        run_job_removed(run, run->job_result);
+                else if (run->phase == RUN_WAITING &&
+                         sd_bus_call_method_async(c->bus, &run->call, SYSTEMD_NAME, run->job_path,
+                                                  "org.freedesktop.DBus.Properties", "Get", on_job_still_there,
+                                                  run, "ss", "org.freedesktop.systemd1.Job", "State") < 0)
+                        run_finishf(run, "%s of %s: its job cannot be asked about.", action_nouns[run->action],
+                                    run->unit);
+        }
+}
+
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
+        SystemdClient *c = userdata;
+
+        if (now_monotonic() - c->lost_usec > MANAGER_GRACE_USEC) {
+                char *why = text_printf("%s (it did not come back within %llu s)", c->lost_why,
+                                        (unsigned long long) (MANAGER_GRACE_USEC / 1000000));
+                fail_runs(c, why ? why : "systemd went away");
+                free(why);
+                return 0;
+        }
+        /* Subscribe()'s answer says whether the manager is really there (on_subscribed) */
+        if (ensure_connected(c) < 0)
+                (void) sd_event_source_set_time_relative(s, RECONNECT_USEC),
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* A connection is closed from the loop, never from inside one of its own callbacks (sd-bus
+ * goes on processing it after the callback returns). */
+typedef struct Closing {
+        sd_event_source *source;
+        sd_bus *bus;
+} Closing;
+
+static int on_close_later(sd_event_source *s, void *userdata) {
+        Closing *closing = userdata;
+
+        sd_bus_close_unref(closing->bus);
+        sd_event_source_disable_unref(closing->source);
+        free(closing);
+        return 0;
+}
+
+static void close_later(SystemdClient *c, sd_bus *bus) {
+        Closing *closing = bus ? malloc(sizeof(Closing)) : NULL;
+
+        if (!bus)
+                return;
+        (void) sd_bus_detach_event(bus);
+        if (closing) {
+                closing->bus = bus;
+                if (sd_event_add_defer(c->event, &closing->source, on_close_later, closing) >= 0)
+                        return;
+                free(closing);
+        }
+        sd_bus_close_unref(bus);
+}
+
+/* Forgets the connection. Lists and runs whose job was not queued yet end at once; runs whose
+ * job systemd has wait for the manager to come back (a daemon-reexec) for a while. */
+static void lose_manager(SystemdClient *c, const char *why) {
         sd_bus *old = c->bus;
+        UnitRun *next;
 
         c->bus = NULL;
-        fail_all(c, why);
-        sd_bus_close_unref(old);
+        fail_lists(c, why);
+        for (UnitRun *run = c->runs; run; run = next) {
+                next = run->next;
+                run->call = sd_bus_slot_unref(run->call);
+                if (run->phase == RUN_QUEUEING) {
+                        run_finishf(run, "%s of %s failed: %s", action_nouns[run->action], run->unit, why);
+                        next = c->runs;   /* the list may have changed under us */
+                }
+        }
+        close_later(c, old);
+        if (!c->runs)
+                return;
+        if (!c->lost_usec) {
+                c->lost_usec = now_monotonic();
+                free(c->lost_why);
+                c->lost_why = strdup(why);
+                log_warning("Lost the systemd manager (%s); waiting up to %llu s for it to come back.", why,
+                            (unsigned long long) (MANAGER_GRACE_USEC / 1000000));
+        }
+        if (!c->reconnect &&
+            sd_event_add_time_relative(c->event, &c->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 0, on_reconnect, c) < 0)
+                return fail_runs(c, why);
+        (void) sd_event_source_set_time_relative(c->reconnect, RECONNECT_USEC);
+        (void) sd_event_source_set_enabled(c->reconnect, SD_EVENT_ONESHOT);
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        SystemdClient *c = userdata;
+
+        if (c->bus != sd_bus_message_get_bus(m))
+                return 0;   /* a connection already given up */
         log_warning("Lost the connection to the systemd manager's bus.");
-        drop_connection(userdata, "the connection to systemd was lost");
+        lose_manager(userdata, "the connection to systemd was lost");
         return 0;
 }
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const char *name, *old_owner, *new_owner;
 
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, SYSTEMD_NAME) != 0)
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || strcmp(name, SYSTEMD_NAME) != 0 ||
+            ((SystemdClient *) userdata)->bus != sd_bus_message_get_bus(m))
                 return 0;
         if (*old_owner) {
-                /* a new manager would need a new Subscribe(): the next run connects afresh */
+                /* a new manager needs a new Subscribe(): connect afresh */
                 log_warning("The systemd manager left the bus.");
-                drop_connection(userdata, "systemd went away");
+                lose_manager(userdata, "systemd went away");
         }
         return 0;
 }
@@ -245,7 +373,9 @@ static void run_job_removed(UnitRun *run, const char *result) {
         int r;
 
         sd_event_source_set_enabled(run->timeout, SD_EVENT_OFF);
-        run->job_result = strdup(result);
+        char *copy = strdup(result);   /* result may be run->job_result itself (asked again) */
+        free(run->job_result);
+        run->job_result = copy;
         if (!run->job_result)
                 return run_finish(run, "Out of memory while following a systemd job.");
 
@@ -323,12 +453,32 @@ static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *re
         SystemdClient *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        /* without the subscription no JobRemoved comes: nothing could finish, so give up now */
-        if (e && c->bus == sd_bus_message_get_bus(reply)) {
-                log_warning("Cannot subscribe to systemd's job signals: %s", e->message);
-                drop_connection(c, "systemd refused the subscription to its job signals");
+        if (c->bus != sd_bus_message_get_bus(reply))
+                return 0;
+        /* without the subscription no JobRemoved comes: nothing could finish */
+        if (e) {
+                char *why = text_printf("systemd did not take the subscription to its job signals: %s", e->message);
+                log_warning("%s", why ? why : "Cannot subscribe to systemd's job signals.");
+                lose_manager(c, why ? why : "systemd did not take the subscription to its job signals");
+                free(why);
+        } else if (c->lost_usec) {
+                c->lost_usec = 0;
+                c->reconnect = sd_event_source_disable_unref(c->reconnect);
+                resume_runs(c);
         }
         return 0;
+}
+
+/* Asks for the job signals; while the manager is away (re-executing) the answer is awaited only
+ * briefly, so that its absence is noticed and asked again. */
+static int subscribe(SystemdClient *c, sd_bus *bus) {
+        sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe");
+
+        if (r >= 0)
+                r = sd_bus_call_async(bus, NULL, m, on_subscribed, c, c->lost_usec ? RECONNECT_ASK_USEC : SYSTEMD_CALL_USEC);
+        sd_bus_message_unref(m);
+        return r;
 }
 
 /* Connects when needed. The matches and Subscribe() go out before any job request on the same
@@ -378,8 +528,7 @@ static int ensure_connected(SystemdClient *c) {
                                            "arg0='" SYSTEMD_NAME "'",
                                            on_owner_changed, NULL, c);
         if (r >= 0)
-                r = sd_bus_call_method_async(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
-                                             on_subscribed, c, NULL);
+                r = subscribe(c, bus);
         if (r < 0) {
                 log_error("Cannot connect to the systemd manager at %s: %s",
                           c->address ? c->address : "the system bus", strerror(-r));
@@ -415,16 +564,34 @@ SystemdClient *systemd_client_free(SystemdClient *c) {
                 run_free(c->runs);
         while (c->lists)
                 list_free(c->lists);
+        c->reconnect = sd_event_source_disable_unref(c->reconnect);
         c->bus = sd_bus_flush_close_unref(c->bus);
         sd_event_unref(c->event);
+        free(c->lost_why);
         free(c->address);
         free(c);
         return NULL;
 }
 
+/* "replace", as systemctl does: a newer request supersedes a queued older one. */
+static int queue_job(UnitRun *run) {
+        SystemdClient *c = run->client;
+        sd_bus_message *m = NULL;
+        int r = ensure_connected(c);
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(c->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                                   action_methods[run->action]);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", run->unit, "replace");
+        if (r >= 0)
+                r = sd_bus_call_async(c->bus, &run->call, m, on_job_queued, run, SYSTEMD_CALL_USEC);
+        sd_bus_message_unref(m);
+        return r;
+}
+
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata) {
-        sd_bus_message *m = NULL;
         UnitRun *run;
         int r;
 
@@ -446,15 +613,8 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
 
         r = sd_event_add_time_relative(c->event, &run->timeout, CLOCK_MONOTONIC, c->unit_timeout_usec, 0,
                                        on_run_timeout, run);
-        /* "replace", as systemctl does: a newer request supersedes a queued older one */
         if (r >= 0)
-                r = sd_bus_message_new_method_call(c->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                                   action_methods[action]);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ss", unit, "replace");
-        if (r >= 0)
-                r = sd_bus_call_async(c->bus, &run->call, m, on_job_queued, run, SYSTEMD_CALL_USEC);
-        sd_bus_message_unref(m);
+                r = queue_job(run);
         if (r < 0) {
                 run_free(run);
                 return r;
@@ -639,6 +799,13 @@ static void query_done(void *userdata) {
         free(query);
         if (--q->pending == 0)
                 question_answer(q);
+}
+
+static bool has_unit(UnitsQuestion *q, const char *name) {
+        for (size_t i = 0; i < q->n_units; i++)
+                if (strcmp(q->units[i].name, name) == 0)
+                        return true;
+        return false;
 }
 
 static int add_unit(UnitsQuestion *q, const char *name, const char *role) {
@@ -870,7 +1037,8 @@ int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_
                 return -ENOMEM;
         *q = (UnitsQuestion) { .client = c, .accounting = accounting, .callback = callback, .userdata = userdata };
         for (size_t i = 0; k >= 0 && i < n_units; i++)
-                k = add_unit(q, units[i].name, units[i].role);
+                if (!has_unit(q, units[i].name))   /* each unit once, in its first role */
+                        k = add_unit(q, units[i].name, units[i].role);
         /* one reference of our own while the questions go out, so none can answer early */
         q->pending = 1;
         if (k >= 0 && ensure_connected(c) >= 0)

@@ -71,7 +71,11 @@ static int start_serving(Listener *listeners, unsigned *n_listeners) {
         r = listeners_open(listeners, n_listeners);
         if (r < 0)
                 return r;
-        login_setup();
+        r = login_setup();
+        if (r < 0) {
+                log_error("Cannot set up the login records: %s", strerror(-r));
+                return r;
+        }
         r = request_workers_start(self_fd);
         if (r < 0)
                 return r;
@@ -119,6 +123,7 @@ int main(int argc, char *argv[]) {
 
         listeners_stop(listeners, n_listeners);   /* waits for the requests in progress */
         request_workers_stop();
+        login_cleanup();
         listeners_remove_sockets();
         return 0;
 }

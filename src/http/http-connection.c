@@ -11,6 +11,7 @@
 #include "http-login.h"
 #include "http-options.h"
 #include "log.h"
+#include "login-throttle.h"
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static Conn *conns;
@@ -26,6 +27,7 @@ static void note_tcp_peer(Conn *conn, const struct sockaddr *sa) {
                 inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, conn->remote, sizeof conn->remote);
         else if (sa && sa->sa_family == AF_INET6)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, conn->remote, sizeof conn->remote);
+        throttle_source_of(sa, conn->source, sizeof conn->source);
 }
 
 static void note_unix_peer(Conn *conn, int fd) {

@@ -22,6 +22,7 @@ typedef struct Conn {
         uid_t peer_uid;
         bool refused;             /* over --max-connections-per-user: being closed, not counted */
         char remote[INET6_ADDRSTRLEN + 8];
+        char source[INET6_ADDRSTRLEN + 8];   /* TCP: the address failed logins are counted by */
         Identity identity;        /* who the caller is, once known */
         bool have_identity;
         char *authorization;      /* the Authorization header PAM accepted on this connection */

@@ -149,6 +149,7 @@ int listener_start(Listener *l) {
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
                 MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
+                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, NULL,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
                 MHD_OPTION_END);

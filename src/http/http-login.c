@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +10,49 @@
 #include "http-options.h"
 #include "identity.h"
 #include "log.h"
+#include "login-throttle.h"
 #include "pam-login.h"
 
 #define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
 #define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
 #define MSG_CANNOT_CHECK "{\"error\":\"Cannot check the login.\"}"
 #define MSG_TRY_LATER "{\"error\":\"Cannot check the login now. Try again later.\"}"
+#define MSG_HELD_OFF "{\"error\":\"Too many failed logins. Try again later.\"}"
 /* pam_unix's fail delay: what a login refused without asking PAM waits too (randomized as PAM
  * does), so the answer's time does not tell which user names exist */
 #define FAIL_DELAY_USEC 2000000u
 
-static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
+/* The policy against guessing (README, "Against hostile callers"): 5 failures of a name from
+ * one source and 20 from one source are free, then the backoff; past 20 failures of a name from
+ * anywhere its checks are one a second. */
+#define PAIR_FREE_FAILURES 5
+#define SOURCE_FREE_FAILURES 20
+#define ACCOUNT_FREE_FAILURES 20
+#define ACCOUNT_INTERVAL_USEC 1000000u
+#define USEC_PER_SEC 1000000u
 
-void login_setup(void) {
+static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
+static LoginThrottle *throttle;
+
+int login_setup(void) {
+        ThrottleConfig config = {
+                .records = options.login_records,
+                .pair_free = PAIR_FREE_FAILURES,
+                .source_free = SOURCE_FREE_FAILURES,
+                .account_free = ACCOUNT_FREE_FAILURES,
+                .backoff_max_usec = (uint64_t) options.login_backoff_max_sec * USEC_PER_SEC,
+                .account_interval_usec = ACCOUNT_INTERVAL_USEC,
+                /* long enough that waiting out the longest backoff does not reset it */
+                .forget_usec = 15 * (uint64_t) options.login_backoff_max_sec * USEC_PER_SEC,
+        };
+
         sem_init(&logins, 0, options.max_logins);
+        return throttle_new(&config, &throttle);
+}
+
+void login_cleanup(void) {
+        throttle_free(throttle);
+        throttle = NULL;
 }
 
 void login_forget(Conn *conn) {
@@ -56,7 +86,7 @@ static int login_slot_take(void) {
         return 0;
 }
 
-static unsigned identify_unix_peer(Conn *conn, const char **ret_json) {
+static unsigned identify_unix_peer(Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
         int r;
 
         if (conn->have_identity)
@@ -70,6 +100,7 @@ static unsigned identify_unix_peer(Conn *conn, const char **ret_json) {
         if (r < 0) {   /* not the caller's fault: no credentials, or the user database failed */
                 log_error("Cannot tell who the unix peer %s is: %s", conn->remote, strerror(-r));
                 *ret_json = r == -ENODATA ? MSG_CANNOT_CHECK : MSG_TRY_LATER;
+                *ret_retry_sec = r == -ENODATA ? 0 : 1;
                 return r == -ENODATA ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE;
         }
         conn->have_identity = true;
@@ -91,10 +122,10 @@ static int settle_on_pam_user(const char *pam_user, Identity *id) {
 }
 
 /* user's password, through PAM: 0 with the user's identity in *id (the caller frees it either
- * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, or -errno;
- * *delay is the fail delay PAM asked for. */
+ * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, -ETOOMANYREFS
+ * when held off meanwhile (for *retry_usec), or -errno; *delay is the fail delay PAM asked for. */
 static int check_password(const Conn *conn, const char *user, const char *password, Identity *id,
-                          unsigned *delay) {
+                          unsigned *delay, uint64_t *retry_usec) {
         char *pam_user = NULL, shown[ESCAPED_MAX];
         int r;
 
@@ -120,6 +151,13 @@ static int check_password(const Conn *conn, const char *user, const char *passwo
                             options.max_logins, options.queue_timeout_sec);
                 return r;
         }
+        /* again: at most --max-logins checks run at once, so guesses at the same time add at
+         * most that many failures past the limit */
+        *retry_usec = throttle_held_off(throttle, user, conn->source, now_usec());
+        if (*retry_usec) {
+                sem_post(&logins);
+                return -ETOOMANYREFS;
+        }
         r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user, delay);
         sem_post(&logins);
         if (r >= 0)
@@ -144,16 +182,64 @@ static int remember_login(Conn *conn, const char *authorization, Identity *id) {
         return 0;
 }
 
-/* Checks the request's Basic credentials and remembers them on conn: 0, or as check_password. */
-static int check_basic_login(struct MHD_Connection *c, Conn *conn, const char *authorization, unsigned *delay) {
+/* For Retry-After: whole seconds, rounded up, at least 1. */
+static unsigned seconds_from(uint64_t usec) {
+        return (unsigned) ((usec + USEC_PER_SEC - 1) / USEC_PER_SEC) ?: 1;
+}
+
+static void sleep_until(uint64_t when) {
+        uint64_t now = now_usec();
+
+        if (when > now)
+                usleep((useconds_t) (when - now));
+}
+
+/* user's password, unless the throttle holds it off (-ETOOMANYREFS, or -EBUSY when the
+ * account's turn is too far away; *retry_usec says how long to wait), else as check_password. */
+static int throttled_check(const Conn *conn, const char *user, const char *password, Identity *id,
+                           unsigned *delay, uint64_t *retry_usec) {
+        uint64_t at, held = throttle_held_off(throttle, user, conn->source, now_usec());
+        char shown[ESCAPED_MAX];
+        int r;
+
+        escape_for_log(user, shown, sizeof shown);
+        if (held) {
+                *retry_usec = held;
+                return -ETOOMANYREFS;
+        }
+        if (!throttle_account_turn(throttle, user, now_usec(), (uint64_t) options.queue_timeout_sec * USEC_PER_SEC,
+                                   &at)) {
+                /* not a warning each time: an attack from many addresses would flood the log */
+                log_debug("Login of '%s' from %s refused: the name is under attack, its turn is %" PRIu64 " s away.",
+                          shown, conn->remote, at / USEC_PER_SEC);
+                *retry_usec = at;
+                return -EBUSY;
+        }
+        sleep_until(at);
+        r = check_password(conn, user, password, id, delay, retry_usec);
+        if (r == -EACCES && !*delay)
+                *delay = fail_delay_usec();
+        /* the backoff runs from the refusal's answer, after the fail delay */
+        if (r >= 0 || r == -EACCES)
+                held = throttle_end(throttle, user, conn->source, now_usec() + (r < 0 ? *delay : 0), r >= 0);
+        if (r == -EACCES && held)
+                log_notice("Logins of '%s' from %s held off for %u s after repeated failures.", shown, conn->source,
+                           seconds_from(held));
+        return r;
+}
+
+/* Checks the request's Basic credentials and remembers them on conn: 0, or as throttled_check. */
+static int check_basic_login(struct MHD_Connection *c, Conn *conn, const char *authorization, unsigned *delay,
+                             uint64_t *retry_usec) {
         char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
         Identity id = {};
         int r;
 
-        if (!user || !password || !*user || !*password)   /* not Basic, or an empty password */
+        if (!user || !password || !*user || !*password) {   /* not Basic, or an empty password */
+                *delay = fail_delay_usec();
                 r = -EACCES;
-        else {
-                r = check_password(conn, user, password, &id, delay);
+        } else {
+                r = throttled_check(conn, user, password, &id, delay, retry_usec);
                 if (r >= 0)
                         r = remember_login(conn, authorization, &id);
         }
@@ -167,16 +253,22 @@ static int check_basic_login(struct MHD_Connection *c, Conn *conn, const char *a
         return r;
 }
 
-/* The answer to a login that failed with r. */
-static unsigned login_refusal(int r, unsigned delay, const char **ret_json) {
+/* The answer to a login that failed with r (*ret_retry_sec: for Retry-After, 0 for none). */
+static unsigned login_refusal(int r, unsigned delay, uint64_t retry_usec, const char **ret_json,
+                              unsigned *ret_retry_sec) {
         switch (r) {
         case -EACCES:
                 /* after the login slot is given back: a failed caller waits, the others do not */
-                usleep(delay ?: fail_delay_usec());
+                usleep(delay);
                 *ret_json = MSG_LOGIN_FAILED;
                 return MHD_HTTP_UNAUTHORIZED;
+        case -ETOOMANYREFS:
+                *ret_retry_sec = seconds_from(retry_usec);
+                *ret_json = MSG_HELD_OFF;
+                return MHD_HTTP_TOO_MANY_REQUESTS;
         case -EBUSY:
         case -EAGAIN:
+                *ret_retry_sec = seconds_from(retry_usec);
                 *ret_json = MSG_TRY_LATER;
                 return MHD_HTTP_SERVICE_UNAVAILABLE;
         default:
@@ -185,9 +277,10 @@ static unsigned login_refusal(int r, unsigned delay, const char **ret_json) {
         }
 }
 
-static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
+static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
         const char *authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         unsigned delay = 0;
+        uint64_t retry_usec = 0;
         int r;
 
         if (!authorization) {
@@ -197,12 +290,14 @@ static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **
         /* the same credentials again on this connection: PAM said yes a moment ago. Not for
          * longer, or a changed password or a locked account would not end a kept-alive login. */
         if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0 &&
-            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * 1000000u)
+            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * USEC_PER_SEC)
                 return 0;
-        r = check_basic_login(c, conn, authorization, &delay);
-        return r < 0 ? login_refusal(r, delay, ret_json) : 0;
+        r = check_basic_login(c, conn, authorization, &delay, &retry_usec);
+        return r < 0 ? login_refusal(r, delay, retry_usec, ret_json, ret_retry_sec) : 0;
 }
 
-unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json) {
-        return conn->listener->tcp ? identify_tcp(c, conn, ret_json) : identify_unix_peer(conn, ret_json);
+unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
+        *ret_retry_sec = 0;
+        return conn->listener->tcp ? identify_tcp(c, conn, ret_json, ret_retry_sec)
+                                   : identify_unix_peer(conn, ret_json, ret_retry_sec);
 }

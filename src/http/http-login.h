@@ -6,12 +6,17 @@
 
 #include "http-connection.h"
 
-/* Sets up the --max-logins PAM checks at once; before the first connection. */
-void login_setup(void);
+/* Sets up the --max-logins PAM checks at once and the failed-login records; before the first
+ * connection: 0 or -ENOMEM. */
+int login_setup(void);
 
-/* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json). A
- * refused login returns after PAM's fail delay. */
-unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json);
+/* Frees the failed-login records; after the last connection. */
+void login_cleanup(void);
+
+/* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json, and in
+ * *ret_retry_sec the seconds for Retry-After, 0 for none). A refused login returns after PAM's
+ * fail delay; one held off after repeated failures (429), at once. */
+unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec);
 
 /* Wipes the login conn remembers (its Authorization header) and its identity. */
 void login_forget(Conn *conn);

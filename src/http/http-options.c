@@ -19,6 +19,8 @@ Options options = {
         .worker_timeout_sec = 120,   /* the bus call's own timeout is 25 s */
         .max_logins = 4,   /* a yescrypt check takes about 16 MiB: 64 MiB at most */
         .login_recheck_sec = 60,
+        .login_records = 4096,   /* about 600 KiB */
+        .login_backoff_max_sec = 60,
         .pam_service = "harper-ops",
 };
 
@@ -26,7 +28,7 @@ enum {
         OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
         OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
         OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
-        OPT_WORKER_TIMEOUT,
+        OPT_WORKER_TIMEOUT, OPT_LOGIN_RECORDS, OPT_LOGIN_BACKOFF_MAX,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +44,8 @@ static const struct option long_options[] = {
         { "worker-timeout", required_argument, NULL, OPT_WORKER_TIMEOUT },
         { "max-logins", required_argument, NULL, OPT_MAX_LOGINS },
         { "login-recheck", required_argument, NULL, OPT_LOGIN_RECHECK },
+        { "login-records", required_argument, NULL, OPT_LOGIN_RECORDS },
+        { "login-backoff-max", required_argument, NULL, OPT_LOGIN_BACKOFF_MAX },
         { "allow-root-tcp", no_argument, NULL, OPT_ALLOW_ROOT_TCP },
         { "pam-service", required_argument, NULL, OPT_PAM_SERVICE },
         { "pam-dir", required_argument, NULL, OPT_PAM_DIR },
@@ -69,6 +73,8 @@ static const struct NumberOption {
         { OPT_WORKER_TIMEOUT, "worker-timeout", 3600, &options.worker_timeout_sec },
         { OPT_MAX_LOGINS, "max-logins", 256, &options.max_logins },
         { OPT_LOGIN_RECHECK, "login-recheck", 86400, &options.login_recheck_sec },
+        { OPT_LOGIN_RECORDS, "login-records", 1u << 16, &options.login_records },
+        { OPT_LOGIN_BACKOFF_MAX, "login-backoff-max", 86400, &options.login_backoff_max_sec },
 };
 
 static void help(void) {
@@ -78,7 +84,7 @@ static void help(void) {
                "body, answered as harper-ops answers it, by harper-sysopsd, with the caller's own\n"
                "rights. On a unix socket the caller is the connecting process's user; on TCP an HTTP\n"
                "Basic login checked through PAM (service harper-ops). Without --listen it takes its\n"
-               "sockets from systemd (harper-ops-http.socket).\n"
+               "sockets from systemd (harper-ops-http.socket). See harper-ops-http(8).\n"
                "\n"
                "  -l --listen=ADDRESS          /PATH (unix socket) or HOST:PORT (TCP); repeatable\n"
                "     --max-body=BYTES          Largest request body, else 413 (default 65536)\n"
@@ -97,6 +103,10 @@ static void help(void) {
                "     --max-logins=N            PAM checks at once (default 4)\n"
                "     --login-recheck=SEC       Check a kept-alive connection's login through PAM again\n"
                "                               after SEC (default 60)\n"
+               "     --login-backoff-max=SEC   Failed TCP logins hold their source off for 1 s,\n"
+               "                               doubling up to SEC (default 60)\n"
+               "     --login-records=N         Failed-login records kept, the oldest forgotten\n"
+               "                               first (default 4096)\n"
                "     --allow-root-tcp          Let root log in over TCP (refused by default)\n"
                "     --pam-service=NAME        PAM service for TCP logins (default harper-ops)\n"
                "     --pam-dir=DIR             Read the PAM service from DIR, not /etc/pam.d\n"

@@ -14,6 +14,7 @@ typedef struct Options {
         unsigned max_workers, workers_per_user;
         unsigned worker_idle_sec, queue_timeout_sec, worker_timeout_sec;
         unsigned max_logins, login_recheck_sec;
+        unsigned login_records, login_backoff_max_sec;
         bool allow_root_tcp;
         const char *pam_service, *pam_dir;
         bool verbose;

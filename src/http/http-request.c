@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,10 +11,13 @@
 #include "http-options.h"
 #include "http-request.h"
 #include "log.h"
+#include "request-head.h"
 #include "worker-pool.h"
 
-/* One per request (MHD's request context): the body as it arrives. */
+/* One per request (MHD's request context): its target as sent, the body as it arrives. */
 typedef struct Request {
+        char *target;
+        bool headers_checked;
         char *body;
         size_t length, allocated;
         bool too_big;
@@ -41,33 +45,60 @@ void request_workers_stop(void) {
         worker_pool_free(pool);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
-                              bool owned, bool close) {
+static struct MHD_Response *response_new(unsigned status, const char *json, size_t length, bool owned,
+                                         bool close) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(
                 length, (void *) json, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        enum MHD_Result r;
 
         if (!resp) {
                 if (owned)
                         free((void *) json);
-                return MHD_NO;
+                return NULL;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
         if (status == MHD_HTTP_UNAUTHORIZED)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"harper-ops\", charset=\"UTF-8\"");
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
-        if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         if (close)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp) {
+        enum MHD_Result r;
+
+        if (!resp)
+                return MHD_NO;
         r = MHD_queue_response(c, status, resp);
         MHD_destroy_response(resp);
         return r;
 }
 
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
+                              bool owned, bool close) {
+        struct MHD_Response *resp = response_new(status, json, length, owned, close);
+
+        if (resp && status == MHD_HTTP_SERVICE_UNAVAILABLE)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return queue(c, status, resp);
+}
+
 static enum MHD_Result answer_static(struct MHD_Connection *c, unsigned status, const char *json) {
         return answer(c, status, json, strlen(json), false, false);
+}
+
+/* A refused login, with Retry-After when retry_sec is not 0. */
+static enum MHD_Result answer_refusal(struct MHD_Connection *c, unsigned status, const char *json,
+                                      unsigned retry_sec) {
+        struct MHD_Response *resp = response_new(status, json, strlen(json), false, false);
+        char seconds[16];
+
+        if (resp && retry_sec) {
+                snprintf(seconds, sizeof seconds, "%u", retry_sec);
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+        }
+        return queue(c, status, resp);
 }
 
 /* The whole request is in: its body checked, its caller known, run in one of their workers. */
@@ -77,7 +108,7 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         const char *refusal = NULL;
         char *out = NULL;
         size_t out_length = 0;
-        unsigned status;
+        unsigned status, retry_sec;
         bool close;
         int code, r;
 
@@ -93,9 +124,9 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         close = strncmp(request_operation_name(request), "restart", 7) == 0;
         json_object_put(request);
 
-        status = login_identify(c, conn, &refusal);
+        status = login_identify(c, conn, &refusal, &retry_sec);
         if (status)
-                return answer_static(c, status, refusal);
+                return answer_refusal(c, status, refusal, retry_sec);
 
         r = worker_pool_run(pool, &conn->identity, req->body ?: "", req->length, &code, &out, &out_length);
         if (r == -EBUSY)
@@ -108,46 +139,39 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         return answer(c, (unsigned) code, out, out_length, true, close);
 }
 
-/* The Host of a request to the TCP port: a loopback name or address, with or without a port.
- * Else a web page (DNS rebinding) could be talking to it through the browser. */
-static bool host_is_loopback(const char *host) {
-        static const char *const names[] = { "localhost", "127.0.0.1", "[::1]" };
+/* Counts the headers that say where the body ends (MHD_get_connection_values' iterator). */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+        RequestHead *head = cls;
 
-        if (!host)
-                return true;   /* HTTP/1.0 without Host: not a browser */
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                size_t n = strlen(names[i]);
-                if (strncasecmp(host, names[i], n) != 0)
-                        continue;
-                if (host[n] == 0 || (host[n] == ':' && host[n + 1] && strspn(host + n + 1, "0123456789") == strlen(host + n + 1)))
-                        return true;
-        }
-        return false;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+                head->n_content_length++;
+        else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+                head->n_transfer_encoding++;
+        return MHD_YES;
 }
 
 /* The checks once the headers are in, before a byte of the body is read: MHD_YES to read on,
  * else the refusal is queued (and the request does nothing). */
-static enum MHD_Result check_headers(struct MHD_Connection *c, const Conn *conn, const char *url,
+static enum MHD_Result check_headers(struct MHD_Connection *c, const Conn *conn, const Request *req,
                                      const char *method) {
-        const char *length_text = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        RequestHead head = {
+                .tcp = conn->listener->tcp,
+                .method = method,
+                .target = req->target,
+                .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+                .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+                .content_length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                .transfer_encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING),
+        };
+        const char *refusal;
+        unsigned status;
+        bool close;
 
-        /* browsers send Origin on every cross-origin POST, so a web page cannot use a
-         * login the browser has cached; curl and the SDKs send none */
-        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"))
-                return answer_static(c, MHD_HTTP_FORBIDDEN, "{\"error\":\"Cross-origin requests are not accepted\"}");
-        if (conn->listener->tcp &&
-            !host_is_loopback(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
-                return answer_static(c, MHD_HTTP_BAD_REQUEST,
-                                     "{\"error\":\"Host must be localhost, 127.0.0.1 or [::1]\"}");
-        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-                return answer_static(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                     "{\"error\":\"Only POST is supported: POST / with a JSON body.\"}");
-        if (strcmp(url, "/") != 0)
-                return answer_static(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"Not found: POST to / only.\"}");
-        /* refused before a byte of the body is read (curl's Expect: 100-continue never gets the 100) */
-        if (length_text && strtoull(length_text, NULL, 10) > options.max_body)
-                return answer_static(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"Request body is too large\"}");
-        return MHD_YES;
+        MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &head);
+        status = request_head_check(&head, options.max_body, &refusal, &close);
+        if (status == 0)
+                return MHD_YES;
+        return answer(c, status, refusal, strlen(refusal), false, close);
 }
 
 /* Adds n bytes of the body; beyond --max-body they are read and dropped. */
@@ -178,14 +202,11 @@ enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
         Conn *conn = conn_of(c);
         Request *req = *req_cls;
 
-        if (!conn)
+        if (!conn || !req)   /* no memory for them */
                 return MHD_NO;
-        if (!req) {   /* the headers are in; the body (if any) comes next */
-                req = calloc(1, sizeof *req);
-                if (!req)
-                        return MHD_NO;
-                *req_cls = req;
-                return check_headers(c, conn, url, method);
+        if (!req->headers_checked) {   /* the headers are in; the body (if any) comes next */
+                req->headers_checked = true;
+                return check_headers(c, conn, req, method);
         }
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
@@ -199,11 +220,22 @@ enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
         return run_request(c, conn, req);
 }
 
+void *on_request_target(void *cls, const char *uri, struct MHD_Connection *c) {
+        Request *req = calloc(1, sizeof *req);
+
+        if (req && !(req->target = strdup(uri))) {   /* bounded by MHD's memory limit per connection */
+                free(req);
+                req = NULL;
+        }
+        return req;
+}
+
 void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe) {
         Request *req = *req_cls;
         Conn *conn = conn_of(c);
 
         if (req) {
+                free(req->target);
                 free(req->body);
                 free(req);
                 *req_cls = NULL;

@@ -12,7 +12,10 @@ int request_workers_start(int self_fd);
 /* Ends every worker and waits for them. */
 void request_workers_stop(void);
 
-/* MHD's request callbacks: the request as it arrives, and its end. */
+/* MHD's request callbacks: the request's target as sent (before MHD parses it: the query
+ * string is still there; returns the request's context), the request as it arrives, and its
+ * end. */
+void *on_request_target(void *cls, const char *uri, struct MHD_Connection *c);
 enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                            const char *version, const char *upload_data, size_t *upload_data_size,
                            void **req_cls);

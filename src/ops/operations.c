@@ -39,10 +39,14 @@ int call_method(const CallContext *ctx, const char *method, sd_bus_error *error,
 
 Response failed_call(const CallContext *ctx, const Operation *op, sd_bus_error *error) {
         Response ret = response_from_bus_error(error->name, error->message, op->function);
-        const char *auth_hint = ctx->hooks ? ctx->hooks->auth_hint : NULL;
+        const CallHooks *hooks = ctx->hooks;
+        const char *auth_hint = hooks ? hooks->auth_hint : NULL;
 
         if (ret.outcome == OUTCOME_AUTH_REQUIRED && auth_hint)
                 log_error("%s: %s %s", error->name, error->message, auth_hint);
+        else if (ctx->interactive && hooks && hooks->denied_hint &&
+                 sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
+                log_error("%s: %s %s", error->name, error->message, hooks->denied_hint(hooks->userdata) ?: "");
         else if (ret.outcome != OUTCOME_BAD_REQUEST)
                 log_error("%s: %s", error->name, error->message);
         sd_bus_error_free(error);

@@ -19,7 +19,10 @@ typedef struct CallHooks {
                                 const char *job_id, const char *job_path, void *userdata);
         /* Logged after the D-Bus error when a password would have done: how this caller gives one. */
         const char *auth_hint;
-        void *userdata;   /* for job_started */
+        /* Logged after AccessDenied of a call that allowed a password prompt: why polkit could
+         * not get one, and what to do (NULL: nothing to add). */
+        const char *(*denied_hint)(void *userdata);
+        void *userdata;   /* for job_started and denied_hint */
 } CallHooks;
 
 struct CallContext {

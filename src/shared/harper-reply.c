@@ -166,3 +166,9 @@ int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_
         *ret_reply = json;
         return 0;
 }
+
+bool harper_error_is_refusal(const char *error) {
+        /* the sentences of parse_error_status, and only those, name the HTTP status */
+        return error && strstr(error, "HTTP ") && (strstr(error, "Harper refused ") == error ||
+                                                   strstr(error, "Harper could not carry out ") == error);
+}

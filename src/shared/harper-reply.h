@@ -32,3 +32,7 @@ int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_
 
 /* "10 s", "200 ms": a time bound as the error sentences say it. */
 void harper_format_duration(char *buf, size_t size, unsigned long long usec);
+
+/* Whether an error sentence of harper_answer_parse says Harper answered with an error status
+ * (it refused or failed the operation), rather than that it could not be reached or read. */
+bool harper_error_is_refusal(const char *error);

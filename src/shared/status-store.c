@@ -30,6 +30,15 @@ const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char
         return r;
 }
 
+const StatusRecord *status_store_restore(StatusStore *store, StatusId id, const char *status, uint64_t created_ms,
+                                         uint64_t updated_ms) {
+        StatusRecord *r = (StatusRecord *) status_store_set(store, id, status, updated_ms);
+
+        if (r)
+                r->created_ms = created_ms && created_ms <= updated_ms ? created_ms : updated_ms;
+        return r;
+}
+
 const StatusRecord *status_store_get(const StatusStore *store, StatusId id) {
         const StatusRecord *r = &store->records[id];
         return r->status ? r : NULL;

@@ -25,6 +25,11 @@ void status_store_done(StatusStore *store);
  * stored record, or NULL when out of memory (the store is then unchanged). */
 const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char *status, uint64_t now_ms);
 
+/* Sets id as another copy had it, with its times (statuses read back from Harper). NULL when
+ * out of memory. */
+const StatusRecord *status_store_restore(StatusStore *store, StatusId id, const char *status, uint64_t created_ms,
+                                         uint64_t updated_ms);
+
 /* The record of id, or NULL when it has not been set. */
 const StatusRecord *status_store_get(const StatusStore *store, StatusId id);
 

@@ -76,7 +76,7 @@ void config_defaults(Config *config) {
                 .sysinfo_disk = true,
                 .sysinfo_network = true,
                 /* Harper allows itself 60 s for a restart (its RESTART_TIMEOUT_MS) */
-                .harper = { .wait_after_restart = true, .answer_timeout_sec = 60 },
+                .harper = { .api = true, .answer_timeout_sec = 60, .query_timeout_ms = 2000 },
         };
         config->instance_unit = strdup("harperdb.service");
         /* Harper restarts its own services; what applies once units are configured for one */
@@ -292,13 +292,15 @@ static int read_harper(json_object *v, Config *config, const char *path, char **
                         r = read_absolute_path(value, &config->harper.root_path, path, key, problem);
                 else if (strcmp(name, "socket") == 0)
                         r = read_absolute_path(value, &config->harper.socket, path, key, problem);
-                else if (strcmp(name, "wait_after_restart") == 0)
-                        r = read_bool(value, &config->harper.wait_after_restart, path, key, problem);
+                else if (strcmp(name, "api") == 0)
+                        r = read_bool(value, &config->harper.api, path, key, problem);
                 else if (strcmp(name, "answer_timeout_sec") == 0)
                         r = read_whole_number(value, &config->harper.answer_timeout_sec, 3600, path, key, problem);
+                else if (strcmp(name, "query_timeout_ms") == 0)
+                        r = read_whole_number(value, &config->harper.query_timeout_ms, 60000, path, key, problem);
                 else
-                        return bad(problem, path, key,
-                                   "is not a known key (root_path, socket, wait_after_restart, answer_timeout_sec)");
+                        return bad(problem, path, key, "is not a known key (root_path, socket, api, "
+                                   "answer_timeout_sec, query_timeout_ms)");
                 if (r < 0)
                         return r;
         }

@@ -49,9 +49,11 @@ typedef struct ServiceConfig {
 typedef struct HarperConfig {
         char *root_path;       /* Harper's root directory */
         char *socket;          /* its operations API socket */
-        bool wait_after_restart;     /* restart ends when Harper answers again (false: the
-                                      * instance unit is not Harper, e.g. a stand-in) */
+        bool api;              /* the instance speaks Harper's operations API: restarts wait for
+                                * it, statuses are kept in it too (false: not the real Harper,
+                                * e.g. a stand-in) */
         unsigned answer_timeout_sec; /* how long Harper may take to answer after a restart */
+        unsigned query_timeout_ms;   /* how long system_information waits for Harper's figures */
 } HarperConfig;
 
 /* A cluster node that replicated restarts reach: its system bus over ssh (sd-bus's remote

@@ -26,6 +26,7 @@
 /* a restart of the same thing is already running; the message names its job */
 #define SYSOPS_ERROR_ALREADY_RUNNING "io.harperdb.SystemOperations1.Error.AlreadyRunning"
 /* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
+#define SYSOPS_ERROR_BAD_CONFIGURATION "io.harperdb.SystemOperations1.Error.BadConfiguration"
 #define SYSOPS_ERROR_JOB_FAILED "io.harperdb.SystemOperations1.Error.JobFailed"
 
 /* Restart jobs: one object per job under this path, with this interface. */
@@ -43,7 +44,7 @@
 
 /* Bounds on arguments, the operations' real limits: a longer argument is refused with
  * InvalidArgs before anything else (polkit included). A status is at most 512 characters of at
- * most 4 bytes each; SystemInformation knows 11 section names, repeats and unknown ones allowed. */
+ * most 4 bytes each; SystemInformation knows 14 section names, repeats and unknown ones allowed. */
 #define SYSOPS_MAX_STATUS_ID_BYTES 32
 #define SYSOPS_MAX_STATUS_BYTES 2048
 #define SYSOPS_MAX_SERVICE_BYTES 64

@@ -5,7 +5,8 @@
  *                [--pretty] [--repeat N] [JSON-ATTRIBUTES]
  *
  * --instance-pid makes PID the main process of a pretend "harperdb.service" whose cgroup is the
- * PID's own (from /proc/PID/cgroup), so processes, threads, rss and process_uptime have data. */
+ * PID's own (from /proc/PID/cgroup), so processes, process_threads, rss and process_uptime have
+ * data. No Harper is asked: what only Harper knows is null. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Section "memory": si.mem()'s formulas over /proc/meminfo, plus the Harper process's RSS
- * (Node's process.memoryUsage().rss) from /proc/<pid>/status. */
+ * (Node's process.memoryUsage().rss) from /proc/<pid>/status and V8's heap figures from Harper. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sysinfo-memory.h"
+#include "sysinfo-harper.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-read.h"
@@ -71,11 +72,11 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
             (r = si_add(o, "writeback", si_json_u64(or_zero(si_meminfo_bytes(m, "Writeback"))))) < 0 ||
             (r = si_add(o, "dirty", si_json_u64(or_zero(si_meminfo_bytes(m, "Dirty"))))) < 0 ||
             (r = si_add(o, "rss", si_json_u64(process_rss(c->root, u ? u->main_pid : 0)))) < 0 ||
-            /* V8's heap figures live inside Harper's process: not readable from outside */
-            (r = si_add(o, "heapTotal", NULL)) < 0 ||
-            (r = si_add(o, "heapUsed", NULL)) < 0 ||
-            (r = si_add(o, "external", NULL)) < 0 ||
-            (r = si_add(o, "arrayBuffers", NULL)) < 0)
+            /* V8's heap figures live inside Harper's process: only Harper can tell them */
+            (r = si_add(o, "heapTotal", si_harper_value(c, "memory", "heapTotal"))) < 0 ||
+            (r = si_add(o, "heapUsed", si_harper_value(c, "memory", "heapUsed"))) < 0 ||
+            (r = si_add(o, "external", si_harper_value(c, "memory", "external"))) < 0 ||
+            (r = si_add(o, "arrayBuffers", si_harper_value(c, "memory", "arrayBuffers"))) < 0)
                 return r;
         *ret = o;
         o = NULL;

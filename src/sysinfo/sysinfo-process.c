@@ -1,5 +1,6 @@
 /* Sections "harperdb_processes" (si.processes() entries for every process in the instance's and
- * the clustering unit's cgroups) and "threads" (the instance's main process's tasks). */
+ * the clustering unit's cgroups) and "process_threads" (the instance's main process's tasks, as
+ * the kernel sees them; Harper's own worker threads are "threads", from Harper). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -456,11 +457,6 @@ static int64_t ticks_to_ms(long long ticks, long clk_tck) {
 
 /* One task of pid, appended to arr; nothing when it ended meanwhile. */
 static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *arr) {
-        static const char *const harper_only[] = {
-                /* reported by each worker thread to Harper's main thread: not visible here */
-                "heapTotal", "heapUsed", "externalMemory", "arrayBuffers",
-                "sinceLastUpdate", "idle", "active", "utilization",
-        };
         char path[128];
         json_object *o;
         ProcStat st;
@@ -478,15 +474,10 @@ static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *
             (r = si_add(o, "cpu_user_ms", json_object_new_int64(ticks_to_ms(st.utime, c->clk_tck)))) < 0 ||
             (r = si_add(o, "cpu_system_ms", json_object_new_int64(ticks_to_ms(st.stime, c->clk_tck)))) < 0)
                 return r;
-        for (size_t k = 0; k < sizeof harper_only / sizeof harper_only[0]; k++) {
-                r = si_add(o, harper_only[k], NULL);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 
-int sysinfo_threads(SysinfoCall *c, void **state, json_object **ret) {
+int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         PidSet tids = {};

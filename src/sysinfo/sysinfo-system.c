@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sysinfo-system.h"
+#include "sysinfo-harper.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-read.h"
@@ -286,9 +287,9 @@ int sysinfo_system(SysinfoCall *c, void **state, json_object **ret) {
             (r = si_add(o, "arch", si_json_string(s->arch))) < 0 ||
             (r = si_add(o, "hostname", si_json_string(hostname))) < 0 ||
             (r = si_add(o, "fqdn", si_json_string(fqdn))) < 0 ||
-            /* no Node.js here: the versions of Harper's runtime are not ours to know */
-            (r = si_add(o, "node_version", NULL)) < 0 ||
-            (r = si_add(o, "npm_version", NULL)) < 0)
+            /* the versions of Harper's runtime: Harper's to tell */
+            (r = si_add(o, "node_version", si_harper_value(c, "system", "node_version"))) < 0 ||
+            (r = si_add(o, "npm_version", si_harper_value(c, "system", "npm_version"))) < 0)
                 return r;
         *ret = o;
         o = NULL;

@@ -1,6 +1,6 @@
-/* Sections from what the daemon knows ("metrics": systemd's accounting of the Harper units;
- * "replication": the configured peers) and "table_size" from the sizes of Harper's database files
- * (their LMDB/RocksDB contents are not opened: Harper 4.7's LMDB format is not liblmdb's). */
+/* Sections "unit_metrics" (systemd's accounting of the Harper units, as the daemon asked it)
+ * and "database_files" (the sizes of the files in Harper's data directory; their contents are
+ * Harper's to tell: describe_all, in sysinfo-harper.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 
-int sysinfo_metrics(SysinfoCall *c, void **state, json_object **ret) {
+int sysinfo_unit_metrics(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
 
@@ -43,31 +43,6 @@ int sysinfo_metrics(SysinfoCall *c, void **state, json_object **ret) {
                     (r = si_add(m, "n_restarts", si_json_u64(u->n_restarts))) < 0 ||
                     (r = si_add(m, "active_since", u->active_enter_usec > 0 && u->active_enter_usec != UINT64_MAX ?
                                 json_object_new_int64((int64_t) (u->active_enter_usec / 1000)) : NULL)) < 0)
-                        return r;
-        }
-        *ret = o;
-        o = NULL;
-        return 0;
-}
-
-int sysinfo_replication(SysinfoCall *c, void **state, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL;
-        json_object *peers;
-        int r;
-
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        peers = json_object_new_array();
-        if ((r = si_add(o, "peers", peers)) < 0 || !peers)
-                return -ENOMEM;
-        for (size_t i = 0; i < c->src->n_peers; i++) {
-                json_object *p = json_object_new_object();
-
-                if (!p || (r = si_append(peers, p)) < 0)
-                        return -ENOMEM;
-                if ((r = si_add(p, "name", si_json_string(c->src->peers[i].name))) < 0 ||
-                    (r = si_add(p, "address", si_json_string(c->src->peers[i].address))) < 0)
                         return r;
         }
         *ret = o;
@@ -158,7 +133,7 @@ static int database_list(const char *dir, Database **ret, size_t *ret_n) {
 
 /* One entry per database under <data_dir>/database; the transaction log is
  * <data_dir>/transactions/<same name>. */
-int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
+int sysinfo_database_files(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         _cleanup_free_ Database *dbs = NULL;
         size_t n = 0;
@@ -177,12 +152,12 @@ int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
 
         for (size_t i = 0; i < n; i++) {
                 char p[PATH_MAX];
-                uint64_t table_size, log_size;
+                uint64_t size, log_size;
                 json_object *o;
 
                 snprintf(p, sizeof p, "%s/database/%s", c->src->data_dir, dbs[i].entry);
-                table_size = path_size(p, 0);
-                if (table_size == UINT64_MAX)
+                size = path_size(p, 0);
+                if (size == UINT64_MAX)
                         continue;
                 snprintf(p, sizeof p, "%s/transactions/%s", c->src->data_dir, dbs[i].entry);
                 log_size = path_size(p, 0);
@@ -190,13 +165,9 @@ int sysinfo_table_size(SysinfoCall *c, void **state, json_object **ret) {
                 o = json_object_new_object();
                 if (!o || (r = si_append(arr, o)) < 0)
                         return -ENOMEM;
-                if ((r = si_add(o, "schema", json_object_new_string(dbs[i].name))) < 0 ||
-                    /* tables and counts live inside the database files, which are not opened */
-                    (r = si_add(o, "table", NULL)) < 0 ||
-                    (r = si_add(o, "table_size", si_json_u64(table_size))) < 0 ||
-                    (r = si_add(o, "record_count", NULL)) < 0 ||
-                    (r = si_add(o, "transaction_log_size", si_json_u64(log_size))) < 0 ||
-                    (r = si_add(o, "transaction_log_record_count", NULL)) < 0)
+                if ((r = si_add(o, "database", json_object_new_string(dbs[i].name))) < 0 ||
+                    (r = si_add(o, "size", si_json_u64(size))) < 0 ||
+                    (r = si_add(o, "transaction_log_size", si_json_u64(log_size))) < 0)
                         return r;
         }
         *ret = arr;

@@ -11,6 +11,7 @@
 #include "sysinfo-call.h"
 #include "sysinfo-cpu.h"
 #include "sysinfo-disk.h"
+#include "sysinfo-harper.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-memory.h"
@@ -28,10 +29,13 @@ static const SysinfoCollector collectors[_SYSINFO_SECTION_MAX] = {
         [SYSINFO_DISK] = { "disk", sysinfo_disk, NULL },
         [SYSINFO_NETWORK] = { "network", sysinfo_network, NULL },
         [SYSINFO_HARPERDB_PROCESSES] = { "harperdb_processes", sysinfo_harperdb_processes, NULL },
-        [SYSINFO_TABLE_SIZE] = { "table_size", sysinfo_table_size, NULL },
-        [SYSINFO_METRICS] = { "metrics", sysinfo_metrics, NULL },
-        [SYSINFO_THREADS] = { "threads", sysinfo_threads, NULL },
-        [SYSINFO_REPLICATION] = { "replication", sysinfo_replication, NULL },
+        [SYSINFO_TABLE_SIZE] = { "table_size", sysinfo_harper_table_size, NULL },
+        [SYSINFO_METRICS] = { "metrics", sysinfo_harper_metrics, NULL },
+        [SYSINFO_THREADS] = { "threads", sysinfo_harper_threads, NULL },
+        [SYSINFO_REPLICATION] = { "replication", sysinfo_harper_replication, NULL },
+        [SYSINFO_UNIT_METRICS] = { "unit_metrics", sysinfo_unit_metrics, NULL },
+        [SYSINFO_PROCESS_THREADS] = { "process_threads", sysinfo_process_threads, NULL },
+        [SYSINFO_DATABASE_FILES] = { "database_files", sysinfo_database_files, NULL },
 };
 
 struct SysinfoState {
@@ -90,12 +94,12 @@ void *si_state(void **state, size_t size) {
         return *state;
 }
 
-/* Reads root+path (else root+fallback when path does not exist) on first use. */
-static int cached_file(CachedFile *f, const char *root, const char *path, const char *fallback, const char **ret) {
+/* Reads the first of root+paths[] (NULL-terminated) that can be read, on first use. */
+static int cached_file(CachedFile *f, const char *root, const char *const *paths, const char **ret) {
         if (f->r == 0) {
-                f->r = si_read_file(root, path, &f->text);
-                if (f->r == -ENOENT && fallback)
-                        f->r = si_read_file(root, fallback, &f->text);
+                f->r = -ENOENT;
+                for (const char *const *p = paths; *p && f->r < 0 && f->r != -ENOMEM; p++)
+                        f->r = si_read_file(root, *p, &f->text);
                 if (f->r >= 0)
                         f->r = 1;
         }
@@ -106,15 +110,19 @@ static int cached_file(CachedFile *f, const char *root, const char *path, const 
 }
 
 int si_call_meminfo(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->meminfo, c->root, "/proc/meminfo", NULL, ret);
+        return cached_file(&c->cache->meminfo, c->root, (const char *const[]) { "/proc/meminfo", NULL }, ret);
 }
 
+/* PID 1's mount table first: the host's view (in a ProtectSystem=strict namespace the own table
+ * says every mount is read-only); the own one where PID 1's cannot be read (hidepid=). The
+ * mount points are the same paths in both (the daemon shares PID 1's root directory). */
 int si_call_mounts(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->mounts, c->root, "/proc/self/mounts", "/proc/mounts", ret);
+        return cached_file(&c->cache->mounts, c->root,
+                           (const char *const[]) { "/proc/1/mounts", "/proc/self/mounts", "/proc/mounts", NULL }, ret);
 }
 
 int si_call_cpuinfo(SysinfoCall *c, const char **ret) {
-        return cached_file(&c->cache->cpuinfo, c->root, "/proc/cpuinfo", NULL, ret);
+        return cached_file(&c->cache->cpuinfo, c->root, (const char *const[]) { "/proc/cpuinfo", NULL }, ret);
 }
 
 int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {
@@ -232,6 +240,10 @@ int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sec
                 r = si_add(o, collectors[s].name, v);
                 if (r < 0)
                         break;
+        }
+        if (r >= 0 && sysinfo_harper_needed(sections)) {
+                json_object *status = si_harper_status(src->harper);
+                r = status ? si_add(o, "harper", status) : -ENOMEM;
         }
 
         call_cache_done(&cache);

@@ -1,6 +1,7 @@
 /* Harper's system_information, collected from the kernel's own interfaces (/proc, /sys,
- * statvfs, getifaddrs) under a root prefix so tests can feed fixture trees. No bus types:
- * the daemon fills SysinfoSources (systemd units, peers, config switches) and replies with
+ * statvfs, getifaddrs) under a root prefix so tests can feed fixture trees, merged with what
+ * only Harper knows (its own answers, asked by the daemon). No bus types: the daemon fills
+ * SysinfoSources (systemd units, peers, config switches, Harper's answers) and replies with
  * the JSON. Field names and units: harper-behaviour.md §4; choices: src/sysinfo/README.md. */
 #pragma once
 
@@ -10,7 +11,9 @@
 
 #include <json-c/json.h>
 
-/* In Harper's key order: the answer lists sections in this order whatever order was asked. */
+/* In Harper's key order, then this project's own sections (systemd's and the kernel's views,
+ * under keys Harper does not use): the answer lists sections in this order whatever order was
+ * asked. */
 typedef enum SysinfoSection {
         SYSINFO_SYSTEM,
         SYSINFO_TIME,
@@ -23,6 +26,9 @@ typedef enum SysinfoSection {
         SYSINFO_METRICS,
         SYSINFO_THREADS,
         SYSINFO_REPLICATION,
+        SYSINFO_UNIT_METRICS,         /* systemd's accounting per Harper unit */
+        SYSINFO_PROCESS_THREADS,      /* the kernel's tasks of the instance's main process */
+        SYSINFO_DATABASE_FILES,       /* the database files in Harper's data directory */
         _SYSINFO_SECTION_MAX,
 } SysinfoSection;
 
@@ -52,6 +58,30 @@ typedef struct SysinfoPeer {
         const char *name, *address;
 } SysinfoPeer;
 
+/* The questions to Harper that only it can answer: its own system_information (memory's heap,
+ * system's node/npm versions, threads, metrics), describe_all (table_size) and cluster_status
+ * (replication). */
+typedef enum SysinfoHarperQuestion {
+        SYSINFO_HARPER_SYSTEM_INFORMATION,
+        SYSINFO_HARPER_DESCRIBE_ALL,
+        SYSINFO_HARPER_CLUSTER_STATUS,
+        _SYSINFO_HARPER_QUESTION_MAX,
+} SysinfoHarperQuestion;
+
+/* Harper's answers for one call (borrowed). answers[q]: Harper's JSON, NULL when not asked or
+ * not answered; error: why Harper could not be asked (one sentence), NULL when it answered
+ * every question asked. */
+typedef struct SysinfoHarper {
+        json_object *answers[_SYSINFO_HARPER_QUESTION_MAX];
+        const char *error;
+} SysinfoHarper;
+
+/* The body of question q that the sections need (system_information with only the attributes
+ * they need), *ret NULL when they need none. Returns 0 or -ENOMEM. */
+int sysinfo_harper_question(SysinfoHarperQuestion q, unsigned sections, json_object **ret);
+/* Whether any of the sections in the mask needs Harper. */
+bool sysinfo_harper_needed(unsigned sections);
+
 typedef struct SysinfoSources {
         const char *root;             /* "" or NULL = this machine; else a fixture tree prefix */
         const char *cgroup_mount;     /* cgroup2 mount under root; NULL = detect (/sys/fs/cgroup if cgroup2, else /sys/fs/cgroup/unified) */
@@ -62,6 +92,7 @@ typedef struct SysinfoSources {
         const SysinfoPeer *peers;
         size_t n_peers;
         uint64_t now_usec;            /* CLOCK_REALTIME µs; 0 = read the clock (fixtures pass a fixed value) */
+        const SysinfoHarper *harper;  /* NULL = Harper was not asked */
 } SysinfoSources;
 
 /* What the daemon keeps between calls: the previous /proc/stat sample (CPU load since the last
@@ -73,6 +104,8 @@ int sysinfo_state_new(SysinfoState **ret);
 SysinfoState *sysinfo_state_free(SysinfoState *s);
 
 /* Collects the sections in the mask into a new JSON object, in Harper's key order. A section
- * whose kernel interface cannot be read is null (Harper's failure value); the call itself fails
- * (negative errno) only when out of memory or on bad arguments. */
+ * whose kernel interface cannot be read is null (Harper's failure value), as are the figures
+ * Harper did not give; when a section needs Harper, the key "harper" says whether it answered
+ * ({"answered":true}, or false with "error"). The call itself fails (negative errno) only when
+ * out of memory or on bad arguments. */
 int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sections, json_object **ret);

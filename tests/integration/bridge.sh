@@ -110,6 +110,9 @@ expect hsops-user 4 '{"operation":"clear_status","id":"primary"}' $'403\n'"$F403
 expect hsops-user 4 '{"operation":"set_status","id":"availability","status":"Partial"}' $'403\n'"$F403'setStatus'$F403_END"
 out=$(ops -u hsops-user --ask-password --status '{"operation":"clear_status","id":"primary"}' 2>/dev/null)
 is "hsops-user allowing a password prompt and no agent: denied, exit 3" "$out (exit $?)" $'403\n'"$F403'clearStatus'$F403_END (exit 3)"
+err=$(ops -u hsops-user --ask-password '{"operation":"clear_status","id":"primary"}' 2>&1 >/dev/null)
+like "... stderr says why (no login session, so no agent) and what to do" "$err" \
+    "AccessDenied: .*outside a login session, so polkit has no agent.*log in on a console or over ssh.*harper-admin"
 is "refused requests changed nothing" "$(statuses)" "$before"
 expect hsops-admin 0 '{"operation":"set_status","id":"maintenance","status":"by an admin"}' \
     $'200\n{"id":"maintenance","status":"by an admin",'"$R}"

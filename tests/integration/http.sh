@@ -40,9 +40,10 @@ for way in "unix root" "tcp $ADMIN"; do
     is "$label: clear_status" "$(hpost $t $who '{"operation":"clear_status","id":"maintenance"}')" \
         $'200\n{"message":"Status successfully cleared"}'
     out=$(hpost $t $who '{"operation":"system_information","attributes":["memory","time"]}')
+    # memory's heap is Harper's: "harper" says whether it answered
     is "$label: system_information answers 200 with the sections asked for" \
         "$(head -n1 <<<"$out") $(json <<<"$out" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))')" \
-        "200 ['memory', 'time']"
+        "200 ['harper', 'memory', 'time']"
     out=$(hpost $t $who '{"operation":"restart_service","service":"clustering_config"}')
     like "$label: restart_service answers at once with a job id" "$out" \
         '^200$'$'\n''\{"message":"Restarting clustering_config","job_id":"[0-9a-f-]{36}"\}$'
@@ -162,6 +163,49 @@ like "an unknown method: 405" "$(raw 'BREW / HTTP/1.1\r\n\r\n')" '^HTTP/1\.1 405
 is "a request line libmicrohttpd cannot parse at all: closed without an answer" "$(raw 'GARBAGE\r\n\r\n')" "(closed)"
 like "an oversized header block: a 4xx" "$(raw "POST / HTTP/1.1\\r\\nHost: x\\r\\nX-Big: $(printf 'a%.0s' $(seq 40000))\\r\\n\\r\\n")" '^HTTP/1\.1 4[0-9][0-9]'
 is "refused requests changed nothing" "$(statuses)" "$before"
+
+# request framing a proxy in front could read otherwise (smuggling), and a query string the
+# server would ignore: refused before the body is read, and the connection is closed
+raw_unix() {   # raw PAYLOAD: send bytes over the unix socket as root, print every answer's status
+    python3 - "$HTTP_SOCK" "$1" <<'PY'
+import re, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(2)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+data, end = b"", "(open)"
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            end = "(closed)"; break
+        data += chunk
+except socket.timeout:
+    pass
+print(" ".join(re.findall(r"^HTTP/1\.1 (\d+)", data.decode("latin-1"), re.M) + [end]))
+PY
+}
+gs='{"operation":"get_status"}'   # 26 bytes, 0x1a
+is "Content-Length and Transfer-Encoding: chunked together: 400, closed" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 26\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\n$gs\r\n0\r\n\r\n")" \
+    "400 (closed)"
+is "... in the other order too" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 26\r\n\r\n1a\r\n$gs\r\n0\r\n\r\n")" \
+    "400 (closed)"
+smuggled='{"operation":"set_status","id":"primary","status":"smuggled"}'
+is "a request smuggled behind an empty chunked body: one 400, the hidden request never read" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 90\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${#smuggled}\r\n\r\n$smuggled")" \
+    "400 (closed)"
+is "two Content-Length headers: 400, closed" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 26\r\nContent-Length: 5\r\n\r\n$gs")" "400 (closed)"
+is "a Transfer-Encoding other than chunked: 400, closed" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 26\r\n\r\n$gs")" "400 (closed)"
+is "POST /?a=b: 404 (a query is another resource, and would be ignored)" \
+    "$(curl -sS -w '\n%{http_code}' --unix-socket "$HTTP_SOCK" -d "$gs" 'http://localhost/?a=b')" \
+    $'{"error":"Not found: POST to / only."}\n404'
+like "POST /? (an empty query): 404" "$(raw_unix "POST /? HTTP/1.1\r\nHost: x\r\nContent-Length: 26\r\n\r\n$gs")" "^404 "
+like "a chunked body alone is still served" \
+    "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\n$gs\r\n0\r\n\r\n")" '^200 '
+like "... and so is a Content-Length alone" "$(raw_unix "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 26\r\n\r\n$gs")" '^200 '
+is "refused framing changed nothing" "$(statuses)" "$before"
 
 # a slow client: headers, then part of a set_status body, then nothing; and one trickling headers
 python3 - "$HTTP_PORT" "$HTTP_SOCK" >"$H_T/slow.out" 2>&1 <<'PY' &

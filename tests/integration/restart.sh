@@ -18,21 +18,10 @@ h_systemctl start harperdb.service harperdb-clustering.service "${WORKERS[@]}" |
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
 main_pid() { h_systemctl show -P MainPID "$1"; }
-json() { python3 -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
-print(v if not isinstance(v,(dict,list)) else json.dumps(v,separators=(",",":")))' "$@"; }
 job_objects() {
     gdbus call --system -d "$H_BUS_NAME" -o / -m org.freedesktop.DBus.ObjectManager.GetManagedObjects |
         grep -o "'$H_OBJ_PATH/job/[0-9]*'" | sort -u | wc -l
 }
-# job_status ID: the Status of the job with that id, read over the bus
-job_status() {
-    local path
-    path=$(dcall GetJob "$1" | grep -o "'/[^']*'" | tr -d "'") || return 1
-    gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get \
-        "$H_BUS_NAME.Job" Status | grep -o "'[A-Z_]*'" | tr -d "'"
-}
-job_is() { [ "$(job_status "$1")" = "$2" ]; }
 UUID='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 # ---------------------------------------------------------------- restart
@@ -105,6 +94,28 @@ seq=$(grep -o "'Status': <'[A-Z_]*'>" "$H_T/monitor.log" | grep -o "[A-Z_]*'>$" 
 like "PropertiesChanged carried the lifecycle (Status: $seq)" "$seq" "IN_PROGRESS .*COMPLETE $"
 like "... and each step's progress" "$(grep PropertiesChanged "$H_T/monitor.log")" \
      "'Steps': <\[\('harperdb-http@1.service', 'done'\), \('harperdb-http@2.service', 'running'\)"
+
+# ---------------------------------------------------------------- daemon-reexec mid-rollout
+# systemd keeps its jobs across a re-exec (what an upgrade of systemd runs): the daemon follows
+# them again once the manager is back, and the rollout completes
+mkdir -p "$H_T/units/harperdb-http@.service.d"
+printf '[Service]\nExecStartPre=/bin/sleep 1\n' >"$H_T/units/harperdb-http@.service.d/slow.conf"
+h_systemctl daemon-reload
+for w in "${WORKERS[@]}"; do old_pid[$w]=$(main_pid "$w"); done
+id=$(ops '{"operation":"restart_service","service":"http_workers"}' | json job_id)
+h_wait 10 test "$(main_pid harperdb-http@1.service)" != "${old_pid[harperdb-http@1.service]}"
+h_systemctl daemon-reexec
+check "systemctl daemon-reexec mid-rollout: the job completes" h_wait 30 job_is "$id" COMPLETE
+changed=0
+for w in "${WORKERS[@]}"; do
+    p=$(main_pid "$w")
+    [ "$p" != "${old_pid[$w]}" ] && [ "$p" != 0 ] && changed=$((changed + 1))
+done
+is "... and all three workers were restarted" "$changed" 3
+like "... the daemon said it lost the manager" "$(cat "$H_T/daemon.log")" "Lost the systemd manager \(systemd went away\)"
+like "... and followed its jobs again" "$(cat "$H_T/daemon.log")" "The systemd manager is back; following its jobs again"
+rm -r "$H_T/units/harperdb-http@.service.d"
+h_systemctl daemon-reload
 
 # ---------------------------------------------------------------- clustering
 before=$(main_pid harperdb-clustering.service)
@@ -200,12 +211,13 @@ h_wait 10 job_is "$(dcall ListStatuses >/dev/null; grep -o 'job [0-9a-f-]*' "$H_
 for i in 1 2 3 4; do ops --wait '{"operation":"restart"}' >/dev/null; done
 is "finished jobs beyond jobs_kept (3) leave the bus" "$(job_objects)" 3
 
-# a configuration that names a bad key or value stops the daemon at start, naming both
+# a configuration that names a bad key or value is refused naming both (what a bad file does to
+# a running daemon: tests/integration/config-reload.sh)
 echo '{"services":{"http_workers":{"action":"bounce"}}}' >"$H_T/bad.json"
-out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/bad.json" 2>&1); rc=$?
-is "a bad configuration: exit 1 naming file, key and problem" "$out (exit $rc)" \
-   "harper-sysopsd: Bad configuration: $H_T/bad.json: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart (exit 1)"
-out=$("$BUILDDIR/src/harper-sysopsd" --config="$H_T/none.json" 2>&1); rc=$?
+out=$("$BUILDDIR/src/harper-sysopsd" --check-config --config="$H_T/bad.json" 2>&1); rc=$?
+is "a bad configuration: --check-config exits 1 naming file, key and problem" "$out (exit $rc)" \
+   "$H_T/bad.json: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart (exit 1)"
+out=$("$BUILDDIR/src/harper-sysopsd" --check-config --config="$H_T/none.json" 2>&1); rc=$?
 like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.json: cannot read: No such file or directory \(exit 1\)"
 
 # other_manager NAME HOW: a stack of its own with a systemd manager (tests/lib/node.sh, no
@@ -232,10 +244,10 @@ other_manager manager bus
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
 sleep 0.5
 kill -KILL "$msystemd"
-check "systemd killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+check "systemd killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
 is "... saying systemd went away" "$(json 0 message <<<"$out")" \
-   "Restart of hsops-slow.service did not finish: systemd went away"
+   "Restart of hsops-slow.service did not finish: systemd went away (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart without systemd: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
@@ -254,9 +266,9 @@ is "... on that manager's workers" "$(grep -c '^start' "$mdir/marks/workers.log"
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
 sleep 0.5
 kill -KILL "$msystemd"
-check "the manager killed mid-job: the job ends in ERROR" h_wait 10 job_is "$id" ERROR
+check "the manager killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 is "... saying the connection was lost" "$(ops '{"operation":"get_job","id":"'"$id"'"}' | json 0 message)" \
-   "Restart of hsops-slow.service did not finish: the connection to systemd was lost"
+   "Restart of hsops-slow.service did not finish: the connection to systemd was lost (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart with the manager gone: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"

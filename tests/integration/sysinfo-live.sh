@@ -14,12 +14,17 @@ trap 'rm -rf "$T"' EXIT
 # the dump runs as the "instance" unit's main process: this shell, with its own cgroup
 check "sysinfo-dump answers for this machine" "$dump" --instance-pid $$ '[]'
 "$dump" --instance-pid $$ '[]' >"$T/all.json" 2>"$T/err" || bail_out "sysinfo-dump failed: $(cat "$T/err")"
-check "the answer is a JSON object with the 11 sections in Harper's order" python3 - "$T/all.json" <<'EOF'
+check "the answer has Harper's 11 sections in Harper's order, then ours, then harper" python3 - "$T/all.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-want = ["system", "time", "cpu", "memory", "disk", "network", "harperdb_processes", "table_size", "metrics", "threads", "replication"]
+want = ["system", "time", "cpu", "memory", "disk", "network", "harperdb_processes", "table_size", "metrics", "threads",
+        "replication", "unit_metrics", "process_threads", "database_files", "harper"]
 assert list(d) == want, list(d)
-assert all(d[k] is not None for k in want), [k for k in want if d[k] is None]
+# sysinfo-dump asks no Harper: what only Harper knows is null, and harper says so
+harper_only = ["table_size", "metrics", "threads"]
+assert all(d[k] is not None for k in want if k not in harper_only), [k for k in want if d[k] is None]
+assert all(d[k] is None for k in harper_only), [k for k in harper_only if d[k] is not None]
+assert d["harper"] == {"answered": False, "error": "Harper was not asked."}, d["harper"]
 EOF
 
 q() { python3 -c "import json,sys; d=json.load(open('$T/all.json')); print($1)"; }
@@ -76,7 +81,7 @@ is "network.default_interface is ip route's default" "$(q 'd["network"]["default
 
 is "harperdb_processes.core holds this shell" "$(q "[p['pid'] for p in d['harperdb_processes']['core'] if p['pid'] == $$]")" "[$$]"
 is "... with its name" "$(q "[p['name'] for p in d['harperdb_processes']['core'] if p['pid'] == $$][0]")" bash
-is "threads lists this shell's one thread" "$(q '[t["threadId"] for t in d["threads"]]')" "[$$]"
+is "process_threads lists this shell's one thread" "$(q '[t["threadId"] for t in d["process_threads"]]')" "[$$]"
 
 is "switched off, network is Harper's empty shape" "$("$dump" --no-network '["network"]')" \
     '{"network":{"default_interface":null,"latency":{},"interfaces":[],"stats":[],"connections":[]}}'

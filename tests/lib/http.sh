@@ -10,6 +10,8 @@
 #                                   Both print the HTTP status on a line, then the body.
 #   http_workers [USER]             pids of the server's worker processes (of USER's uid)
 #   http_down                       http_stop, then h_down: the EXIT trap of these tests
+#   http_stack_up                   the test users with their passwords, the stack and the daemon,
+#                                   http_down as the EXIT trap (bails out when one fails)
 
 HTTP_BIN=$BUILDDIR/src/harper-ops-http
 HTTP_PW=hsops-test-password
@@ -52,6 +54,14 @@ http_stop() {
 }
 
 http_down() { http_stop; h_down; }
+
+http_stack_up() {
+    h_users
+    http_users || bail_out "cannot set the test users' passwords"
+    h_up || bail_out "stack did not come up"
+    trap http_down EXIT
+    h_daemon_start || bail_out "harper-sysopsd did not start"
+}
 
 hpost() {
     local transport=$1 who=$2 body=$3 out status

@@ -6,6 +6,10 @@
 #   ops [-u USER] ARGS...                 harper-ops ARGS (never interactive unless asked)
 #   statuses                              the Statuses property, read by root (gdbus text)
 #   times_masked                          stdin to stdout with the ms timestamps replaced by T
+#   h_shipped_unit_start CONFIG           the shipped harper-sysopsd.service, sandbox and all, started
+#                                         by the harness's systemd with CONFIG (see the drop-in)
+#   json KEY...                           a value from the JSON on stdin (keys, list indexes)
+#   job_status ID / job_is ID STATUS      a job's Status, read over the bus
 #   hang_up_mid_check N SECS              N harper-admin callers of SetStatus, each killed after SECS
 #                                         (run it while polkitd is stopped)
 
@@ -38,6 +42,18 @@ statuses() {
         "$H_BUS_NAME" Statuses 2>&1
 }
 
+json() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
+print(v if not isinstance(v,(dict,list)) else json.dumps(v,separators=(",",":")))' "$@"; }
+
+job_status() {
+    local path
+    path=$(dcall GetJob "$1" | grep -o "'/[^']*'" | tr -d "'") || return 1
+    gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get \
+        "$H_BUS_NAME.Job" Status | grep -o "'[A-Z_]*'" | tr -d "'"
+}
+job_is() { [ "$(job_status "$1")" = "$2" ]; }
+
 times_masked() { sed -E 's/"__(created|updated)time__":[0-9]+/"__\1time__":T/g'; }
 
 hang_up_mid_check() {
@@ -48,4 +64,22 @@ hang_up_mid_check() {
         gone+=($!)
     done
     wait "${gone[@]}"   # only these: the harness's daemons may be children too
+}
+
+h_shipped_unit_start() {
+    local unit=$H_T/units/harper-sysopsd.service
+    sed -e "s#^ExecStart=.*#ExecStart=$BUILDDIR/src/harper-sysopsd --config=$1#" \
+        -e "s#^ExecReload=.*--check-config#ExecReload=$BUILDDIR/src/harper-sysopsd --config=$1 --check-config#" \
+        "$BUILDDIR/systemd/harper-sysopsd.service" >"$unit"
+    mkdir -p "$unit.d"
+    cat >"$unit.d/test.conf" <<EOF
+[Service]
+# The test's bus socket, build tree and configuration live under /tmp, which PrivateTmp=
+# would hide; the bus address is the harness's, not /run/dbus/system_bus_socket.
+PrivateTmp=no
+Environment=DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
+Restart=no
+EOF
+    h_systemctl daemon-reload
+    h_systemctl start harper-sysopsd.service
 }

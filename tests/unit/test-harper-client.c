@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -342,6 +343,40 @@ static void test_json_answer_and_the_request_sent(void **state) {
         fake_stop(s);
 }
 
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* curl asks for its timer every few ms while a call runs: sd-event's default accuracy (250 ms)
+ * would make a call to a server that answers at once take up to a quarter second. */
+static void test_answer_comes_as_soon_as_the_server_answers(void **state) {
+        TestState *t = *state;
+        FakeServer *s = fake_start(FAKE_JSON, false);
+        uint64_t slowest = 0;
+
+        for (int i = 0; i < 5; i++) {
+                json_object *body = json_tokener_parse("{\"operation\":\"get_status\"}");
+                Outcome o = { 0 };
+                uint64_t start = monotonic_usec(), took;
+
+                assert_int_equal(harper_client_call(t->client, s->path, body, LONG_TIMEOUT, on_reply, &o, NULL), 0);
+                json_object_put(body);
+                /* as the daemon's loop runs: no wake-up of its own, only the sources' */
+                while (o.calls == 0)
+                        assert_true(sd_event_run(t->event, UINT64_MAX) >= 0);
+                took = monotonic_usec() - start;
+                slowest = took > slowest ? took : slowest;
+                assert_null(o.error);
+                outcome_done(&o);
+        }
+        if (slowest > 50 * USEC_PER_MSEC)
+                fail_msg("the slowest of 5 calls took %llu ms", (unsigned long long) (slowest / USEC_PER_MSEC));
+        fake_stop(s);
+}
+
 static void test_answers_that_are_not_harpers(void **state) {
         assert_fake_error(*state, FAKE_NOT_JSON, LONG_TIMEOUT, "Harper's answer is not JSON.");
         assert_fake_error(*state, FAKE_NOT_HTTP, LONG_TIMEOUT, "Harper's answer is not HTTP (*");
@@ -529,6 +564,7 @@ static void test_bad_arguments(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_json_answer_and_the_request_sent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_answer_comes_as_soon_as_the_server_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_answers_that_are_not_harpers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_error_status, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_time_bound, setup, teardown),

@@ -147,6 +147,15 @@ static void test_durations(void **state) {
         assert_string_equal(buf, "1500 ms");
 }
 
+static void test_refusals_are_told_from_unreachable(void **state) {
+        assert_true(harper_error_is_refusal("Harper refused set_status: Invalid status (HTTP 400)."));
+        assert_true(harper_error_is_refusal("Harper could not carry out get_status with HTTP 500."));
+        assert_false(harper_error_is_refusal("Harper is not running: cannot connect to /x (Connection refused)."));
+        assert_false(harper_error_is_refusal("Harper did not answer within 2 s."));
+        assert_false(harper_error_is_refusal("Harper's answer is not JSON."));
+        assert_false(harper_error_is_refusal(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ok_json_object),
@@ -164,6 +173,7 @@ int main(void) {
                 cmocka_unit_test(test_oversize_default_bound),
                 cmocka_unit_test(test_embedded_nul_is_not_json),
                 cmocka_unit_test(test_durations),
+                cmocka_unit_test(test_refusals_are_told_from_unreachable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -243,6 +243,20 @@ static void test_now_ms_is_wall_clock_milliseconds(void **state) {
         assert_true(b >= a);
 }
 
+static void test_restore_keeps_the_other_copy_s_times(void **state) {
+        StatusStore *store = *state;
+        const StatusRecord *r = status_store_restore(store, STATUS_PRIMARY, "from harper", 1000, 2000);
+
+        assert_non_null(r);
+        assert_string_equal(r->status, "from harper");
+        assert_int_equal(r->created_ms, 1000);
+        assert_int_equal(r->updated_ms, 2000);
+        /* a creation time after the update is not believed */
+        r = status_store_restore(store, STATUS_MAINTENANCE, "odd", 5000, 3000);
+        assert_int_equal(r->created_ms, 3000);
+        assert_int_equal(r->updated_ms, 3000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_new_store_has_no_records, store_setup, store_teardown),
@@ -261,6 +275,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_multibyte_status_is_stored_byte_for_byte, store_setup, store_teardown),
                 cmocka_unit_test(test_done_frees_every_record),
                 cmocka_unit_test(test_now_ms_is_wall_clock_milliseconds),
+                cmocka_unit_test_setup_teardown(test_restore_keeps_the_other_copy_s_times, store_setup, store_teardown),
         };
 
         return cmocka_run_group_tests_name("status-store", tests, NULL, NULL);

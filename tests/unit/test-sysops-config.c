@@ -77,6 +77,7 @@ static void test_defaults_are_the_documented_ones(void **state) {
         assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD);
         assert_null(c.harper.root_path);
         assert_null(c.harper.socket);
+        assert_int_equal(c.harper.query_timeout_ms, 2000);
         assert_int_equal(c.unit_timeout_sec, 600);
         assert_int_equal(c.jobs_kept, 64);
         assert_true(c.sysinfo_disk);
@@ -117,7 +118,7 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
                 "\"services\":{\"http_workers\":{\"units\":[\"w1.service\",\"w2.service\"],\"rolling\":false},"
                 "\"clustering_config\":{\"action\":\"reload-or-restart\",\"units\":\"nats.service\"},"
                 "\"clustering\":{\"action\":\"harper\"}},"
-                "\"harper\":{\"root_path\":\"/srv/hdb\",\"socket\":\"/run/hdb/ops.sock\"},"
+                "\"harper\":{\"root_path\":\"/srv/hdb\",\"socket\":\"/run/hdb/ops.sock\",\"query_timeout_ms\":250},"
                 "\"system_information\":{\"disk\":false,\"data_dir\":\"/var/lib/harper\"}}\n", &problem), 0);
         assert_string_equal(c.instance_unit, "harper.service");
         assert_int_equal(c.systemd, SYSTEMD_BUS_ADDRESS);
@@ -136,6 +137,7 @@ static void test_a_file_overrides_only_what_it_names(void **state) {
         assert_true(c.services[HARPER_SERVICE_CLUSTERING].by_harper);
         assert_string_equal(c.harper.root_path, "/srv/hdb");
         assert_string_equal(c.harper.socket, "/run/hdb/ops.sock");
+        assert_int_equal(c.harper.query_timeout_ms, 250);
         assert_false(c.sysinfo_disk);
         assert_true(c.sysinfo_network);
         assert_string_equal(c.data_dir, "/var/lib/harper");
@@ -210,7 +212,9 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                 { "{\"harper\":{\"socket\":7}}",
                   "'harper.socket' must be an absolute path" },
                 { "{\"harper\":{\"port\":9925}}",
-                  "'harper.port' is not a known key (root_path, socket, wait_after_restart, answer_timeout_sec)" },
+                  "'harper.port' is not a known key (root_path, socket, api, answer_timeout_sec, "
+                  "query_timeout_ms)" },
+                { "{\"harper\":{\"query_timeout_ms\":0}}", "'harper.query_timeout_ms' must be between 1 and 60000" },
                 { "{\"services\":{\"http\":{}}}",
                   "'services.http' is not a Harper service (http_workers, clustering, clustering_config)" },
                 { "{\"services\":{\"clustering\":{\"unit\":\"x.service\"}}}",

@@ -1,0 +1,104 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harper-finder.h"
+#include "harper-sysinfo.h"
+#include "text.h"
+
+typedef struct Asking Asking;
+
+/* The userdata of one question's call: which question it is. */
+typedef struct QuestionSlot {
+        Asking *asking;
+        SysinfoHarperQuestion question;
+} QuestionSlot;
+
+struct Asking {
+        HarperClient *client;
+        unsigned sections;
+        uint64_t timeout_usec;
+        SysinfoHarper harper;          /* the answers are references of our own */
+        char *error;                   /* the first reason an answer is missing */
+        unsigned pending;              /* calls out, the search for Harper, and one while starting */
+        QuestionSlot slots[_SYSINFO_HARPER_QUESTION_MAX];
+        harper_sysinfo_callback_t callback;
+        void *userdata;
+};
+
+static void asking_unref(Asking *a) {
+        if (--a->pending > 0)
+                return;
+        a->harper.error = a->error;
+        a->callback(&a->harper, a->userdata);
+        for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
+                json_object_put(a->harper.answers[q]);
+        free(a->error);
+        free(a);
+}
+
+static void keep_error(Asking *a, char *error) {
+        if (!a->error)
+                a->error = error ? error : strdup("Out of memory while asking Harper.");
+        else
+                free(error);
+}
+
+static void on_answer(json_object *reply, const char *error, void *userdata) {
+        QuestionSlot *slot = userdata;
+        Asking *a = slot->asking;
+
+        if (error)
+                keep_error(a, strdup(error));
+        else
+                a->harper.answers[slot->question] = json_object_get(reply);
+        asking_unref(a);
+}
+
+static void ask_each(Asking *a, const char *socket) {
+        for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++) {
+                json_object *body = NULL;
+                int r = sysinfo_harper_question(q, a->sections, &body);
+
+                if (r >= 0 && !body)
+                        continue;      /* not needed */
+                a->slots[q] = (QuestionSlot) { a, q };
+                if (r >= 0)
+                        r = harper_client_call(a->client, socket, body, a->timeout_usec, on_answer, &a->slots[q], NULL);
+                json_object_put(body);
+                if (r < 0)
+                        keep_error(a, text_printf("Cannot ask Harper: %s", strerror(-r)));
+                else
+                        a->pending++;
+        }
+}
+
+static void on_found(const HarperTarget *t, const char *error, void *userdata) {
+        Asking *a = userdata;
+
+        if (!t)
+                keep_error(a, strdup(error ? error : "Harper could not be found."));
+        else
+                ask_each(a, t->socket);
+        asking_unref(a);
+}
+
+int harper_sysinfo_ask(const Config *config, SystemdClient *systemd, HarperClient *client, unsigned sections,
+                       uint64_t timeout_usec, harper_sysinfo_callback_t callback, void *userdata) {
+        Asking *a = calloc(1, sizeof(Asking));
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        *a = (Asking) { .client = client, .sections = sections, .timeout_usec = timeout_usec,
+                        .callback = callback, .userdata = userdata };
+        /* ours while starting, and the search's until on_found */
+        a->pending = 2;
+        r = harper_find(config, systemd, on_found, a);
+        if (r < 0) {
+                keep_error(a, text_printf("Cannot find Harper: %s", strerror(-r)));
+                a->pending--;
+        }
+        asking_unref(a);
+        return 0;
+}

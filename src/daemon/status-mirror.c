@@ -1,0 +1,275 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harper-finder.h"
+#include "harper-reply.h"
+#include "status-rules.h"
+#include "log.h"
+#include "status-mirror.h"
+#include "text.h"
+
+/* One question to Harper; Harper answers a status in a few ms. */
+#define CALL_USEC (2 * 1000000ULL)
+/* How often hdb.pid is looked at, to notice a Harper that restarted (it then has no statuses). */
+#define PID_CHECK_USEC (500 * 1000ULL)
+/* Harper unreachable: try again after this, doubling up to the most. */
+#define RETRY_FIRST_USEC (100 * 1000ULL)
+#define RETRY_MOST_USEC (5 * 1000000ULL)
+
+struct StatusMirror {
+        sd_event *event;
+        const Config *config;
+        SystemdClient *systemd;
+        HarperClient *harper;
+        StatusStore *store;
+        statuses_adopted_callback_t adopted;
+        void *userdata;
+        HarperTarget target;   /* where Harper answers; socket NULL until found */
+        bool finding;
+        bool read_back;        /* Harper's statuses were read once (at start) */
+        bool dirty[_STATUS_ID_MAX];  /* to send to Harper */
+        char *harper_pid;      /* Harper's process as hdb.pid last said; NULL: not running/unknown */
+        HarperCall *call;      /* one question at a time */
+        StatusId sending;      /* the status that call sends */
+        uint64_t retry_usec;
+        sd_event_source *retry, *pid_check;
+};
+
+static void next(StatusMirror *m);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        next(userdata);
+        return 0;
+}
+
+/* Harper did not answer: forget where it was (the unit may have moved it) and try later. */
+static void retry_later(StatusMirror *m, const char *why) {
+        if (m->retry_usec == RETRY_FIRST_USEC)
+                log_debug("Statuses wait for Harper: %s", why);
+        harper_target_done(&m->target);
+        sd_event_source_disable_unref(m->retry);
+        m->retry = NULL;
+        if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 0, on_retry, m) < 0)
+                log_warning("Cannot schedule sending statuses to Harper again.");
+        m->retry_usec = m->retry_usec * 2 > RETRY_MOST_USEC ? RETRY_MOST_USEC : m->retry_usec * 2;
+}
+
+static char *read_pid(const char *pid_file) {
+        char buffer[32] = "";
+        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
+        size_t n;
+
+        if (!f)
+                return NULL;
+        n = fread(buffer, 1, sizeof buffer - 1, f);
+        fclose(f);
+        buffer[n] = 0;
+        buffer[strcspn(buffer, " \n")] = 0;
+        return buffer[0] ? strdup(buffer) : NULL;
+}
+
+/* A Harper that (re)started holds none of ours: all of them go to it again. */
+static void on_harper_restarted(StatusMirror *m, const char *pid) {
+        log_info("Harper runs as process %s now: setting its statuses again.", pid);
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                m->dirty[i] = status_store_get(m->store, (StatusId) i) != NULL;
+        m->read_back = true;   /* a fresh Harper has nothing to read back */
+}
+
+static int on_pid_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        StatusMirror *m = userdata;
+        char *pid = read_pid(m->target.pid_file);
+
+        if (m->target.pid_file && pid && (!m->harper_pid || strcmp(pid, m->harper_pid) != 0)) {
+                if (m->harper_pid || m->read_back)
+                        on_harper_restarted(m, pid);
+                free(m->harper_pid);
+                m->harper_pid = pid;
+                pid = NULL;
+                next(m);
+        } else if (m->target.pid_file && !pid) {
+                free(m->harper_pid);   /* stopped or restarting */
+                m->harper_pid = NULL;
+        }
+        free(pid);
+        (void) sd_event_source_set_time_relative(s, PID_CHECK_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static void on_sent(json_object *reply, const char *error, void *userdata);
+static void on_read_back(json_object *reply, const char *error, void *userdata);
+
+static json_object *status_body(const StatusMirror *m, StatusId id) {
+        const StatusRecord *r = status_store_get(m->store, id);
+        json_object *body = json_object_new_object();
+
+        if (!body)
+                return NULL;
+        json_object_object_add(body, "operation", json_object_new_string(r ? "set_status" : "clear_status"));
+        json_object_object_add(body, "id", json_object_new_string(status_id_to_string(id)));
+        if (r)
+                json_object_object_add(body, "status", json_object_new_string(r->status));
+        return body;
+}
+
+/* Sends one status as the store has it now; a change while it is on its way sends it again. */
+static void send_status(StatusMirror *m, StatusId id) {
+        json_object *body = status_body(m, id);
+        int r;
+
+        m->dirty[id] = false;
+        m->sending = id;
+        r = body ? harper_client_call(m->harper, m->target.socket, body, CALL_USEC, on_sent, m, &m->call) : -ENOMEM;
+        json_object_put(body);
+        if (r < 0) {
+                m->dirty[id] = true;
+                retry_later(m, strerror(-r));
+        }
+}
+
+static void on_found(const HarperTarget *t, const char *error, void *userdata) {
+        StatusMirror *m = userdata;
+
+        m->finding = false;
+        if (error)
+                return retry_later(m, error);
+        m->target.socket = strdup(t->socket);
+        m->target.pid_file = t->pid_file ? strdup(t->pid_file) : NULL;
+        if (!m->target.socket || (t->pid_file && !m->target.pid_file))
+                return retry_later(m, "out of memory");
+        if (!m->harper_pid)
+                m->harper_pid = read_pid(m->target.pid_file);
+        next(m);
+}
+
+/* The one place that decides what to ask Harper next: find it, read back, send what changed. */
+static void next(StatusMirror *m) {
+        json_object *body;
+        int r;
+
+        if (m->call || m->finding || (m->retry && sd_event_source_get_enabled(m->retry, NULL) > 0))
+                return;
+        if (!m->target.socket) {
+                m->finding = true;
+                r = harper_find(m->config, m->systemd, on_found, m);
+                if (r < 0) {
+                        m->finding = false;
+                        retry_later(m, strerror(-r));
+                }
+                return;
+        }
+        if (!m->read_back) {
+                body = json_object_new_object();
+                json_object_object_add(body, "operation", json_object_new_string("get_status"));
+                r = harper_client_call(m->harper, m->target.socket, body, CALL_USEC, on_read_back, m, &m->call);
+                json_object_put(body);
+                if (r < 0)
+                        retry_later(m, strerror(-r));
+                return;
+        }
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                if (m->dirty[i])
+                        return send_status(m, (StatusId) i);
+}
+
+static void on_sent(json_object *reply, const char *error, void *userdata) {
+        StatusMirror *m = userdata;
+
+        m->call = NULL;
+        if (error && !harper_error_is_refusal(error)) {
+                m->dirty[m->sending] = true;
+                return retry_later(m, error);
+        }
+        /* Harper checks as we do: a refusal is a difference of rules, not a reason to insist */
+        if (error)
+                log_warning("Harper did not take status '%s': %s", status_id_to_string(m->sending), error);
+        m->retry_usec = RETRY_FIRST_USEC;
+        next(m);
+}
+
+/* A record of Harper's get_status, taken into the store unless ours is newer. */
+static bool adopt_record(StatusMirror *m, json_object *record) {
+        StatusId id = status_id_from_string(json_object_get_string(json_object_object_get(record, "id")));
+        json_object *status = json_object_object_get(record, "status");
+        uint64_t created = (uint64_t) json_object_get_int64(json_object_object_get(record, "__createdtime__"));
+        uint64_t updated = (uint64_t) json_object_get_int64(json_object_object_get(record, "__updatedtime__"));
+        char *problem;
+
+        if (id < 0 || m->dirty[id] || status_store_get(m->store, id) || !json_object_is_type(status, json_type_string))
+                return false;
+        problem = status_check_set(status_field_string(status_id_to_string(id)),
+                                   status_field_string_len(json_object_get_string(status),
+                                                           (size_t) json_object_get_string_len(status)));
+        if (problem) {
+                log_warning("Harper holds status '%s' that harper-sysops would refuse: %s", status_id_to_string(id),
+                            problem);
+                free(problem);
+                return false;
+        }
+        return status_store_restore(m->store, id, json_object_get_string(status), created, updated) != NULL;
+}
+
+static void on_read_back(json_object *reply, const char *error, void *userdata) {
+        StatusMirror *m = userdata;
+        json_object *records = json_object_object_get(reply, "systemStatus");
+        size_t adopted = 0;
+
+        m->call = NULL;
+        if (error && !harper_error_is_refusal(error))
+                return retry_later(m, error);
+        if (error)
+                log_warning("Cannot read Harper's statuses: %s", error);
+        for (size_t i = 0; json_object_is_type(records, json_type_array) && i < json_object_array_length(records); i++)
+                adopted += adopt_record(m, json_object_array_get_idx(records, i));
+        if (adopted > 0) {
+                log_info("Read %zu status%s back from Harper.", adopted, adopted == 1 ? "" : "es");
+                m->adopted(m->userdata);
+        }
+        m->read_back = true;
+        m->retry_usec = RETRY_FIRST_USEC;
+        next(m);
+}
+
+void status_mirror_changed(StatusMirror *m, StatusId id) {
+        if (!m || id < 0 || id >= _STATUS_ID_MAX)
+                return;
+        m->dirty[id] = true;
+        next(m);
+}
+
+int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config, SystemdClient *systemd,
+                      HarperClient *harper, StatusStore *store, statuses_adopted_callback_t adopted, void *userdata) {
+        StatusMirror *m = calloc(1, sizeof(StatusMirror));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        *m = (StatusMirror) { .event = sd_event_ref(event), .config = config, .systemd = systemd, .harper = harper,
+                              .store = store, .adopted = adopted, .userdata = userdata,
+                              .retry_usec = RETRY_FIRST_USEC };
+        r = sd_event_add_time_relative(event, &m->pid_check, CLOCK_MONOTONIC, PID_CHECK_USEC, 0, on_pid_check, m);
+        if (r < 0) {
+                status_mirror_free(m);
+                return r;
+        }
+        next(m);   /* find Harper and read its statuses back */
+        *ret = m;
+        return 0;
+}
+
+StatusMirror *status_mirror_free(StatusMirror *m) {
+        if (!m)
+                return NULL;
+        harper_call_cancel(m->call);
+        sd_event_source_disable_unref(m->retry);
+        sd_event_source_disable_unref(m->pid_check);
+        sd_event_unref(m->event);
+        harper_target_done(&m->target);
+        free(m->harper_pid);
+        free(m);
+        return NULL;
+}

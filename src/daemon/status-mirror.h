@@ -1,0 +1,26 @@
+/* Harper holds the same statuses as harper-sysopsd: load balancers and Harper applications read
+ * them from Harper. The daemon's store stays the copy that answers (no waiting on Harper); each
+ * change is sent to Harper in the background (set_status / clear_status over its socket), a
+ * change while Harper is down reaches it once it answers again, a Harper that restarted (its
+ * hdb.pid changed) gets all of them again, and at start the daemon reads back what Harper
+ * holds. No bus types. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "harper-client.h"
+#include "status-store.h"
+#include "sysops-config.h"
+#include "systemd-client.h"
+
+typedef struct StatusMirror StatusMirror;
+
+/* Called when statuses were read back from Harper into store. */
+typedef void (*statuses_adopted_callback_t)(void *userdata);
+
+int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config, SystemdClient *systemd,
+                      HarperClient *harper, StatusStore *store, statuses_adopted_callback_t adopted, void *userdata);
+StatusMirror *status_mirror_free(StatusMirror *m);
+
+/* id changed in the store (set or cleared): Harper hears of it soon, without waiting here. */
+void status_mirror_changed(StatusMirror *m, StatusId id);

@@ -1,0 +1,187 @@
+/* Harper's own figures merged into system_information: which questions the sections need, and
+ * Harper's answers (harper-behaviour.md §4.2, measured with Harper 4.7.29) in the answer's
+ * shapes. A figure Harper did not give is null; nothing here waits or reads a file. */
+#include <errno.h>
+#include <string.h>
+
+#include "sysinfo-harper.h"
+#include "sysinfo-json.h"
+#include "sysinfo-macro.h"
+
+/* The sections of Harper's own system_information that hold what only Harper knows. */
+static const SysinfoSection from_system_information[] = {
+        SYSINFO_SYSTEM, SYSINFO_MEMORY, SYSINFO_METRICS, SYSINFO_THREADS,
+};
+
+static unsigned sections_needing(SysinfoHarperQuestion q) {
+        unsigned mask = 0;
+
+        switch (q) {
+        case SYSINFO_HARPER_SYSTEM_INFORMATION:
+                for (size_t i = 0; i < sizeof from_system_information / sizeof from_system_information[0]; i++)
+                        mask |= 1u << from_system_information[i];
+                return mask;
+        case SYSINFO_HARPER_DESCRIBE_ALL:
+                return 1u << SYSINFO_TABLE_SIZE;
+        case SYSINFO_HARPER_CLUSTER_STATUS:
+                return 1u << SYSINFO_REPLICATION;
+        default:
+                return 0;
+        }
+}
+
+static const char *const operation_names[_SYSINFO_HARPER_QUESTION_MAX] = {
+        [SYSINFO_HARPER_SYSTEM_INFORMATION] = "system_information",
+        [SYSINFO_HARPER_DESCRIBE_ALL] = "describe_all",
+        [SYSINFO_HARPER_CLUSTER_STATUS] = "cluster_status",
+};
+
+/* Harper's system_information with only the attributes the sections need. */
+static int add_attributes(json_object *body, unsigned sections) {
+        json_object *attributes = json_object_new_array();
+        int r = si_add(body, "attributes", attributes);
+
+        if (r < 0 || !attributes)
+                return -ENOMEM;
+        for (size_t i = 0; i < sizeof from_system_information / sizeof from_system_information[0]; i++)
+                if (sections & (1u << from_system_information[i]) &&
+                    si_append(attributes, json_object_new_string(sysinfo_section_name(from_system_information[i]))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int sysinfo_harper_question(SysinfoHarperQuestion q, unsigned sections, json_object **ret) {
+        _cleanup_json_ json_object *body = NULL;
+
+        *ret = NULL;
+        if ((unsigned) q >= _SYSINFO_HARPER_QUESTION_MAX || !(sections & sections_needing(q)))
+                return 0;
+        body = json_object_new_object();
+        if (!body || si_add(body, "operation", json_object_new_string(operation_names[q])) < 0)
+                return -ENOMEM;
+        if (q == SYSINFO_HARPER_SYSTEM_INFORMATION && add_attributes(body, sections) < 0)
+                return -ENOMEM;
+        *ret = body;
+        body = NULL;
+        return 0;
+}
+
+bool sysinfo_harper_needed(unsigned sections) {
+        for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
+                if (sections & sections_needing(q))
+                        return true;
+        return false;
+}
+
+static json_object *answer_of(SysinfoCall *c, SysinfoHarperQuestion q) {
+        return c->src->harper ? c->src->harper->answers[q] : NULL;
+}
+
+/* A new reference to Harper's value of key in o when it has the type, else NULL. */
+static json_object *typed(json_object *o, const char *key, json_type type) {
+        json_object *v = json_object_object_get(o, key);
+
+        return json_object_is_type(v, type) ? json_object_get(v) : NULL;
+}
+
+json_object *si_harper_value(SysinfoCall *c, const char *section, const char *key) {
+        json_object *s = json_object_object_get(answer_of(c, SYSINFO_HARPER_SYSTEM_INFORMATION), section);
+
+        return json_object_is_type(s, json_type_object) ? json_object_get(json_object_object_get(s, key)) : NULL;
+}
+
+int sysinfo_harper_threads(SysinfoCall *c, void **state, json_object **ret) {
+        *ret = typed(answer_of(c, SYSINFO_HARPER_SYSTEM_INFORMATION), "threads", json_type_array);
+        return 0;
+}
+
+int sysinfo_harper_metrics(SysinfoCall *c, void **state, json_object **ret) {
+        *ret = typed(answer_of(c, SYSINFO_HARPER_SYSTEM_INFORMATION), "metrics", json_type_object);
+        return 0;
+}
+
+/* One table of describe_all ({"schema","name","record_count","table_size","db_size",…}). */
+static int table_entry(json_object *arr, const char *database, const char *table, json_object *t) {
+        static const char *const figures[] = { "record_count", "table_size", "db_size", "db_audit_size" };
+        json_object *o = json_object_new_object();
+        int r;
+
+        if (!o || si_append(arr, o) < 0)
+                return -ENOMEM;
+        if ((r = si_add(o, "database", json_object_new_string(database))) < 0 ||
+            (r = si_add(o, "table", json_object_new_string(table))) < 0)
+                return r;
+        for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+                json_object *v = json_object_object_get(t, figures[i]);
+
+                r = si_add(o, figures[i], json_object_is_type(v, json_type_int) ? json_object_get(v) : NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* describe_all is {database: {table: {...}}}, in Harper's order. */
+int sysinfo_harper_table_size(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *arr = NULL;
+        json_object *all = answer_of(c, SYSINFO_HARPER_DESCRIBE_ALL);
+
+        *ret = NULL;
+        if (!json_object_is_type(all, json_type_object))
+                return 0;
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        json_object_object_foreach(all, database, tables) {
+                if (!json_object_is_type(tables, json_type_object))
+                        continue;
+                json_object_object_foreach(tables, table, t)
+                        if (json_object_is_type(t, json_type_object) && table_entry(arr, database, table, t) < 0)
+                                return -ENOMEM;
+        }
+        *ret = arr;
+        arr = NULL;
+        return 0;
+}
+
+static int add_peers(json_object *o, const SysinfoSources *src) {
+        json_object *peers = json_object_new_array();
+        int r;
+
+        if ((r = si_add(o, "peers", peers)) < 0 || !peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n_peers; i++) {
+                json_object *p = json_object_new_object();
+
+                if (!p || (r = si_append(peers, p)) < 0)
+                        return -ENOMEM;
+                if ((r = si_add(p, "name", si_json_string(src->peers[i].name))) < 0 ||
+                    (r = si_add(p, "address", si_json_string(src->peers[i].address))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int sysinfo_harper_replication(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *status = answer_of(c, SYSINFO_HARPER_CLUSTER_STATUS);
+
+        if (!o)
+                return -ENOMEM;
+        if (si_add(o, "cluster_status", json_object_is_type(status, json_type_object) ? json_object_get(status) : NULL) < 0 ||
+            add_peers(o, c->src) < 0)
+                return -ENOMEM;
+        *ret = o;
+        o = NULL;
+        return 0;
+}
+
+json_object *si_harper_status(const SysinfoHarper *harper) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        const char *error = harper ? harper->error : "Harper was not asked.";
+
+        if (!o || si_add(o, "answered", json_object_new_boolean(!error)) < 0 ||
+            (error && si_add(o, "error", json_object_new_string(error)) < 0))
+                return NULL;
+        return json_object_get(o);   /* the cleanup drops the other reference */
+}

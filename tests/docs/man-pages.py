@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The built man pages: each renders with man(1) without warnings, the D-Bus page describes
+every member of the shipped interface XML, and each program's page describes every option
+its --help lists. TAP on stdout. Usage: man-pages.py SRCDIR BUILDDIR PAGE..."""
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+SRCDIR, BUILDDIR, PAGES = sys.argv[1], sys.argv[2], sys.argv[3:]
+# the interface's members are described in these sections of its page
+INTERFACE_SECTIONS = {
+    "io.harperdb.SystemOperations1": ("METHODS", "PROPERTIES", "SIGNALS"),
+    "io.harperdb.SystemOperations1.Job": ("JOB OBJECTS",),
+}
+PROGRAMS = {  # program (in the build tree) -> its page
+    "src/harper-ops": "harper-ops.1",
+    "src/harper-sysopsd": "harper-sysopsd.8",
+    "src/harper-ops-http": "harper-ops-http.8",
+}
+
+n = failed = 0
+
+
+def ok(passed, description, diagnostic=""):
+    global n, failed
+    n += 1
+    failed += not passed
+    print(("ok" if passed else "not ok") + f" {n} - {description}")
+    if not passed and diagnostic:
+        print("\n".join("#   " + line for line in diagnostic.splitlines()))
+
+
+def render(path):
+    """man's plain-text rendering of a built page, and its warnings."""
+    env = dict(os.environ, MANWIDTH="200", LC_ALL="C.UTF-8")
+    r = subprocess.run(["man", "--warnings", "-E", "ascii", "-l", path],
+                       capture_output=True, text=True, env=env)
+    return r.returncode, r.stdout, r.stderr
+
+
+def sections(text):
+    """{heading: [term lines]}: the lines that start a described item (indented once)."""
+    out, heading = {}, None
+    for line in text.splitlines():
+        if re.match(r"^[A-Z][A-Z ]+$", line):
+            heading = line.strip()
+            out[heading] = []
+        elif heading and re.match(r"^ {7}\S", line):
+            out[heading].append(line.strip())
+    return out
+
+
+def described(name, terms):
+    """Is name the subject of one of the term lines: "Name(", "Name s, const", "-x, --opt=ARG"?"""
+    return any(re.match(rf"^(-\w, )?{re.escape(name)}([ (=,]|$)", t) for t in terms)
+
+
+print("TAP version 13")
+rendered = {}
+for path in PAGES:
+    page = os.path.basename(path)
+    rc, text, warnings = render(path)
+    rendered[page] = sections(text)
+    ok(rc == 0 and not warnings.strip() and "NAME" in rendered[page],
+       f"man -l renders {page} without warnings", warnings)
+
+page = rendered.get("io.harperdb.SystemOperations1.5", {})
+for xml in sorted(f for f in os.listdir(os.path.join(SRCDIR, "dbus")) if f.endswith(".xml")):
+    for interface in ET.parse(os.path.join(SRCDIR, "dbus", xml)).getroot().iter("interface"):
+        iname = interface.get("name")
+        wanted = INTERFACE_SECTIONS.get(iname)
+        ok(wanted is not None, f"{xml}: the page has a section for {iname}")
+        terms = [t for s in wanted or () for t in page.get(s, [])]
+        for member in interface:
+            if member.tag in ("method", "property", "signal"):
+                name = member.get("name")
+                ok(described(name, terms), f"{iname}: {member.tag} {name} is described",
+                   f"not a term line in the sections {wanted}")
+
+for program, man_page in PROGRAMS.items():
+    help_text = subprocess.run([os.path.join(BUILDDIR, program), "--help"], capture_output=True,
+                               text=True).stdout
+    options = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", help_text)))
+    ok(len(options) > 2, f"{program} --help lists options")
+    ok(f"{man_page.rsplit('.', 1)[0]}({man_page.rsplit('.', 1)[1]})" in help_text,
+       f"{program} --help names its man page {man_page}")
+    terms = rendered.get(man_page, {}).get("OPTIONS", [])
+    for option in options:
+        ok(described(option, terms), f"{man_page} describes {option}",
+           "not a term line in OPTIONS")
+
+print(f"1..{n}")
+sys.exit(1 if failed else 0)

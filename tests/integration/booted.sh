@@ -1,0 +1,239 @@
+#!/bin/bash
+# harper-sysops on a booted Debian 12 (systemd as PID 1, logind, polkitd, dbus; systemd-nspawn on
+# its own network), installed as a package installs it, tried as an admin would: D-Bus activation
+# of the shipped hardened unit by the first call, every operation as root, a harper-admin member
+# and a plain user, restarts of stand-in Harper units enabled in the container, HTTP over its
+# sockets, Harper's ports left alone, the watchdog, systemd-analyze security, and interactive
+# polkit in a seat0 session (pkttyagent on a pty; an agent that dismisses).
+# Boots once, runs every case, powers off. The first run debootstraps the tree (≈ 1-2 min) into
+# /var/cache/harper-sysops-test (tests/lib/booted.sh).
+#
+# A case is a function case_NAME, listed in CASES; it runs in the booted container through b_in
+# (root), b_user USER (outside any session) and b_session USER (a seat0 login session).
+. "$(dirname "$0")/../lib/booted.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (debootstrap, systemd-nspawn)"
+command -v systemd-nspawn >/dev/null && command -v debootstrap >/dev/null ||
+    skip_all "needs systemd-nspawn and debootstrap (tools/install-deps.sh)"
+b_unshare "$0" "$@"
+
+ADMIN=admin1 PLAIN=user1 BOSS=boss       # harper-admin member, plain user, polkit's administrator
+BOSS_PASSWORD=boss-secret-1 ADMIN_PASSWORD=admin-secret-1
+F403_START='{"error":"This operation is not authorized due to role restrictions and/or invalid database items","unauthorized_access":["Operation '"'"
+F403_END="' is restricted to 'super_user' roles\"],\"invalid_schema_items\":[]}"
+f403() { echo "$F403_START$1$F403_END"; }
+HARPER_PORTS="9925 9926 9932 9933 1883 8883"
+
+# ---------------------------------------------------------------- the container
+
+# Users, Harper's stand-in units (enabled), the configuration and the test's helpers, before boot.
+setup_root() {
+    local root=$B_T/root u
+    chroot "$root" groupadd -f harper-admin || return 1
+    chroot "$root" useradd -m -s /bin/bash -G harper-admin "$ADMIN" &&
+        chroot "$root" useradd -m -s /bin/bash "$PLAIN" &&
+        chroot "$root" useradd -m -s /bin/bash -G sudo "$BOSS" || return 1     # Debian's polkit admin: group sudo
+    printf '%s:%s\n' "$ADMIN" "$ADMIN_PASSWORD" "$BOSS" "$BOSS_PASSWORD" "$PLAIN" user-secret-1 |
+        chroot "$root" chpasswd || return 1
+    mkdir -p "$root/etc/systemd/system/multi-user.target.wants" || return 1
+    for u in harperdb.service harperdb-http@.service harperdb-clustering.service; do
+        cp "$SRCDIR/tests/units/$u" "$root/etc/systemd/system/" || return 1
+    done
+    for u in harperdb.service harperdb-http@1.service harperdb-http@2.service harperdb-http@3.service \
+             harperdb-clustering.service; do        # what systemctl enable links
+        ln -s "../${u/@[0-9]/@}" "$root/etc/systemd/system/multi-user.target.wants/$u" || return 1
+    done
+    mkdir -p "$root/etc/harper-sysops" &&
+        h_stand_in_config "$root/etc/harper-sysops/sysops.json" &&
+        cp "$SRCDIR/tests/tools/pty-answer.py" "$BUILDDIR/tests/dismissing-agent" "$root/usr/local/bin/"
+}
+
+# ops USER ARGS...: harper-ops inside as USER (root, or outside any login session)
+ops() {
+    local u=$1
+    shift
+    if [ "$u" = root ]; then b_in harper-ops "$@"; else b_user "$u" harper-ops "$@"; fi
+}
+main_pid() { b_in systemctl show -P MainPID "$1"; }
+flat() { tr '\n' ' ' <<<"$1"; }         # one line, for like across lines
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# ---------------------------------------------------------------- cases
+
+case_activation() {
+    local t0 out
+    is "before the first call harper-sysopsd is not running" "$(b_in systemctl is-active harper-sysopsd.service)" inactive
+    t0=$(_b_usec)
+    out=$(ops root '{"operation":"get_status"}')
+    is "root's first call is answered" "$out" "[]"
+    diag "first call (D-Bus activation of the unit included): $(_b_ms_since "$t0") ms"
+    is "... by the shipped unit, now active" "$(b_in systemctl is-active harper-sysopsd.service)" active
+    is "... whose main process owns the bus name" \
+        "$(b_in busctl --system status io.harperdb.SystemOperations1 | sed -n 's/^PID=//p')" \
+        "$(main_pid harper-sysopsd.service)"
+    like "... started by dbus-daemon through systemd (the alias)" "$(b_in journalctl -b -u dbus.service -o cat)" \
+        "Activating via systemd: service name='io.harperdb.SystemOperations1' unit='dbus-io.harperdb.SystemOperations1.service'"
+    like "... which reaches systemd over its private socket" "$(b_in journalctl -b -u harper-sysopsd.service -o cat)" \
+        "private socket /run/systemd/private"
+}
+
+case_statuses() {
+    local rec='"id":"primary","status":"STATUS","__createdtime__":[0-9]+,"__updatedtime__":[0-9]+'
+    like "root sets a status" "$(ops root --status '{"operation":"set_status","id":"primary","status":"by-root"}')" \
+        "^200"$'\n'"\{${rec/STATUS/by-root}\}$"
+    like "a harper-admin member sets one" "$(ops $ADMIN --status '{"operation":"set_status","id":"primary","status":"by-admin"}')" \
+        "^200"$'\n'"\{${rec/STATUS/by-admin}\}$"
+    is "a plain user may not (403, exit 4: a password would do)" \
+        "$(ops $PLAIN --status '{"operation":"set_status","id":"primary","status":"by-user"}' 2>/dev/null; echo "exit $?")" \
+        $'403\n'"$(f403 setStatus)"$'\nexit 4'
+    is "... nor read them" "$(ops $PLAIN '{"operation":"get_status"}' 2>/dev/null; echo "exit $?")" \
+        "$(f403 getStatus)"$'\nexit 4'
+    like "the admin reads the admin's status" "$(ops $ADMIN '{"operation":"get_status","id":"primary"}')" '"status":"by-admin"'
+    is "the admin clears it" "$(ops $ADMIN '{"operation":"clear_status","id":"primary"}')" \
+        '{"message":"Status successfully cleared"}'
+}
+
+case_system_information() {
+    local u
+    for u in root $ADMIN; do
+        is "system_information as $u: all eleven sections" \
+            "$(ops $u '{"operation":"system_information"}' | json 'len(d)')" 11
+    done
+    is "... a plain user may not (exit 4)" \
+        "$(ops $PLAIN '{"operation":"system_information"}' 2>/dev/null; echo "exit $?")" \
+        "$(f403 systemInformation)"$'\nexit 4'
+}
+
+# The sandboxed daemon's own mount namespace (ProtectSystem=strict) has / read-only; the
+# answer must be the system's view, as findmnt outside the sandbox shows it.
+case_disk_rw() {
+    local want opts
+    opts=$(b_in findmnt -no OPTIONS /)
+    [[ $opts == rw* ]] && want=True || want=False
+    is "disk.size[].rw of / is what findmnt says of / ($opts)" \
+        "$(ops root '{"operation":"system_information","attributes":["disk"]}' |
+           json '[r["rw"] for r in d["disk"]["size"] if r["mount"] == "/"][0]')" "$want"
+}
+
+case_restarts() {
+    local before w out
+    before=$(main_pid harperdb.service)
+    like "root restarts the instance (--wait: COMPLETE)" "$(ops root --wait '{"operation":"restart"}')" '"status":"COMPLETE"'
+    check "... it has a new main process" test "$(main_pid harperdb.service)" != "$before"
+    before=$(for w in 1 2 3; do main_pid harperdb-http@$w.service; done)
+    out=$(ops $ADMIN --wait '{"operation":"restart_service","service":"http_workers"}')
+    like "a harper-admin member rolls http_workers (COMPLETE)" "$out" '"status":"COMPLETE"'
+    is "... each of the three workers has a new main process" \
+        "$(comm -12 <(sort <<<"$before") <(for w in 1 2 3; do main_pid harperdb-http@$w.service; done | sort))" ""
+    like "... restart_service clustering (COMPLETE)" \
+        "$(ops $ADMIN --wait '{"operation":"restart_service","service":"clustering"}')" '"status":"COMPLETE"'
+    before=$(main_pid harperdb.service)
+    is "a plain user may not restart (exit 4)" "$(ops $PLAIN '{"operation":"restart"}' 2>/dev/null; echo "exit $?")" \
+        "$(f403 restart)"$'\nexit 4'
+    is "... and nothing was restarted" "$(main_pid harperdb.service)" "$before"
+}
+
+case_http() {
+    local body='{"operation":"get_status","id":"primary"}'
+    check "the unix socket unit starts" b_in systemctl enable --now harper-ops-http.socket
+    is "a harper-admin member over the unix socket: 200" \
+        "$(b_user $ADMIN curl -s -o /dev/null -w '%{http_code}' --unix-socket /run/harper-sysops/http.sock -d "$body" http://localhost/)" 200
+    is "a plain user over the unix socket: 403" \
+        "$(b_user $PLAIN curl -s -o /dev/null -w '%{http_code}' --unix-socket /run/harper-sysops/http.sock -d "$body" http://localhost/)" 403
+    # systemd will not add a socket to a running service: the service takes both when next started
+    check "the opt-in TCP socket unit starts (the service stopped first)" \
+        b_in sh -c 'systemctl stop harper-ops-http.service && systemctl enable --now harper-ops-http-tcp.socket' 
+    is "a harper-admin member's login over TCP on 9939: 200" \
+        "$(b_in curl -s -o /dev/null -w '%{http_code}' -u "$ADMIN:$ADMIN_PASSWORD" -d "$body" http://127.0.0.1:9939/)" 200
+}
+
+case_socket_warnings() {
+    is "no warning from the socket units in the journal" \
+        "$(b_in journalctl -b -p warning -o cat -u harper-ops-http.socket -u harper-ops-http-tcp.socket)" ""
+    is "... and no TCP_NODELAY failure anywhere" "$(b_in journalctl -b -o cat | grep -i nodelay)" ""
+}
+
+case_ports() {
+    local listening p taken=
+    listening=$(b_in ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -un | tr '\n' ' ')
+    diag "TCP ports listened on in the container: $listening"
+    for p in $HARPER_PORTS; do [[ " $listening " == *" $p "* ]] && taken+="$p "; done
+    is "nothing listens on Harper's ports ($HARPER_PORTS)" "$taken" ""
+    like "... the opt-in TCP socket is on 9939" " $listening " " 9939 "
+}
+
+case_security() {
+    local u out
+    for u in harper-sysopsd.service harper-ops-http.service systemd-hostnamed.service; do
+        out=$(b_in systemd-analyze security "$u" 2>&1 | grep 'Overall exposure')
+        diag "systemd-analyze security in the booted system: ${out#→ }"
+    done
+    like "harper-sysopsd's exposure is at most 2.0 in the booted system" \
+        "$(b_in systemd-analyze security harper-sysopsd.service 2>&1 | grep 'Overall exposure')" \
+        ": (1\.[0-9]|2\.0|0\.[0-9]) "
+}
+
+# A plain user in a seat0 login session authenticates as polkit's administrator through the
+# pkttyagent harper-ops starts on its terminal (pty-answer.py types the password).
+case_polkit_interactive() {
+    local body='{"operation":"set_status","id":"maintenance","status":"STATUS"}' out
+    out=$(b_session $PLAIN "python3 /usr/local/bin/pty-answer.py '$BOSS_PASSWORD' harper-ops '${body/STATUS/by-password}'; echo \"exit \$?\"")
+    like "a plain user who gives an administrator's password through pkttyagent gets in" "$(flat "$out")" \
+        '"status":"by-password".*exit 0'
+    out=$(b_session $PLAIN "python3 /usr/local/bin/pty-answer.py wrong-password harper-ops '${body/STATUS/wrong}'; echo \"exit \$?\"")
+    like "a wrong password: AccessDenied (exit 3)" "$(flat "$out")" "AUTHENTICATION FAILED.*org.freedesktop.DBus.Error.AccessDenied.*exit 3"
+    like "... and harper-ops says the password was not accepted" "$out" "did not accept it"
+    out=$(b_session $PLAIN "dismissing-agent >agent.out & for i in \$(seq 100); do grep -q registered agent.out && break; sleep 0.05; done
+        harper-ops --ask-password '${body/STATUS/dismissed}' </dev/null; echo \"exit \$?\"; kill %1" 2>&1)
+    like "a dismissed agent: AuthorizationCancelled, distinct from a wrong password (exit 3)" "$(flat "$out")" \
+        "io.harperdb.SystemOperations1.Error.AuthorizationCancelled.*exit 3"
+    like "only the password's status was set" "$(ops root '{"operation":"get_status","id":"maintenance"}')" '"status":"by-password"'
+}
+
+# A call that allows a password prompt but finds no agent: why, and what to do, on stderr; the
+# answer stays Harper's.
+case_denied_hints() {
+    local body='{"operation":"set_status","id":"primary","status":"x"}' out err
+    err=$(ops $PLAIN --ask-password "$body" 2>&1 >/dev/null)
+    like "outside a login session: says there is no session, hence no agent" "$err" \
+        "AccessDenied: .*outside a login session.*log in on a console or over ssh"
+    out=$(b_session $PLAIN "harper-ops --ask-password '$body' </dev/null 2>err; echo \"exit \$?\"; cat err >&2" 2>"$B_T/err")
+    is "in a session without an agent: Harper's 403 body, exit 3" "$out" "$(f403 setStatus)"$'\nexit 3'
+    like "... and stderr says no agent asked, and what to do" "$(cat "$B_T/err")" \
+        "AccessDenied: .*No polkit agent asked for a password.*harper-admin"
+}
+
+# Last: it restarts the daemon. With WatchdogSec=1s a daemon that does not ping is killed
+# within a second; the loop's pings keep it.
+case_watchdog() {
+    local pid
+    is "the shipped unit sets WatchdogSec=3min" "$(b_in systemctl show -P WatchdogUSec harper-sysopsd.service)" 3min
+    mkdir -p "$B_T/root/etc/systemd/system/harper-sysopsd.service.d"
+    printf '[Service]\nWatchdogSec=1s\n' >"$B_T/root/etc/systemd/system/harper-sysopsd.service.d/watchdog.conf"
+    b_in systemctl daemon-reload && b_in systemctl restart harper-sysopsd.service
+    pid=$(main_pid harper-sysopsd.service)
+    sleep 3
+    is "with WatchdogSec=1s the daemon is still the same process after 3 s" "$(main_pid harper-sysopsd.service)" "$pid"
+    is "... never restarted, no watchdog timeout" \
+        "$(b_in systemctl show -P NRestarts harper-sysopsd.service) $(b_in journalctl -b -u harper-sysopsd.service -o cat | grep -ci 'watchdog timeout')" "0 0"
+}
+
+CASES=(activation statuses system_information disk_rw restarts http socket_warnings ports security
+       polkit_interactive denied_hints watchdog)
+
+# ---------------------------------------------------------------- run
+
+t0=$(_b_usec)
+b_rootfs || bail_out "no Debian tree (debootstrap)"
+diag "rootfs $B_ROOTFS ready after $(_b_ms_since "$t0") ms"
+b_prepare || bail_out "cannot copy the tree or install the project into it"
+setup_root || bail_out "cannot set up users and stand-in units in the tree"
+b_boot || bail_out "the container did not boot"
+diag "overlay ${B_OVERLAY_MS} ms, build ${B_BUILD_MS} ms, boot ${B_BOOT_MS} ms (system $B_STATE)"
+for c in "${CASES[@]}"; do
+    "case_$c"
+done
+t0=$(_b_usec)
+b_poweroff
+diag "power-off $(_b_ms_since "$t0") ms"
+done_testing

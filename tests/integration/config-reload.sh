@@ -1,0 +1,78 @@
+#!/bin/bash
+# The configuration's life: a bad file at start is answered at once, on every call, naming the
+# file and the problem, with nothing running; SIGHUP (systemctl reload) takes a good file and
+# keeps statuses and running jobs, and a bad new file keeps the running configuration; the
+# shipped unit's reload fails on a bad file, saying why.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+H_UNITS_DIR=$SRCDIR/tests/units
+h_users
+h_up || bail_out "stack did not come up"
+h_systemctl start harperdb.service harperdb-clustering.service || bail_out "the test units did not start"
+ms() { date +%s%3N; }
+reload() { kill -HUP "$H_DAEMON_PID"; sleep 0.5; }
+
+# ---------------------------------------------------------------- a bad file at start
+config=$H_T/sysops.json
+echo '{"services":{"http_workers":{"action":"bounce"}}}' >"$config"
+check "a bad configuration: the daemon still takes its name" h_daemon_start --config="$config"
+start=$(ms)
+out=$(dcall SetStatus primary up)
+took=$(( $(ms) - start ))
+is "... a call is refused with BadConfiguration" "$(dbus_error "$out")" io.harperdb.SystemOperations1.Error.BadConfiguration
+like "... naming the file, the key, the problem and where to look" "$out" \
+     "bad configuration: $config: 'services.http_workers.action' must be harper, restart, reload or reload-or-restart \\(fix it, then systemctl reload harper-sysopsd; journalctl -u harper-sysopsd\\)"
+check "... at once ($took ms)" test "$took" -lt 1000
+out=$(ops --status '{"operation":"get_status"}' 2>"$H_T/ops.err"); rc=$?
+is "... harper-ops: 500 and exit 1" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
+like "... its error names the problem" "$(tail -n1 <<<"$out")" "bad configuration: $config: 'services.http_workers.action'"
+is "... nothing ran: no status set" "$(statuses | grep -c primary)" 0
+
+# ---------------------------------------------------------------- reload with a good file
+echo '{"jobs_kept":1}' >"$config"
+h_stand_in_config "$config"
+reload
+out=$(dcall SetStatus primary up)
+like "after a reload with a good file the calls are served" "$out" "'primary', 'up'"
+for i in 1 2; do ops --wait '{"operation":"restart"}' >/dev/null; done
+is "... with the new configuration (jobs_kept 1: one finished job kept)" \
+   "$(gdbus call --system -d "$H_BUS_NAME" -o / -m org.freedesktop.DBus.ObjectManager.GetManagedObjects |
+      grep -o "'$H_OBJ_PATH/job/[0-9]*'" | sort -u | wc -l)" 1
+
+# ---------------------------------------------------------------- a running job and the statuses stay
+echo '{"jobs_kept":5,"services":{"clustering_config":{"units":["hsops-slow.service"],"action":"restart"}}}' >"$config"
+h_stand_in_config "$config"
+reload
+id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
+sleep 0.2
+echo '{"jobs_kept":5,"services":{"clustering_config":{"units":["hsops-slow.service"],"action":"restart"}},"unit_timeout_sec":30}' >"$config"
+h_stand_in_config "$config"
+reload
+check "a job running across a reload completes" h_wait 20 job_is "$id" COMPLETE
+like "... the statuses stayed" "$(dcall GetStatus primary)" "'primary', 'up'"
+
+# ---------------------------------------------------------------- a bad file on reload
+echo '{"jobs_kept":"many"}' >"$config"
+: >"$H_T/daemon.log.mark"
+reload
+like "a bad file on reload: the daemon says why" "$(tail -n 5 "$H_T/daemon.log")" \
+     "Reload refused, the running configuration stays: $config: 'jobs_kept' must be a whole number"
+like "... and keeps serving with the running configuration" "$(dcall GetStatus primary)" "'primary', 'up'"
+is "... nothing refused" "$(dbus_error "$(dcall SetStatus maintenance later)")" ""
+h_daemon_stop
+
+# ---------------------------------------------------------------- the shipped unit: systemctl reload
+echo '{}' >"$config"
+h_stand_in_config "$config"
+check "the shipped unit starts" h_shipped_unit_start "$config"
+dcall SetStatus primary shipped >/dev/null
+check "systemctl reload with a good file succeeds" h_systemctl reload harper-sysopsd.service
+echo '{"peers":7}' >"$config"
+out=$(h_systemctl reload harper-sysopsd.service 2>&1); rc=$?
+check "systemctl reload with a bad file fails (exit $rc)" test "$rc" != 0
+like "... and the unit's log says why" "$(h_systemctl status harper-sysopsd.service 2>&1; journalctl --user -u harper-sysopsd.service 2>/dev/null | tail -n 3)" \
+     "'peers' must be a list|exit-code|status=1"
+is "... the unit stays active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
+like "... with its statuses" "$(dcall GetStatus primary)" "'primary', 'shipped'"
+h_systemctl stop harper-sysopsd.service
+done_testing

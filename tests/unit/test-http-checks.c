@@ -1,0 +1,242 @@
+/* harper-ops-http's checks that need no server: the failed-login records (backoff per pair and
+ * per source, spacing per account, forgiving, forgetting, a bounded table) and the checks of a
+ * request's head (framing, target, origin, host, method, size). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "login-throttle.h"
+#include "request-head.h"
+
+#define SEC 1000000ull
+#define T0 (1000 * SEC)
+
+static LoginThrottle *throttle_with(unsigned records, unsigned pair_free, unsigned source_free,
+                                    unsigned account_free) {
+        ThrottleConfig config = {
+                .records = records, .pair_free = pair_free, .source_free = source_free,
+                .account_free = account_free, .backoff_max_usec = 8 * SEC,
+                .account_interval_usec = SEC, .forget_usec = 120 * SEC,
+        };
+        LoginThrottle *t = NULL;
+
+        assert_int_equal(throttle_new(&config, &t), 0);
+        return t;
+}
+
+static void test_pair_backoff_doubles_up_to_the_maximum(void **state) {
+        LoginThrottle *t = throttle_with(64, 5, 100, 100);
+        const uint64_t expected[] = { 0, 0, 0, 0, 0, 1 * SEC, 2 * SEC, 4 * SEC, 8 * SEC, 8 * SEC };
+        uint64_t now = T0;
+
+        for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+                assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", now), 0);
+                assert_int_equal(throttle_end(t, "alice", "192.0.2.1", now, false), expected[i]);
+                assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", now + 1), expected[i] ? expected[i] - 1 : 0);
+                now += expected[i];
+        }
+        /* another source, another name: not held off */
+        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.2", now), 0);
+        assert_int_equal(throttle_held_off(t, "bob", "192.0.2.1", now), 0);
+        throttle_free(t);
+}
+
+static void test_accepted_login_forgives_the_pair_only(void **state) {
+        LoginThrottle *t = throttle_with(64, 2, 5, 100);
+
+        for (int i = 0; i < 3; i++)
+                throttle_end(t, "alice", "192.0.2.1", T0, false);
+        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", T0), 1 * SEC);
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, true), 0);
+        /* the pair starts over (two free failures) but the source keeps its three */
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 0);
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 0);
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 1 * SEC);   /* the source's 6th */
+        throttle_free(t);
+}
+
+static void test_source_is_held_off_across_names(void **state) {
+        LoginThrottle *t = throttle_with(64, 5, 3, 100);
+        char name[16];
+
+        for (int i = 0; i < 4; i++) {
+                snprintf(name, sizeof name, "user%d", i);
+                throttle_end(t, name, "2001:db8:1:2::/64", T0, false);
+        }
+        assert_int_equal(throttle_held_off(t, "someone-else", "2001:db8:1:2::/64", T0), 1 * SEC);
+        assert_int_equal(throttle_held_off(t, "someone-else", "2001:db8:1:3::/64", T0), 0);
+        throttle_free(t);
+}
+
+static void test_account_under_attack_is_spaced_not_held_off(void **state) {
+        LoginThrottle *t = throttle_with(64, 5, 5, 2);
+        uint64_t at = 0;
+
+        assert_true(throttle_account_turn(t, "alice", T0, 2 * SEC, &at));
+        assert_int_equal(at, T0);   /* no failures: at once */
+        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        throttle_end(t, "alice", "192.0.2.2", T0, false);
+        assert_true(throttle_account_turn(t, "alice", T0, 1500000, &at));
+        assert_int_equal(at, T0);
+        assert_true(throttle_account_turn(t, "alice", T0, 1500000, &at));
+        assert_int_equal(at, T0 + SEC);
+        assert_false(throttle_account_turn(t, "alice", T0, 1500000, &at));   /* 2 s away: 503 */
+        assert_int_equal(at, 2 * SEC);
+        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.3", T0), 0);
+        assert_true(throttle_account_turn(t, "bob", T0, 0, &at));
+        throttle_free(t);
+}
+
+static void test_quiet_records_are_forgotten(void **state) {
+        LoginThrottle *t = throttle_with(64, 1, 100, 100);
+
+        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        assert_int_equal(throttle_records_used(t, T0), 3);
+        assert_int_equal(throttle_records_used(t, T0 + 120 * SEC), 0);
+        /* counted from one again: the first failure is free */
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + 120 * SEC, false), 0);
+        throttle_free(t);
+}
+
+static void test_table_is_bounded_oldest_forgotten_first(void **state) {
+        LoginThrottle *t = throttle_with(16, 1, 100, 100);
+        char source[32];
+
+        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        assert_true(throttle_held_off(t, "alice", "192.0.2.1", T0) > 0);
+        for (unsigned i = 0; i < 100000; i++) {
+                snprintf(source, sizeof source, "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+                throttle_end(t, "mallory", source, T0 + 1 + i, false);
+                assert_true(throttle_records_used(t, T0 + 1 + i) <= 16);
+        }
+        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", T0 + 100000), 0);   /* forgotten */
+        /* the newest are kept: the last source's second failure holds it off */
+        assert_true(throttle_end(t, "mallory", source, T0 + 100000, false) > 0);
+        throttle_free(t);
+}
+
+static void test_long_keys_are_cut_not_overflowed(void **state) {
+        LoginThrottle *t = throttle_with(16, 0, 100, 100);
+        char name[300];
+
+        memset(name, 'a', sizeof name - 1);
+        name[sizeof name - 1] = 0;
+        assert_true(throttle_end(t, name, name, T0, false) > 0);
+        assert_true(throttle_held_off(t, name, name, T0) > 0);
+        throttle_free(t);
+}
+
+static const char *source_of(int family, const char *address) {
+        static char buf[64];
+        struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+
+        if (family == AF_INET) {
+                assert_int_equal(inet_pton(AF_INET, address, &sin.sin_addr), 1);
+                throttle_source_of((struct sockaddr *) &sin, buf, sizeof buf);
+        } else {
+                assert_int_equal(inet_pton(AF_INET6, address, &sin6.sin6_addr), 1);
+                throttle_source_of((struct sockaddr *) &sin6, buf, sizeof buf);
+        }
+        return buf;
+}
+
+static void test_source_of_an_address(void **state) {
+        assert_string_equal(source_of(AF_INET, "192.0.2.7"), "192.0.2.7");
+        assert_string_equal(source_of(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+        assert_string_equal(source_of(AF_INET6, "2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_string_equal(source_of(AF_INET6, "::ffff:192.0.2.7"), "192.0.2.7");
+        assert_string_equal(source_of(AF_INET6, "::1"), "::/64");
+        char none[8] = "x";
+        throttle_source_of(NULL, none, sizeof none);
+        assert_string_equal(none, "");
+}
+
+/* ---------------------------------------------------------------- request heads */
+
+/* A POST to / unless said otherwise. */
+static RequestHead post(RequestHead head) {
+        head.method = head.method ?: "POST";
+        head.target = head.target ?: "/";
+        return head;
+}
+#define HEAD(...) post((RequestHead) { __VA_ARGS__ })
+
+static unsigned check(RequestHead head, bool *close) {
+        const char *json = NULL;
+        unsigned status = request_head_check(&head, 65536, &json, close);
+
+        assert_true(status == 0 ? json == NULL : json != NULL);
+        return status;
+}
+
+static void test_framing_must_be_plain(void **state) {
+        bool close;
+
+        assert_int_equal(check(HEAD(.content_length = "26", .n_content_length = 1, .transfer_encoding = "chunked",
+                                    .n_transfer_encoding = 1), &close), 400);
+        assert_true(close);
+        assert_int_equal(check(HEAD(.content_length = "26", .n_content_length = 2), &close), 400);
+        assert_true(close);
+        assert_int_equal(check(HEAD(.transfer_encoding = "chunked", .n_transfer_encoding = 2), &close), 400);
+        assert_int_equal(check(HEAD(.transfer_encoding = "gzip", .n_transfer_encoding = 1), &close), 400);
+        assert_int_equal(check(HEAD(.transfer_encoding = "gzip, chunked", .n_transfer_encoding = 1), &close), 400);
+        /* before the other checks, which would leave the body to be read */
+        assert_int_equal(check(HEAD(.origin = "https://evil.example", .content_length = "1", .n_content_length = 1,
+                                    .transfer_encoding = "chunked", .n_transfer_encoding = 1), &close), 400);
+        assert_true(close);
+        assert_int_equal(check(HEAD(.transfer_encoding = "Chunked", .n_transfer_encoding = 1), &close), 0);
+        assert_false(close);
+        assert_int_equal(check(HEAD(.content_length = "26", .n_content_length = 1), &close), 0);
+        assert_int_equal(check(HEAD(), &close), 0);
+}
+
+static void test_target_must_be_exactly_root(void **state) {
+        bool close;
+
+        assert_int_equal(check(HEAD(.target = "/?a=b"), &close), 404);
+        assert_int_equal(check(HEAD(.target = "/?"), &close), 404);
+        assert_int_equal(check(HEAD(.target = "/other"), &close), 404);
+        assert_int_equal(check(HEAD(.target = "http://localhost/"), &close), 404);
+        assert_int_equal(check((RequestHead) { .method = "POST" }, &close), 404);
+        assert_false(close);
+}
+
+static void test_other_refusals(void **state) {
+        bool close;
+
+        assert_int_equal(check(HEAD(.origin = "http://localhost"), &close), 403);
+        assert_int_equal(check(HEAD(.tcp = true, .host = "evil.example:9925"), &close), 400);
+        assert_false(close);
+        assert_int_equal(check(HEAD(.tcp = true, .host = "localhost:9925"), &close), 0);
+        assert_int_equal(check(HEAD(.tcp = true, .host = "localhost:"), &close), 400);
+        assert_int_equal(check(HEAD(.tcp = false, .host = "evil.example"), &close), 0);
+        assert_int_equal(check(HEAD(.method = "GET"), &close), 405);
+        assert_int_equal(check(HEAD(.content_length = "65537", .n_content_length = 1), &close), 413);
+        assert_int_equal(check(HEAD(.content_length = "65536", .n_content_length = 1), &close), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_pair_backoff_doubles_up_to_the_maximum),
+                cmocka_unit_test(test_accepted_login_forgives_the_pair_only),
+                cmocka_unit_test(test_source_is_held_off_across_names),
+                cmocka_unit_test(test_account_under_attack_is_spaced_not_held_off),
+                cmocka_unit_test(test_quiet_records_are_forgotten),
+                cmocka_unit_test(test_table_is_bounded_oldest_forgotten_first),
+                cmocka_unit_test(test_long_keys_are_cut_not_overflowed),
+                cmocka_unit_test(test_source_of_an_address),
+                cmocka_unit_test(test_framing_must_be_plain),
+                cmocka_unit_test(test_target_must_be_exactly_root),
+                cmocka_unit_test(test_other_refusals),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
