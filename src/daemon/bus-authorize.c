@@ -10,11 +10,15 @@
 
 #define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
 /* dbus-daemon lets a connection wait for at most 128 replies (max_replies_per_connection):
- * past that its questions to polkit would fail; stay under it, with room for the rest */
+ * past that its questions to polkit would fail; stay under it, with room for the rest. (Its
+ * own answers, GetConnectionUnixUser's, are not counted there, nor here.) */
 #define MAX_PENDING_QUERIES 112u
 /* one user's calls waiting for polkit (a stalled agent holds interactive ones 300 s) may not
  * use up everyone's room */
 #define MAX_PENDING_PER_UID 32u
+/* users with questions in line share this much of it (three users at their own cap); the
+ * rest is kept for users with none in line yet, so no crowd shuts a newcomer out */
+#define MAX_SHARED_QUERIES 96u
 #define UID_CACHE_SIZE 64u
 
 /* CheckAuthorization flag: polkit may ask an authentication agent. */
@@ -30,6 +34,7 @@ struct AuthQuery {
         sd_bus_slot *slot;         /* the pending question (the caller's uid, then polkit's verdict) */
         uid_t uid;
         bool uid_known;
+        bool asked;                /* the question went to polkit */
         bool answered;
         uint64_t answered_usec;    /* CLOCK_MONOTONIC, for the sweep of verdicts never collected */
         sd_bus_error refusal;      /* unset when the answer was yes */
@@ -130,6 +135,17 @@ static void uid_cache_put(Authorizer *a, const char *sender, uid_t uid) {
         a->uid_cache_next = (a->uid_cache_next + 1) % UID_CACHE_SIZE;
 }
 
+/* The sender's uid without asking anyone: from the call itself when the bus attached it,
+ * else from the cache. */
+static bool uid_at_hand(const Authorizer *a, sd_bus_message *call, uid_t *ret) {
+        sd_bus_creds *creds = sd_bus_message_get_creds(call);
+        const char *sender = sd_bus_message_get_sender(call);
+
+        if (creds && (sd_bus_creds_get_mask(creds) & SD_BUS_CREDS_EUID) && sd_bus_creds_get_euid(creds, ret) >= 0)
+                return true;
+        return sender && uid_cached(a, sender, ret);
+}
+
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(call);
         sd_bus_creds *creds = NULL;
@@ -138,7 +154,7 @@ int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
         if (!sender)
                 return -EBADMSG;
         /* after authorizer_check() said yes the sender is always cached: no round trip */
-        if (uid_cached(a, sender, ret))
+        if (uid_at_hand(a, call, ret))
                 return 0;
 
         /* a property getter cannot wait: it asks the bus synchronously (rare: root-only Statuses) */
@@ -235,25 +251,41 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-static unsigned pending_for_uid(const Authorizer *a, uid_t uid) {
-        unsigned n = 0;
+/* How many questions wait for polkit's answer; *mine gets how many of them are uid's. */
+static unsigned count_in_line(const Authorizer *a, uid_t uid, unsigned *mine) {
+        unsigned all = 0;
 
+        *mine = 0;
         for (const AuthQuery *q = a->queries; q; q = q->next)
-                n += !q->answered && q->uid_known && q->uid == uid;
-        return n;
+                if (q->asked && !q->answered) {
+                        all++;
+                        *mine += q->uid == uid;
+                }
+        return all;
+}
+
+/* Why uid's question may not join polkit's line now, or NULL when it may. */
+static const char *line_is_full(const Authorizer *a, uid_t uid) {
+        unsigned mine, all = count_in_line(a, uid, &mine);
+
+        if (mine >= MAX_PENDING_PER_UID)
+                return "Too many of your requests are waiting for authorization; try again later.";
+        if (all >= MAX_PENDING_QUERIES || (mine > 0 && all >= MAX_SHARED_QUERIES))
+                return "Too many authorization requests are pending; try again later.";
+        return NULL;
 }
 
 /* Sends q's question to polkit; on failure q is answered with a refusal. */
 static void ask_polkit(AuthQuery *q) {
         Authorizer *a = q->owner;
         bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
+        const char *full = line_is_full(a, q->uid);
         sd_bus_message *question = NULL;
+        unsigned mine, all;
         int r;
 
-        /* q is among those counted */
-        if (pending_for_uid(a, q->uid) > MAX_PENDING_PER_UID) {
-                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                  "Too many of your requests are waiting for authorization; try again later.");
+        if (full) {
+                sd_bus_error_set(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED, full);
                 return query_answered(q);
         }
         r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
@@ -270,8 +302,12 @@ static void ask_polkit(AuthQuery *q) {
         sd_bus_message_unref(question);
         if (r < 0) {
                 sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, "Cannot ask polkit: %s", strerror(-r));
-                query_answered(q);
+                return query_answered(q);
         }
+        q->asked = true;
+        all = count_in_line(a, q->uid, &mine);
+        log_debug("Asked polkit whether uid %u may %s (%u of %u questions in line are theirs).", (unsigned) q->uid,
+                  q->action, mine, all);
 }
 
 static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -317,8 +353,9 @@ static void sweep_uncollected(Authorizer *a) {
         }
 }
 
-/* A new query for call: the caller's uid from the cache, else asked of the bus (without
- * waiting), then polkit's verdict unless the caller is root. */
+/* A new query for call: the caller's uid at hand, else asked of the bus (without waiting),
+ * then polkit's verdict unless the caller is root. Only polkit's line is limited: the bus
+ * answers for the uid at once. */
 static int query_start(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(call);
         AuthQuery *q;
@@ -327,9 +364,6 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity.");
         sweep_uncollected(a);
-        if (a->n_queries >= MAX_PENDING_QUERIES)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "Too many authorization requests are pending; try again later.");
 
         q = calloc(1, sizeof *q);
         if (!q)
@@ -345,7 +379,7 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
         a->queries = q;
         a->n_queries++;
 
-        if (uid_cached(a, sender, &q->uid)) {
+        if (uid_at_hand(a, call, &q->uid)) {
                 q->uid_known = true;
                 ask_polkit(q);
                 return 0;
@@ -377,7 +411,7 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
                 return r;
         }
 
-        if (uid_cached(a, sd_bus_message_get_sender(call) ?: "", &uid) && uid == 0)
+        if (uid_at_hand(a, call, &uid) && uid == 0)
                 return 1;   /* polkit would say yes to root anyway; spare the round trip */
         r = query_start(a, call, action, error);
         return r < 0 ? r : 0;

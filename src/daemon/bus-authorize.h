@@ -1,7 +1,8 @@
 /* Asynchronous polkit checks for incoming method calls, after systemd's bus-polkit: the
  * handler asks, the question goes to polkitd without blocking the loop, and when the answer
  * arrives the original call is put back into the bus's read queue, so the handler runs again
- * and this time gets the verdict. The caller is identified by its unique bus name only. */
+ * and this time gets the verdict. The caller is identified by its unique bus name only; its
+ * uid comes from the bus (attached to the call, or asked without waiting). */
 #pragma once
 
 #include <stdint.h>
@@ -20,7 +21,9 @@ Authorizer *authorizer_free(Authorizer *a);
  * (the handler returns 1 without replying: the call is dispatched again once polkit answers);
  * a negative errno when not, with error set to: AccessDenied (denied, or polkit unavailable),
  * InteractiveAuthorizationRequired (a password would do, but the call did not allow
- * interaction), AuthorizationCancelled (the person dismissed the password dialog). */
+ * interaction), AuthorizationCancelled (the person dismissed the password dialog),
+ * LimitsExceeded (polkit's line is full: at most 32 questions per user, 112 in all, of which the
+ * last 16 only for users with none in line). Root is never asked about, so never refused. */
 int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error);
 
 /* The uid of the call's sender, as the bus knows it (cached per unique name). */

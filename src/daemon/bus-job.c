@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-args.h"
 #include "bus-job.h"
 #include "harper-watch.h"
 #include "log.h"
@@ -210,9 +211,11 @@ int method_get_job(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "s", &id);
         if (r < 0)
                 return r;
+        if (strlen(id) > SYSOPS_MAX_JOB_ID_BYTES)
+                return bus_refuse_too_long(error, "'id'", id, SYSOPS_MAX_JOB_ID_BYTES);
         /* jobs are readable by anyone (Harper's get_job needs no super user) */
         j = job_table_find(&c->jobs, id);
         if (!j)
-                return sd_bus_error_setf(error, SYSOPS_ERROR_NO_SUCH_JOB, "No job with id '%s'.", id);
+                return bus_refuse_unknown(error, SYSOPS_ERROR_NO_SUCH_JOB, "No job with id", id);
         return sd_bus_reply_method_return(m, "o", ((JobGlue *) j->glue)->path);
 }

@@ -374,6 +374,9 @@ int method_restart_service(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(m, "sb", &name, &replicated);
         if (r < 0)
                 return r;
+        /* longer than any service name: refused before polkit, as an unknown one is after it */
+        if (strlen(name) > SYSOPS_MAX_SERVICE_BYTES)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid service");
 
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_RESTART_SERVICE, error);
         if (r <= 0)

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "bus-args.h"
 #include "bus-status.h"
 #include "context.h"
 #include "log.h"
@@ -58,6 +60,17 @@ static void announce_change(Context *c, sd_bus_message *m, const char *what, Sta
                 log_warning("Cannot announce the change of Statuses: %s", strerror(-r));
 }
 
+/* InvalidArgs with a status rule's message (never NULL here: NULL is out of memory). */
+static int refuse(sd_bus_error *error, char *problem) {
+        int r;
+
+        if (!problem)
+                return -ENOMEM;
+        r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, problem);
+        free(problem);
+        return r;
+}
+
 int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         const char *id, *status;
@@ -68,6 +81,9 @@ int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "ss", &id, &status);
         if (r < 0)
                 return r;
+        /* beyond any valid value: refused before polkit, with the message an authorized caller gets */
+        if (strlen(id) > SYSOPS_MAX_STATUS_ID_BYTES || strlen(status) > SYSOPS_MAX_STATUS_BYTES)
+                return refuse(error, status_check_set(status_field_string(id), status_field_string(status)));
 
         /* Harper checks the caller before the input: a plain user learns nothing about it */
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_SET_STATUS, error);
@@ -75,11 +91,8 @@ int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return r < 0 ? r : 1;   /* 0: polkit is asked, the call comes back */
 
         problem = status_check_set(status_field_string(id), status_field_string(status));
-        if (problem) {
-                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, problem);
-                free(problem);
-                return r;
-        }
+        if (problem)
+                return refuse(error, problem);
 
         record = status_store_set(&c->statuses, status_id_from_string(id), status, now_ms());
         if (!record)
@@ -98,6 +111,8 @@ int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "s", &id);
         if (r < 0)
                 return r;
+        if (strlen(id) > SYSOPS_MAX_STATUS_ID_BYTES)
+                return bus_refuse_too_long(error, "'id'", id, SYSOPS_MAX_STATUS_ID_BYTES);
 
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_GET_STATUS, error);
         if (r <= 0)
@@ -108,7 +123,7 @@ int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (sid >= 0)
                 record = status_store_get(&c->statuses, sid);
         if (!record)
-                return sd_bus_error_setf(error, SYSOPS_ERROR_NO_SUCH_STATUS, "No status has been set for '%s'.", id);
+                return bus_refuse_unknown(error, SYSOPS_ERROR_NO_SUCH_STATUS, "No status has been set for", id);
         return reply_record(m, record);
 }
 
@@ -139,17 +154,16 @@ int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = sd_bus_message_read(m, "s", &id);
         if (r < 0)
                 return r;
+        if (strlen(id) > SYSOPS_MAX_STATUS_ID_BYTES)
+                return refuse(error, status_check_clear(status_field_string(id)));
 
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_CLEAR_STATUS, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
         problem = status_check_clear(status_field_string(id));
-        if (problem) {
-                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, problem);
-                free(problem);
-                return r;
-        }
+        if (problem)
+                return refuse(error, problem);
 
         if (status_store_clear(&c->statuses, status_id_from_string(id)))
                 announce_change(c, m, "cleared", status_id_from_string(id));

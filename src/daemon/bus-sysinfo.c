@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-args.h"
 #include "bus-sysinfo.h"
 #include "context.h"
 #include "harper-sysinfo.h"
@@ -181,12 +182,12 @@ static void ask_everyone(Request *r) {
         request_unref(r);
 }
 
-static unsigned sections_from_strv(char **attributes) {
+static unsigned sections_from_names(const char **names, size_t n) {
         json_object *array = json_object_new_array();
         unsigned sections;
 
-        for (char **a = attributes; array && a && *a; a++)
-                json_object_array_add(array, json_object_new_string(*a));
+        for (size_t i = 0; array && i < n; i++)
+                json_object_array_add(array, json_object_new_string(names[i]));
         sections = sysinfo_sections_from_json(array);
         json_object_put(array);
         return sections;
@@ -194,18 +195,16 @@ static unsigned sections_from_strv(char **attributes) {
 
 int method_system_information(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        char **attributes = NULL;
+        const char *names[SYSOPS_MAX_ATTRIBUTES];
         unsigned sections;
         Request *r;
         int k;
 
-        k = sd_bus_message_read_strv(m, &attributes);
+        /* bounded, so cheap to read again when the call comes back with polkit's answer */
+        k = bus_read_names(m, "attributes", names, SYSOPS_MAX_ATTRIBUTES, SYSOPS_MAX_ATTRIBUTE_BYTES, error);
         if (k < 0)
                 return k;
-        sections = sections_from_strv(attributes);
-        for (char **a = attributes; a && *a; a++)
-                free(*a);
-        free(attributes);
+        sections = sections_from_names(names, (size_t) k);
 
         k = authorizer_check(c->authorizer, m, SYSOPS_ACTION_SYSTEM_INFORMATION, error);
         if (k <= 0)

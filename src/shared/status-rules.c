@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "status-rules.h"
+#include "text.h"
 
 static const char *const status_id_names[_STATUS_ID_MAX] = {
         [STATUS_PRIMARY] = "primary",
@@ -50,45 +51,14 @@ StatusField status_field_of_kind(FieldKind kind) {
 }
 
 long utf8_count_chars(const char *s, size_t length) {
-        const unsigned char *p = (const unsigned char *) s, *end = p + length;
         long n = 0;
 
-        while (p < end) {
-                unsigned c = *p;
-                size_t len;
-                unsigned cp;
+        for (size_t used = 0; used < length; n++) {
+                size_t len = utf8_char_length(s + used, length - used);
 
-                if (c == 0)
+                if (len == 0)
                         return -1;
-                if (c < 0x80) {
-                        p++;
-                        n++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        len = 2;
-                        cp = c & 0x1f;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        len = 3;
-                        cp = c & 0x0f;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        len = 4;
-                        cp = c & 0x07;
-                } else
-                        return -1;   /* a continuation byte, an overlong lead or beyond U+10FFFF */
-                if ((size_t) (end - p) < len)
-                        return -1;
-                for (size_t i = 1; i < len; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return -1;
-                        cp = (cp << 6) | (p[i] & 0x3f);
-                }
-                /* overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 */
-                if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return -1;
-                p += len;
-                n++;
+                used += len;
         }
         return n;
 }

@@ -41,3 +41,13 @@
 #define SYSOPS_JOB_NODE "(sssstt)"
 
 #define SYSOPS_RESTART_MESSAGE "Restarting HarperDB. This may take up to 60 seconds."
+
+/* Bounds on arguments, the operations' real limits: a longer argument is refused with
+ * InvalidArgs before anything else (polkit included). A status is at most 512 characters of at
+ * most 4 bytes each; SystemInformation knows 14 section names, repeats and unknown ones allowed. */
+#define SYSOPS_MAX_STATUS_ID_BYTES 32
+#define SYSOPS_MAX_STATUS_BYTES 2048
+#define SYSOPS_MAX_SERVICE_BYTES 64
+#define SYSOPS_MAX_JOB_ID_BYTES 64
+#define SYSOPS_MAX_ATTRIBUTES 32
+#define SYSOPS_MAX_ATTRIBUTE_BYTES 64

@@ -1,5 +1,7 @@
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "text.h"
@@ -20,4 +22,82 @@ uint64_t now_ms(void) {
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+size_t utf8_char_length(const char *s, size_t left) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t len;
+        unsigned cp;
+
+        if (left == 0 || p[0] == 0)
+                return 0;
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf)
+                len = 2, cp = p[0] & 0x1f;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef)
+                len = 3, cp = p[0] & 0x0f;
+        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+                len = 4, cp = p[0] & 0x07;
+        else
+                return 0;   /* a continuation byte, an overlong lead or beyond U+10FFFF */
+        if (left < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        /* overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 */
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return len;
+}
+
+/* Writes the escaped form of the character (or stray byte) at s into out; returns its length. */
+static size_t escape_char(const char *s, size_t len, char out[5]) {
+        static const char named[] = { ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\\'] = '\\', ['\''] = '\'' };
+        unsigned char c = (unsigned char) s[0];
+
+        if (len > 1) {
+                memcpy(out, s, len);
+                return len;
+        }
+        if (c < sizeof named && named[c]) {
+                out[0] = '\\';
+                out[1] = named[c];
+                return 2;
+        }
+        if (len == 1 && c >= 0x20 && c != 0x7f) {
+                out[0] = (char) c;
+                return 1;
+        }
+        snprintf(out, 5, "\\x%02x", c);
+        return 4;
+}
+
+char *text_quote(const char *s, size_t max_bytes) {
+        size_t n = strlen(s), used = 0, out_len = 0;
+        /* each input byte becomes at most 4 output bytes; then "…" and the NUL */
+        size_t cap = (n < max_bytes ? n : max_bytes) * 4 + sizeof("…");
+        char *out = malloc(cap);
+
+        if (!out)
+                return NULL;
+        while (used < n) {
+                size_t len = utf8_char_length(s + used, n - used);
+                size_t take = len ? len : 1;   /* a stray byte is escaped on its own */
+
+                if (used + take > max_bytes)
+                        break;
+                out_len += escape_char(s + used, len, out + out_len);
+                used += take;
+        }
+        if (used < n) {
+                memcpy(out + out_len, "…", sizeof("…") - 1);
+                out_len += sizeof("…") - 1;
+        }
+        out[out_len] = '\0';
+        return out;
 }

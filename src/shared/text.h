@@ -1,6 +1,7 @@
 /* Small helpers for the daemon's sentences and clock. No bus types. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A newly allocated formatted string; NULL when out of memory. */
@@ -8,3 +9,12 @@ char *text_printf(const char *format, ...) __attribute__((format(printf, 1, 2)))
 
 /* The wall clock in ms since the epoch (Harper's time stamps). */
 uint64_t now_ms(void);
+
+/* The byte length of the valid UTF-8 character at s (at most left bytes there); 0 when the
+ * bytes there are not one (a NUL, a stray byte, an overlong form, a surrogate, past U+10FFFF). */
+size_t utf8_char_length(const char *s, size_t left);
+
+/* Caller input fit to quote in a message: at most max_bytes of s, cut at a character, with
+ * control characters, quotes, backslashes and invalid UTF-8 escaped C-style, and "…" when
+ * cut. Always valid UTF-8. Newly allocated; NULL when out of memory. */
+char *text_quote(const char *s, size_t max_bytes);

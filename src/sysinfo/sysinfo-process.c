@@ -441,6 +441,20 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
         return 0;
 }
 
+/* CPU time in ticks as ms, for any number a stat file holds: negative ones are 0, and ones
+ * whose ms do not fit an int64 saturate (ticks * 1000 would overflow first). */
+static int64_t ticks_to_ms(long long ticks, long clk_tck) {
+        long long whole, rest;
+
+        if (ticks <= 0 || clk_tck <= 0)
+                return 0;
+        whole = ticks / clk_tck;
+        rest = ticks % clk_tck;
+        if (whole >= LLONG_MAX / 1000)
+                return LLONG_MAX;
+        return whole * 1000 + rest * 1000 / clk_tck;
+}
+
 /* One task of pid, appended to arr; nothing when it ended meanwhile. */
 static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *arr) {
         char path[128];
@@ -457,8 +471,8 @@ static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *
         if ((r = si_add(o, "threadId", json_object_new_int64(tid))) < 0 ||
             (r = si_add(o, "name", json_object_new_string(st.comm))) < 0 ||
             (r = si_add(o, "state", json_object_new_string(state_word(st.state)))) < 0 ||
-            (r = si_add(o, "cpu_user_ms", json_object_new_int64(st.utime * 1000 / c->clk_tck))) < 0 ||
-            (r = si_add(o, "cpu_system_ms", json_object_new_int64(st.stime * 1000 / c->clk_tck))) < 0)
+            (r = si_add(o, "cpu_user_ms", json_object_new_int64(ticks_to_ms(st.utime, c->clk_tck)))) < 0 ||
+            (r = si_add(o, "cpu_system_ms", json_object_new_int64(ticks_to_ms(st.stime, c->clk_tck)))) < 0)
                 return r;
         return 0;
 }

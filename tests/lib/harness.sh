@@ -10,7 +10,7 @@
 # cgroup named after the temp dir, removed again by h_down. Other harnesses may run
 # at the same time, so every process is tracked and ended by its PID, never by name.
 #
-# Stack:  h_users  h_up  h_down  h_polkit_start  h_polkit_stop
+# Stack:  h_users [USER...]  h_up  h_down  h_polkit_start  h_polkit_stop
 #         h_daemon_start [ARGS]  h_daemon_stop  h_stand_in_config FILE  as_user USER CMD...  h_systemctl ARGS
 #         h_wait SECS CMD...  h_has_owner NAME  h_answers NAME
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
@@ -141,10 +141,10 @@ h_systemctl() { XDG_RUNTIME_DIR=$H_T/rt systemctl --user "$@"; }
 
 # ---------------------------------------------------------------- users
 
-# h_users: group harper-admin, users hsops-admin (in harper-admin) and hsops-user.
-# Idempotent. Test processes run it concurrently, and two useradds at once fail
-# ("cannot lock /etc/passwd"), hence the flock; the retries are for anything else on
-# the machine that holds the passwd lock for a moment.
+# h_users [USER...]: group harper-admin, users hsops-admin (in harper-admin) and hsops-user,
+# and each USER as another plain user. Idempotent. Test processes run it concurrently, and
+# two useradds at once fail ("cannot lock /etc/passwd"), hence the flock; the retries are
+# for anything else on the machine that holds the passwd lock for a moment.
 _h_retry() {
     local i
     for i in 1 2 3 4 5; do "$@" && return 0; sleep 0.5; done
@@ -161,8 +161,9 @@ h_users() {
         elif [[ " $(id -nG hsops-admin) " != *" harper-admin "* ]]; then
             _h_retry usermod -aG harper-admin hsops-admin || exit 1
         fi
-        id hsops-user >/dev/null 2>&1 ||
-            _h_retry useradd -r -M -d /nonexistent -s /usr/sbin/nologin hsops-user
+        for u in hsops-user "$@"; do
+            id "$u" >/dev/null 2>&1 || _h_retry useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" || exit 1
+        done
     ) 9>>"$lock"
 }
 

@@ -1,7 +1,11 @@
-/* flood-calls N: sends N SetStatus calls without waiting, 100 per connection (dbus-daemon lets
- * one connection wait for 128 replies), then collects the answers and prints how many ended
- * how ("ok" or the D-Bus error name), one "COUNT NAME" line each, sorted by name. For the
- * per-caller limit of calls waiting for polkit. */
+/* flood-calls [--fresh] [--progress] N: sends N SetStatus calls without waiting, then collects
+ * the answers and prints how many ended how ("ok" or the D-Bus error name), one "COUNT NAME"
+ * line each, sorted by name. By default 100 calls share a connection (dbus-daemon lets one
+ * connection wait for 128 replies); with --fresh each call has a connection of its own, 64 open
+ * at a time, each closed once answered (a caller the daemon has never seen, every time). With
+ * --progress each answer also prints "answered COUNT" on stderr, for a test to wait on. For
+ * the limits on calls waiting for polkit. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +14,24 @@
 #include "sysops-names.h"
 
 #define MAX_KINDS 8
+#define PER_CONNECTION 100
+#define MAX_CONNECTIONS 16
+#define FRESH_AT_ONCE 64
+#define CALL_TIMEOUT_USEC (120ULL * 1000000ULL)
 
 static struct { char name[128]; unsigned count; } kinds[MAX_KINDS];
 static unsigned answered;
+static bool progress;
+
+typedef struct Connection {
+        sd_bus *bus;
+        unsigned waiting;   /* calls sent and not yet answered */
+} Connection;
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const sd_bus_error *e = sd_bus_message_get_error(m);
         const char *name = e ? e->name : "ok";
+        Connection *c = userdata;
         unsigned i = 0;
 
         while (i < MAX_KINDS && kinds[i].count && strcmp(kinds[i].name, name) != 0)
@@ -26,6 +41,87 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 kinds[i].count++;
         }
         answered++;
+        c->waiting--;
+        if (progress)
+                fprintf(stderr, "answered %u\n", answered);
+        return 0;
+}
+
+static int send_call(Connection *c) {
+        sd_bus_message *call = NULL;
+        int r;
+
+        if (!c->bus && sd_bus_open_system(&c->bus) < 0)
+                return -1;
+        r = sd_bus_message_new_method_call(c->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
+                                           "SetStatus");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "ss", "maintenance", "flood");
+        /* longer than sd-bus's 25 s: a test may hold polkit's line full for a while */
+        if (r >= 0)
+                r = sd_bus_call_async(c->bus, NULL, call, on_reply, c, CALL_TIMEOUT_USEC);
+        sd_bus_message_unref(call);
+        c->waiting += r >= 0;
+        return r;
+}
+
+/* Runs every connection's queue once; waits a little when none had anything to do. */
+static int process_all(Connection *connections, unsigned n) {
+        bool busy = false;
+
+        for (unsigned i = 0; i < n; i++) {
+                int r;
+                if (!connections[i].bus)
+                        continue;
+                while ((r = sd_bus_process(connections[i].bus, NULL)) > 0)
+                        busy = true;
+                if (r < 0)
+                        return r;
+        }
+        /* every connection is waited on in turn; 10 ms keeps the others moving */
+        for (unsigned i = 0; !busy && i < n; i++)
+                if (connections[i].bus) {
+                        (void) sd_bus_wait(connections[i].bus, 10000);
+                        break;
+                }
+        return 0;
+}
+
+static int flood_shared(unsigned n) {
+        Connection connections[MAX_CONNECTIONS] = {};
+        unsigned n_connections = (n + PER_CONNECTION - 1) / PER_CONNECTION;
+
+        for (unsigned i = 0; i < n; i++)
+                if (send_call(&connections[i / PER_CONNECTION]) < 0)
+                        return -1;
+        while (answered < n)
+                if (process_all(connections, n_connections) < 0)
+                        return -1;
+        for (unsigned i = 0; i < n_connections; i++)
+                sd_bus_flush_close_unref(connections[i].bus);
+        return 0;
+}
+
+static int flood_fresh(unsigned n) {
+        Connection connections[FRESH_AT_ONCE] = {};
+        unsigned sent = 0;
+
+        while (answered < n) {
+                for (unsigned i = 0; i < FRESH_AT_ONCE; i++) {
+                        Connection *c = &connections[i];
+                        if (c->bus && c->waiting == 0)
+                                c->bus = sd_bus_flush_close_unref(c->bus);
+                        if (!c->bus && sent < n) {
+                                if (send_call(c) < 0)
+                                        return -1;
+                                sent++;
+                        }
+                }
+                if (process_all(connections, FRESH_AT_ONCE) < 0)
+                        return -1;
+        }
+        for (unsigned i = 0; i < FRESH_AT_ONCE; i++)
+                sd_bus_flush_close_unref(connections[i].bus);
         return 0;
 }
 
@@ -33,43 +129,26 @@ static int by_name(const void *a, const void *b) {
         return strcmp(((const char *) a), ((const char *) b));
 }
 
-#define PER_CONNECTION 100
-#define MAX_CONNECTIONS 16
-
 int main(int argc, char *argv[]) {
-        unsigned n = argc > 1 ? (unsigned) atoi(argv[1]) : 0, n_buses = (n + PER_CONNECTION - 1) / PER_CONNECTION;
-        sd_bus *buses[MAX_CONNECTIONS] = {};
-        int rc = 0;
+        bool fresh = false;
+        unsigned n;
+        int i = 1;
 
-        if (n == 0 || n_buses > MAX_CONNECTIONS) {
-                fprintf(stderr, "usage: flood-calls N (1..%u, with a system bus)\n", PER_CONNECTION * MAX_CONNECTIONS);
+        for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+                fresh |= strcmp(argv[i], "--fresh") == 0;
+                progress |= strcmp(argv[i], "--progress") == 0;
+        }
+        n = i < argc ? (unsigned) atoi(argv[i]) : 0;
+        if (n == 0 || (!fresh && n > PER_CONNECTION * MAX_CONNECTIONS)) {
+                fprintf(stderr, "usage: flood-calls [--fresh] [--progress] N (1..%u without --fresh; with a system bus)\n",
+                        PER_CONNECTION * MAX_CONNECTIONS);
                 return 2;
         }
-        for (unsigned i = 0; i < n; i++) {
-                sd_bus **bus = &buses[i / PER_CONNECTION];
-                if ((!*bus && sd_bus_open_system(bus) < 0) ||
-                    sd_bus_call_method_async(*bus, NULL, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
-                                             "SetStatus", on_reply, NULL, "ss", "maintenance", "flood") < 0)
-                        return 1;
-        }
-        while (answered < n) {
-                int progress = 0;
-                for (unsigned b = 0; b < n_buses; b++) {
-                        int r;
-                        while ((r = sd_bus_process(buses[b], NULL)) > 0)
-                                progress = 1;
-                        if (r < 0)
-                                return 1;
-                }
-                /* every connection is waited on in turn; 10 ms keeps the others moving */
-                if (!progress && answered < n)
-                        (void) sd_bus_wait(buses[0], 10000);
-        }
+        if ((fresh ? flood_fresh(n) : flood_shared(n)) < 0)
+                return 1;
         qsort(kinds, MAX_KINDS, sizeof kinds[0], by_name);
-        for (unsigned i = 0; i < MAX_KINDS; i++)
-                if (kinds[i].count)
-                        printf("%u %s\n", kinds[i].count, kinds[i].name);
-        for (unsigned b = 0; b < n_buses; b++)
-                sd_bus_flush_close_unref(buses[b]);
-        return rc;
+        for (unsigned k = 0; k < MAX_KINDS; k++)
+                if (kinds[k].count)
+                        printf("%u %s\n", kinds[k].count, kinds[k].name);
+        return 0;
 }

@@ -296,6 +296,29 @@ static void test_no_units_no_processes(void **state) {
         json_object_put(o);
 }
 
+/* many-cpus-swap's task 206 has spent LLONG_MAX user ticks and 92233720368547758 system ticks: ms
+ * computed as ticks * 1000 overflow (undefined behaviour, wrapping negative in practice) */
+static void test_huge_tick_counts_stay_sane(void **state) {
+        Shape shape;
+        json_object *o, *threads, *busy = NULL;
+
+        if (sysconf(_SC_CLK_TCK) != 100)
+                skip();   /* the fixture's ms assume 100 ticks a second, as everywhere on Linux */
+        shape_init(&shape, "many-cpus-swap");
+        o = collect(&shape.src, 1u << SYSINFO_PROCESS_THREADS);
+        threads = json_object_object_get(o, "process_threads");
+        for (size_t i = 0; i < json_object_array_length(threads); i++) {
+                json_object *t = json_object_array_get_idx(threads, i);
+                if (json_object_get_int64(json_object_object_get(t, "threadId")) == 206)
+                        busy = t;
+        }
+        assert_non_null(busy);
+        /* saturated where the ms do not fit, exact where only the naive product overflows */
+        assert_true(json_object_get_int64(json_object_object_get(busy, "cpu_user_ms")) == INT64_MAX);
+        assert_true(json_object_get_int64(json_object_object_get(busy, "cpu_system_ms")) == INT64_C(922337203685477580));
+        json_object_put(o);
+}
+
 static void test_unreadable_section_is_null(void **state) {
         SysinfoSources src = { .root = "/nonexistent/fixture", .now_usec = NOW_USEC };
         json_object *o = collect(&src, mask_of("[\"cpu\",\"database_files\"]"));
@@ -571,6 +594,7 @@ int main(void) {
                 cmocka_unit_test(test_keys_in_harper_order_whatever_was_asked),
                 cmocka_unit_test(test_disk_and_network_switched_off),
                 cmocka_unit_test(test_no_units_no_processes),
+                cmocka_unit_test(test_huge_tick_counts_stay_sane),
                 cmocka_unit_test(test_unreadable_section_is_null),
                 cmocka_unit_test(test_cpu_load_since_previous_call),
                 cmocka_unit_test(test_timezone_token),

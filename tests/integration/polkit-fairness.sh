@@ -1,0 +1,68 @@
+#!/bin/bash
+# polkit's line is fair (issue 14). With polkitd stalled (SIGSTOP), three users at their own
+# limit of 32 waiting calls and a fourth user's flood leave room for a user not yet in line;
+# root never waits for polkit, so a burst of root calls from fresh connections is answered
+# whatever the line holds (before: only once a connection's uid was cached, so first calls
+# met the limits too).
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/sysops.sh"
+crowd=(hsops-crowd1 hsops-crowd2 hsops-crowd3)
+h_users "${crowd[@]}" || bail_out "cannot create the test users"
+h_up || bail_out "stack did not come up"
+# the line must stay full while the test runs (20 s at most); -v logs each question as it
+# joins the line
+h_daemon_start --polkit-timeout=20 -v || bail_out "harper-sysopsd did not start"
+
+now_ms() { echo $(( ${EPOCHREALTIME//[.,]/} / 1000 )); }
+
+# flood USER N: USER's flood-calls N in the background; its answers counted in $H_T/USER.progress
+flood() {
+    as_user "$1" "$BUILDDIR/tests/flood-calls" --progress "$2" >"$H_T/$1.flood" 2>"$H_T/$1.progress" &
+    floods+=($!)
+}
+answered() { grep -qx "answered $2" "$H_T/$1.progress"; }
+
+kill -STOP "$H_POLKIT_PID"
+floods=()
+for u in "${crowd[@]}"; do flood "$u" 40; done
+for u in "${crowd[@]}"; do
+    check "$u floods 40 calls: the 8 beyond 32 are refused at once" h_wait 10 answered "$u" 8
+done
+check "... and 3 x 32 calls wait for polkit" grep -q "of 96 questions in line" "$H_T/daemon.log"
+flood hsops-user 40
+check "a fourth user's flood gets one call in line: 39 are refused at once" h_wait 5 answered hsops-user 39
+as_user hsops-admin gdbus call --system --timeout 200 -d "$H_BUS_NAME" -o "$H_OBJ_PATH" \
+    -m "$H_BUS_NAME.SetStatus" maintenance hsops-admin >"$H_T/hsops-admin.out" 2>&1 &
+fifth=$!
+sleep 1
+check "a fifth user still gets in line (waiting after 1 s)" _h_alive "$fifth"
+check "... as question 98" grep -q "uid $(id -u hsops-admin) may .* (1 of 98 questions in line" "$H_T/daemon.log"
+
+# root: a thousand calls, each from a connection of its own, answered though the line is long
+t0=$(now_ms)
+out=$("$BUILDDIR/tests/flood-calls" --fresh 1000)
+elapsed=$(( $(now_ms) - t0 ))
+is "1000 root calls from fresh connections with polkit stalled: all answered" "$out" "1000 ok"
+check "... within 10 s (took ${elapsed} ms)" test "$elapsed" -lt 10000
+out=$("$BUILDDIR/tests/flood-calls" 200)
+is "200 root calls on two connections: all answered" "$out" "200 ok"
+is "none of root's calls joined the line" "$(grep -c 'uid 0 may' "$H_T/daemon.log")" 0
+
+# polkit answers again (or the calls time out): every waiting call gets its verdict; only the
+# floods' excess was refused at once
+kill -CONT "$H_POLKIT_PID"
+wait "${floods[@]}" "$fifth"
+for u in "${crowd[@]}"; do
+    like "$u: 8 calls refused in all" "$(cat "$H_T/$u.flood")" "^8 org.freedesktop.DBus.Error.LimitsExceeded$"
+done
+like "the fourth user: 39 refused in all" "$(cat "$H_T/hsops-user.flood")" \
+    "^39 org.freedesktop.DBus.Error.LimitsExceeded$"
+check "the fifth user got a verdict, not a refusal at the door" \
+    bash -c "! grep -q LimitsExceeded '$H_T/hsops-admin.out' && grep -Eq \"'hsops-admin'|AccessDenied\" '$H_T/hsops-admin.out'"
+
+h_daemon_stop
+is "SIGTERM ends the daemon with status 0" "$H_DAEMON_STATUS" 0
+check "no authorization query was left unanswered at exit" \
+    bash -c "! grep -q 'unanswered' '$H_T/daemon.log'"
+
+done_testing
