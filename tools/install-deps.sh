@@ -23,6 +23,8 @@ packages=(
         scdoc man-db bash-completion dpkg-dev debhelper lintian
         # the booted-system test (tests/integration/booted.sh): a debootstrapped Debian in nspawn
         systemd-container debootstrap
+        # fuzz/: libFuzzer targets (clang, its sanitizer and fuzzer runtimes)
+        clang-14 libclang-rt-14-dev
 )
 # node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
 # only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)

@@ -297,15 +297,16 @@ static void start_by_harper(Context *c, Job *j) {
 /* Settles the job's steps (asking systemd which units run when the config gives a pattern) and
  * starts it. */
 static void start(Context *c, Job *j) {
-        char **units = c->config.services[j->service].units;
+        char **units;
         size_t n_units = 0;
         int r;
 
         job_start(j, now_ms());
-        if (j->type == JOB_RESTART)
+        if (j->type == JOB_RESTART)   /* no service: j->service is _HARPER_SERVICE_INVALID */
                 return start_restart(c, j);
         if (c->config.services[j->service].by_harper)
                 return start_by_harper(c, j);
+        units = c->config.services[j->service].units;
         while (units[n_units])
                 n_units++;
         char *patterns[n_units + 1];

@@ -126,6 +126,7 @@ int listeners_open(Listener *listeners, unsigned *n) {
         return r;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *format, va_list ap) {
         char text[512], shown[4 * 512];
         size_t n;

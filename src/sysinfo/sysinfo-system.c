@@ -325,7 +325,7 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
         json_object *process_uptime = NULL;
-        char tz[48], tzname[256];
+        char tz[48], zone_name[256];
         time_t t = (time_t) (c->now_usec / 1000000);
         struct tm tm;
         double uptime;
@@ -340,7 +340,7 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         tzset();
         off = localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
         snprintf(tz, sizeof tz, "GMT%c%02ld%02ld", off < 0 ? '-' : '+', labs(off) / 3600, labs(off) % 3600 / 60);
-        timezone_name(c->root, tzname, sizeof tzname);
+        timezone_name(c->root, zone_name, sizeof zone_name);
 
         if (u && u->main_pid > 0) {
                 char path[64];
@@ -361,7 +361,7 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         if ((r = si_add(o, "current", json_object_new_int64((int64_t) (c->now_usec / 1000)))) < 0 ||
             (r = si_add(o, "uptime", si_json_double(uptime))) < 0 ||
             (r = si_add(o, "timezone", json_object_new_string(tz))) < 0 ||
-            (r = si_add(o, "timezoneName", json_object_new_string(tzname))) < 0)
+            (r = si_add(o, "timezoneName", json_object_new_string(zone_name))) < 0)
                 goto fail;
         r = si_add(o, "process_uptime", process_uptime);
         if (r < 0)
