@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """harper-bench.py: harper-sysopsd against the real Harper's own operations, interleaved in one run
 (bench/harper-bench.sh brings up the stack and calls it; run as root, which reaches Harper's socket
 through CAP_DAC_OVERRIDE):

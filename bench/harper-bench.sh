@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-sysopsd against the real Harper's own operations (bench/harper-bench.py says what is
 # timed): brings up the test stack with the pinned Harper (tests/harper/) as harperdb.service and
 # harper-sysopsd with its default configuration (it finds Harper from the unit), then runs the

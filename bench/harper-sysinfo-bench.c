@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-sysinfo-bench: system_information with the real Harper, side by side in one run, the
  * four interleaved in each round: the full SystemInformation([]) over the bus (as root, so
  * polkitd is not asked), Harper's own full system_information over its socket, Harper's own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # system_information with the real Harper (tests/harper/, as the integration tests run it):
 # brings up the test stack, Harper as harperdb.service with a table of 1000 rows, and
 # harper-sysopsd with its default configuration (it finds Harper from the unit), then runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http-bench: get_status through harper-ops-http against the same call made straight over
  * the bus, side by side in one run on one stack.
  *   D-Bus only     GetStatus("primary") as root, one connection, one call at a time (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* restart-bench: what harper-sysopsd adds to a restart of the instance unit, measured side by side
  * in one run against the same systemd manager, the ways interleaved round by round (the order
  * flips every round) so that drift hits all alike:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Brings up the test stack (private system bus, real polkitd, harper-sysopsd, and the test
 # instance unit harperdb.service under the stack's systemd), then runs sysops-bench and
 # restart-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]

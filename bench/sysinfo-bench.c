@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysinfo-bench: how long system_information takes to collect in-process on this machine.
  * N calls (default 1000) of the full collect and of each section alone, one state kept across
  * calls as the daemon keeps it; p50 and p99 in µs, and each section's p50 against the full

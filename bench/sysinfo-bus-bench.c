@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysinfo-bus-bench: system_information as callers see it. SystemInformation() over the bus
  * (as root, so polkitd is not asked): the full call N times and each section alone, p50 and
  * p99 in µs, next to Ping() on the same connection (the bus's own round trip) so the daemon's

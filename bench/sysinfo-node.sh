@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Our collectors (bench/sysinfo-bench) against Node's systeminformation, which Harper uses, on
 # the same sections. Installs systeminformation (pinned) into a temporary directory, never into
 # the repository; prints "skipped: ..." when node or npm is missing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysops-bench: how fast harper-sysopsd answers, measured side by side in one run on one bus.
  *   Ping            org.freedesktop.DBus.Peer.Ping, answered by sd-bus itself: the ceiling
  *   GetStatus       root caller, one connection, one call at a time (no polkit round trip)

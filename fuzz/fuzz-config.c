@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daemon's configuration parser (src/shared/sysops-config.c) on a file of fuzzed bytes. */
 #include <limits.h>
 #include <stdio.h>

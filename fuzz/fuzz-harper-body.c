@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A Harper operation body through the bridges' translation (src/ops: request_parse, the lookup
  * and each operation's checks and argument mapping), up to the bus. The bus is a connection
  * whose peer is gone: every message is built as for harper-sysopsd, and the call then fails at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How the daemon finds Harper (src/shared/harper-locate.c): the same fuzzed bytes as Harper's
  * harperdb-config.yaml, as a boot properties file, as a unit's Environment= (one entry a line)
  * and as a port value. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's answers as the daemon's client collects them (src/shared/harper-reply.c): two bytes
  * of HTTP status, one of the chunk size curl hands over, then the body. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops-http's request handling (src/http: on_connection, on_request's method, path,
  * header and body checks, Harper's first checks on the body, the login's first step) on raw
  * HTTP bytes from a client on its TCP listener, served in this process by libmicrohttpd with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The status rules (src/shared/status-rules.c) and the store behind them. Input: one byte of
  * field kinds (bits 0-1 the id's, 2-3 the status's: string, missing, not a string), then the
  * id, 0xff, the status (0xff is never UTF-8, so it cannot hide a case). */

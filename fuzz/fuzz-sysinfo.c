@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The system_information collectors (src/sysinfo) on fuzzed kernel files under a root prefix:
  * a copy of the one-cpu fixture tree in which the input replaces the files below, in this
  * order, separated by lines "@@@" (a file the input does not reach keeps the fixture's text).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the fuzz targets: inputs that the code under test reads from files. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs one libFuzzer target for $FUZZ_SECONDS (default 30) from its seed corpus, which it
 # only reads: new inputs go to a scratch directory, a crash's input to
 # $FUZZ_ARTIFACTS (default fuzz-artifacts/ in the build directory) for the corpus.

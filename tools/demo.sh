@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Installs what is needed, builds, starts harper-sysopsd and runs a real operation through
 # harper-ops. Where systemd runs the host, harper-sysops is installed for real (system bus,
 # D-Bus activation, polkit); elsewhere (containers, CI VMs) a self-contained stack of a

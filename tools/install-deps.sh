@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Installs what harper-sysops needs to build, run and test on Debian 12 (as root).
 set -euo pipefail
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops: Harper operation bodies in, Harper's JSON answers out. It maps the body to one
  * method call of harper-sysopsd on the system bus and translates structure only: the rules
  * live in the daemon, which also decides (through polkit) who may do what. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops --wait: follows the job a restart started until it ends, on the daemon's signals. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops --wait: instead of answering at once, a restart follows its job to the end and
  * answers with the job's final record, showing its progress on a terminal. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A text-mode polkit authentication agent (pkttyagent) for harper-ops on a terminal, as
  * systemctl starts one: when polkit wants a password for a call, it asks on this terminal. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounds on method arguments. An argument over its bound is refused with InvalidArgs before it
  * is read in full and before polkit is asked, whoever the caller: one oversized call must not
  * hold the single-threaded daemon, nor reach polkit's queue. */

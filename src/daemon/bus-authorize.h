@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous polkit checks for incoming method calls, after systemd's bus-polkit: the
  * handler asks, the question goes to polkitd without blocking the loop, and when the answer
  * arrives the original call is put back into the bus's read queue, so the handler runs again

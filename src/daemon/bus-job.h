@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Restart jobs on the bus: one object per job, PropertiesChanged on every change, listed by
  * the ObjectManager, found by id with GetJob(). Anyone may read jobs. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Refused state-changing calls in the journal: who (uid, else the bus name, and the process),
  * what (the method) and why (the D-Bus error), with a MESSAGE_ID per kind of refusal so that
  * admins can filter them (journalctl MESSAGE_ID=…), rate-limited so that a flood of refusals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Restart() and RestartService(): polkit, validation, then a job whose steps are systemd jobs. */
 #pragma once
 

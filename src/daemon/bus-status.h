@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bus glue of set_status, get_status and clear_status: read arguments, authorize, call the
  * status store, announce the change, reply. The rules live in status-rules.c. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SystemInformation(): polkit, then what systemd knows about Harper's units and what only Harper
  * knows (its own figures, within harper.query_timeout_ms), both asked at the same time and
  * asynchronously; the collectors in src/sysinfo run when both have answered, and the answer is

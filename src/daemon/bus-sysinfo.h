@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SystemInformation(): Harper's system_information as one JSON string. */
 #pragma once
 

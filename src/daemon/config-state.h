@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The configuration's life in the daemon: read at start and again on SIGHUP (systemctl reload
  * harper-sysopsd). A bad file at start does not leave callers waiting for D-Bus activation to
  * time out, and nothing runs on a half-read file: the daemon serves its name and answers every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* All runtime state of harper-sysopsd, created in main() and freed in one place. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daemon's client of the real Harper's operations API: HTTP/1.1 `POST /` with a JSON body,
  * over Harper's trusted unix socket (or its TCP operations port), through libcurl's multi
  * interface on the daemon's sd-event loop. Nothing blocks the loop; every call has a time

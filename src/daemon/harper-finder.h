@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where the real Harper answers, found without configuration: the configuration's harper
  * section when it has one, else the instance unit as systemd reports it (its ROOTPATH, else
  * Harper's boot properties in the unit user's home) and Harper's own harperdb-config.yaml. */

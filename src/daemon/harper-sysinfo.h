@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* system_information's questions to Harper: finds Harper (as restarts do), then asks it, all at
  * once over its socket, only what the sections need (sysinfo_harper_question), each within a
  * time bound. No bus types. */

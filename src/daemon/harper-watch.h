@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's part of a restart, over its operations socket: wait until Harper answers again after
  * its unit restarted (on its socket, then on its TCP operations port when it has one), or have
  * Harper restart one of its services itself (its own restart_service, a Harper job) and follow

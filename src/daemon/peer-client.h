@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One peer's part of a replicated restart: connect to the peer node's system bus (over ssh, as
  * busctl -H does, or at a D-Bus address), ask its harper-sysopsd for the same restart with
  * replicated false, and follow the peer's job by its signals until it ends. The peer's polkit

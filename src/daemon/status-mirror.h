@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper holds the same statuses as harper-sysopsd: load balancers and Harper applications read
  * them from Harper. The daemon's store stays the copy that answers (no waiting on Harper); each
  * change is sent to Harper in the background (set_status / clear_status over its socket), a

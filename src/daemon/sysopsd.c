@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-sysopsd: Harper's system operations as a D-Bus system service. This file is the
  * program: options, event loop, bus connection, the interface's vtable. Each operation's
  * glue lives in bus-<operation>.c, its logic in src/shared. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daemon's client of the systemd manager, the one place that talks to systemd: queue a
  * restart or reload of one unit as a systemd job, follow it by its job path until JobRemoved,
  * and say in one sentence why it did not work when it did not; list the running units of a

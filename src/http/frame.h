@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Frames between harper-ops-http's listener and its workers over a stream socketpair:
  * a 32-bit tag (a request: 0; an answer: its HTTP status), a 32-bit length, the bytes. */
 #pragma once

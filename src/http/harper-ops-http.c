@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops-http: Harper's operations API shape (POST / with a JSON body) over HTTP/1.1 on
  * unix sockets and loopback TCP, in front of harper-sysopsd.
  *

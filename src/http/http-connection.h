@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops-http's connections: who is at the other end, the unix sockets' limit per user,
  * and the deadline for a whole request. */
 #pragma once

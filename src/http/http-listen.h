@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops-http's listening sockets, from --listen or from systemd, each served by its own
  * libmicrohttpd daemon. */
 #pragma once

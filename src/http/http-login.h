@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who a caller of harper-ops-http is: on a unix socket the connecting process's user
  * (SO_PEERCRED), on TCP an HTTP Basic login checked through PAM. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One request to harper-ops-http: the checks of its method, path, headers and body, running it
  * in a worker of the caller, and the answer. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who a caller of harper-ops-http is: a user of this host with its groups, the
  * credentials its worker process takes on. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failed logins over TCP remembered across connections, to hold guessers off: per (account,
  * source address) and per source, a few failures are free, then each one holds that pair or
  * source off for 1 s, doubling up to a maximum (429); per account from all sources together,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <security/pam_appl.h>
 #include <stdlib.h>

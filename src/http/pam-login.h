@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checking a user name and password through PAM (pam_authenticate, then pam_acct_mgmt), as a
  * login for harper-ops-http's TCP listener. Blocks the calling thread while the modules work,
  * but not for their fail delay (about 2 s with pam_unix): that is returned for the caller to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The checks of a request to harper-ops-http once its headers are in, before a byte of its
  * body is read: no HTTP server types, so they can be tested (and fuzzed) on their own. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The listener's side of the workers: at most max_workers processes, at most per_identity of
  * them for one user; a request waits for a free worker of its user, or a free slot, or an
  * idle worker of another user to retire, up to queue_usec (then -EBUSY: 503). Workers

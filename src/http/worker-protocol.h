@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the listener and a worker say to each other (frame.h): the worker's first frame is
  * WORKER_READY; then each request frame (tag 0, the body) gets one answer frame (tag: the
  * HTTP status, the JSON text). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A harper-ops-http worker: a process with one caller's credentials and nothing more, that
  * runs that caller's requests on its own system bus connection, one at a time, so polkit
  * judges the caller exactly as for harper-ops. */

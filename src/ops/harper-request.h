@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a Harper operation body: Harper's first checks, before any operation runs. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What harper-ops answers: Harper's response bodies and status codes, and the exit status
  * that stands for them. No bus types, so it is unit-tested on its own. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a Job object of harper-sysopsd: all its properties in one GetAll. */
 #include <errno.h>
 #include <pwd.h>

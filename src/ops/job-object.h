@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A Job object of harper-sysopsd as harper-ops and harper-ops-http read it, and Harper's
  * get_job record of it. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* restart, restart_service and get_job: the calls that start jobs and the one that finds a
  * job (job-object.c reads it). */
 #include <string.h>

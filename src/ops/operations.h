@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's operations as harper-ops and harper-ops-http know them: each maps a request body
  * to one harper-sysopsd method call and the reply to Harper's response. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Finding the real Harper without configuration: its root directory from the instance unit's
  * environment (ROOTPATH=) or from the boot properties file Harper's installer writes in its
  * user's home, then what harper-sysops needs from Harper's own harperdb-config.yaml. No bus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's answers to operations-API requests: the bytes collected up to a size bound, then
  * turned into Harper's JSON or into one sentence saying what went wrong. No curl or bus types:
  * the daemon's harper-client feeds it, unit tests drive it directly. */

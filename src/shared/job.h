@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Restart jobs as Harper's get_job shows them (CREATED → IN_PROGRESS → COMPLETE | ERROR), and
  * the table that keeps the running ones and a bounded history of finished ones. A job is a
  * list of steps, one per systemd unit to act on. No bus types; the daemon publishes each job

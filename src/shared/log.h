@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Minimal logging to stderr. Under systemd (JOURNAL_STREAM set) each line carries a syslog
  * priority prefix that journald understands; on a terminal the program name instead. */
 #pragma once

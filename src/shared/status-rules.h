@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's set_status/get_status/clear_status rules: the three status ids and the checks
  * with Harper's exact messages. No bus types: the daemon enforces these rules, and the JSON
  * bridge reuses them only for inputs that D-Bus cannot carry (non-string JSON values). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The in-memory status table: one record per status id, as Harper's hdb_status table holds
  * them (per node, never persisted). No bus types; the daemon wraps it. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daemon's configuration, /etc/harper-sysops/sysops.json: which systemd units make up a
  * Harper installation and how each Harper service is restarted. Every key is optional; what is
  * missing keeps its compiled-in default. No bus types. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public names of the service: bus name, object, interface, polkit actions, errors.
  * They are the interface admins, panels and scripts rely on; keep them stable. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers for the daemon's sentences and clock. No bus types. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a section collector gets from the dispatcher (sysinfo.c): the call's context, the files
  * several sections need (read at most once per call), and the shape of a collector. */
 #pragma once

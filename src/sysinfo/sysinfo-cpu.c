@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "cpu": si.cpu() (static, parsed once from /proc/cpuinfo and kept in the state),
  * si.cpuCurrentSpeed() (cpufreq, else cpuinfo's "cpu MHz") and si.currentLoad() (/proc/stat
  * difference since the previous sample). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "cpu": si.cpu(), si.cpuCurrentSpeed() and si.currentLoad(). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "disk": si.disksIO() (whole disks in /proc/diskstats), si.fsStats() (the mounted
  * devices' sectors) and si.fsSize() (df's local, real filesystems, statvfs each). Under a
  * fixture root statvfs cannot be asked: <root>/sysinfo-statvfs gives the figures per mount point

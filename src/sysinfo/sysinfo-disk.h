@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "disk": si.disksIO(), si.fsStats() and si.fsSize() (only the basis when switched off). */
 #pragma once
 

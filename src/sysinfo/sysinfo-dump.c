@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysinfo-dump: prints system_information of this machine (or of a fixture tree) as JSON, for
  * the live cross-check test and by hand. Not installed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's own figures merged into system_information: which questions the sections need, and
  * Harper's answers (harper-behaviour.md §4.2, measured with Harper 4.7.29) in the answer's
  * shapes. A figure Harper did not give is null; nothing here waits or reads a file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What only Harper knows, from its own answers (SysinfoSources.harper): the sections "threads",
  * "metrics", "table_size" and "replication", the heap figures of "memory" and the versions of
  * "system", and the key "harper" that says whether Harper answered. Pure: no I/O. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON builders: numbers as Node prints them, adds that free what they could not add. */
 #include <errno.h>
 #include <math.h>

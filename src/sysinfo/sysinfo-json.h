@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON builders for the sections. A scalar that cannot be allocated becomes null; containers
  * are checked by the callers. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers every sysinfo file uses: cleanup attributes, a NULL-safe string compare and
  * arrays that grow. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "memory": si.mem()'s formulas over /proc/meminfo, plus the Harper process's RSS
  * (Node's process.memoryUsage().rss) from /proc/<pid>/status and V8's heap figures from Harper. */
 #include <errno.h>

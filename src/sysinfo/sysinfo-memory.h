@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "memory": si.mem() plus the Harper process's RSS. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "network": the default route's interface (/proc/net/route), every interface of
  * /sys/class/net with si.networkInterfaces()'s fields, counters from /proc/net/dev. Addresses
  * come from getifaddrs() on this machine; under a fixture root from <root>/sysinfo-ifaddrs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Section "network": the interfaces, their counters and the default route's interface (Harper's
  * empty shape when switched off). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sections "harperdb_processes" (si.processes() entries for every process in the instance's and
  * the clustering unit's cgroups) and "process_threads" (the instance's main process's tasks, as
  * the kernel sees them; Harper's own worker threads are "threads", from Harper). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sections "harperdb_processes" (si.processes() entries for the Harper units' processes) and
  * "process_threads" (the tasks of the instance's main process, as the kernel sees them). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pure readers: files under the root and the parsers of /proc/meminfo, /proc/<pid>/stat and
  * /proc/cpuinfo text. */
 #include <errno.h>

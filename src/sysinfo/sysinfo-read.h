@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pure readers: files under a root prefix ("" = this machine) and parsers of their text. No
  * state, no JSON. */
 #pragma once

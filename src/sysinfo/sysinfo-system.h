@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sections "system" (si.osInfo) and "time" (si.time plus the Harper process's uptime). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sections "unit_metrics" (systemd's accounting of the Harper units, as the daemon asked it)
  * and "database_files" (the sizes of the files in Harper's data directory; their contents are
  * Harper's to tell: describe_all, in sysinfo-harper.c). */

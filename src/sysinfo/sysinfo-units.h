@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sections "unit_metrics" (systemd's accounting of the Harper units) and "database_files"
  * (the sizes of the files in Harper's data directory). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* system_information: which sections were asked for, in which order they are answered, the
  * files several sections share (read at most once per call) and each collector's state kept
  * between calls. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's system_information, collected from the kernel's own interfaces (/proc, /sys,
  * statvfs, getifaddrs) under a root prefix so tests can feed fixture trees, merged with what
  * only Harper knows (its own answers, asked by the daemon). No bus types: the daemon fills

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """harper-ops's bash completion as a person uses it: an interactive bash on a terminal
 (readline, bash-completion, the shipped completion file), keys with Tab, and the command
 line that bash then runs. TAP on stdout. Usage: completion.py SRCDIR"""

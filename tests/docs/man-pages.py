@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The built man pages: each renders with man(1) without warnings, the D-Bus page describes
 every member of the shipped interface XML, and each program's page describes every option
 its --help lists. TAP on stdout. Usage: man-pages.py SRCDIR BUILDDIR PAGE..."""

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/harper/install.sh: make sure the pinned Harper (harperdb, package-lock.json here) is
 # installed in a cache outside the source tree, and print its node_modules directory.
 #   HSOPS_HARPER_CACHE  cache root (default /var/cache/harper-sysops-test)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Hostile callers (issue 14): every argument is bounded before it is read in full and before
 # polkit is asked, so one huge call from any user neither holds the daemon nor reaches polkit
 # (InvalidArgs at once, whoever calls); error texts quote at most a short, escaped prefix of

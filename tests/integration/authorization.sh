@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Every status method for root, a harper-admin member and a plain user: allowed or refused
 # as polkit decides, the refusal named as it should be, and nothing changed by a refusal.
 . "$(dirname "$0")/../lib/harness.sh"

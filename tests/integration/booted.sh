@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-sysops on a booted Debian 12 (systemd as PID 1, logind, polkitd, dbus; systemd-nspawn on
 # its own network), installed as a package installs it, tried as an admin would: D-Bus activation
 # of the shipped hardened unit by the first call, every operation as root, a harper-admin member

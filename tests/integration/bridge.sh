@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-ops against the real daemon: for every case of the seed and of Harper's behaviour
 # (harper-behaviour.md §1, §5) the printed JSON byte for byte (timestamps masked), the exit
 # status and the HTTP status.

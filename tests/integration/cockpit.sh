@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The Cockpit page (cockpit/harper-sysops) end to end: headless Chromium (Debian's, driven by
 # playwright-core, tests/e2e/cockpit.js) -> real cockpit-ws on 127.0.0.1 without TLS ->
 # cockpit-session (PAM password login of the test users) -> cockpit-bridge -> the harness's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The configuration's life: a bad file at start is answered at once, on every call, naming the
 # file and the problem, with nothing running; SIGHUP (systemctl reload) takes a good file and
 # keeps statuses and running jobs, and a bad new file keeps the running configuration; the

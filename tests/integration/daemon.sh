@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-sysopsd as a bus service: its command line, the introspection data it ships, the
 # object manager, PropertiesChanged for panels, single ownership of the name, clean exit.
 . "$(dirname "$0")/../lib/harness.sh"

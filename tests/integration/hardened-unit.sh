@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The shipped harper-sysopsd.service, sandbox and all, run by the harness's systemd manager
 # (the daemon runs as root there, as under PID 1): it becomes ready through sd_notify, owns
 # its bus name, and every operation still works inside the sandbox (restarts through systemd,

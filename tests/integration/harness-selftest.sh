@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Self-test of tests/lib/harness.sh: the stack comes up, the test users exist, and
 # polkitd can be stopped, frozen and restarted the way the daemon tests need.
 # Does not need harper-sysopsd. TAP output (meson protocol: 'tap').

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # restart and restart_service against the real Harper (npm harperdb, tests/harper/), run by the
 # harness's systemd as harperdb.service under its own user, harper-sysopsd with its default
 # configuration (it finds Harper from the unit's ROOTPATH): restart ends COMPLETE only once

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Self-test of tests/lib/harper.sh: the harness gives a real Harper (npm harperdb 4.7.29) run by
 # its systemd manager as harperdb.service, as its own user, on loopback and free ports only; it
 # answers on its unix socket without credentials and on TCP only with them; systemd restarts it

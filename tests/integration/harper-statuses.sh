@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Statuses kept in the real Harper too (tests/lib/harper.sh): a status set or cleared through
 # harper-sysops is in Harper's own get_status within 1 s without SetStatus waiting for Harper;
 # one set while Harper is down reaches it once Harper answers; after Harper restarts (through

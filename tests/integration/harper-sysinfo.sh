@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # system_information with the real Harper (npm harperdb, tests/harper/) run by the harness's
 # systemd as harperdb.service, harper-sysopsd with its default configuration (it finds Harper
 # from the unit): each of Harper's figures against Harper's own answer at the same moment

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-ops and harper-ops-http give the same answers: every case of tests/integration/bridge.sh
 # (the skeleton issue's case list, read from that file so the two cannot drift apart) is sent
 # through harper-ops and as an HTTP POST over the unix socket by the same user; the HTTP status

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-ops-http against password guessing over TCP: a burst of wrong guesses over 200
 # connections is held off after a few failures (429 with Retry-After) and the guesses per second
 # are measured; meanwhile the right password over the unix socket works at once, and from

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-ops-http's defences, each against what a hostile caller would try: the workers cannot
 # be ptrace'd or read by their own user and get nothing of the listener but their socket (no
 # descriptors, signal mask or environment); a kept-alive login is checked through PAM again;

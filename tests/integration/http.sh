@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-ops-http with real clients (curl, python sockets) against the real daemon and polkitd:
 # every operation over the unix socket and over TCP, who may log in and what each caller gets
 # (Harper's 401 and 403 bodies), the workers' credentials read from /proc, workers reused and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # harper-sysopsd under valgrind through every status, restart and system information path, allowed and refused,
 # with callers that hang up while polkit is deciding, jobs that fail, jobs leaving the
 # history, and a job still running at exit: no leak, no invalid access.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # What `meson install` ships (tests/lib/installed-checks.sh): every file in its standard
 # directory, man pages that render, units that systemd accepts and rates well hardened
 # (harper-sysopsd, harper-ops-http and its socket), harper-ops-http's PAM service, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # When polkit is gone or hangs, callers are denied with a message that says so, within a
 # bounded time, while the daemon keeps serving everyone else; callers that hang up while
 # their check is pending leave nothing behind.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # polkit's line is fair (issue 14). With polkitd stalled (SIGSTOP), three users at their own
 # limit of 32 waiting calls and a fourth user's flood leave room for a user not yet in line;
 # root never waits for polkit, so a burst of root calls from fresh connections is answered

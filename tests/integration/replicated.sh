@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # restart_service with replicated: true across nodes on this machine. Each node is a whole
 # stack of its own (tests/lib/node.sh: private bus, systemd manager running the stand-in units,
 # polkitd, harper-sysopsd); this test's own stack is the local node A. Asserted: the order

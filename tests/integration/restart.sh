@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # restart and restart_service against the harness's real systemd manager: the units really
 # restart (MainPID), workers roll one at a time, the clustering config reloads in place, a
 # failing unit ends the job in ERROR with systemd's reason, bad input and denied callers

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # system_information of this machine (src/sysinfo, printed by sysinfo-dump) against what the
 # usual tools say: nproc/getconf, free -b, df -B1, ip -j addr/route, uname -r, hostname.
 # Needs no bus and no root; python3 reads the JSON.

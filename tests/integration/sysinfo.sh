@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # system_information through harper-sysopsd: Harper's input rules and key order, polkit in
 # front, the parts that come from systemd checked against `systemctl show` of the harness's
 # test units (MainPID, cgroup processes, NRestarts, ActiveEnterTimestamp), each unit asked once,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/booted.sh - a booted Debian 12 in systemd-nspawn for tests (bash; source it; root).
 #
 # The tree comes from debootstrap once, into a cache outside the repository named after its

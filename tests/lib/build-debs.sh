@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # build-debs.sh OUTDIR: builds harper-sysops's Debian packages (dpkg-buildpackage -us -uc -b)
 # from this checkout's tracked files as they are now (edits included, new files once added to
 # git) in a scratch copy (the checkout gets no build output), and leaves the .debs, the .changes, the .buildinfo and

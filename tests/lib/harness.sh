@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/harness.sh - integration-test harness for harper-sysops (bash; source it; root).
 #
 # Per test script it brings up a private copy of everything harper-sysopsd talks to:

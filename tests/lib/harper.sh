@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/harper.sh - the real Harper (npm harperdb, pinned in tests/harper/) for the integration
 # tests, run by the harness's systemd manager as harperdb.service (source after harness.sh; call
 # h_up first). Everything lives in $H_T/harper and goes with the harness's teardown.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/http.sh - harper-ops-http for the integration tests (source after harness.sh, sysops.sh).
 #   http_users                      give hsops-admin and hsops-user the test password (chpasswd):
 #                                   they are this project's test users, created by h_users

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/installed-checks.sh - what an installation of harper-sysops holds, checked the
 # same way on `meson install --destdir` (tests/integration/packaging.sh) and on the installed
 # Debian packages (debian/tests/installed). Source it after tests/lib/harness.sh (the TAP

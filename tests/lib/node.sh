@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/lib/node.sh READY [DAEMON ARGS...]: one more Harper node for the multi-node tests, a
 # whole stack of its own (harness.sh: systemd --user with a private system bus, polkitd) with
 # the stand-in units running and harper-sysopsd started with DAEMON ARGS (none when

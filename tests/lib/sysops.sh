@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/sysops.sh - clients of harper-sysopsd for the integration tests (source after harness.sh).
 #   dcall [-u USER] [-i] METHOD ARGS...   gdbus call of io.harperdb.SystemOperations1.METHOD;
 #                                         -i allows interactive authorization. Prints gdbus's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dismissing-agent: a polkit authentication agent that dismisses every request, as a person
  * closing the password dialog does: BeginAuthentication answers
  * org.freedesktop.PolicyKit1.Error.Cancelled, which polkit reports as polkit.dismissed.

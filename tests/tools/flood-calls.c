@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flood-calls [--fresh] [--progress] N: sends N SetStatus calls without waiting, then collects
  * the answers and prints how many ended how ("ok" or the D-Bus error name), one "COUNT NAME"
  * line each, sorted by name. By default 100 calls share a connection (dbus-daemon lets one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* huge-call METHOD SIZE [TIMEOUT_SEC]: one call of io.harperdb.SystemOperations1.METHOD with an
  * oversized argument, for the tests of the argument bounds. SystemInformation gets SIZE attribute
  * names ("cpu"), SetStatus the id "maintenance" and a status of SIZE bytes, any other method

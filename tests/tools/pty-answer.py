@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pty-answer.py ANSWER CMD...: runs CMD on a new terminal (so harper-ops starts pkttyagent) and
 # types ANSWER and Enter at each "Password:" prompt, as a person would. Prints what the terminal
 # showed; exits with CMD's status. Gives up (kills CMD) after 60 s.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-client: libcurl's multi interface on an sd-event loop, against a fake server.
  *
  * The fake server here is a stand-in used only for the parsing and error paths (answers that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Finding Harper without configuration: ROOTPATH in the unit's environment, else the boot
  * properties file in the home; then Harper's harperdb-config.yaml, read with libyaml. The
  * fixtures in tests/fixtures/harper are a real `harperdb install` of 4.7.29's output. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's answers: the HTTP status and body bytes become Harper's JSON, or one sentence that
  * says what went wrong (Harper's own error text when it gave one). */
 #include <errno.h>

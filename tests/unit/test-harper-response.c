@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops without a bus: Harper's body checks (harper-behaviour.md §1 step 1), the 403
  * permission object (§1 step 4), bus error mapping, exit statuses and the exact JSON text. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harper-ops-http's checks that need no server: the failed-login records (backoff per pair and
  * per source, spacing per account, forgiving, forgetting, a bounded table) and the checks of a
  * request's head (framing, target, origin, host, method, size). */

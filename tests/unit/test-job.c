@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Jobs as get_job shows them: ids, the CREATED → IN_PROGRESS → COMPLETE | ERROR lifecycle with
  * Harper's messages, one running job per target, and a history that stays bounded. */
 #include <regex.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decisions of a restart job without a bus: which units a job acts on (patterns against
  * the running units, explicit names kept), which step starts next (rolling or all at once,
  * nothing new after a failure), and the peers' order and rules. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Harper's set_status/clear_status rules: every check, its boundaries and its exact message
  * (harper-behaviour.md §5.2, statusValidator tests S3–S9, status tests T5/T7). */
 #include <setjmp.h>

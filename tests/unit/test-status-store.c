@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The in-memory status table: records, timestamps (harper-behaviour.md §5.4), listing order
  * (§5.3, Harper's test T4) and ownership of the strings. Run under valgrind to check frees. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The system_information collectors against fixture trees (tests/fixtures/sysinfo/<shape>/):
  * every section byte for byte against expected-<section>.json, the attribute rules and key
  * order (harper-behaviour.md §4.1), the switched-off disk and network shapes, the CPU load

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The configuration file: compiled-in defaults, a file laid over them key by key, and a
  * message naming the file, the key and the problem for every bad input. */
 #include <setjmp.h>

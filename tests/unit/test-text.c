@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text_quote: caller input in messages is short, escaped and valid UTF-8 (issue 14: error
  * texts that copied a 1 MiB argument whole). */
 #include <setjmp.h>
