@@ -23,7 +23,6 @@
 #include "sysops-names.h"
 
 #define DEFAULT_POLKIT_TIMEOUT_SEC 10
-#define SYSTEMD_PRIVATE_SOCKET "/run/systemd/private"
 
 typedef struct Options {
         unsigned polkit_timeout_sec;
@@ -172,21 +171,6 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(c->event, 0);
 }
 
-/* With "auto", the manager's private socket when the manager on the system bus is PID 1 and we
- * are root, as systemctl does: no bus daemon between us, systemd answers ~5 times faster.
- * Asked once, at start (a synchronous question, before we serve anyone). */
-static bool systemd_is_pid1_with_private_socket(sd_bus *bus) {
-        sd_bus_creds *creds = NULL;
-        pid_t pid = 0;
-
-        if (geteuid() != 0 || access(SYSTEMD_PRIVATE_SOCKET, F_OK) < 0)
-                return false;
-        if (sd_bus_get_name_creds(bus, "org.freedesktop.systemd1", SD_BUS_CREDS_PID, &creds) >= 0)
-                (void) sd_bus_creds_get_pid(creds, &pid);
-        sd_bus_creds_unref(creds);
-        return pid == 1;
-}
-
 int context_start_mirror(Context *c) {
         int r;
 
@@ -205,9 +189,9 @@ int context_connect_clients(Context *c) {
         const char *address = cf->systemd_address;
         int r;
 
-        if (cf->systemd == SYSTEMD_AUTO && systemd_is_pid1_with_private_socket(c->bus)) {
+        if (cf->systemd == SYSTEMD_AUTO && systemd_client_pid1_has_private_socket(c->bus)) {
                 direct = true;
-                address = SYSTEMD_PRIVATE_SOCKET;
+                address = SYSTEMD_CLIENT_PRIVATE_SOCKET;
         }
         log_info("Talking to systemd %s%s.", direct ? "over its private socket " : "on ",
                  address ? address : "the system bus");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
 
 #include "log.h"
@@ -1136,4 +1137,17 @@ int systemd_client_unit_exec(SystemdClient *c, const char *unit, unit_exec_callb
         /* our own reference: answered once both slots are gone */
         exec_question_done(q);
         return 0;
+}
+
+/* Asked once, at start (a synchronous question, before anyone is served). */
+bool systemd_client_pid1_has_private_socket(sd_bus *bus) {
+        sd_bus_creds *creds = NULL;
+        pid_t pid = 0;
+
+        if (geteuid() != 0 || access(SYSTEMD_CLIENT_PRIVATE_SOCKET, F_OK) < 0)
+                return false;
+        if (sd_bus_get_name_creds(bus, SYSTEMD_NAME, SD_BUS_CREDS_PID, &creds) >= 0)
+                (void) sd_bus_creds_get_pid(creds, &pid);
+        sd_bus_creds_unref(creds);
+        return pid == 1;
 }

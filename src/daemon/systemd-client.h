@@ -16,6 +16,13 @@
 
 typedef struct SystemdClient SystemdClient;
 
+#define SYSTEMD_CLIENT_PRIVATE_SOCKET "/run/systemd/private"
+
+/* For "auto": whether the manager on bus is PID 1 with its private socket there and we are
+ * root, so that it can be reached directly, as systemctl does (no bus daemon between us:
+ * systemd answers ~5 times faster). */
+bool systemd_client_pid1_has_private_socket(sd_bus *bus);
+
 typedef enum UnitRunEvent {
         UNIT_RUN_QUEUED,       /* systemd accepted the job */
         UNIT_RUN_FINISHED,     /* error == NULL: the job is done and the unit is active again */
