@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "harper-client.h"
 #include "harper-reply.h"
 #include "log.h"
+#include "text.h"
 
 /* Over a unix socket the host is only what the Host: header says. */
 #define SOCKET_URL "http://localhost/"
@@ -87,15 +87,9 @@ static void call_finish(HarperCall *call, json_object *reply, long http_status, 
                 probe_callback(error ? 0 : http_status, error, userdata);
 }
 
-static void call_finishf(HarperCall *call, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void call_finishf(HarperCall *call, const char *format, ...) {
-        char *error = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&error, format, ap) < 0)
-                error = NULL;
-        va_end(ap);
+/* call_finish with a sentence made from a format */
+#define call_finishf(call, ...) call_finish_owned(call, text_printf(__VA_ARGS__))
+static void call_finish_owned(HarperCall *call, char *error) {
         call_finish(call, NULL, 0, error ? error : "Out of memory while asking Harper.");
         free(error);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harper-locate.h"
 #include "harper-watch.h"
 #include "log.h"
 #include "text.h"
@@ -82,20 +83,6 @@ static void watch_fail_owned(HarperWatch *w, char *why) {
         free(why);
 }
 
-/* Harper's own PID file: absent while it restarts, rewritten on each start. */
-static char *read_pid(const char *pid_file) {
-        char buffer[32] = "";
-        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
-        size_t n;
-
-        if (!f)
-                return NULL;
-        n = fread(buffer, 1, sizeof buffer - 1, f);
-        fclose(f);
-        buffer[n] = 0;
-        buffer[strcspn(buffer, " \n")] = 0;
-        return buffer[0] ? strdup(buffer) : NULL;
-}
 
 static int ask(HarperWatch *w);
 
@@ -168,7 +155,7 @@ static void on_tcp_probe(long http_status, const char *error, void *userdata) {
 
 /* Harper went away under its job: its PID file is gone or names another process. */
 static bool harper_restarted(HarperWatch *w) {
-        char *pid = read_pid(w->target.pid_file);
+        char *pid = harper_pid_read(w->target.pid_file);
         bool restarted = w->pid_at_start && (!pid || strcmp(pid, w->pid_at_start) != 0);
 
         free(pid);
@@ -312,7 +299,7 @@ int harper_watch_restart_service(HarperWatch **ret, HarperClient *client, sd_eve
                 return r;
         w->phase = PHASE_ASK_RESTART;
         w->service = strdup(service);
-        w->pid_at_start = read_pid(t->pid_file);
+        w->pid_at_start = harper_pid_read(t->pid_file);
         if (!w->service) {
                 watch_free(w);
                 return -ENOMEM;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harper-finder.h"
+#include "harper-locate.h"
 #include "harper-reply.h"
 #include "status-rules.h"
 #include "log.h"
@@ -58,19 +59,6 @@ static void retry_later(StatusMirror *m, const char *why) {
         m->retry_usec = m->retry_usec * 2 > RETRY_MOST_USEC ? RETRY_MOST_USEC : m->retry_usec * 2;
 }
 
-static char *read_pid(const char *pid_file) {
-        char buffer[32] = "";
-        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
-        size_t n;
-
-        if (!f)
-                return NULL;
-        n = fread(buffer, 1, sizeof buffer - 1, f);
-        fclose(f);
-        buffer[n] = 0;
-        buffer[strcspn(buffer, " \n")] = 0;
-        return buffer[0] ? strdup(buffer) : NULL;
-}
 
 /* A Harper that (re)started holds none of ours: all of them go to it again. */
 static void on_harper_restarted(StatusMirror *m, const char *pid) {
@@ -82,7 +70,7 @@ static void on_harper_restarted(StatusMirror *m, const char *pid) {
 
 static int on_pid_check(sd_event_source *s, uint64_t usec, void *userdata) {
         StatusMirror *m = userdata;
-        char *pid = read_pid(m->target.pid_file);
+        char *pid = harper_pid_read(m->target.pid_file);
 
         if (m->target.pid_file && pid && (!m->harper_pid || strcmp(pid, m->harper_pid) != 0)) {
                 if (m->harper_pid || m->read_back)
@@ -143,7 +131,7 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         if (!m->target.socket || (t->pid_file && !m->target.pid_file))
                 return retry_later(m, "out of memory");
         if (!m->harper_pid)
-                m->harper_pid = read_pid(m->target.pid_file);
+                m->harper_pid = harper_pid_read(m->target.pid_file);
         next(m);
 }
 

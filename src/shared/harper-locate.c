@@ -398,3 +398,17 @@ void harper_settings_done(HarperSettings *s) {
         port_done(&s->replication_secure_port);
         *s = (HarperSettings) { 0 };
 }
+
+char *harper_pid_read(const char *pid_file) {
+        char buffer[32] = "";
+        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
+        size_t n;
+
+        if (!f)
+                return NULL;
+        n = fread(buffer, 1, sizeof buffer - 1, f);
+        fclose(f);
+        buffer[n] = 0;
+        buffer[strcspn(buffer, " \n")] = 0;
+        return buffer[0] ? strdup(buffer) : NULL;
+}

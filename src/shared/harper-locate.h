@@ -53,3 +53,7 @@ void harper_settings_done(HarperSettings *s);
 /* Parses a port value as Harper's config writes it: "9925", "127.0.0.1:9925", "[::1]:9925".
  * -EINVAL when it is none of these. */
 int harper_port_parse(const char *text, HarperPort *ret);
+
+/* Harper's process id as its PID file (<root>/hdb.pid) says, or NULL when the file is absent
+ * (Harper stopped or restarting) or empty; the caller frees it. */
+char *harper_pid_read(const char *pid_file);

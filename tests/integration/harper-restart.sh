@@ -8,13 +8,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
-H_REAL_HARPER=1
-h_users
-h_up || bail_out "stack did not come up"
-trap harper_down EXIT
-harper_setup || bail_out "Harper could not be installed"
-harper_unit || bail_out "harperdb.service could not be written"
-harper_start || { harper_logs; bail_out "Harper did not start"; }
+harper_test_up
 diag "Harper answered $HARPER_READY_MS ms after its start"
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
@@ -43,17 +37,19 @@ is "... its steps: the unit, then Harper answering" "$(steps "$(json id <<<"$out
 # Harper 4.7.29 itself sometimes dies (SIGSEGV in a native module's cleanup) while it stops a
 # worker thread, on a loaded machine (tests/harper/README.md); the job then truthfully ends in
 # ERROR ("Harper stopped while its job … ran"): noted, and tried once more
-http_workers_job() {
+start_http_workers() {
     local out
     pid=$(harper_pid) threads_before=$(harper_threads)
     out=$(ops --no-ask-password '{"operation":"restart_service","service":"http_workers"}')
     id=$(json job_id <<<"$out") message=$(json message <<<"$out")
+}
+http_workers_job() {
+    start_http_workers
     h_wait 60 job_is "$id" COMPLETE && return 0
     [[ $(job_record "$id" message) = "Harper stopped while its job"* ]] || return 1
     diag "Harper crashed during the rolling restart (pid $pid -> $(harper_pid)); once more"
-    h_wait 90 harper_answers && sleep 1 && pid=$(harper_pid) threads_before=$(harper_threads)
-    out=$(ops --no-ask-password '{"operation":"restart_service","service":"http_workers"}')
-    id=$(json job_id <<<"$out") message=$(json message <<<"$out")
+    h_wait 90 harper_answers && sleep 1
+    start_http_workers
     h_wait 60 job_is "$id" COMPLETE
 }
 http_workers_job; rc=$?

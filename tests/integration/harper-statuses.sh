@@ -9,13 +9,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
-H_REAL_HARPER=1
-h_users
-h_up || bail_out "stack did not come up"
-trap harper_down EXIT
-harper_setup || bail_out "Harper could not be installed"
-harper_unit || bail_out "harperdb.service could not be written"
-harper_start || { harper_logs; bail_out "Harper did not start"; }
+harper_test_up
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
 # Harper's own record of a status over its socket ({} when it has none)

@@ -9,13 +9,8 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
-H_REAL_HARPER=1
-h_users
-h_up || bail_out "stack did not come up"
+harper_test_up
 trap 'kill -CONT "$(harper_pid)" 2>/dev/null; [ -z "${proxy:-}" ] || kill "$proxy"; harper_down' EXIT
-harper_setup || bail_out "Harper could not be installed"
-harper_unit || bail_out "harperdb.service could not be written"
-harper_start || { harper_logs; bail_out "Harper did not start"; }
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
 si() { ops --no-ask-password "{\"operation\":\"system_information\"$1}"; }

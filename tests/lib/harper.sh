@@ -19,6 +19,8 @@
 #   harper_logs                   to stderr: the unit's state, the end of Harper's log and output
 #   harper_stop                   stop the unit (Harper flushes and exits on SIGTERM)
 #   harper_down                   harper_stop, then h_down: the EXIT trap of these tests
+#   harper_test_up                a test's start: the stack, Harper installed and answering as
+#                                 harperdb.service, H_REAL_HARPER set for h_daemon_start
 # Variables: HARPER_USER HARPER_UNIT HARPER_ROOT HARPER_HOME HARPER_SOCK HARPER_OPS_PORT
 #   HARPER_HTTP_PORT HARPER_REPL_PORT HARPER_MQTT_PORT HARPER_ADMIN HARPER_PASSWORD
 #   HARPER_NODE_MODULES HARPER_READY_MS; Harper's output (install and run) in $H_T/harper.log.
@@ -222,4 +224,14 @@ harper_stop() {
 harper_down() {
     harper_stop
     h_down
+}
+
+harper_test_up() {
+    H_REAL_HARPER=1
+    h_users
+    h_up || bail_out "stack did not come up"
+    trap harper_down EXIT
+    harper_setup || bail_out "Harper could not be installed"
+    harper_unit || bail_out "harperdb.service could not be written"
+    harper_start || { harper_logs; bail_out "Harper did not start"; }
 }
