@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The configuration's life: a bad file at start is answered at once, on every call, naming the
 # file and the problem, with nothing running; SIGHUP (systemctl reload) takes a good file and
-# keeps statuses and running jobs, and a bad new file keeps the running configuration; the
-# shipped unit's reload fails on a bad file, saying why.
+# keeps statuses and running jobs, and a bad new file keeps the running configuration (the
+# shipped unit's systemctl reload: tests/integration/hardened-unit.sh).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 H_UNITS_DIR=$SRCDIR/tests/units
@@ -61,19 +61,4 @@ like "a bad file on reload: the daemon says why" "$(tail -n 5 "$H_T/daemon.log")
 like "... and keeps serving with the running configuration" "$(dcall GetStatus primary)" "'primary', 'up'"
 is "... nothing refused" "$(dbus_error "$(dcall SetStatus maintenance later)")" ""
 h_daemon_stop
-
-# ---------------------------------------------------------------- the shipped unit: systemctl reload
-echo '{}' >"$config"
-h_stand_in_config "$config"
-check "the shipped unit starts" h_shipped_unit_start "$config"
-dcall SetStatus primary shipped >/dev/null
-check "systemctl reload with a good file succeeds" h_systemctl reload harper-sysopsd.service
-echo '{"peers":7}' >"$config"
-out=$(h_systemctl reload harper-sysopsd.service 2>&1); rc=$?
-check "systemctl reload with a bad file fails (exit $rc)" test "$rc" != 0
-like "... and the unit's log says why" "$(h_systemctl status harper-sysopsd.service 2>&1; journalctl --user -u harper-sysopsd.service 2>/dev/null | tail -n 3)" \
-     "'peers' must be a list|exit-code|status=1"
-is "... the unit stays active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
-like "... with its statuses" "$(dcall GetStatus primary)" "'primary', 'shipped'"
-h_systemctl stop harper-sysopsd.service
 done_testing

@@ -63,6 +63,20 @@ is "database_files: the database in the other user's private directory" "$(py 'd
    "data 4096"
 is "cpu and memory are there" "$(py 'd["cpu"]["cores"] > 0 and d["memory"]["total"] > 0')" True
 
+# ---------------------------------------------------------------- the shipped unit: systemctl reload
+config=$H_T/sysops.json
+dcall SetStatus primary shipped >/dev/null
+check "systemctl reload with a good file succeeds" h_systemctl reload harper-sysopsd.service
+echo '{"peers":7}' >"$config"
+out=$(h_systemctl reload harper-sysopsd.service 2>&1); rc=$?
+check "systemctl reload with a bad file fails (exit $rc)" test "$rc" != 0
+like "... and the unit's log says why" "$(h_systemctl status harper-sysopsd.service 2>&1; journalctl --user -u harper-sysopsd.service 2>/dev/null | tail -n 3)" \
+     "'peers' must be a list|exit-code|status=1"
+is "... the unit stays active" "$(h_systemctl show -P ActiveState harper-sysopsd.service)" active
+like "... with its statuses" "$(dcall GetStatus primary)" "'primary', 'shipped'"
+# the configuration is good again for the stop
+echo "{\"systemd_bus\":\"private:$H_T/rt/systemd/private\"}" >"$config" && h_stand_in_config "$config"
+
 check "systemctl stop harper-sysopsd.service succeeds" h_systemctl stop harper-sysopsd.service
 is "... and it ended cleanly (status 0)" "$(h_systemctl show -P ExecMainStatus harper-sysopsd.service)" 0
 done_testing
