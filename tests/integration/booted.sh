@@ -30,7 +30,6 @@ HARPER_PORTS="9925 9926 9932 9933 1883 8883"
 # Users, Harper's stand-in units (enabled), the configuration and the test's helpers, before boot.
 setup_root() {
     local root=$B_T/root u
-    chroot "$root" groupadd -f harper-admin || return 1
     chroot "$root" useradd -m -s /bin/bash -G harper-admin "$ADMIN" &&
         chroot "$root" useradd -m -s /bin/bash "$PLAIN" &&
         chroot "$root" useradd -m -s /bin/bash -G sudo "$BOSS" || return 1     # Debian's polkit admin: group sudo
@@ -76,6 +75,17 @@ case_activation() {
         "Activating via systemd: service name='io.harperdb.SystemOperations1' unit='dbus-io.harperdb.SystemOperations1.service'"
     like "... which reaches systemd over its private socket" "$(b_in journalctl -b -u harper-sysopsd.service -o cat)" \
         "private socket /run/systemd/private"
+}
+
+# Issue 15: what the packages' maintainer scripts and files give an admin
+case_packages() {
+    like "the packages are installed" "$(b_in dpkg-query -W -f='${Package} ${Status}\n' harper-sysops harper-sysops-http | tr '\n' ';')" \
+        "harper-sysops install ok installed;harper-sysops-http install ok installed;"
+    like "... their sysusers.d entry created the group harper-admin" "$(b_in getent group harper-admin)" "^harper-admin:"
+    like "... man harper-ops shows the page" "$(b_in env MANWIDTH=80 man -P cat harper-ops 2>&1 | head -n 5)" "HARPER-OPS\(1\)"
+    is "... the daemon's unit is not started at boot (D-Bus activation starts it)" \
+        "$(b_in systemctl is-enabled harper-sysopsd.service)" disabled
+    is "... the HTTP sockets are not (an opt-in)" "$(b_in systemctl is-enabled harper-ops-http.socket harper-ops-http-tcp.socket | tr '\n' ' ')" "disabled disabled "
 }
 
 case_statuses() {
@@ -280,7 +290,7 @@ case_watchdog() {
         "$(b_in systemctl show -P NRestarts harper-sysopsd.service) $(b_in journalctl -b -u harper-sysopsd.service -o cat | grep -ci 'watchdog timeout')" "0 0"
 }
 
-CASES=(activation statuses system_information disk_rw restarts reexec refusal_journal configuration http
+CASES=(packages activation statuses system_information disk_rw restarts reexec refusal_journal configuration http
        socket_warnings ports security polkit_interactive denied_hints watchdog)
 
 # ---------------------------------------------------------------- run

@@ -24,7 +24,7 @@ B_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 B_SUITE=bookworm
 # libpam-systemd must be named: debootstrap does not resolve polkitd's "default-logind | logind"
 # alternative. The libraries are the project's run-time dependencies; the tools are the test's.
-B_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,libjson-c5,libmicrohttpd12,libpam0g,libcurl4,libyaml-0-2,curl,python3,procps,iproute2
+B_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,libjson-c5,libmicrohttpd12,libpam0g,libcurl4,libyaml-0-2,man-db,curl,python3,procps,iproute2
 B_T= B_NS_PID= B_PID1=
 
 b_unshare() {
@@ -57,8 +57,8 @@ b_rootfs() {
     ) 9>"$B_CACHE/rootfs-$hash.lock"
 }
 
-# b_prepare: a fresh copy of the tree in $B_T/root with the project installed into it. The
-# project is built for /usr in $BUILDDIR/booted-usr (kept between runs, so only changes rebuild).
+# b_prepare: a fresh copy of the tree in $B_T/root with the project's packages installed into
+# it (built into $BUILDDIR/booted-debs-<hash of the tracked files>, kept between runs).
 b_prepare() {
     local t0
     B_T=$(mktemp -d /tmp/hsops-booted.XXXXXX) && chmod 755 "$B_T" || return 1
@@ -76,18 +76,23 @@ b_prepare() {
     b_install_project >"$B_T/install.log" 2>&1 || { tail -n 40 "$B_T/install.log" >&2; return 1; }
 }
 
+# The project's Debian packages (tests/lib/build-debs.sh), built again only when a tracked file
+# changed.
 b_build_project() {
-    B_BUILD=$BUILDDIR/booted-usr
-    [ -f "$B_BUILD/build.ninja" ] ||
-        meson setup "$B_BUILD" "$SRCDIR" --prefix=/usr --sysconfdir=/etc --localstatedir=/var -Dtests=false ||
-        return 1
-    meson compile -C "$B_BUILD"
+    local hash
+    hash=$(cd "$SRCDIR" && git ls-files -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+    B_DEBS=$BUILDDIR/booted-debs-$hash
+    [ -f "$B_DEBS/built" ] && return 0
+    rm -rf "$BUILDDIR"/booted-debs-*
+    DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" "$SRCDIR/tests/lib/build-debs.sh" "$B_DEBS" && touch "$B_DEBS/built"
 }
 
-# As a package installs it. With the .debs: cp them into $B_T/root/tmp and
-# chroot "$B_T/root" dpkg -i /tmp/*.deb instead.
+# As an admin installs it: dpkg -i of the daemon's and the HTTP bridge's packages (the Cockpit
+# page's needs cockpit, which this tree has not), their maintainer scripts included.
 b_install_project() {
-    DESTDIR=$B_T/root meson install -C "$B_BUILD" --no-rebuild --quiet
+    mkdir -p "$B_T/root/tmp/debs" &&
+        cp "$B_DEBS"/harper-sysops_*.deb "$B_DEBS"/harper-sysops-http_*.deb "$B_T/root/tmp/debs/" &&
+        chroot "$B_T/root" sh -c 'dpkg -i /tmp/debs/*.deb && rm -r /tmp/debs'
 }
 
 # b_boot: systemd as PID 1 of the copy, its own network; B_PID1 once it is running (or
