@@ -82,7 +82,7 @@ case_packages() {
     like "the packages are installed" "$(b_in dpkg-query -W -f='${Package} ${Status}\n' harper-sysops harper-sysops-http | tr '\n' ';')" \
         "harper-sysops install ok installed;harper-sysops-http install ok installed;"
     like "... their sysusers.d entry created the group harper-admin" "$(b_in getent group harper-admin)" "^harper-admin:"
-    like "... man harper-ops shows the page" "$(b_in env MANWIDTH=80 man -P cat harper-ops 2>&1 | head -n 5)" "HARPER-OPS\(1\)"
+    like "... man harper-ops shows the page" "$(b_in env MANWIDTH=80 man -P cat harper-ops 2>&1 | head -n 5)" "^harper-ops\(1\) +General Commands Manual"
     is "... the daemon's unit is not started at boot (D-Bus activation starts it)" \
         "$(b_in systemctl is-enabled harper-sysopsd.service)" disabled
     is "... the HTTP sockets are not (an opt-in)" "$(b_in systemctl is-enabled harper-ops-http.socket harper-ops-http-tcp.socket | tr '\n' ' ')" "disabled disabled "
