@@ -28,5 +28,36 @@ python3 bench/harper-bench.py --socket="$HARPER_SOCK" --tcp-port="$HARPER_OPS_PO
     --harper-ops="$BUILDDIR/src/harper-ops" --label="harperdb $version" "$@"
 rc=$?
 [ $rc = 0 ] || harper_logs
+
+# Statuses are kept in Harper too, without SetStatus waiting for it: sysops-bench with the
+# daemon sending each change to the running Harper (A) and with Harper's API off (B,
+# harper.api false), A B A B, each figure's ratio of the two medians
+statuses_bench() {   # NAME CONFIG
+    h_daemon_stop
+    echo "$2" >"$H_T/$1.json"
+    h_daemon_start --config="$H_T/$1.json" || return 1
+    "$BUILDDIR/bench/sysops-bench" --seconds=2 >>"$H_T/$1.txt"
+}
+if [ $rc = 0 ]; then
+    for round in 1 2; do
+        statuses_bench with-harper '{}' && statuses_bench without-harper '{"harper":{"api":false}}' || rc=1
+    done
+    echo
+    echo "-- statuses kept in the running Harper too (A) against not (B, harper.api false), medians of 2 runs each:"
+    python3 - "$H_T/with-harper.txt" "$H_T/without-harper.txt" <<'PY'
+import re, statistics, sys
+def rates(path):
+    found = {}
+    for m in re.finditer(r"^(.*\S)\s+([0-9]+) calls/s", open(path).read(), re.M):
+        found.setdefault(m.group(1).strip(), []).append(float(m.group(2)))
+    return {k: statistics.median(v) for k, v in found.items()}
+a, b = rates(sys.argv[1]), rates(sys.argv[2])
+for name in a:
+    if b.get(name):
+        print(f"{name:<44} A {a[name]:8.0f}/s  B {b[name]:8.0f}/s  A/B {a[name] / b[name]:.2f}")
+if a.get("GetStatus (root, 1 connection)") and a.get("Peer.Ping (root, 1 connection)"):
+    print(f"GetStatus / Ping with Harper kept in step: {a['GetStatus (root, 1 connection)'] / a['Peer.Ping (root, 1 connection)']:.2f} (target >= 0.80)")
+PY
+fi
 echo "harper-bench: $(( ($(_h_usec) - started) / 1000000 )) s in all"
 exit $rc
