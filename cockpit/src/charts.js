@@ -4,6 +4,7 @@
 import { $, _, el, fmtBytes, fmtPercent, NONE } from "./dom.js";
 
 const WINDOW_MS = 10 * 60 * 1000;
+const MIN_SPAN_MS = 60 * 1000;
 const WIDTH = 240;
 const HEIGHT = 56;
 const history = [];     // { t, cpu, memory, heap, heapTotal } per system information read
@@ -52,7 +53,9 @@ export function record(info) {
 function plot(chart, points) {
     const max = chart.max(points);
     const now = Date.now();
-    const xy = points.map(p => [WIDTH * (1 - (now - p.t) / WINDOW_MS), HEIGHT - HEIGHT * Math.min(chart.value(p), max) / max]);
+    // the time axis grows with the page's age up to WINDOW_MS, so early points are not a dot
+    const span = Math.min(WINDOW_MS, Math.max(MIN_SPAN_MS, now - points[0].t));
+    const xy = points.map(p => [WIDTH * (1 - (now - p.t) / span), HEIGHT - HEIGHT * Math.min(chart.value(p), max) / max]);
     const coords = xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
     return el("svg:svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "sysops-chart-svg", role: "img", "aria-label": chart.label, preserveAspectRatio: "none" },
               el("svg:polygon", { class: "sysops-chart-area", points: `${xy[0][0].toFixed(1)},${HEIGHT} ${coords} ${xy[xy.length - 1][0].toFixed(1)},${HEIGHT}` }),
@@ -73,5 +76,5 @@ function render() {
         else
             area.replaceChildren(plot(chart, points));
     }
-    $("charts").setAttribute("aria-description", cockpit.format(_("The last $0 minutes"), WINDOW_MS / 60000));
+    $("charts").setAttribute("aria-description", cockpit.format(_("At most the last $0 minutes"), WINDOW_MS / 60000));
 }

@@ -118,7 +118,7 @@ export function describeError(err) {
 }
 
 export function alertBox(kind, text, attrs) {
-    return el("div", { class: "pf-v6-c-alert pf-m-inline pf-m-plain pf-m-" + kind, role: kind === "danger" ? "alert" : "status", ...attrs },
+    return el("div", { class: "pf-v6-c-alert pf-m-inline pf-m-" + kind, role: kind === "danger" ? "alert" : "status", ...attrs },
               el("p", { class: "pf-v6-c-alert__title" }, text));
 }
 

@@ -35,7 +35,7 @@ function jobTitle(job) {
 }
 
 function stepper(label, extraClass, steps) {
-    return el("ol", { class: "pf-v6-c-progress-stepper pf-m-compact " + extraClass, "aria-label": label },
+    return el("ol", { class: "pf-v6-c-progress-stepper pf-m-vertical " + extraClass, "aria-label": label },
               steps.map(({ name, state, detail, current, data }) => {
                   const [modifier, mark] = STEP[state] || ["pf-m-pending", "?"];
                   return el("li", { class: `pf-v6-c-progress-stepper__step ${modifier}`, "data-state": state, ...data, "aria-current": current ? "step" : null },

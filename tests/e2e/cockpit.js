@@ -235,8 +235,11 @@ async function adminChecks(browser) {
                 return `${tr.dataset.status} ${p ? p.dataset.done + "/" + p.dataset.total : "-"}` +
                     (running ? " " + running.dataset.unit : "");
             }).catch(() => null);
-            if (state && seen[seen.length - 1] !== state)
+            if (state && seen[seen.length - 1] !== state) {
                 seen.push(state);
+                if (/^IN_PROGRESS 2\/3/.test(state))
+                    await row.screenshot({ path: path.join(ARTIFACTS, "restart-progress.png") });
+            }
             if (state && /^(COMPLETE|ERROR)/.test(state))
                 break;
             await page.waitForTimeout(50);
