@@ -88,6 +88,19 @@ export function descriptionList(pairs) {
                                                  el("div", { class: "pf-v6-c-description-list__text" }, value)))));
 }
 
+export function formGroup(id, label, ...controls) {
+    return el("div", { class: "pf-v6-c-form__group" },
+              el("div", { class: "pf-v6-c-form__group-label" },
+                 el("label", { class: "pf-v6-c-form__label", for: id }, el("span", { class: "pf-v6-c-form__label-text" }, label))),
+              el("div", { class: "pf-v6-c-form__group-control" }, controls));
+}
+
+export function selectControl(select) {
+    return el("span", { class: "pf-v6-c-form-control" }, select,
+              el("span", { class: "pf-v6-c-form-control__utilities" },
+                 el("span", { class: "pf-v6-c-form-control__toggle-icon", "aria-hidden": "true" }, "▾")));
+}
+
 // ------------------------------------------------------------------ errors and alerts
 
 // A failed call in plain words, with the daemon's own message kept as is.

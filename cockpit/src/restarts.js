@@ -4,9 +4,8 @@
 // (unit_metrics' roles) and the peer nodes (replication.peers).
 import { INTERACTIVE, call } from "./bus.js";
 import { confirmAction } from "./confirm.js";
-import { $, _, button, card, el, showAlert, showError } from "./dom.js";
+import { $, _, button, card, el, formGroup, selectControl, showAlert, showError } from "./dom.js";
 import { jobsPart } from "./jobs.js";
-import { formGroup, selectControl } from "./statuses.js";
 
 const SERVICES = [
     ["http_workers", _("http_workers (rolling)")],

@@ -2,7 +2,7 @@
 // Statuses: ListStatuses() on load and whenever the Statuses property is invalidated (its
 // PropertiesChanged carries no value); SetStatus/ClearStatus from the form.
 import { BACKGROUND, INTERACTIVE, IFACE, OBJ_PATH, PROPS_IFACE, call, client } from "./bus.js";
-import { $, _, button, card, clearLoadError, el, fmtTime, NONE, row, showAlert, showError, table } from "./dom.js";
+import { $, _, button, card, clearLoadError, el, fmtTime, formGroup, NONE, row, selectControl, showAlert, showError, table } from "./dom.js";
 
 const STATUS_IDS = ["primary", "maintenance", "availability"];
 const HEAD = [_("Id"), _("Status"), _("Created"), _("Updated"), _("Actions")];
@@ -22,19 +22,6 @@ export function statusesCard() {
                 el("div", { class: "sysops-alert", id: "statuses-alert", "aria-live": "polite" }),
                 table(_("Statuses"), HEAD, [], { id: "statuses-table" }),
                 form);
-}
-
-export function formGroup(id, label, ...controls) {
-    return el("div", { class: "pf-v6-c-form__group" },
-              el("div", { class: "pf-v6-c-form__group-label" },
-                 el("label", { class: "pf-v6-c-form__label", for: id }, el("span", { class: "pf-v6-c-form__label-text" }, label))),
-              el("div", { class: "pf-v6-c-form__group-control" }, controls));
-}
-
-export function selectControl(select) {
-    return el("span", { class: "pf-v6-c-form-control" }, select,
-              el("span", { class: "pf-v6-c-form-control__utilities" },
-                 el("span", { class: "pf-v6-c-form-control__toggle-icon", "aria-hidden": "true" }, "▾")));
 }
 
 let loading = null;     // the ListStatuses in flight
