@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build gcc pkg-config libsystemd-dev libjson-c-dev libcmocka-dev
+        # the Cockpit page's build: xgettext (its .pot; msgcmp in its test); esbuild and PatternFly
+        # come from npm (tools/npm-cache.sh, into /var/cache/harper-sysops-build, at meson compile)
+        gettext
         # run: the bus, polkit, systemd
         dbus-daemon polkitd pkexec systemd
         # tests: busctl/gdbus clients, setpriv, valgrind for the leak checks

@@ -69,8 +69,11 @@ function jobStatus(id) {
 
 // ------------------------------------------------------------------ the browser
 
-async function login(browser, user) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+async function login(browser, user, contextOptions) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, ...contextOptions });
+    // content-policy violations as console errors too, whichever frame they happen in
+    await context.addInitScript(() => document.addEventListener("securitypolicyviolation", e =>
+        console.error(`content-policy violation: ${e.violatedDirective} ${e.blockedURI} in ${e.sourceFile}:${e.lineNumber}`)));
     const page = await context.newPage();
     // the page's own problems: content-policy violations, files that did not load (the login
     // page's first 401 is how it asks for credentials)
@@ -82,6 +85,7 @@ async function login(browser, user) {
         else if (!/status of 401/.test(m.text()))
             problem(m.text());
     });
+    page.on("pageerror", e => problem(`uncaught: ${e.message}`));
     page.on("response", r => { if (r.status() >= 400 && !r.url().endsWith("/cockpit/login")) problem(`${r.status()} ${r.url()}`) });
     page.on("requestfailed", r => problem(`failed: ${r.url()} ${r.failure().errorText}`));
     await page.goto(URL + "/harper-sysops");
@@ -89,11 +93,16 @@ async function login(browser, user) {
     await page.fill("#login-password-input", PASSWORD);
     await page.click("#login-button");
     const frame = page.frameLocator(FRAME);
-    await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
+    try {
+        await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
+    } catch (e) {
+        await page.screenshot({ path: path.join(ARTIFACTS, `login-failed-${user}.png`) });
+        throw e;
+    }
     return { context, page, frame, problems };
 }
 
-const statusCell = (frame, id) => frame.locator(`#statuses-rows tr[data-status-id="${id}"] .status-value`);
+const statusCell = (frame, id) => frame.locator(`#statuses-table tr[data-status-id="${id}"] .status-value`);
 const exactly = text => new RegExp("^" + text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "$");
 
 async function jobIdFromAlert(frame) {
@@ -153,17 +162,56 @@ async function adminChecks(browser) {
     });
 
     await step("clear from the page reaches the daemon", async () => {
-        await frame.locator('#statuses-rows tr[data-status-id="maintenance"] .status-clear').click();
-        await frame.locator('#statuses-rows tr[data-status-id="maintenance"][data-set="0"]').waitFor({ timeout: 5000 });
+        await frame.locator('#statuses-table tr[data-status-id="maintenance"] .status-clear').click();
+        await frame.locator('#statuses-table tr[data-status-id="maintenance"][data-set="0"]').waitFor({ timeout: 5000 });
         const err = sysopsError("GetStatus", "s", "maintenance");
         check(/never|not|no/i.test(err), `GetStatus maintenance: ${err}`);
+    });
+
+    await step("Restart Harper asks first, naming the unit; Cancel changes nothing", async () => {
+        await frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+        const pid = mainPid("harperdb.service");
+        const jobs = jobPaths().join(" ");
+        await frame.locator("#restart").click();
+        const dialog = frame.locator("#confirm-dialog");
+        await dialog.waitFor({ timeout: 5000 });
+        const text = (await dialog.textContent()).replace(/\s+/g, " ");
+        check(/harperdb\.service/.test(text), `the dialog does not name the unit: ${text}`);
+        await s.page.screenshot({ path: path.join(ARTIFACTS, "confirm-restart.png") });
+        await frame.locator("#confirm-cancel").click();
+        await dialog.waitFor({ state: "detached", timeout: 5000 });
+        await page.waitForTimeout(500);
+        check(mainPid("harperdb.service") === pid, "the instance restarted");
+        check(jobPaths().join(" ") === jobs, "a job was created");
+        check(await frame.locator("#restart-alert [data-job-id]").count() === 0, "the page says a restart started");
+        return text.slice(0, 160);
+    });
+
+    await step("a replicated restart asks first, naming the units and the peer nodes; Cancel changes nothing", async () => {
+        const pids = ["harperdb-http@1.service", "harperdb-http@3.service"].map(mainPid).join(" ");
+        const jobs = jobPaths().join(" ");
+        await frame.locator("#service").selectOption("http_workers");
+        await frame.locator("#replicated").check();
+        await frame.locator("#restart-service").click();
+        const dialog = frame.locator("#confirm-dialog");
+        await dialog.waitFor({ timeout: 5000 });
+        const text = (await dialog.textContent()).replace(/\s+/g, " ");
+        await frame.locator("#confirm-cancel").click();
+        await frame.locator("#replicated").uncheck();
+        check(/harperdb-http@1\.service, harperdb-http@2\.service, harperdb-http@3\.service/.test(text), `the units are not named: ${text}`);
+        check(/No peer nodes are configured/.test(text), `the nodes are not named: ${text}`);
+        await page.waitForTimeout(500);
+        check(["harperdb-http@1.service", "harperdb-http@3.service"].map(mainPid).join(" ") === pids, "a worker restarted");
+        check(jobPaths().join(" ") === jobs, "a job was created");
+        return text.slice(0, 200);
     });
 
     await step("a restart from the page completes: the job shows COMPLETE and the instance has a new MainPID", async () => {
         const before = mainPid("harperdb.service");
         await frame.locator("#restart").click();
+        await frame.locator("#confirm-ok").click();
         const id = await jobIdFromAlert(frame);
-        await frame.locator(`#jobs-rows tr[data-job-id="${id}"][data-status="COMPLETE"]`).waitFor({ timeout: 20000 });
+        await frame.locator(`#jobs-table tr[data-job-id="${id}"][data-status="COMPLETE"]`).waitFor({ timeout: 20000 });
         const after = mainPid("harperdb.service");
         check(after !== before && after !== "0", `MainPID ${before} -> ${after}`);
         check(jobStatus(id) === "COMPLETE", `the daemon says ${jobStatus(id)}`);
@@ -173,8 +221,9 @@ async function adminChecks(browser) {
     await step("a rolling restart of the workers shows per-unit progress, then COMPLETE", async () => {
         await frame.locator("#service").selectOption("http_workers");
         await frame.locator("#restart-service").click();
+        await frame.locator("#confirm-ok").click();
         const id = await jobIdFromAlert(frame);
-        const row = frame.locator(`#jobs-rows tr[data-job-id="${id}"]`);
+        const row = frame.locator(`#jobs-table tr[data-job-id="${id}"]`);
         // what the page showed, sampled until the job ends: done/total and the running unit
         const seen = [];
         const end = Date.now() + 30000;
@@ -186,8 +235,11 @@ async function adminChecks(browser) {
                 return `${tr.dataset.status} ${p ? p.dataset.done + "/" + p.dataset.total : "-"}` +
                     (running ? " " + running.dataset.unit : "");
             }).catch(() => null);
-            if (state && seen[seen.length - 1] !== state)
+            if (state && seen[seen.length - 1] !== state) {
                 seen.push(state);
+                if (/^IN_PROGRESS 2\/3/.test(state))
+                    await row.screenshot({ path: path.join(ARTIFACTS, "restart-progress.png") });
+            }
             if (state && /^(COMPLETE|ERROR)/.test(state))
                 break;
             await page.waitForTimeout(50);
@@ -211,6 +263,34 @@ async function adminChecks(browser) {
         return Object.entries(counts).map(([id, n]) => `${id.slice(3)} ${n}`).join(", ");
     });
 
+    await step("Harper could not be asked: the page says so in words, with the daemon's reason", async () => {
+        const answer = JSON.parse(JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "SystemInformation", "as", "1", "memory")).data[0]);
+        check(answer.harper && answer.harper.answered === false, `the daemon says ${JSON.stringify(answer.harper)}`);
+        const shown = (await frame.locator("#harper-unanswered").textContent()).trim();
+        check(shown === `Harper could not be asked: ${answer.harper.error}`, `shown: ${shown}; daemon: ${answer.harper.error}`);
+        const heap = await frame.locator("#chart-heap").textContent();
+        check(/Harper could not be asked/.test(heap), `the heap chart says: ${heap}`);
+        return shown;
+    });
+
+    await step("the charts of CPU load and memory have points after two refreshes", async () => {
+        const refreshes = Number(await frame.locator("#sysinfo").getAttribute("data-refreshes"));
+        for (const n of [refreshes + 1, refreshes + 2]) {
+            await frame.locator("#sysinfo-refresh").click();
+            await frame.locator(`#sysinfo[data-refreshes="${n}"]`).waitFor({ timeout: 15000 });
+        }
+        const points = {};
+        for (const id of ["chart-cpu", "chart-memory", "chart-heap"]) {
+            const fig = frame.locator(`#${id}`);
+            points[id] = [Number(await fig.getAttribute("data-points")),
+                await fig.locator("polyline").evaluateAll(ls => ls.length ? ls[0].getAttribute("points").trim().split(/\s+/).length : 0)];
+        }
+        check(points["chart-cpu"][0] >= 3 && points["chart-cpu"][1] >= 3, `CPU chart: ${points["chart-cpu"]}`);
+        check(points["chart-memory"][0] >= 3 && points["chart-memory"][1] >= 3, `memory chart: ${points["chart-memory"]}`);
+        check(points["chart-heap"][0] === 0, `heap chart with Harper not asked: ${points["chart-heap"]}`);
+        return Object.entries(points).map(([id, [n]]) => `${id.slice(6)} ${n}`).join(", ");
+    });
+
     await step("system information refreshes only while the page is visible", async () => {
         const timer = () => frame.locator("#sysinfo").getAttribute("data-timer");
         check(await timer() === "on", "the refresh timer is not running on the visible page");
@@ -220,10 +300,33 @@ async function adminChecks(browser) {
         await frame.locator('#sysinfo[data-timer="on"]').waitFor({ timeout: 10000 });
     });
 
-    await step("the page and its scripts and styles load without errors (content policy, missing files)", async () => {
+    await step("the page's styles are its own bundle: no stylesheet or file from another package", async () => {
+        const seen = await frame.locator("body").evaluate(() => {
+            const base = new URL(".", document.baseURI).pathname;
+            const card = document.querySelector(".pf-v6-c-card");
+            return {
+                base,
+                sheets: [...document.styleSheets].map(sh => sh.href && new URL(sh.href).pathname),
+                // what came from outside the package: only Cockpit's API may
+                foreign: performance.getEntriesByType("resource").map(r => new URL(r.name).pathname)
+                        .filter(p => !p.startsWith(base) && !/\/base1\/cockpit\.js$/.test(p)),
+                font: getComputedStyle(document.body).fontFamily,
+                token: getComputedStyle(document.documentElement).getPropertyValue("--pf-t--global--spacer--md").trim(),
+                cardBackground: getComputedStyle(card).backgroundColor,
+                fontsLoaded: [...document.fonts].filter(f => f.status === "loaded").map(f => f.family),
+            };
+        });
+        check(seen.sheets.length > 0 && seen.sheets.every(p => p === seen.base + "index.css"), `stylesheets: ${seen.sheets.join(", ")}`);
+        check(seen.foreign.length === 0, `loaded from elsewhere: ${seen.foreign.join(", ")}`);
+        check(/Red Hat Text/.test(seen.font), `PatternFly's font is not applied (font ${seen.font})`);
+        check(seen.token !== "", "PatternFly 6's tokens are not defined");
+        check(seen.cardBackground !== "rgba(0, 0, 0, 0)", `the card has no background (${seen.cardBackground})`);
+        check(seen.fontsLoaded.some(f => /Red Hat Text/.test(f)), `the bundled font did not load: ${seen.fontsLoaded.join(", ")}`);
+        return `${seen.sheets[0]}; font ${seen.font.split(",")[0]}; card ${seen.cardBackground}`;
+    });
+
+    await step("no console errors, content-policy violations or missing files", async () => {
         check(s.problems.length === 0, s.problems.join("; "));
-        const font = await frame.locator("body").evaluate(b => getComputedStyle(b).fontFamily);
-        check(/RedHat/.test(font), `Cockpit's styles are not applied (font ${font})`);
     });
 
     await page.screenshot({ path: path.join(ARTIFACTS, "admin-shell.png") });
@@ -233,6 +336,31 @@ async function adminChecks(browser) {
     await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
     await alone.screenshot({ path: path.join(ARTIFACTS, "admin-page.png"), fullPage: true });
     await s.context.close();
+}
+
+// the page built with tests/e2e/po/de.po (cockpit.sh puts its po.de.js into the package), in a
+// browser that asks for German: Cockpit serves po.de.js as the page's po.js
+async function translatedChecks(browser) {
+    let s;
+    await step("a page translated with a test .po shows the translated strings", async () => {
+        s = await login(browser, ADMIN_USER, { locale: "de-DE" });
+        await s.frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+        const shown = {};
+        for (const sel of ["#statuses-title", "#restarts-title", "#sysinfo-title", "#restart", "#chart-cpu .sysops-chart-label"])
+            shown[sel] = (await s.frame.locator(sel).textContent()).trim();
+        const want = { "#statuses-title": "Zustände", "#restarts-title": "Neustarts", "#sysinfo-title": "Systeminformationen",
+            "#restart": "Harper neu starten", "#chart-cpu .sysops-chart-label": "CPU-Last" };
+        const wrong = Object.keys(want).filter(k => shown[k] !== want[k]);
+        check(wrong.length === 0, wrong.map(k => `${k}: "${shown[k]}", want "${want[k]}"`).join("; "));
+        const harper = (await s.frame.locator("#harper-unanswered").textContent()).trim();
+        check(/^Harper konnte nicht gefragt werden: \S/.test(harper), `Harper's alert: ${harper}`);
+        check(/^Set status$/.test((await s.frame.locator("#status-set").textContent()).trim()), "an untranslated string is not shown in English");
+        await s.page.screenshot({ path: path.join(ARTIFACTS, "translated-de.png") });
+        check(s.problems.length === 0, s.problems.join("; "));
+        return Object.values(shown).join(" | ");
+    });
+    if (s)
+        await s.context.close();
 }
 
 async function plainUserChecks(browser) {
@@ -262,6 +390,7 @@ async function plainUserChecks(browser) {
         const statusAlert = frame.locator("#statuses-alert [data-error]:not([data-load-error])");
         await statusAlert.waitFor({ timeout: 10000 });
         await frame.locator("#restart").click();
+        await frame.locator("#confirm-ok").click();
         const restartAlert = frame.locator("#restart-alert [data-error]");
         await restartAlert.waitFor({ timeout: 10000 });
         const texts = [(await statusAlert.textContent()).trim(), (await restartAlert.textContent()).trim()];
@@ -293,6 +422,7 @@ async function plainUserChecks(browser) {
     note(`chromium ${browser.version()} up in ${Date.now() - t0} ms`);
     try {
         await adminChecks(browser);
+        await translatedChecks(browser);
         await plainUserChecks(browser);
     } finally {
         await browser.close();

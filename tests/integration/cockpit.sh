@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The Cockpit page (cockpit/harper-sysops) end to end: headless Chromium (Debian's, driven by
+# The Cockpit page (built from cockpit/ into $BUILDDIR/cockpit/harper-sysops) end to end: headless Chromium (Debian's, driven by
 # playwright-core, tests/e2e/cockpit.js) -> real cockpit-ws on 127.0.0.1 without TLS ->
 # cockpit-session (PAM password login of the test users) -> cockpit-bridge -> the harness's
 # private system bus -> the real harper-sysopsd -> real polkitd and the harness's systemd
@@ -20,7 +20,8 @@
 #   - cockpit-ws, the sessions and bridges, their helpers and the browser live in a cgroup of
 #     their own, killed and removed at teardown;
 #   - playwright-core (pinned, tests/e2e/package-lock.json) is installed once into
-#     /var/cache/harper-sysops-test (tests/e2e/playwright.sh);
+#     /var/cache/harper-sysops-test (tests/e2e/playwright.sh); the German test translation
+#     (tests/e2e/po/de.po) is built with the page's own build.js and its npm cache (-Dnpm_cache);
 #   - screenshots, the cockpit-ws log and the browser test's log go to $BUILDDIR/e2e-artifacts.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
@@ -32,8 +33,10 @@ T0=$(_h_usec)
 need=()
 [ -x /usr/lib/cockpit/cockpit-ws ] || need+=("cockpit-ws (apt: cockpit-ws cockpit-bridge cockpit-system)")
 command -v cockpit-bridge >/dev/null || need+=("cockpit-bridge")
-[ -f /usr/share/cockpit/systemd/overview.css.gz ] || [ -f /usr/share/cockpit/systemd/overview.css ] ||
-    need+=("cockpit-system (the page uses its styles)")
+[ -f /usr/share/cockpit/systemd/manifest.json ] || need+=("cockpit-system (the shell's Overview)")
+command -v msgcmp >/dev/null || need+=("gettext")
+PAGE=$BUILDDIR/cockpit/harper-sysops
+[ -f "$PAGE/index.js" ] || skip_all "the page is not built here (-Dcockpit=disabled, or no node or xgettext)"
 [ -x /usr/bin/chromium ] || need+=("chromium")
 [ ${#need[@]} = 0 ] || bail_out "missing: ${need[*]} (tools/install-deps.sh installs them)"
 NODE_MODULES=$("$SRCDIR/tests/e2e/playwright.sh") || bail_out "playwright-core could not be installed (see above)"
@@ -65,8 +68,13 @@ h_systemctl start harperdb.service harperdb-clustering.service \
     harperdb-http@1.service harperdb-http@2.service harperdb-http@3.service || bail_out "the test units did not start"
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
-# the package, where the bridge (running as the test user) can read it
-mkdir -p "$H_T/share/cockpit" && cp -r "$SRCDIR/cockpit/harper-sysops" "$H_T/share/cockpit/" &&
+# the package as built, where the bridge (running as the test user) can read it, with the
+# German test translation built by the page's own build.js
+npm_cache=$(python3 -c 'import json, sys; print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "npm_cache"))' \
+            "$BUILDDIR/meson-info/intro-buildoptions.json")
+node "$SRCDIR/cockpit/build.js" --cache "$npm_cache" --offline --out "$H_T/page-de" "$SRCDIR/tests/e2e/po/de.po" >&2 ||
+    bail_out "cannot build the test translation"
+mkdir -p "$H_T/share/cockpit" && cp -r "$PAGE" "$H_T/share/cockpit/" && cp "$H_T/page-de/po.de.js" "$H_T/share/cockpit/harper-sysops/" &&
     chmod -R a+rX "$H_T/share" || bail_out "cannot copy the package"
 # the accounts as cockpit-ws's namespace sees them (see the top)
 hash=$(P=$PASSWORD perl -e 'my @c = ("a".."z", "A".."Z", 0..9, ".", "/");
@@ -104,19 +112,33 @@ h_wait 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" ||
 diag "stack, daemon and cockpit-ws up after $(( ($(_h_usec) - T0) / 1000 )) ms"
 
 # --------------------------------------------------------------- the package as installed
-check "meson install puts every file of the package in \$datadir/cockpit/harper-sysops" python3 - "$BUILDDIR" "$SRCDIR" <<'PY'
+check "meson install puts the built package into \$datadir/cockpit/harper-sysops" python3 - "$BUILDDIR" <<'PY'
 import json, os, sys
-installed = json.load(open(os.path.join(sys.argv[1], "meson-info", "intro-installed.json"))).values()
-pkg = os.path.join(sys.argv[2], "cockpit", "harper-sysops")
-missing = [f for f in sorted(os.listdir(pkg))
-           if not any(d.endswith("/share/cockpit/harper-sysops/" + f) for d in installed)]
-print("not installed:", missing)
-sys.exit(1 if missing else 0)
+installed = json.load(open(os.path.join(sys.argv[1], "meson-info", "intro-installed.json")))
+page = os.path.join(sys.argv[1], "cockpit", "harper-sysops")
+print("installed as:", installed.get(page))
+sys.exit(0 if installed.get(page, "").endswith("/share/cockpit/harper-sysops") else 1)
 PY
-check "manifest.json is valid JSON with a menu entry" python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(not m["menu"]["index"]["label"])' \
-    "$SRCDIR/cockpit/harper-sysops/manifest.json"
+check "the package has its page, bundle, styles and manifest" \
+    test -f "$PAGE/index.html" -a -f "$PAGE/index.js" -a -f "$PAGE/index.css" -a -f "$PAGE/manifest.json"
+check "manifest.json is valid JSON with a menu entry and the Cockpit version it needs" python3 -c \
+    'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(not (m["menu"]["index"]["label"] and int(m["requires"]["cockpit"]) >= 287))' \
+    "$PAGE/manifest.json"
 check "no inline scripts or style attributes (Cockpit's content policy)" \
-    sh -c '! grep -nE "<script>|<script [^>]*>[^<]|on[a-z]+=\"|style=\"" "$1"/*.html' sh "$SRCDIR/cockpit/harper-sysops"
+    sh -c '! grep -nE "<script>|<script [^>]*>[^<]|on[a-z]+=\"|style=\"" "$1"/*.html' sh "$PAGE"
+check "the page refers to no other package's files but Cockpit's API (../base1/cockpit.js)" \
+    sh -c '! grep -noE "\.\./[a-z0-9_-]+/[^\"]*" "$1"/index.html "$1"/index.js "$1"/index.css | grep -v "\.\./base1/cockpit\.js"' sh "$PAGE"
+# translations: the template holds every string of the page, po/harper-sysops.pot is current,
+# and the test translation's strings are the page's
+pot=$BUILDDIR/cockpit/harper-sysops.pot
+check "the template (.pot) is extracted at build time: $(grep -c '^msgid "[^"]' "$pot") strings" \
+    test "$(grep -c '^msgid "[^"]' "$pot")" -gt 100
+# msgcmp prints each msgid of $2 that $1 lacks ("used but not defined")
+missing_msgids() { msgcmp --use-untranslated "$1" "$2" 2>&1 | grep 'not defined' | head -n 5; }
+is "cockpit/po/harper-sysops.pot is current (meson compile -C build cockpit-update-pot)" \
+   "$(missing_msgids "$pot" "$SRCDIR/cockpit/po/harper-sysops.pot"; missing_msgids "$SRCDIR/cockpit/po/harper-sysops.pot" "$pot")" ""
+check "every string of the test translation is a string of the page" \
+    msgcmp --use-untranslated "$pot" "$SRCDIR/tests/e2e/po/de.po" 2>/dev/null
 
 # the page's calls carry the interactive flag; without it a plain user gets this (the browser
 # test below sees AccessDenied instead, polkit having no agent to ask here)

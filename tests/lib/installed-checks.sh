@@ -15,7 +15,8 @@ _installed_files=(
     /usr/share/dbus-1/interfaces/io.harperdb.SystemOperations1.Job.xml
     /usr/share/polkit-1/actions/io.harperdb.SystemOperations1.policy
     /usr/share/polkit-1/rules.d/io.harperdb.SystemOperations1.rules
-    /usr/share/cockpit/harper-sysops/manifest.json /usr/share/cockpit/harper-sysops/sysops.js
+    /usr/share/cockpit/harper-sysops/manifest.json /usr/share/cockpit/harper-sysops/index.js
+    /usr/share/cockpit/harper-sysops/index.css
     /usr/libexec/harper-ops-http /etc/pam.d/harper-ops
     /usr/lib/sysusers.d/harper-sysops.conf
     /usr/share/bash-completion/completions/harper-ops

@@ -1,0 +1,128 @@
+/* global cockpit */
+// Restart jobs: the Job objects through client.proxies() (the object manager at / and each
+// job's PropertiesChanged, kept by Cockpit), shown newest first with each unit's and each peer
+// node's progress as a progress stepper.
+import { JOB_IFACE, OBJ_PATH, client } from "./bus.js";
+import { $, _, el, fmtTime, NONE, row, table, title } from "./dom.js";
+
+const JOBS_SHOWN = 20;
+const HEAD = [_("Job"), _("Status"), _("Progress"), _("Message"), _("By"), _("Started"), _("Ended")];
+const STATUS_COLOR = { CREATED: "blue", IN_PROGRESS: "blue", COMPLETE: "green", ERROR: "red" };
+// a step's state -> PatternFly's step modifier and a mark a screen reader and a glance both get
+const STEP = {
+    pending: ["pf-m-pending", "○"],
+    running: ["pf-m-current pf-m-info", "◐"],
+    done: ["pf-m-success", "✓"],
+    failed: ["pf-m-danger", "✕"],
+    skipped: ["pf-m-warning", "–"],
+};
+const STATE_LABEL = { pending: _("pending"), running: _("running"), done: _("done"), failed: _("failed"), skipped: _("skipped") };
+
+let jobs = null;        // client.proxies(JOB_IFACE, ...): job object path -> proxy
+let me = null;          // cockpit.user(): our own name for the "By" column
+
+export function jobsPart() {
+    return [title(_("Jobs")),
+        table(_("Jobs"), HEAD, [], { id: "jobs-table" }),
+        el("p", { class: "sysops-muted", id: "jobs-empty" }, _("No restart jobs yet."))];
+}
+
+function jobTitle(job) {
+    if (job.Type === "restart")
+        return _("Restart Harper");
+    const name = cockpit.format(_("Restart $0"), job.Service || _("service"));
+    return job.Replicated ? cockpit.format(_("$0 (replicated)"), name) : name;
+}
+
+function stepper(label, extraClass, steps) {
+    return el("ol", { class: "pf-v6-c-progress-stepper pf-m-vertical " + extraClass, "aria-label": label },
+              steps.map(({ name, state, detail, current, data }) => {
+                  const [modifier, mark] = STEP[state] || ["pf-m-pending", "?"];
+                  return el("li", { class: `pf-v6-c-progress-stepper__step ${modifier}`, "data-state": state, ...data, "aria-current": current ? "step" : null },
+                            el("div", { class: "pf-v6-c-progress-stepper__step-connector" },
+                               el("span", { class: "pf-v6-c-progress-stepper__step-icon", "aria-hidden": "true" }, mark)),
+                            el("div", { class: "pf-v6-c-progress-stepper__step-main" },
+                               el("div", { class: "pf-v6-c-progress-stepper__step-title" }, name),
+                               el("div", { class: "pf-v6-c-progress-stepper__step-description" },
+                                  STATE_LABEL[state] || state, detail ? " — " + detail : "")));
+              }));
+}
+
+function progressBar(done, total) {
+    const pct = Math.round(100 * done / total);
+    const indicator = el("div", { class: "pf-v6-c-progress__indicator" });
+    indicator.style.width = pct + "%";     // CSSOM: a style attribute would break the content policy
+    return el("div", { class: "pf-v6-c-progress pf-m-sm job-progress", "data-done": done, "data-total": total },
+              el("div", { class: "pf-v6-c-progress__status" },
+                 el("span", { class: "pf-v6-c-progress__measure" }, `${done}/${total}`)),
+              el("div", { class: "pf-v6-c-progress__bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct },
+                 indicator));
+}
+
+function progress(job) {
+    const steps = job.Steps || [];
+    const nodes = job.Nodes || [];
+    const parts = [];
+    if (steps.length > 0) {
+        parts.push(progressBar(steps.filter(s => s[1] === "done").length, steps.length));
+        parts.push(stepper(_("Units"), "job-steps", steps.map(([unit, state]) => ({ name: unit, state, data: { "data-unit": unit } }))));
+    }
+    if (nodes.length > 0) {
+        parts.push(stepper(_("Peer nodes"), "job-nodes", nodes.map(([name, state, message, peerJob]) => ({
+            name, state, current: name === job.CurrentNode, data: { "data-node": name },
+            detail: [message, peerJob ? cockpit.format(_("job $0"), peerJob) : ""].filter(Boolean).join(" · "),
+        }))));
+    } else if (job.Replicated && job.CurrentNode) {
+        parts.push(el("div", { class: "job-current-node" }, cockpit.format(_("Now on $0"), job.CurrentNode)));
+    }
+    return parts;
+}
+
+function userName(uid) {
+    if (me && Number(me.id) === Number(uid))
+        return me.name;
+    return uid === 0 ? "root" : cockpit.format(_("uid $0"), uid);
+}
+
+function jobRow(job) {
+    let result = job.Result || "";
+    try {
+        result = result && JSON.stringify(JSON.parse(result));
+    } catch (e) { /* not JSON: shown as it is */ }
+    return row({ "data-job-id": job.Id, "data-status": job.Status }, HEAD, [
+        [el("div", {}, jobTitle(job)), el("div", { class: "sysops-muted sysops-mono" }, job.Id)],
+        el("span", { class: "pf-v6-c-label pf-m-filled pf-m-" + (STATUS_COLOR[job.Status] || "grey") + " job-status" },
+           el("span", { class: "pf-v6-c-label__content" }, el("span", { class: "pf-v6-c-label__text" }, job.Status || "?"))),
+        progress(job),
+        el("div", { class: job.Status === "ERROR" ? "job-message sysops-error" : "job-message" },
+           job.Message || "", result ? el("div", { class: "sysops-muted sysops-mono" }, result) : ""),
+        job.UserId === undefined ? NONE : userName(job.UserId),
+        fmtTime(job.StartTime),
+        fmtTime(job.EndTime),
+    ]);
+}
+
+function render() {
+    const list = Object.values(jobs).filter(p => p.valid).map(p => p.data)
+            .sort((a, b) => (b.CreatedTime || 0) - (a.CreatedTime || 0))
+            .slice(0, JOBS_SHOWN);
+    $("jobs-table").querySelector("tbody").replaceChildren(...list.map(jobRow));
+    $("jobs-empty").hidden = list.length > 0;
+}
+
+let renderQueued = false;
+function scheduleRender() {
+    if (!renderQueued) {
+        renderQueued = true;
+        window.requestAnimationFrame(() => { renderQueued = false; render() });
+    }
+}
+
+// resolves once the jobs that exist now are known
+export function startJobs() {
+    jobs = client.proxies(JOB_IFACE, OBJ_PATH + "/job");
+    for (const ev of ["added", "changed", "removed"])
+        jobs.addEventListener(ev, scheduleRender);
+    cockpit.user().then(user => { me = user; scheduleRender() });
+    return jobs.wait().then(render);
+}

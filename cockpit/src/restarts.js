@@ -1,0 +1,104 @@
+/* global cockpit */
+// Restarts: Restart() and RestartService(service, replicated), each after a confirmation that
+// names what will happen, from what the last system information said about the units
+// (unit_metrics' roles) and the peer nodes (replication.peers).
+import { INTERACTIVE, call } from "./bus.js";
+import { confirmAction } from "./confirm.js";
+import { $, _, button, card, el, formGroup, selectControl, showAlert, showError } from "./dom.js";
+import { jobsPart } from "./jobs.js";
+
+const SERVICES = [
+    ["http_workers", _("http_workers (rolling)")],
+    ["clustering", _("clustering")],
+    ["clustering_config", _("clustering_config (reload)")],
+];
+
+let lastInfo = () => ({});
+
+export function restartsCard() {
+    const service = el("select", { id: "service" }, SERVICES.map(([value, label]) => el("option", { value }, label)));
+    return card("restarts", _("Restarts"), null,
+                el("div", { class: "sysops-alert", id: "restart-alert", "aria-live": "polite" }),
+                el("div", { class: "sysops-actions" },
+                   button("danger", { id: "restart" }, _("Restart Harper")),
+                   el("form", { class: "pf-v6-c-form pf-m-horizontal sysops-inline-form", id: "service-form" },
+                      formGroup("service", _("Service"), selectControl(service)),
+                      el("div", { class: "pf-v6-c-check" },
+                         el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "replicated" }),
+                         el("label", { class: "pf-v6-c-check__label", for: "replicated" }, _("on every peer node (replicated)"))),
+                      el("button", { class: "pf-v6-c-button pf-m-secondary", type: "submit", id: "restart-service" },
+                         el("span", { class: "pf-v6-c-button__text" }, _("Restart service"))))),
+                jobsPart());
+}
+
+// in the order the daemon's rolling restart takes them (it sorts the names byte by byte)
+function unitsWithRole(role) {
+    return Object.entries(lastInfo().unit_metrics || {}).filter(([, m]) => m.role === role).map(([unit]) => unit).sort();
+}
+
+function instanceUnit() {
+    return unitsWithRole("instance")[0] || _("the Harper instance unit");
+}
+
+// what RestartService(service) does here, in words
+function serviceWhat(service) {
+    const workers = unitsWithRole("worker");
+    const clustering = unitsWithRole("clustering");
+    switch (service) {
+    case "http_workers":
+        return workers.length > 0
+            ? cockpit.format(_("These units are restarted one after another: $0."), workers.join(", "))
+            : cockpit.format(_("Harper restarts its HTTP worker threads one after another, inside $0."), instanceUnit());
+    case "clustering":
+        return clustering.length > 0
+            ? cockpit.format(_("These units are restarted: $0."), clustering.join(", "))
+            : _("Harper restarts its clustering.");
+    default:
+        return clustering.length > 0
+            ? cockpit.format(_("These units reload their configuration: $0."), clustering.join(", "))
+            : _("Harper reloads its clustering configuration.");
+    }
+}
+
+function peersWhat() {
+    const peers = ((lastInfo().replication || {}).peers || []).map(p => p.name);
+    return peers.length > 0
+        ? cockpit.format(_("Afterwards the same restart on each peer node in turn, each done before the next: $0."), peers.join(", "))
+        : _("No peer nodes are configured: only this node is restarted.");
+}
+
+function startRestart(busy, method, args) {
+    busy.disabled = true;
+    showAlert("restart-alert", "info", _("Asking harper-sysopsd…"));
+    // the job itself shows up through the Job proxies (jobs.js)
+    call(method, args, INTERACTIVE)
+            .then(([message, jobId]) => showAlert("restart-alert", "success", cockpit.format(_("$0 (job $1)"), message, jobId), { "data-job-id": jobId }))
+            .catch(err => showError("restart-alert", err))
+            .finally(() => { busy.disabled = false });
+}
+
+function restartInstance() {
+    confirmAction(_("Restart Harper?"), [
+        cockpit.format(_("harper-sysopsd restarts $0 as a systemd job."), instanceUnit()),
+        _("Harper does not answer requests until it is running again."),
+    ], _("Restart Harper")).then(ok => ok && startRestart($("restart"), "Restart", []));
+}
+
+function restartService(ev) {
+    ev.preventDefault();
+    const service = $("service").value;
+    const replicated = $("replicated").checked;
+    const paragraphs = [serviceWhat(service)];
+    if (replicated)
+        paragraphs.push(peersWhat());
+    const heading = replicated ? cockpit.format(_("Restart $0 on every node?"), service) : cockpit.format(_("Restart $0?"), service);
+    confirmAction(heading, paragraphs, _("Restart"))
+            .then(ok => ok && startRestart($("restart-service"), "RestartService", [service, replicated]));
+}
+
+// info(): the last system information (or {})
+export function startRestarts(info) {
+    lastInfo = info;
+    $("restart").addEventListener("click", restartInstance);
+    $("service-form").addEventListener("submit", restartService);
+}
