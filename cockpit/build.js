@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cockpit/build.js: the Cockpit package harper-sysops, built into one directory.
 //   node build.js [--cache DIR] [--offline] --out DIR [LANG.po ...]
 //   --cache, --offline  where tools/npm-cache.sh keeps esbuild, @patternfly/patternfly and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tools/npm-cache.sh [--offline] [--cache DIR] [--node MAJOR] PKGDIR: make sure the npm packages
 # pinned by PKGDIR/package-lock.json are installed in a cache outside the source tree, and print
 # that copy's node_modules directory. Used by the Cockpit page's build (cockpit/) and its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // The page's one connection: io.harperdb.SystemOperations1 on the system bus, as the logged-in
 // user. Calls a person starts carry the interactive-authorization flag ("i"), so Cockpit can ask

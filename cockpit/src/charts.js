@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Small charts of the last minutes while the page is open: CPU load, memory in use and Harper's
 // heap, one point per system information the page already reads (no collector of their own).

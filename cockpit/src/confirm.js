@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A confirmation before an action that cannot be taken back: a native <dialog> (modal, Escape
 // cancels, focus stays inside) dressed as PatternFly's modal box.
 import { _, el } from "./dom.js";

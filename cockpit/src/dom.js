@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Small DOM and formatting helpers of the page, and its alerts (PatternFly 6 classes, from the
 // page's own bundle).

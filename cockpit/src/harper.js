@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Harper's own figures in the system information (what only Harper knows, asked over its
 // socket by the daemon): heap, versions, worker threads, tables with record counts, database

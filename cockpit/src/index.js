@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // harper-sysops's Cockpit page: builds its cards, then starts each part. Everything goes
 // through cockpit.dbus to io.harperdb.SystemOperations1 (bus.js); styles are the page's own

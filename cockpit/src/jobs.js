@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Restart jobs: the Job objects through client.proxies() (the object manager at / and each
 // job's PropertiesChanged, kept by Cockpit), shown newest first with each unit's and each peer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Restarts: Restart() and RestartService(service, replicated), each after a confirmation that
 // names what will happen, from what the last system information said about the units

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // Statuses: ListStatuses() on load and whenever the Statuses property is invalidated (its
 // PropertiesChanged carries no value); SetStatus/ClearStatus from the form.

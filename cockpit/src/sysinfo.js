@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* global cockpit */
 // System information: SystemInformation(sections) every INTERVAL_MS while the page is visible
 // (nothing while it is hidden); each answer also becomes a point of the charts.

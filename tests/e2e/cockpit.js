@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Cockpit page in a real browser (playwright-core driving Debian's /usr/bin/chromium), logged
 // in through cockpit-ws's login form (PAM). Run by tests/integration/cockpit.sh, which brings up
 // the stack and turns each line on stdout into a TAP result:
