@@ -33,6 +33,7 @@ static struct MHD_Daemon *start(void) {
                 MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
+                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, NULL,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, &listener,
                 MHD_OPTION_END);

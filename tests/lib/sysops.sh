@@ -81,6 +81,11 @@ PrivateTmp=no
 Environment=DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
 Restart=no
 EOF
+    # an ASan build (.ci/run's sanitizer leg): LeakSanitizer's check at exit fails inside the
+    # unit's sandbox (SystemCallFilter=), and so would every stop and reload
+    if ldd "$BUILDDIR/src/harper-sysopsd" | grep -q libasan; then
+        echo "Environment=ASAN_OPTIONS=detect_leaks=0" >>"$unit.d/test.conf"
+    fi
     h_systemctl daemon-reload
     h_systemctl start harper-sysopsd.service
 }
