@@ -2,28 +2,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "harper-locate.h"
+#include "text.h"
 
 #define BOOT_SETTINGS_PATH_KEY "settings_path"
 /* What Harper's defaultConfig.yaml says before the installer fills in the root */
 #define DEFAULT_DOMAIN_SOCKET "hdb/operations-server"
-
-static int failf(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return *ret_error ? r : -ENOMEM;
-}
 
 char *harper_root_from_environment(char *const *environment) {
         const char *root = NULL;
@@ -66,7 +55,7 @@ int harper_boot_properties_read(const char *path, char **ret_config_path, char *
         *ret_config_path = NULL;
         *ret_error = NULL;
         if (!f)
-                return failf(ret_error, -errno, "%s: %s", path, strerror(errno));
+                return text_error(ret_error, -errno, "%s: %s", path, strerror(errno));
         while (!found && getline(&line, &allocated, f) >= 0) {
                 char *key = trim(line), *value = strchr(key, '=');
 
@@ -79,7 +68,7 @@ int harper_boot_properties_read(const char *path, char **ret_config_path, char *
         free(line);
         fclose(f);
         if (!found)
-                return failf(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
+                return text_error(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
         *ret_config_path = found;
         return 0;
 }
@@ -99,7 +88,7 @@ int harper_locate_config(char *const *environment, const char *home, char **ret_
         if (unit_home && *unit_home)
                 home = unit_home;
         if (!home || !*home)
-                return failf(ret_error, -ENOENT, "Cannot find Harper: no ROOTPATH in its unit's environment "
+                return text_error(ret_error, -ENOENT, "Cannot find Harper: no ROOTPATH in its unit's environment "
                                                  "and no home directory to look in.");
         if (asprintf(&boot, "%s/%s", home, HARPER_BOOT_PROPERTIES_PATH) < 0)
                 return -ENOMEM;
@@ -189,7 +178,7 @@ static int lookup(ConfigReader *reader, const char *key_path, yaml_node_t **ret)
                 }
                 if (node->type != YAML_MAPPING_NODE) {
                         size_t prefix = (size_t) (key - copy) - 1;
-                        r = failf(reader->error, -EINVAL, "%s: '%.*s' must be a mapping", reader->path,
+                        r = text_error(reader->error, -EINVAL, "%s: '%.*s' must be a mapping", reader->path,
                                   (int) prefix, key_path);
                         break;
                 }
@@ -209,7 +198,7 @@ static int lookup_scalar(ConfigReader *reader, const char *key_path, const char 
         if (r < 0 || !node)
                 return r;
         if (node->type != YAML_SCALAR_NODE)
-                return failf(reader->error, -EINVAL, "%s: '%s' must be %s", reader->path, key_path, what);
+                return text_error(reader->error, -EINVAL, "%s: '%s' must be %s", reader->path, key_path, what);
         *ret = (const char *) node->data.scalar.value;
         return 0;
 }
@@ -233,7 +222,7 @@ static int read_port(ConfigReader *reader, const char *key_path, HarperPort *ret
                 return r;
         r = harper_port_parse(text, ret);
         if (r == -EINVAL)
-                return failf(reader->error, r, "%s: '%s' must be %s, not '%s'", reader->path, key_path, what, text);
+                return text_error(reader->error, r, "%s: '%s' must be %s, not '%s'", reader->path, key_path, what, text);
         return r;
 }
 
@@ -248,7 +237,7 @@ static int read_count(ConfigReader *reader, const char *key_path, unsigned *ret)
         errno = 0;
         n = strtoul(text, &end, 10);
         if (!isdigit((unsigned char) *text) || *end || errno || n > 4096)
-                return failf(reader->error, -EINVAL, "%s: '%s' must be a number, not '%s'", reader->path, key_path,
+                return text_error(reader->error, -EINVAL, "%s: '%s' must be a number, not '%s'", reader->path, key_path,
                              text);
         *ret = (unsigned) n;
         return 0;
@@ -266,7 +255,7 @@ static int read_bool(ConfigReader *reader, const char *key_path, bool *ret) {
                         *ret = strcmp(text, trues[i]) == 0;
                         return 0;
                 }
-        return failf(reader->error, -EINVAL, "%s: '%s' must be true or false, not '%s'", reader->path, key_path, text);
+        return text_error(reader->error, -EINVAL, "%s: '%s' must be true or false, not '%s'", reader->path, key_path, text);
 }
 
 /* Harper puts a relative or unset socket path under its root. */
@@ -342,14 +331,14 @@ static int load_document(ConfigReader *reader) {
         int r = 0;
 
         if (!f)
-                return failf(reader->error, -errno, "%s: %s", reader->path, strerror(errno));
+                return text_error(reader->error, -errno, "%s: %s", reader->path, strerror(errno));
         if (!yaml_parser_initialize(&parser)) {
                 fclose(f);
                 return -ENOMEM;
         }
         yaml_parser_set_input_file(&parser, f);
         if (!yaml_parser_load(&parser, &reader->document))
-                r = failf(reader->error, -EBADMSG, "%s: not YAML: %s at line %zu", reader->path,
+                r = text_error(reader->error, -EBADMSG, "%s: not YAML: %s at line %zu", reader->path,
                           parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 1);
         yaml_parser_delete(&parser);
         fclose(f);
@@ -358,7 +347,7 @@ static int load_document(ConfigReader *reader) {
         root = yaml_document_get_root_node(&reader->document);
         if (!root || root->type != YAML_MAPPING_NODE) {
                 yaml_document_delete(&reader->document);
-                return failf(reader->error, -EBADMSG, "%s: not a Harper configuration (no mapping at the top)",
+                return text_error(reader->error, -EBADMSG, "%s: not a Harper configuration (no mapping at the top)",
                              reader->path);
         }
         return 0;

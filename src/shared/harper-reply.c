@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harper-reply.h"
+#include "text.h"
 
 /* Harper's answers nest a few levels (system_information's metrics: database, table, stats);
  * json-c's default of 32 is near enough to be worth doubling. */
@@ -66,19 +66,6 @@ static void format_size(char *buf, size_t size, size_t bytes) {
                 snprintf(buf, size, "%zu bytes", bytes);
 }
 
-static int fail(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        if (!*ret_error)
-                return -ENOMEM;
-        return r;
-}
-
 /* The whole answer as JSON (trailing white space allowed): true and *ret (NULL for JSON's
  * null), or false when it is not JSON. */
 static bool parse_json(const HarperAnswer *a, json_object **ret) {
@@ -134,9 +121,9 @@ static int parse_error_status(const HarperAnswer *a, const char *operation, long
         int r;
 
         if (text)
-                r = fail(ret_error, -EIO, "Harper %s %s: %s (HTTP %ld).", verb, operation, text, http_status);
+                r = text_error(ret_error, -EIO, "Harper %s %s: %s (HTTP %ld).", verb, operation, text, http_status);
         else
-                r = fail(ret_error, -EIO, "Harper %s %s with HTTP %ld.", verb, operation, http_status);
+                r = text_error(ret_error, -EIO, "Harper %s %s with HTTP %ld.", verb, operation, http_status);
         free(text);
         return r;
 }
@@ -152,17 +139,17 @@ int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_
                 operation = "the request";
         if (a->too_large) {
                 format_size(size, sizeof(size), answer_max(a));
-                return fail(ret_error, -EFBIG, "Harper's answer to %s is larger than %s.", operation, size);
+                return text_error(ret_error, -EFBIG, "Harper's answer to %s is larger than %s.", operation, size);
         }
         if (http_status < 200 || http_status > 299)
                 return parse_error_status(a, operation, http_status, ret_error);
         if (a->size == 0)
-                return fail(ret_error, -EBADMSG, "Harper's answer is empty.");
+                return text_error(ret_error, -EBADMSG, "Harper's answer is empty.");
         if (!parse_json(a, &json))
-                return fail(ret_error, -EBADMSG, "Harper's answer is not JSON.");
+                return text_error(ret_error, -EBADMSG, "Harper's answer is not JSON.");
         if (!json_object_is_type(json, json_type_object) && !json_object_is_type(json, json_type_array)) {
                 json_object_put(json);
-                return fail(ret_error, -EBADMSG, "Harper's answer is not a JSON object or array.");
+                return text_error(ret_error, -EBADMSG, "Harper's answer is not a JSON object or array.");
         }
         *ret_reply = json;
         return 0;

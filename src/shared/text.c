@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -16,6 +17,16 @@ char *text_printf(const char *format, ...) {
                 text = NULL;
         va_end(ap);
         return text;
+}
+
+int text_error(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return *ret_error ? r : -ENOMEM;
 }
 
 uint64_t now_ms(void) {

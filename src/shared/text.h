@@ -8,6 +8,10 @@
 /* A newly allocated formatted string; NULL when out of memory. */
 char *text_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Sets *ret_error to a newly allocated sentence and returns r (a negative errno); -ENOMEM with
+ * *ret_error NULL when out of memory. For functions that fail with a sentence. */
+int text_error(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
 /* The wall clock in ms since the epoch (Harper's time stamps). */
 uint64_t now_ms(void);
 
