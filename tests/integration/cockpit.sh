@@ -96,7 +96,7 @@ cg2=/sys/fs/cgroup
 CG=$cg2/${H_T##*/}-cockpit
 mkdir "$CG" && H_CGROUPS+=("$CG") || bail_out "cannot create cgroup $CG"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(h_free_ports 1)
 mkdir -p /run/dbus    # mount point for the private tmpfs (exists wherever a system bus runs)
 cat >"$H_T/ws.sh" <<EOF
 echo \$\$ >$CG/cgroup.procs || exit 1

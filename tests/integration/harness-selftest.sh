@@ -23,6 +23,19 @@ sleep 0.1 &
 wait
 check "a bare 'wait' does not wait for the harness's processes" test $(( ${EPOCHREALTIME/./} - t0 )) -lt 2000000
 
+# --- ports for the tests' servers
+read -ra first <<<"$(h_free_ports 3)"
+read -ra second <<<"$(h_free_ports 3)"
+is "h_free_ports gives as many ports as asked" "${#first[@]} ${#second[@]}" "3 3"
+is "... each once, across calls (reserved until the test ends)" \
+    "$(printf '%s\n' "${first[@]}" "${second[@]}" | sort -u | wc -l)" 6
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
+check "... all below the ephemeral range ($ephemeral_low), none of Harper's defaults" python3 -c '
+import sys
+low, ports = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
+assert all(p < low and p not in (9925, 9926, 9932, 9933, 1883, 8883) for p in ports), ports' \
+    "$ephemeral_low" "${first[@]}" "${second[@]}"
+
 # --- users
 check "h_users is idempotent" h_users
 check "group harper-admin exists" getent group harper-admin

@@ -303,7 +303,7 @@ is "harper-ops-http stops cleanly on SIGTERM" "$HTTP_STATUS" 0
 left=
 for w in $workers; do _h_alive "$w" && left+=" $w"; done
 is "... leaving no worker behind" "$left" ""
-port=$(_http_free_port)
+port=$(h_free_ports 1)
 _h_spawn activated systemd-socket-activate -E DBUS_SYSTEM_BUS_ADDRESS -l "$H_T/act.sock" -l "127.0.0.1:$port" "$HTTP_BIN" --pam-dir="$SRCDIR/pam"
 act=$_h_pid
 h_wait 5 test -S "$H_T/act.sock"

@@ -13,7 +13,7 @@
 #
 # Stack:  h_users [USER...]  h_up  h_down  h_polkit_start  h_polkit_stop
 #         h_daemon_start [ARGS]  h_daemon_stop  h_stand_in_config FILE  as_user USER CMD...  h_systemctl ARGS
-#         h_wait SECS CMD...  h_has_owner NAME  h_answers NAME
+#         h_wait SECS CMD...  h_free_ports N  h_has_owner NAME  h_answers NAME
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
 #         diag MSG  skip_all REASON  bail_out REASON  done_testing
 # Inputs: SRCDIR BUILDDIR H_KEEP H_UNITS_DIR H_POLICYDIR H_POLKIT_ACTIONS
@@ -60,6 +60,14 @@ _h_until() {
     done
 }
 h_wait() { local s=$1; shift; _h_until "$s" "" "$@"; }
+
+# h_free_ports N: N loopback ports for this test's servers, reserved until the test ends
+# (tests/lib/free-ports.py says why not the kernel's port 0)
+h_free_ports() {
+    local registry=/run/hsops-test-ports
+    [ -w /run ] || registry=/tmp/hsops-test-ports
+    python3 "$H_LIB_DIR/free-ports.py" "$registry" "$$" "$1"
+}
 
 _h_dead() { ! _h_alive "$1"; }
 

@@ -45,21 +45,13 @@ harper_user() {
     ) 9>>"$lock"
 }
 
-# a port nobody listens on now (the kernel's choice, so never one of Harper's defaults)
-_harper_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 harper_setup() {
     local -; set +e
-    local p ports=() cfg
+    local p ports cfg
     [ -n "$H_T" ] || { echo "harper_setup: call h_up first" >&2; return 1; }
     harper_user || return 1
     HARPER_NODE_MODULES=$("$SRCDIR/tests/harper/install.sh") || return 1
-    while [ ${#ports[@]} -lt 4 ]; do      # four different ones
-        p=$(_harper_free_port) || return 1
-        [[ " ${ports[*]} " = *" $p "* ]] || ports+=("$p")
-    done
+    read -ra ports <<<"$(h_free_ports 4)" && [ ${#ports[@]} = 4 ] || return 1
     HARPER_OPS_PORT=${ports[0]} HARPER_HTTP_PORT=${ports[1]}
     HARPER_REPL_PORT=${ports[2]} HARPER_MQTT_PORT=${ports[3]}
     HARPER_ROOT=$H_T/harper/hdb HARPER_HOME=$H_T/harper/home

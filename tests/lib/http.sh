@@ -28,16 +28,13 @@ http_users() {
     ) 9>>"$lock"
 }
 
-_http_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 _http_up() { curl -s -o /dev/null --max-time 2 --unix-socket "$HTTP_SOCK" http://localhost/; }
 
 http_start() {
     local tries
     HTTP_SOCK=$H_T/http.sock
     for tries in 1 2 3; do
-        HTTP_PORT=$(_http_free_port)
+        HTTP_PORT=$(h_free_ports 1)
         _h_spawn http "${HTTP_WRAP[@]}" "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
             --pam-dir="$SRCDIR/pam" "$@"
         HTTP_PID=$_h_pid
