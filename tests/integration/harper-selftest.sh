@@ -61,6 +61,11 @@ out=$(harper_tcp_op -s '{"operation":"get_status"}')
 is "... and accepts the admin's (200)" "$(head -n1 <<<"$out")" 200
 
 # ---------------------------------------------------------------- ports
+# (the listeners come up one by one: the last may follow the readiness check by a moment)
+listens() { ss -Hltn "sport = :$1" | grep -q .; }
+for p in "$HARPER_OPS_PORT" "$HARPER_HTTP_PORT" "$HARPER_REPL_PORT" "$HARPER_MQTT_PORT"; do
+    h_wait 10 listens "$p"
+done
 listening=$(ss -Hltn | awk '{print $4}')
 is "nothing listens on Harper's default ports" \
    "$(grep -E ':(9925|9926|9932|9933|1883|8883)$' <<<"$listening")" ""
