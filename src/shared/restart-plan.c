@@ -32,6 +32,12 @@ static bool listed(char **units, size_t n, const char *unit) {
         return false;
 }
 
+/* A pattern's units in the order of their instance numbers (w@2 before w@10), whatever order
+ * systemd lists them in: a rolling restart goes through the workers as an admin counts them. */
+static int natural_order(const void *a, const void *b) {
+        return strverscmp(*(char *const *) a, *(char *const *) b);
+}
+
 int restart_plan_units(char *const *entries, char *const *running, char ***ret_units, char **ret_problem) {
         char **units = calloc(count(entries) + count(running) + 1, sizeof(char *));
         size_t n = 0;
@@ -47,12 +53,15 @@ int restart_plan_units(char *const *entries, char *const *running, char ***ret_u
                                 units[n++] = entries[e];
                         continue;
                 }
+                size_t first_match = n;
+
                 for (size_t u = 0; running && running[u]; u++)
                         if (fnmatch(entries[e], running[u], 0) == 0) {
                                 matched = true;
                                 if (!listed(units, n, running[u]))
                                         units[n++] = running[u];
                         }
+                qsort(units + first_match, n - first_match, sizeof(char *), natural_order);
                 if (!matched) {
                         free(units);
                         if (asprintf(ret_problem, "No running unit matches %s.", entries[e]) < 0)

@@ -47,6 +47,18 @@ static void test_pattern_expands_to_every_running_match_in_order(void **state) {
         free(units);
 }
 
+static void test_pattern_matches_go_in_instance_number_order(void **state) {
+        /* systemd lists units in no particular order; strcmp would put @10 before @2 */
+        char *entries[] = { "w@*.service", NULL };
+        char *running[] = { "w@10.service", "w@2.service", "w@1.service", "w@b.service", "w@a.service", NULL };
+        char **units = NULL, *problem = NULL;
+
+        assert_int_equal(restart_plan_units(entries, running, &units, &problem), 0);
+        assert_strv_equal(units, (const char *[]) { "w@1.service", "w@2.service", "w@10.service", "w@a.service",
+                                                    "w@b.service", NULL });
+        free(units);
+}
+
 static void test_pattern_that_matches_none_is_an_error(void **state) {
         char *entries[] = { "a.service", "w@*.service", NULL };
         char *running[] = { "other.service", NULL };
@@ -152,6 +164,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_patterns_are_picked_in_order),
                 cmocka_unit_test(test_pattern_expands_to_every_running_match_in_order),
+                cmocka_unit_test(test_pattern_matches_go_in_instance_number_order),
                 cmocka_unit_test(test_pattern_that_matches_none_is_an_error),
                 cmocka_unit_test(test_explicit_names_are_kept_next_to_a_pattern_and_once_only),
                 cmocka_unit_test(test_rolling_starts_one_step_at_a_time),
