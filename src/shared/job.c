@@ -7,6 +7,7 @@
 #include <systemd/sd-id128.h>
 
 #include "job.h"
+#include "text.h"
 
 static const char *const status_names[_JOB_STATUS_MAX] = {
         [JOB_CREATED] = "CREATED",
@@ -232,7 +233,7 @@ int job_complete(Job *j, uint64_t now_ms, const char *note) {
 }
 
 int job_fail(Job *j, uint64_t now_ms, const char *message) {
-        return finish(j, JOB_ERROR, now_ms, strdup(message));
+        return finish(j, JOB_ERROR, now_ms, text_cut(message, JOB_MESSAGE_MAX_BYTES));
 }
 
 int job_set_result(Job *j, const char *json) {
@@ -299,7 +300,7 @@ int job_node_set_job_id(JobNode *n, const char *job_id) {
 }
 
 int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t now_ms) {
-        char *copy = strdup(message);
+        char *copy = text_cut(message, JOB_MESSAGE_MAX_BYTES);
 
         if (!copy)
                 return -ENOMEM;

@@ -117,6 +117,9 @@ void job_start(Job *j, uint64_t now_ms);
 /* COMPLETE with Harper's message "Successfully completed job: <id>"; note (may be NULL) is
  * appended after "; " to say something the caller should know. */
 int job_complete(Job *j, uint64_t now_ms, const char *note);
+/* Messages come from elsewhere too (systemd, Harper, a peer): each is kept to
+ * JOB_MESSAGE_MAX_BYTES, cut with "…", whatever the other side sent. */
+#define JOB_MESSAGE_MAX_BYTES 1024
 int job_fail(Job *j, uint64_t now_ms, const char *message);
 int job_set_result(Job *j, const char *json);
 bool job_is_finished(const Job *j);

@@ -113,3 +113,19 @@ char *text_quote(const char *s, size_t max_bytes) {
         out[out_len] = '\0';
         return out;
 }
+
+char *text_cut(const char *s, size_t max_bytes) {
+        size_t n = strlen(s), used = 0;
+
+        if (n <= max_bytes)
+                return strdup(s);
+        while (used < n) {
+                size_t len = utf8_char_length(s + used, n - used);
+                size_t take = len ? len : 1;
+
+                if (used + take > max_bytes)
+                        break;
+                used += take;
+        }
+        return text_printf("%.*s…", (int) used, s);
+}

@@ -23,3 +23,8 @@ size_t utf8_char_length(const char *s, size_t left);
  * control characters, quotes, backslashes and invalid UTF-8 escaped C-style, and "…" when
  * cut. Always valid UTF-8. Newly allocated; NULL when out of memory. */
 char *text_quote(const char *s, size_t max_bytes);
+
+/* Text from someone else (a peer's or Harper's message) fit to keep: s itself when it has at
+ * most max_bytes, else its first max_bytes cut at a character and "…". Newly allocated; NULL
+ * when out of memory. */
+char *text_cut(const char *s, size_t max_bytes);

@@ -175,6 +175,22 @@ static void test_nodes_and_harpers_replicated_result(void **state) {
         assert_ptr_equal(job_current_node(j), &j->nodes[3]);
 }
 
+static void test_messages_from_elsewhere_are_bounded(void **state) {
+        JobTable *t = *state;
+        Job *j = job_table_add(t, JOB_RESTART_SERVICE, HARPER_SERVICE_HTTP_WORKERS, true, 0, 1);
+        char *names[] = { (char *) "peer", NULL };
+        char big[64 * 1024];
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(job_set_nodes(j, names), 0);
+        assert_int_equal(job_node_finish(&j->nodes[0], NODE_FAILED, big, 10), 0);
+        assert_int_equal(strlen(j->nodes[0].message), JOB_MESSAGE_MAX_BYTES + strlen("…"));
+        assert_int_equal(job_fail(j, 20, big), 0);
+        assert_int_equal(strlen(j->message), JOB_MESSAGE_MAX_BYTES + strlen("…"));
+        assert_string_equal(j->message + JOB_MESSAGE_MAX_BYTES, "…");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_new_jobs_are_created_with_uuid_and_number, table_setup,
@@ -185,6 +201,7 @@ int main(void) {
                                                 table_teardown),
                 cmocka_unit_test_setup_teardown(test_steps, table_setup, table_teardown),
                 cmocka_unit_test_setup_teardown(test_nodes_and_harpers_replicated_result, table_setup, table_teardown),
+                cmocka_unit_test_setup_teardown(test_messages_from_elsewhere_are_bounded, table_setup, table_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

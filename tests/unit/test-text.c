@@ -52,6 +52,20 @@ static void test_quote_escapes_invalid_utf8(void **state) {
         assert_quoted("\xed\xa0\x80", 64, "\\xed\\xa0\\x80");   /* a UTF-16 surrogate */
 }
 
+static void test_cut_keeps_short_text_and_cuts_long_text_at_a_character(void **state) {
+        char *c;
+
+        assert_non_null(c = text_cut("Unit \"x\" failed.", 64));
+        assert_string_equal(c, "Unit \"x\" failed.");   /* kept as it is, quotes and all */
+        free(c);
+        assert_non_null(c = text_cut("abcdefghij", 4));
+        assert_string_equal(c, "abcd…");
+        free(c);
+        assert_non_null(c = text_cut("aé", 2));   /* the cut would fall inside "é" */
+        assert_string_equal(c, "a…");
+        free(c);
+}
+
 static void test_quote_of_a_mebibyte_is_short(void **state) {
         size_t n = 1024 * 1024;
         char *big = malloc(n + 1);
@@ -76,6 +90,7 @@ int main(void) {
                 cmocka_unit_test(test_quote_never_cuts_a_character_in_two),
                 cmocka_unit_test(test_quote_escapes_invalid_utf8),
                 cmocka_unit_test(test_quote_of_a_mebibyte_is_short),
+                cmocka_unit_test(test_cut_keeps_short_text_and_cuts_long_text_at_a_character),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
