@@ -86,6 +86,7 @@ static int apply(Context *c, Config *fresh) {
                           strcmp(c->config.systemd_address, fresh->systemd_address) != 0)))
                 log_warning("systemd_bus changes only when harper-sysopsd restarts.");
         c->mirror = status_mirror_free(c->mirror);
+        harper_place_forget(&c->harper_place);   /* the harper section may say otherwise now */
         config_done(&c->config);
         c->config = *fresh;
         c->jobs.max_finished = c->config.jobs_kept;

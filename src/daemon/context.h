@@ -7,6 +7,7 @@
 
 #include "bus-authorize.h"
 #include "harper-client.h"
+#include "harper-finder.h"
 #include "status-mirror.h"
 #include "sysops-config.h"
 #include "job.h"
@@ -24,6 +25,7 @@ typedef struct Context {
         Authorizer *authorizer;
         SystemdClient *systemd;
         HarperClient *harper;  /* Harper's operations API */
+        HarperPlace harper_place;  /* where system_information found Harper lately */
         StatusStore statuses;
         StatusMirror *mirror;  /* the same statuses in Harper; NULL without Harper's API */
         JobTable jobs;

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harper-finder.h"
 #include "harper-locate.h"
@@ -98,5 +99,55 @@ int harper_find(const Config *config, SystemdClient *systemd, harper_found_callb
         r = systemd_client_unit_exec(systemd, config->instance_unit, on_unit_exec, f);
         if (r < 0)
                 free(f);
+        return r;
+}
+
+typedef struct RecentRequest {
+        HarperPlace *place;
+        unsigned forgotten;
+        harper_found_callback_t callback;
+        void *userdata;
+} RecentRequest;
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+void harper_place_forget(HarperPlace *place) {
+        harper_target_done(&place->target);
+        place->found_usec = 0;
+        place->forgotten++;
+}
+
+static void on_found_to_keep(const HarperTarget *t, const char *error, void *userdata) {
+        RecentRequest *q = userdata;
+
+        if (t && q->forgotten == q->place->forgotten) {
+                harper_target_done(&q->place->target);   /* what an earlier search found */
+                q->place->found_usec = harper_target_copy(&q->place->target, t) >= 0 ? monotonic_usec() : 0;
+        }
+        q->callback(t, error, q->userdata);
+        free(q);
+}
+
+int harper_find_recent(HarperPlace *place, const Config *config, SystemdClient *systemd,
+                       harper_found_callback_t callback, void *userdata) {
+        RecentRequest *q;
+        int r;
+
+        if (place->found_usec > 0 && monotonic_usec() - place->found_usec < HARPER_PLACE_MAX_AGE_USEC) {
+                callback(&place->target, NULL, userdata);
+                return 0;
+        }
+        q = malloc(sizeof(RecentRequest));
+        if (!q)
+                return -ENOMEM;
+        *q = (RecentRequest) { place, place->forgotten, callback, userdata };
+        r = harper_find(config, systemd, on_found_to_keep, q);
+        if (r < 0)
+                free(q);
         return r;
 }

@@ -16,6 +16,7 @@ typedef struct QuestionSlot {
 } QuestionSlot;
 
 struct Asking {
+        HarperPlace *place;
         HarperClient *client;
         unsigned sections;
         uint64_t timeout_usec;
@@ -49,9 +50,10 @@ static void on_answer(json_object *reply, const char *error, void *userdata) {
         QuestionSlot *slot = userdata;
         Asking *a = slot->asking;
 
-        if (error)
+        if (error) {
                 keep_error(a, strdup(error));
-        else
+                harper_place_forget(a->place);   /* Harper may have moved: the next call looks again */
+        } else
                 a->harper.answers[slot->question] = json_object_get(reply);
         asking_unref(a);
 }
@@ -84,18 +86,19 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         asking_unref(a);
 }
 
-int harper_sysinfo_ask(const Config *config, SystemdClient *systemd, HarperClient *client, unsigned sections,
-                       uint64_t timeout_usec, harper_sysinfo_callback_t callback, void *userdata) {
+int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *systemd, HarperClient *client,
+                       unsigned sections, uint64_t timeout_usec, harper_sysinfo_callback_t callback,
+                       void *userdata) {
         Asking *a = calloc(1, sizeof(Asking));
         int r;
 
         if (!a)
                 return -ENOMEM;
-        *a = (Asking) { .client = client, .sections = sections, .timeout_usec = timeout_usec,
+        *a = (Asking) { .place = place, .client = client, .sections = sections, .timeout_usec = timeout_usec,
                         .callback = callback, .userdata = userdata };
         /* ours while starting, and the search's until on_found */
         a->pending = 2;
-        r = harper_find(config, systemd, on_found, a);
+        r = harper_find_recent(place, config, systemd, on_found, a);
         if (r < 0) {
                 keep_error(a, text_printf("Cannot find Harper: %s", strerror(-r)));
                 a->pending--;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "harper-client.h"
+#include "harper-finder.h"
 #include "sysinfo.h"
 #include "sysops-config.h"
 #include "systemd-client.h"
@@ -12,7 +13,9 @@
 /* answers: Harper's answers and, when one is missing, why (valid during the callback only). */
 typedef void (*harper_sysinfo_callback_t)(const SysinfoHarper *answers, void *userdata);
 
-/* Asks Harper for the sections in the mask; callback exactly once, possibly before this
- * returns. Returns 0, or -ENOMEM (no callback). */
-int harper_sysinfo_ask(const Config *config, SystemdClient *systemd, HarperClient *client, unsigned sections,
-                       uint64_t timeout_usec, harper_sysinfo_callback_t callback, void *userdata);
+/* Asks Harper for the sections in the mask, where place says it was found lately (a failed
+ * question forgets it); callback exactly once, possibly before this returns. Returns 0, or
+ * -ENOMEM (no callback). */
+int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *systemd, HarperClient *client,
+                       unsigned sections, uint64_t timeout_usec, harper_sysinfo_callback_t callback,
+                       void *userdata);

@@ -49,6 +49,18 @@ void harper_target_done(HarperTarget *t) {
         *t = (HarperTarget) {};
 }
 
+int harper_target_copy(HarperTarget *to, const HarperTarget *from) {
+        *to = (HarperTarget) {
+                .socket = strdup(from->socket),
+                .tcp_url = from->tcp_url ? strdup(from->tcp_url) : NULL,
+                .pid_file = from->pid_file ? strdup(from->pid_file) : NULL,
+        };
+        if (to->socket && (!from->tcp_url || to->tcp_url) && (!from->pid_file || to->pid_file))
+                return 0;
+        harper_target_done(to);
+        return -ENOMEM;
+}
+
 static void watch_free(HarperWatch *w) {
         harper_call_cancel(w->call);
         harper_call_cancel(w->tcp_call);
@@ -251,11 +263,7 @@ static int watch_new(HarperWatch **ret, HarperClient *client, sd_event *event, c
                 return -ENOMEM;
         *w = (HarperWatch) { .client = client, .event = sd_event_ref(event), .timeout_usec = timeout_usec,
                              .callback = callback, .userdata = userdata };
-        w->target.socket = strdup(t->socket);
-        w->target.tcp_url = t->tcp_url ? strdup(t->tcp_url) : NULL;
-        w->target.pid_file = t->pid_file ? strdup(t->pid_file) : NULL;
-        r = w->target.socket && (!t->tcp_url || w->target.tcp_url) && (!t->pid_file || w->target.pid_file) ?
-                0 : -ENOMEM;
+        r = harper_target_copy(&w->target, t);
         if (r >= 0)
                 r = sd_event_add_time_relative(event, &w->deadline, CLOCK_MONOTONIC, timeout_usec, 0, on_deadline, w);
         if (r < 0) {

@@ -18,6 +18,8 @@ typedef struct HarperTarget {
 } HarperTarget;
 
 void harper_target_done(HarperTarget *t);
+/* A copy of from in *to (which holds nothing); -ENOMEM leaves *to empty. */
+int harper_target_copy(HarperTarget *to, const HarperTarget *from);
 
 typedef enum HarperWatchEvent {
         HARPER_WATCH_STARTED,  /* text: Harper's job id (restart_service only) */

@@ -126,9 +126,7 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         m->finding = false;
         if (error)
                 return retry_later(m, error);
-        m->target.socket = strdup(t->socket);
-        m->target.pid_file = t->pid_file ? strdup(t->pid_file) : NULL;
-        if (!m->target.socket || (t->pid_file && !m->target.pid_file))
+        if (harper_target_copy(&m->target, t) < 0)
                 return retry_later(m, "out of memory");
         if (!m->harper_pid)
                 m->harper_pid = harper_pid_read(m->target.pid_file);

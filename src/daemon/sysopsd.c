@@ -265,6 +265,7 @@ static void context_done(Context *c) {
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
         status_store_done(&c->statuses);
+        harper_place_forget(&c->harper_place);
         config_done(&c->config);
         free(c->config_problem);
 }

@@ -5,7 +5,7 @@
 # from the unit): each of Harper's figures against Harper's own answer at the same moment
 # (versions, heap, worker threads, metrics' databases, record counts after inserts, cluster
 # status), how many requests reach Harper (through a counting proxy in front of its socket:
-# cpu alone none), and Harper stopped or frozen: its fields null with the reason, in bounded time.
+# cpu alone none), where Harper was found kept until a call fails, and Harper stopped or frozen: its fields null with the reason, in bounded time.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
@@ -110,9 +110,39 @@ is "everything through the proxy: Harper answered" "$(py 'd["harper"]' <<<"$out"
 is "... in three requests (system_information, describe_all, cluster_status)" "$(( $(requests) - base ))" 3
 out=$(si ',"attributes":["threads","memory"]')
 is "threads and memory: one request more" "$(( $(requests) - base ))" 4
-kill "$proxy"; proxy=
+
+# ---------------------------------------------------------------- where Harper was found is kept
+# With the default configuration each call would ask systemd for the unit and read Harper's
+# configuration; the daemon keeps what it found until a call through it fails, or a reload.
+# A drop-in "moves" Harper to a root whose configuration names the counting proxy's socket.
 h_daemon_stop
 h_daemon_start || bail_out "harper-sysopsd did not start again"
+threads_answered() { si ',"attributes":["threads"]' | py 'd["harper"]["answered"]'; }
+is "default configuration: Harper answers" "$(threads_answered)" True
+mkdir -p "$H_T/moved" "$H_T/units/$HARPER_UNIT.d"
+printf 'rootPath: %s\noperationsApi:\n  network:\n    domainSocket: %s\n' "$H_T/moved" "$H_T/counting.sock" \
+    >"$H_T/moved/harperdb-config.yaml"
+printf '[Service]\nEnvironment=ROOTPATH=%s\n' "$H_T/moved" >"$H_T/units/$HARPER_UNIT.d/moved.conf"
+h_systemctl daemon-reload
+like "the unit now says Harper's root is elsewhere" "$(h_systemctl show -P Environment "$HARPER_UNIT")" "ROOTPATH=$H_T/moved"
+base=$(requests)
+is "... a call still goes where Harper was found, and it answers" "$(threads_answered)" True
+is "... not through the new root's socket" "$(( $(requests) - base ))" 0
+kill -STOP "$(harper_pid)"
+is "Harper frozen: that call fails" "$(threads_answered)" False
+kill -CONT "$(harper_pid)"
+is "... so the next call looks again and goes where the unit says now" "$(threads_answered)" True
+is "... through the new root's socket" "$(( $(requests) - base ))" 1
+rm -r "$H_T/units/$HARPER_UNIT.d"
+h_systemctl daemon-reload
+lines=$(wc -l <"$H_T/daemon.log")
+kill -HUP "$H_DAEMON_PID"
+h_wait 10 eval 'tail -n +"$((lines + 1))" "$H_T/daemon.log" | grep -q "Configuration reloaded"' ||
+    bail_out "harper-sysopsd did not reload"
+base=$(requests)
+is "after a reload (the unit as before): Harper answers" "$(threads_answered)" True
+is "... found anew, on its own socket again" "$(( $(requests) - base ))" 0
+kill "$proxy"; proxy=
 
 # ---------------------------------------------------------------- Harper frozen, then stopped
 kill -STOP "$(harper_pid)"
