@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* SystemInformation(): polkit, then what systemd knows about Harper's units and what only Harper
  * knows (its own figures, within harper.query_timeout_ms), both asked at the same time and
- * asynchronously; the collectors in src/sysinfo run when both have answered, and the answer is
- * one JSON string (as hostnamed's Describe() does). */
+ * asynchronously. The collectors in src/sysinfo run for the sections that do not need Harper as
+ * soon as systemd has answered, while Harper still works, and for the rest when Harper has; the
+ * answer is one JSON string (as hostnamed's Describe() does). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,13 @@ typedef struct Request {
         size_t n_units;
         SysinfoHarper harper;  /* Harper's answers (references of our own) */
         char *harper_error;
-        bool harper_asked;
+        bool harper_asked, harper_answered;
+        json_object *early;    /* the sections collected while Harper still worked, or NULL */
+        unsigned early_sections;
 } Request;
 
-static void answer(Request *r) {
+/* The sections in the mask, from what has come in so far. */
+static int collect(Request *r, unsigned sections, json_object **ret) {
         Context *c = r->context;
         SysinfoSources src = {
                 .disk = c->config.sysinfo_disk,
@@ -42,12 +46,10 @@ static void answer(Request *r) {
                 .n_units = r->n_units,
                 .harper = r->harper_asked ? &r->harper : NULL,
         };
-        json_object *result = NULL;
-        int k;
-
         size_t n_peers = c->config.n_peers;
         SysinfoPeer peers[n_peers ? n_peers : 1];
         char *ssh[n_peers ? n_peers : 1];
+        int k;
 
         /* replication: the configured peers, an ssh one as ssh:HOST */
         for (size_t i = 0; i < n_peers; i++) {
@@ -59,8 +61,34 @@ static void answer(Request *r) {
         }
         src.peers = peers;
         src.n_peers = n_peers;
+        k = sysinfo_collect(c->sysinfo, &src, sections, ret);
+        for (size_t i = 0; i < n_peers; i++)
+                free(ssh[i]);
+        return k;
+}
 
-        k = sysinfo_collect(c->sysinfo, &src, r->sections, &result);
+/* What needs no Harper, collected while Harper still works (its answer takes milliseconds). */
+static void collect_early(Request *r) {
+        unsigned early = 0;
+
+        if (!r->harper_asked || r->harper_answered)
+                return;
+        for (unsigned s = 0; s < _SYSINFO_SECTION_MAX; s++)
+                if ((r->sections & (1u << s)) && !sysinfo_harper_needed(1u << s))
+                        early |= 1u << s;
+        if (early && collect(r, early, &r->early) >= 0)
+                r->early_sections = early;
+}
+
+static void answer(Request *r) {
+        json_object *late = NULL, *result = NULL;
+        int k;
+
+        k = collect(r, r->sections & ~r->early_sections, &late);
+        if (k >= 0 && r->early)
+                k = sysinfo_join(r->early, late, &result);
+        else if (k >= 0)
+                result = json_object_get(late);
         if (k < 0)
                 k = sd_bus_reply_method_errnof(r->call, -k, "Cannot collect system information: %m");
         else
@@ -70,8 +98,7 @@ static void answer(Request *r) {
         if (k < 0)
                 log_warning("Cannot answer SystemInformation: %s", strerror(-k));
         json_object_put(result);
-        for (size_t i = 0; i < n_peers; i++)
-                free(ssh[i]);
+        json_object_put(late);
 }
 
 static void units_free(SysinfoUnit *units, size_t n) {
@@ -115,6 +142,7 @@ static void request_unref(Request *r) {
         for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
                 json_object_put(r->harper.answers[q]);
         free(r->harper_error);
+        json_object_put(r->early);
         free(r);
 }
 
@@ -127,6 +155,7 @@ static void on_units_described(const SysinfoUnit *units, size_t n_units, void *u
                 r->units = NULL;
                 r->n_units = 0;
         }
+        collect_early(r);
         request_unref(r);
 }
 
@@ -137,6 +166,7 @@ static void on_harper_answers(const SysinfoHarper *harper, void *userdata) {
                 r->harper.answers[q] = json_object_get(harper->answers[q]);
         r->harper_error = harper->error ? strdup(harper->error) : NULL;
         r->harper.error = harper->error ? (r->harper_error ?: "Out of memory while asking Harper.") : NULL;
+        r->harper_answered = true;
         request_unref(r);
 }
 

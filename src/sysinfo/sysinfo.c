@@ -254,3 +254,23 @@ int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sec
         o = NULL;
         return 0;
 }
+
+int sysinfo_join(json_object *first, json_object *second, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r = 0;
+
+        if (!o)
+                return -ENOMEM;
+        for (unsigned s = 0; s <= _SYSINFO_SECTION_MAX && r >= 0; s++) {
+                const char *key = s < _SYSINFO_SECTION_MAX ? collectors[s].name : "harper";
+                json_object *v;
+
+                if (json_object_object_get_ex(first, key, &v) || json_object_object_get_ex(second, key, &v))
+                        r = si_add(o, key, json_object_get(v));
+        }
+        if (r < 0)
+                return r;
+        *ret = o;
+        o = NULL;
+        return 0;
+}

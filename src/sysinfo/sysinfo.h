@@ -110,3 +110,8 @@ SysinfoState *sysinfo_state_free(SysinfoState *s);
  * ({"answered":true}, or false with "error"). The call itself fails (negative errno) only when
  * out of memory or on bad arguments. */
 int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sections, json_object **ret);
+
+/* One answer from two parts, each from sysinfo_collect for other sections (one collected
+ * early, say, while Harper was still asked): their keys in Harper's key order, "harper" last.
+ * Both parts stay as they are. */
+int sysinfo_join(json_object *first, json_object *second, json_object **ret);

@@ -258,6 +258,33 @@ static void test_keys_in_harper_order_whatever_was_asked(void **state) {
         json_object_put(o);
 }
 
+static void test_two_parts_join_into_the_whole_answer(void **state) {
+        /* the daemon collects what needs no Harper early, the rest when Harper has answered */
+        Shape shape;
+        unsigned early = 0;
+        json_object *first, *second, *joined = NULL, *whole;
+        char *want;
+
+        shape_init(&shape, "one-cpu");
+        for (unsigned s = 0; s < _SYSINFO_SECTION_MAX; s++)
+                if (!sysinfo_harper_needed(1u << s))
+                        early |= 1u << s;
+        assert_true(early & (1u << SYSINFO_CPU));
+        assert_false(early & (1u << SYSINFO_MEMORY));   /* V8's heap figures are Harper's */
+        first = collect(&shape.src, early);
+        second = collect(&shape.src, SYSINFO_ALL & ~early);
+        whole = collect(&shape.src, SYSINFO_ALL);
+        assert_int_equal(sysinfo_join(first, second, &joined), 0);
+        want = strdup(plain(whole));
+        assert_string_equal(plain(joined), want);   /* keys in Harper's order, "harper" last */
+        assert_false(json_object_object_get_ex(first, "harper", NULL));
+        free(want);
+        json_object_put(first);
+        json_object_put(second);
+        json_object_put(joined);
+        json_object_put(whole);
+}
+
 static void test_disk_and_network_switched_off(void **state) {
         Shape shape;
         json_object *o;
@@ -593,6 +620,7 @@ int main(void) {
                 cmocka_unit_test(test_section_names_in_harper_order),
                 cmocka_unit_test(test_attributes_rules),
                 cmocka_unit_test(test_keys_in_harper_order_whatever_was_asked),
+                cmocka_unit_test(test_two_parts_join_into_the_whole_answer),
                 cmocka_unit_test(test_disk_and_network_switched_off),
                 cmocka_unit_test(test_no_units_no_processes),
                 cmocka_unit_test(test_huge_tick_counts_stay_sane),
