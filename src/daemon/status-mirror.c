@@ -20,6 +20,10 @@
 /* Harper unreachable: try again after this, doubling up to the most. */
 #define RETRY_FIRST_USEC (100 * 1000ULL)
 #define RETRY_MOST_USEC (5 * 1000000ULL)
+/* At most one change sent per gap: a flood of SetStatus calls becomes a few set_status for
+ * Harper, whose work takes the host's CPU from polkitd and the callers; the newest value is the
+ * one sent, and it reaches Harper well within a second. A lone change goes at once. */
+#define SEND_GAP_USEC (100 * 1000ULL)
 
 struct StatusMirror {
         sd_event *event;
@@ -37,12 +41,14 @@ struct StatusMirror {
         HarperCall *call;      /* one question at a time */
         StatusId sending;      /* the status that call sends */
         uint64_t retry_usec;
-        sd_event_source *retry, *pid_check;
+        uint64_t last_send_usec;       /* CLOCK_MONOTONIC; 0: nothing sent yet */
+        sd_event_source *retry, *pid_check, *pace;
 };
 
 static void next(StatusMirror *m);
 
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+/* for the retry and the pace timers */
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         next(userdata);
         return 0;
 }
@@ -54,7 +60,7 @@ static void retry_later(StatusMirror *m, const char *why) {
         harper_target_done(&m->target);
         sd_event_source_disable_unref(m->retry);
         m->retry = NULL;
-        if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 1000, on_retry, m) < 0)
+        if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 1000, on_timer, m) < 0)
                 log_warning("Cannot schedule sending statuses to Harper again.");
         m->retry_usec = m->retry_usec * 2 > RETRY_MOST_USEC ? RETRY_MOST_USEC : m->retry_usec * 2;
 }
@@ -105,11 +111,26 @@ static json_object *status_body(const StatusMirror *m, StatusId id) {
         return body;
 }
 
+/* Whether a change may go to Harper now; if not, the pace timer calls next() when it may. */
+static bool send_allowed(StatusMirror *m) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (m->last_send_usec == 0 || now >= m->last_send_usec + SEND_GAP_USEC)
+                return true;
+        if (sd_event_source_get_enabled(m->pace, NULL) <= 0 &&
+            (sd_event_source_set_time(m->pace, m->last_send_usec + SEND_GAP_USEC) < 0 ||
+             sd_event_source_set_enabled(m->pace, SD_EVENT_ONESHOT) < 0))
+                return true;   /* cannot wait: rather send now than never */
+        return false;
+}
+
 /* Sends one status as the store has it now; a change while it is on its way sends it again. */
 static void send_status(StatusMirror *m, StatusId id) {
         json_object *body = status_body(m, id);
         int r;
 
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->last_send_usec);
         m->dirty[id] = false;
         m->sending = id;
         r = body ? harper_client_call(m->harper, m->target.socket, body, CALL_USEC, on_sent, m, &m->call) : -ENOMEM;
@@ -159,8 +180,11 @@ static void next(StatusMirror *m) {
                 return;
         }
         for (int i = 0; i < _STATUS_ID_MAX; i++)
-                if (m->dirty[i])
-                        return send_status(m, (StatusId) i);
+                if (m->dirty[i]) {
+                        if (send_allowed(m))
+                                send_status(m, (StatusId) i);
+                        return;
+                }
 }
 
 static void on_sent(json_object *reply, const char *error, void *userdata) {
@@ -239,6 +263,10 @@ int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config,
                               .store = store, .adopted = adopted, .userdata = userdata,
                               .retry_usec = RETRY_FIRST_USEC };
         r = sd_event_add_time_relative(event, &m->pid_check, CLOCK_MONOTONIC, PID_CHECK_USEC, 0, on_pid_check, m);
+        if (r >= 0)
+                r = sd_event_add_time(event, &m->pace, CLOCK_MONOTONIC, 0, 1000, on_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->pace, SD_EVENT_OFF);
         if (r < 0) {
                 status_mirror_free(m);
                 return r;
@@ -254,6 +282,7 @@ StatusMirror *status_mirror_free(StatusMirror *m) {
         harper_call_cancel(m->call);
         sd_event_source_disable_unref(m->retry);
         sd_event_source_disable_unref(m->pid_check);
+        sd_event_source_disable_unref(m->pace);
         sd_event_unref(m->event);
         harper_target_done(&m->target);
         free(m->harper_pid);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Harper holds the same statuses as harper-sysopsd: load balancers and Harper applications read
  * them from Harper. The daemon's store stays the copy that answers (no waiting on Harper); each
- * change is sent to Harper in the background (set_status / clear_status over its socket), a
+ * change is sent to Harper in the background (set_status / clear_status over its socket; at
+ * most one per 100 ms, the newest value), a
  * change while Harper is down reaches it once it answers again, a Harper that restarted (its
  * hdb.pid changed) gets all of them again, and at start the daemon reads back what Harper
  * holds. No bus types. */

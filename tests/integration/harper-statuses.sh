@@ -73,4 +73,23 @@ h_daemon_start || bail_out "harper-sysopsd did not start again"
 check "... and harper-sysops takes it at its next start" h_wait 5 ours_is availability Unavailable
 set_status availability Available
 check "... from then on harper-sysops's value wins in Harper too" h_wait 1 harper_has availability Available
+
+# ---------------------------------------------------------------- a flood of changes
+# counted through a proxy in front of Harper's socket: at most one change goes per 100 ms, the
+# newest value, so that a flood of SetStatus calls does not keep Harper busy too
+harper_counting_proxy "$H_T/counting.sock" "$H_T/counting.log" || bail_out "the counting proxy did not come up"
+sent() { cat "$H_T/counting.log" 2>/dev/null | wc -l; }
+h_daemon_stop
+echo "{\"harper\":{\"socket\":\"$H_T/counting.sock\"}}" >"$H_T/counting.json"
+h_daemon_start --config="$H_T/counting.json" || bail_out "harper-sysopsd did not start with $H_T/counting.json"
+h_wait 5 test "$(sent)" -ge 1     # the read-back at start
+set_status maintenance before-the-flood
+check "through the proxy: a lone change reaches Harper within 1 s" h_wait 1 harper_has maintenance before-the-flood
+base=$(sent)
+start=$(ms)
+is "1000 SetStatus calls at once (flood-calls, root)" "$("$BUILDDIR/tests/flood-calls" 1000)" "1000 ok"
+took=$(( $(ms) - start ))
+check "... Harper has the newest value within 1 s" h_wait 1 harper_has maintenance flood
+n=$(( $(sent) - base ))
+check "... sent to Harper $n times in $took ms, at most once per 100 ms" test "$n" -ge 1 -a "$n" -le $(( took / 100 + 2 ))
 done_testing

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
 harper_test_up
-trap 'kill -CONT "$(harper_pid)" 2>/dev/null; [ -z "${proxy:-}" ] || kill "$proxy"; harper_down' EXIT
+trap 'kill -CONT "$(harper_pid)" 2>/dev/null; harper_down' EXIT
 h_daemon_start || bail_out "harper-sysopsd did not start"
 
 si() { ops --no-ask-password "{\"operation\":\"system_information\"$1}"; }
@@ -77,24 +77,7 @@ check "... more of them than Harper's workers" test "$(py 'len(d["process_thread
 is "harperdb_processes.core is Harper's main process" "$(py 'd["harperdb_processes"]["core"][0]["pid"]' <<<"$all")" "$pid"
 
 # ---------------------------------------------------------------- what reaches Harper
-# a proxy in front of Harper's socket that counts connections (harper-sysopsd makes one per request)
-python3 - "$H_T/counting.sock" "$HARPER_SOCK" "$H_T/counting.log" <<'PY' >/dev/null 2>&1 &
-import socket, sys, threading
-listener = socket.socket(socket.AF_UNIX); listener.bind(sys.argv[1]); listener.listen(64)
-def pipe(a, b):
-    while (data := a.recv(65536)):
-        b.sendall(data)
-    b.shutdown(socket.SHUT_WR)
-while True:
-    client, _ = listener.accept()
-    harper = socket.socket(socket.AF_UNIX); harper.connect(sys.argv[2])
-    with open(sys.argv[3], "a") as log:
-        log.write("connection\n")
-    for a, b in ((client, harper), (harper, client)):
-        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-PY
-proxy=$!
-h_wait 5 test -S "$H_T/counting.sock" || bail_out "the counting proxy did not come up"
+harper_counting_proxy "$H_T/counting.sock" "$H_T/counting.log" || bail_out "the counting proxy did not come up"
 requests() { cat "$H_T/counting.log" 2>/dev/null | wc -l; }
 h_daemon_stop
 echo "{\"harper\":{\"socket\":\"$H_T/counting.sock\"}}" >"$H_T/counting.json"
@@ -142,7 +125,7 @@ h_wait 10 eval 'tail -n +"$((lines + 1))" "$H_T/daemon.log" | grep -q "Configura
 base=$(requests)
 is "after a reload (the unit as before): Harper answers" "$(threads_answered)" True
 is "... found anew, on its own socket again" "$(( $(requests) - base ))" 0
-kill "$proxy"; proxy=
+harper_proxy_stop
 
 # ---------------------------------------------------------------- Harper frozen, then stopped
 kill -STOP "$(harper_pid)"

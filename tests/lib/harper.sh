@@ -17,6 +17,8 @@
 #   harper_threads                Harper's worker threadIds (system_information threads), sorted
 #   harper_job_wait ID [SECS]     poll get_job until COMPLETE or ERROR; prints the last status
 #   harper_logs                   to stderr: the unit's state, the end of Harper's log and output
+#   harper_counting_proxy SOCK LOG  a proxy in front of Harper's socket at SOCK, a line in LOG
+#                                 per connection; harper_proxy_stop ends it
 #   harper_stop                   stop the unit (Harper flushes and exits on SIGTERM)
 #   harper_down                   harper_stop, then h_down: the EXIT trap of these tests
 #   harper_test_up                a test's start: the stack, Harper installed and answering as
@@ -33,7 +35,7 @@ HARPER_USER=hsops-harper
 HARPER_UNIT=harperdb.service
 HARPER_ADMIN=HDB_ADMIN
 HARPER_ROOT= HARPER_HOME= HARPER_SOCK= HARPER_OPS_PORT= HARPER_HTTP_PORT= HARPER_REPL_PORT=
-HARPER_MQTT_PORT= HARPER_PASSWORD= HARPER_NODE_MODULES= HARPER_READY_MS=
+HARPER_MQTT_PORT= HARPER_PASSWORD= HARPER_NODE_MODULES= HARPER_READY_MS= HARPER_PROXY_PID=
 
 harper_user() {
     local lock=/run/hsops-test-users.lock     # the same lock as h_users: one useradd at a time
@@ -205,6 +207,34 @@ harper_logs() {
     } >&2 2>/dev/null
 }
 
+# A proxy in front of Harper's socket at SOCK that writes a line to LOG for each connection
+# (harper-sysopsd makes one per request): what reaches Harper, counted. HARPER_PROXY_PID;
+# harper_down ends it.
+harper_counting_proxy() {   # SOCK LOG
+    python3 - "$1" "$HARPER_SOCK" "$2" <<'PY' >/dev/null 2>&1 &
+import socket, sys, threading
+listener = socket.socket(socket.AF_UNIX); listener.bind(sys.argv[1]); listener.listen(64)
+def pipe(a, b):
+    while (data := a.recv(65536)):
+        b.sendall(data)
+    b.shutdown(socket.SHUT_WR)
+while True:
+    client, _ = listener.accept()
+    harper = socket.socket(socket.AF_UNIX); harper.connect(sys.argv[2])
+    with open(sys.argv[3], "a") as log:
+        log.write("connection\n")
+    for a, b in ((client, harper), (harper, client)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+PY
+    HARPER_PROXY_PID=$!
+    h_wait 5 test -S "$1"
+}
+
+harper_proxy_stop() {
+    [ -z "${HARPER_PROXY_PID:-}" ] || kill "$HARPER_PROXY_PID" 2>/dev/null
+    HARPER_PROXY_PID=
+}
+
 harper_stop() {
     [ -n "$H_T" ] && [ -S "$H_T/rt/systemd/private" ] || return 0
     timeout 40 env XDG_RUNTIME_DIR="$H_T/rt" systemctl --user stop "$HARPER_UNIT" >/dev/null 2>&1
@@ -214,6 +244,7 @@ harper_stop() {
 # Harper stopped in order, then the harness (which kills whatever is left in its cgroup and
 # removes $H_T, Harper's root and home with it).
 harper_down() {
+    harper_proxy_stop
     harper_stop
     h_down
 }
