@@ -21,6 +21,8 @@
  * rest is kept for users with none in line yet, so no crowd shuts a newcomer out */
 #define MAX_SHARED_QUERIES 96u
 #define UID_CACHE_SIZE 64u
+/* The "action" of a query for the uid alone; never sent to polkit. */
+#define IDENTIFY_ACTION "(the caller's uid)"
 
 /* CheckAuthorization flag: polkit may ask an authentication agent. */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
@@ -35,6 +37,7 @@ struct AuthQuery {
         sd_bus_slot *slot;         /* the pending question (the caller's uid, then polkit's verdict) */
         uid_t uid;
         bool uid_known;
+        bool identify_only;        /* only the uid was wanted (authorizer_identify) */
         bool asked;                /* the question went to polkit */
         bool answered;
         uint64_t answered_usec;    /* CLOCK_MONOTONIC, for the sweep of verdicts never collected */
@@ -148,25 +151,7 @@ static bool uid_at_hand(const Authorizer *a, sd_bus_message *call, uid_t *ret) {
 }
 
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
-        const char *sender = sd_bus_message_get_sender(call);
-        sd_bus_creds *creds = NULL;
-        int r;
-
-        if (!sender)
-                return -EBADMSG;
-        /* after authorizer_check() said yes the sender is always cached: no round trip */
-        if (uid_at_hand(a, call, ret))
-                return 0;
-
-        /* a property getter cannot wait: it asks the bus synchronously (rare: root-only Statuses) */
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, ret);
-        sd_bus_creds_unref(creds);
-        if (r < 0)
-                return r;
-        uid_cache_put(a, sender, *ret);
-        return 0;
+        return uid_at_hand(a, call, ret) ? 0 : -ENODATA;
 }
 
 static bool name_is_unavailable_error(const sd_bus_error *e) {
@@ -325,7 +310,7 @@ static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         q->uid = uid;
         q->uid_known = true;
         uid_cache_put(q->owner, sd_bus_message_get_sender(q->request), uid);
-        if (uid == 0)
+        if (uid == 0 || q->identify_only)
                 return query_answered(q), 0;   /* polkit would say yes to root anyway */
         ask_polkit(q);
         return 0;
@@ -357,7 +342,8 @@ static void sweep_uncollected(Authorizer *a) {
 /* A new query for call: the caller's uid at hand, else asked of the bus (without waiting),
  * then polkit's verdict unless the caller is root. Only polkit's line is limited: the bus
  * answers for the uid at once. */
-static int query_start(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
+static int query_start(Authorizer *a, sd_bus_message *call, const char *action, bool identify_only,
+                       sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(call);
         AuthQuery *q;
         int r;
@@ -375,6 +361,7 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
                 return -ENOMEM;
         }
         q->owner = a;
+        q->identify_only = identify_only;
         q->request = sd_bus_message_ref(call);
         q->next = a->queries;
         a->queries = q;
@@ -382,7 +369,10 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
 
         if (uid_at_hand(a, call, &q->uid)) {
                 q->uid_known = true;
-                ask_polkit(q);
+                if (identify_only)
+                        query_answered(q);
+                else
+                        ask_polkit(q);
                 return 0;
         }
         r = sd_bus_call_method_async(a->bus, &q->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -414,12 +404,23 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
 
         if (uid_at_hand(a, call, &uid) && uid == 0)
                 return 1;   /* polkit would say yes to root anyway; spare the round trip */
-        r = query_start(a, call, action, error);
+        r = query_start(a, call, action, false, error);
         return r < 0 ? r : 0;
 }
 
-bool authorizer_known_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
-        const char *sender = sd_bus_message_get_sender(call);
+int authorizer_identify(Authorizer *a, sd_bus_message *call) {
+        AuthQuery *q = query_find(a, call, IDENTIFY_ACTION);
+        uid_t uid;
+        int r;
 
-        return sender && uid_cached(a, sender, ret);
+        if (q) {
+                if (!q->answered)
+                        return 0;
+                query_free(q);   /* its uid, when the bus told it, is in the cache */
+                return 1;
+        }
+        if (uid_at_hand(a, call, &uid))
+                return 1;
+        r = query_start(a, call, IDENTIFY_ACTION, true, NULL);
+        return r < 0 ? r : 0;
 }

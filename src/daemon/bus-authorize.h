@@ -27,11 +27,16 @@ Authorizer *authorizer_free(Authorizer *a);
  * last 16 only for users with none in line). Root is never asked about, so never refused. */
 int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error);
 
-/* The uid of the call's sender, as the bus knows it (cached per unique name). */
+/* The uid of the call's sender when it is at hand (attached to the call, or cached per unique
+ * name), never asking anyone: 0, or -ENODATA. After authorizer_check() said yes, or
+ * authorizer_identify() returned 1, it is at hand. */
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
 
-/* The uid of the call's sender when already known (no question to the bus): for logs. */
-bool authorizer_known_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
+/* For a handler that cannot wait (a property getter), in a filter in front of it: 1 when the
+ * sender's uid is at hand (or the bus could not tell it: the handler then refuses); 0 when it
+ * is being asked of the bus without waiting (the filter takes the call, which is dispatched
+ * again once the answer is in); a negative errno when it cannot be asked. */
+int authorizer_identify(Authorizer *a, sd_bus_message *call);
 
 /* How many questions to polkit are unanswered, for logs and leak checks. */
 unsigned authorizer_pending(const Authorizer *a);

@@ -92,7 +92,7 @@ void bus_log_refusal(Context *c, sd_bus_message *m, int r, const sd_bus_error *e
         if ((r >= 0 && !error_name) || !changes_state(member) || !rate_allows())
                 return;
         /* from the bus, never from the call: the uid polkit was asked about, the pid if attached */
-        known = authorizer_known_uid(c->authorizer, m, &uid);
+        known = authorizer_sender_uid(c->authorizer, m, &uid) >= 0;
         (void) sd_bus_creds_get_pid(creds, &pid);
         if (known)
                 snprintf(who, sizeof who, "uid %u (%s)", (unsigned) uid, sd_bus_message_get_sender(m));

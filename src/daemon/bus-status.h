@@ -9,6 +9,9 @@ int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_list_statuses(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* A filter for every incoming message: a Properties.Get of Statuses waits here, without
+ * blocking, until its sender's uid is known, since the getter cannot wait (the others pass). */
+int bus_statuses_get_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int property_get_statuses(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
 

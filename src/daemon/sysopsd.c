@@ -226,6 +226,11 @@ static int connect_bus(Context *c, const Options *o) {
                 log_error("Cannot register %s: %s", SYSOPS_OBJECT_PATH, strerror(-r));
                 return r;
         }
+        r = sd_bus_add_filter(c->bus, NULL, bus_statuses_get_filter, c);
+        if (r < 0) {
+                log_error("Cannot add the filter for Statuses: %s", strerror(-r));
+                return r;
+        }
         r = sd_bus_add_object_manager(c->bus, NULL, "/");
         if (r < 0) {
                 log_error("Cannot register the object manager: %s", strerror(-r));
