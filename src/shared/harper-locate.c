@@ -226,38 +226,6 @@ static int read_port(ConfigReader *reader, const char *key_path, HarperPort *ret
         return r;
 }
 
-static int read_count(ConfigReader *reader, const char *key_path, unsigned *ret) {
-        const char *text;
-        char *end;
-        unsigned long n;
-        int r = lookup_scalar(reader, key_path, "a number", &text);
-
-        if (r < 0 || !text)
-                return r;
-        errno = 0;
-        n = strtoul(text, &end, 10);
-        if (!isdigit((unsigned char) *text) || *end || errno || n > 4096)
-                return text_error(reader->error, -EINVAL, "%s: '%s' must be a number, not '%s'", reader->path, key_path,
-                             text);
-        *ret = (unsigned) n;
-        return 0;
-}
-
-static int read_bool(ConfigReader *reader, const char *key_path, bool *ret) {
-        static const char *const trues[] = { "true", "True", "TRUE" }, *const falses[] = { "false", "False", "FALSE" };
-        const char *text;
-        int r = lookup_scalar(reader, key_path, "true or false", &text);
-
-        if (r < 0 || !text)
-                return r;
-        for (size_t i = 0; i < 3; i++)
-                if (strcmp(text, trues[i]) == 0 || strcmp(text, falses[i]) == 0) {
-                        *ret = strcmp(text, trues[i]) == 0;
-                        return 0;
-                }
-        return text_error(reader->error, -EINVAL, "%s: '%s' must be true or false, not '%s'", reader->path, key_path, text);
-}
-
 /* Harper puts a relative or unset socket path under its root. */
 static int resolve_domain_socket(HarperSettings *s, char *configured) {
         int r = 0;
@@ -307,20 +275,6 @@ static int read_settings(ConfigReader *reader, HarperSettings *s) {
                 r = resolve_domain_socket(s, socket);
         if (r >= 0)
                 r = read_port(reader, "operationsApi.network.port", &s->operations_port);
-        if (r >= 0)
-                r = read_port(reader, "operationsApi.network.securePort", &s->operations_secure_port);
-        if (r >= 0)
-                r = read_count(reader, "threads.count", &s->threads);
-        if (r >= 0)
-                r = read_bool(reader, "clustering.enabled", &s->clustering_enabled);
-        if (r >= 0)
-                r = read_string(reader, "replication.hostname", &s->replication_hostname);
-        if (r >= 0)
-                r = read_string(reader, "replication.url", &s->replication_url);
-        if (r >= 0)
-                r = read_port(reader, "replication.port", &s->replication_port);
-        if (r >= 0)
-                r = read_port(reader, "replication.securePort", &s->replication_secure_port);
         return r;
 }
 
@@ -380,11 +334,6 @@ void harper_settings_done(HarperSettings *s) {
         free(s->root_path);
         free(s->domain_socket);
         port_done(&s->operations_port);
-        port_done(&s->operations_secure_port);
-        free(s->replication_hostname);
-        free(s->replication_url);
-        port_done(&s->replication_port);
-        port_done(&s->replication_secure_port);
         *s = (HarperSettings) { 0 };
 }
 

@@ -23,13 +23,6 @@ typedef struct HarperSettings {
         char *root_path;       /* rootPath, else the config file's directory */
         char *domain_socket;   /* operationsApi.network.domainSocket, default <root>/operations-server */
         HarperPort operations_port;          /* operationsApi.network.port */
-        HarperPort operations_secure_port;   /* operationsApi.network.securePort (TLS) */
-        unsigned threads;      /* threads.count; 0: not set (Harper starts one per CPU) */
-        bool clustering_enabled;             /* clustering.enabled (the NATS mode of 4.x) */
-        char *replication_hostname;          /* replication.hostname, or NULL */
-        char *replication_url;               /* replication.url, or NULL */
-        HarperPort replication_port;         /* replication.port */
-        HarperPort replication_secure_port;  /* replication.securePort (Harper's default 9933) */
 } HarperSettings;
 
 /* The value of ROOTPATH in a unit's Environment= list ("KEY=value" strings, NULL-terminated),
