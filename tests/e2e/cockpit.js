@@ -5,7 +5,8 @@
 //   PASS<TAB>what   FAIL<TAB>what<TAB>why   NOTE<TAB>text
 // env: URL (cockpit-ws), ADMIN_USER (in harper-admin), PLAIN_USER, PASSWORD (both), ARTIFACTS
 // (screenshot dir), SYSTEMD_RT (the harness's systemd runtime dir, for systemctl --user),
-// DBUS_SYSTEM_BUS_ADDRESS (the harness's bus, for busctl as root).
+// DBUS_SYSTEM_BUS_ADDRESS (the harness's bus, for busctl as root). With REAL_HARPER=1 only the
+// checks of Harper's own figures run (the daemon then asks the real Harper; the script's part).
 "use strict";
 const { chromium } = require("playwright-core");
 const { execFileSync } = require("child_process");
@@ -413,6 +414,46 @@ async function plainUserChecks(browser) {
     await s.context.close();
 }
 
+// Harper's figures as the page shows them against the daemon's answer of the same moment (the
+// shell compares that answer with Harper's own).
+async function harperChecks(browser) {
+    const { context, page, frame } = await login(browser, ADMIN_USER);
+    await frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+    const answer = JSON.parse(JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "SystemInformation", "as", "0")).data[0]);
+
+    await step("the real Harper: the daemon asked it, and the page says nothing is missing", async () => {
+        check(answer.harper && answer.harper.answered === true, `the daemon says ${JSON.stringify(answer.harper)}`);
+        check(await frame.locator("#harper-unanswered").count() === 0, "the page says Harper could not be asked");
+    });
+    await step("... heap and versions are Harper's", async () => {
+        const shown = await frame.locator("#si-heap").textContent();
+        check(shown.includes(answer.system.node_version), `no Node.js ${answer.system.node_version} in: ${shown}`);
+        check(shown.includes(answer.system.npm_version), `no npm ${answer.system.npm_version} in: ${shown}`);
+        check(/Heap in use.*iB of .*iB/.test(shown), `no heap figures in: ${shown}`);
+        return `Node.js ${answer.system.node_version}, npm ${answer.system.npm_version}`;
+    });
+    await step("... one row per worker thread of Harper's", async () => {
+        const rows = await frame.locator("#si-harper-threads tbody tr").count();
+        check(rows === answer.threads.length && rows > 0, `${rows} rows, Harper has ${answer.threads.length} workers`);
+        return `${rows} threads`;
+    });
+    await step("... the table dev.dog with its record count", async () => {
+        const dog = answer.table_size.find(t => t.database === "dev" && t.table === "dog");
+        check(dog, `no dev.dog in ${JSON.stringify(answer.table_size)}`);
+        const cells = await frame.locator('#si-tables tr[data-table="dev.dog"] td').allTextContents();
+        check(cells[2] && cells[2].trim() === String(dog.record_count), `shown: ${cells.join(" | ")}; record_count ${dog.record_count}`);
+        return `${dog.record_count} records`;
+    });
+    await step("... Harper's database metrics, one entry per database", async () => {
+        const shown = await frame.locator("#si-database-metrics summary").allTextContents();
+        check(JSON.stringify(shown.sort()) === JSON.stringify(Object.keys(answer.metrics).sort()),
+              `shown: ${shown}; Harper's: ${Object.keys(answer.metrics)}`);
+        return shown.join(", ");
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, "harper-figures.png"), fullPage: true });
+    await context.close();
+}
+
 (async () => {
     const t0 = Date.now();
     const browser = await chromium.launch({
@@ -422,9 +463,13 @@ async function plainUserChecks(browser) {
     });
     note(`chromium ${browser.version()} up in ${Date.now() - t0} ms`);
     try {
-        await adminChecks(browser);
-        await translatedChecks(browser);
-        await plainUserChecks(browser);
+        if (process.env.REAL_HARPER === "1") {
+            await harperChecks(browser);
+        } else {
+            await adminChecks(browser);
+            await translatedChecks(browser);
+            await plainUserChecks(browser);
+        }
     } finally {
         await browser.close();
         note(`browser test: ${Date.now() - t0} ms; screenshots in ${ARTIFACTS}`);

@@ -4,7 +4,8 @@
 # playwright-core, tests/e2e/cockpit.js) -> real cockpit-ws on 127.0.0.1 without TLS ->
 # cockpit-session (PAM password login of the test users) -> cockpit-bridge -> the harness's
 # private system bus -> the real harper-sysopsd -> real polkitd and the harness's systemd
-# manager with the stand-in units. The browser test's checks become this script's TAP lines.
+# manager with the stand-in units, then once more with the real Harper (tests/lib/harper.sh) for
+# Harper's own figures. The browser test's checks become this script's TAP lines.
 #
 # What it touches outside the harness:
 #   - nothing in /etc: cockpit-ws runs in a private mount namespace (util-linux unshare) where
@@ -25,6 +26,7 @@
 #   - screenshots, the cockpit-ws log and the browser test's log go to $BUILDDIR/e2e-artifacts.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
+. "$(dirname "$0")/../lib/harper.sh"
 H_UNITS_DIR=$SRCDIR/tests/units
 ARTIFACTS=$BUILDDIR/e2e-artifacts
 T0=$(_h_usec)
@@ -41,7 +43,7 @@ PAGE=$BUILDDIR/cockpit/harper-sysops
 [ ${#need[@]} = 0 ] || bail_out "missing: ${need[*]} (tools/install-deps.sh installs them)"
 NODE_MODULES=$("$SRCDIR/tests/e2e/playwright.sh") || bail_out "playwright-core could not be installed (see above)"
 
-h_users || bail_out "test users"
+h_users && harper_user || bail_out "test users"
 PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
 
 # --------------------------------------------------------------- the stack
@@ -52,7 +54,7 @@ e2e_down() {
         sed -e '/invalid or unusable locale/d' "$H_T/ws.log" >"$ARTIFACTS/cockpit-ws.log" 2>/dev/null
         cp "$H_T/e2e.log" "$ARTIFACTS/browser.log" 2>/dev/null
     fi
-    h_down      # also kills and removes our cgroup (H_CGROUPS)
+    harper_down  # Harper stopped in order, then h_down (which kills and removes our cgroup, H_CGROUPS)
 }
 h_up || bail_out "stack did not come up"
 trap e2e_down EXIT
@@ -147,26 +149,52 @@ is "without the interactive flag a plain user's call is InteractiveAuthorization
    "$(dbus_error "$out")" org.freedesktop.DBus.Error.InteractiveAuthorizationRequired
 
 # --------------------------------------------------------------- the browser test
-# Its stdout has one line per check: PASS<TAB>what, FAIL<TAB>what<TAB>why, NOTE<TAB>text.
+# browser_test [VAR=VALUE...]: tests/e2e/cockpit.js with these in its environment. Its stdout
+# has one line per check: PASS<TAB>what, FAIL<TAB>what<TAB>why, NOTE<TAB>text.
+browser_test() {
+    local t kind what why node_rc=
+    t=$(_h_usec)
+    exec 3< <(
+        env URL="http://127.0.0.1:$PORT" PASSWORD="$PASSWORD" ADMIN_USER=hsops-admin PLAIN_USER=hsops-user \
+            ARTIFACTS="$ARTIFACTS" SYSTEMD_RT="$H_T/rt" NODE_PATH="$NODE_MODULES" "$@" \
+            sh -c 'echo $$ >"$1/cgroup.procs" && exec node "$2"' sh "$CG" "$SRCDIR/tests/e2e/cockpit.js" 2>>"$H_T/e2e.log"
+        echo "EXIT	$?"
+    )
+    while IFS=$'\t' read -r kind what why <&3; do
+        case $kind in
+        PASS) check "$what" true ;;
+        FAIL) check "$what" false; diag "$why" ;;
+        NOTE) diag "$what" ;;
+        EXIT) node_rc=$what ;;
+        esac
+    done
+    exec 3<&-
+    is "the browser test ran to its end (node exit status)" "$node_rc" 0 ||
+        diag "$(tail -n 40 "$H_T/e2e.log")"
+    diag "browser test: $(( ($(_h_usec) - t) / 1000 )) ms; screenshots in $ARTIFACTS"
+}
 mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/*.png
-t=$(_h_usec)
-exec 3< <(
-    env URL="http://127.0.0.1:$PORT" PASSWORD="$PASSWORD" ADMIN_USER=hsops-admin PLAIN_USER=hsops-user \
-        ARTIFACTS="$ARTIFACTS" SYSTEMD_RT="$H_T/rt" NODE_PATH="$NODE_MODULES" \
-        sh -c 'echo $$ >"$1/cgroup.procs" && exec node "$2"' sh "$CG" "$SRCDIR/tests/e2e/cockpit.js" 2>"$H_T/e2e.log"
-    echo "EXIT	$?"
-)
-node_rc=
-while IFS=$'\t' read -r kind what why <&3; do
-    case $kind in
-    PASS) check "$what" true ;;
-    FAIL) check "$what" false; diag "$why" ;;
-    NOTE) diag "$what" ;;
-    EXIT) node_rc=$what ;;
-    esac
-done
-exec 3<&-
-is "the browser test ran to its end (node exit status)" "$node_rc" 0 ||
-    diag "$(tail -n 40 "$H_T/e2e.log")"
-diag "browser test: $(( ($(_h_usec) - t) / 1000 )) ms; whole run: $(( ($(_h_usec) - T0) / 1000 )) ms; screenshots in $ARTIFACTS"
+browser_test
+
+# --------------------------------------------------------------- the real Harper's figures
+# The instance unit becomes the real Harper (tests/lib/harper.sh) with a table of 3 rows, the
+# daemon its default configuration: the page shows what Harper says.
+h_systemctl stop harperdb.service
+harper_setup || bail_out "Harper could not be installed"
+harper_unit || bail_out "harperdb.service could not be written"
+harper_start || { harper_logs; bail_out "Harper did not start"; }
+harper_op '{"operation":"create_database","database":"dev"}' >/dev/null
+harper_op '{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}' >/dev/null
+harper_op '{"operation":"insert","database":"dev","table":"dog","records":[{"id":1},{"id":2},{"id":3}]}' >/dev/null
+h_daemon_stop
+H_REAL_HARPER=1 h_daemon_start || bail_out "harper-sysopsd did not start with the real Harper"
+theirs=$(harper_op '{"operation":"system_information","attributes":["system","threads"]}')
+ours=$(ops --no-ask-password '{"operation":"system_information","attributes":["system","threads"]}')
+is "the daemon's answer has Harper's own node_version and worker threads (what the page shows next)" \
+   "$(python3 -c 'import json, sys
+o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(o["system"]["node_version"] == t["system"]["node_version"], len(o["threads"]) == len(t["threads"]))' "$ours" "$theirs")" \
+   "True True"
+browser_test REAL_HARPER=1
+diag "whole run: $(( ($(_h_usec) - T0) / 1000 )) ms"
 done_testing
