@@ -114,10 +114,11 @@ b_boot() {
         sleep 0.05
     done
     [ -n "$B_PID1" ] || { echo "booted: no systemd in the container" >&2; tail -n 30 "$B_T/console.log" >&2; return 1; }
-    # until PID 1 has its private socket, systemctl cannot ask and says nothing
+    # until PID 1 has its private socket, systemctl cannot ask and says nothing; until it has
+    # made /run/systemd/system, systemctl says "offline" without asking (sd_booted() is false)
     for i in $(seq 600); do
         B_STATE=$(nsenter -t "$B_PID1" -a timeout 30 systemctl is-system-running --wait 2>/dev/null)
-        [ -n "$B_STATE" ] && break
+        [ -n "$B_STATE" ] && [ "$B_STATE" != offline ] && break
         sleep 0.05
     done
     B_BOOT_MS=$(_b_ms_since "$t0")
