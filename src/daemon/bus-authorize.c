@@ -3,10 +3,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bus-authorize.h"
 #include "log.h"
+#include "text.h"
 #include "sysops-names.h"
 
 #define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
@@ -69,13 +69,6 @@ int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
         a->timeout_usec = timeout_usec;
         *ret = a;
         return 0;
-}
-
-static uint64_t now(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static void query_free(AuthQuery *q) {
@@ -219,7 +212,7 @@ static void query_answered(AuthQuery *q) {
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->answered = true;
-        q->answered_usec = now(CLOCK_MONOTONIC);
+        q->answered_usec = monotonic_usec();
         r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
         if (r < 0) {
                 log_error("Cannot re-dispatch a call after authorization: %s", strerror(-r));
@@ -326,7 +319,7 @@ static AuthQuery *query_find(Authorizer *a, sd_bus_message *call, const char *ac
 /* A verdict is collected by the handler when the call comes back; one that never is (a
  * handler that returned before asking again) would stay forever: drop it after a minute. */
 static void sweep_uncollected(Authorizer *a) {
-        uint64_t limit = now(CLOCK_MONOTONIC) - 60 * 1000000ULL;
+        uint64_t limit = monotonic_usec() - 60 * 1000000ULL;
         AuthQuery *next;
 
         for (AuthQuery *q = a->queries; q; q = next) {

@@ -3,7 +3,6 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harper-finder.h"
 #include "harper-locate.h"
@@ -108,13 +107,6 @@ typedef struct RecentRequest {
         harper_found_callback_t callback;
         void *userdata;
 } RecentRequest;
-
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 void harper_place_forget(HarperPlace *place) {
         harper_target_done(&place->target);

@@ -172,13 +172,6 @@ static void fail_lists(SystemdClient *c, const char *why) {
 static int ensure_connected(SystemdClient *c);
 static void run_job_removed(UnitRun *run, const char *result);
 
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int on_job_still_there(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitRun *run = userdata;
 
@@ -210,7 +203,7 @@ static void resume_runs(SystemdClient *c) {
 static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
         SystemdClient *c = userdata;
 
-        if (now_monotonic() - c->lost_usec > MANAGER_GRACE_USEC) {
+        if (monotonic_usec() - c->lost_usec > MANAGER_GRACE_USEC) {
                 char *why = text_printf("%s (it did not come back within %llu s)", c->lost_why,
                                         (unsigned long long) (MANAGER_GRACE_USEC / 1000000));
                 fail_runs(c, why ? why : "systemd went away");
@@ -275,7 +268,7 @@ static void lose_manager(SystemdClient *c, const char *why) {
         if (!c->runs)
                 return;
         if (!c->lost_usec) {
-                c->lost_usec = now_monotonic();
+                c->lost_usec = monotonic_usec();
                 free(c->lost_why);
                 c->lost_why = strdup(why);
                 log_warning("Lost the systemd manager (%s); waiting up to %llu s for it to come back.", why,

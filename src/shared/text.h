@@ -14,6 +14,8 @@ int text_error(char **ret_error, int r, const char *format, ...) __attribute__((
 
 /* The wall clock in ms since the epoch (Harper's time stamps). */
 uint64_t now_ms(void);
+/* CLOCK_MONOTONIC in µs (ages and deadlines that a clock change must not move). */
+uint64_t monotonic_usec(void);
 
 /* The byte length of the valid UTF-8 character at s (at most left bytes there); 0 when the
  * bytes there are not one (a NUL, a stray byte, an overlong form, a surrogate, past U+10FFFF). */
