@@ -96,36 +96,11 @@ static size_t escape_char(const char *s, size_t len, char out[5]) {
         return 4;
 }
 
-char *text_quote(const char *s, size_t max_bytes) {
-        size_t n = strlen(s), used = 0, out_len = 0;
-        /* each input byte becomes at most 4 output bytes; then "…" and the NUL */
-        size_t cap = (n < max_bytes ? n : max_bytes) * 4 + sizeof("…");
-        char *out = malloc(cap);
+/* How many bytes of s (n long) fit in max_bytes without cutting a character in two; a stray
+ * byte counts as one of its own. */
+static size_t fitting_prefix(const char *s, size_t n, size_t max_bytes) {
+        size_t used = 0;
 
-        if (!out)
-                return NULL;
-        while (used < n) {
-                size_t len = utf8_char_length(s + used, n - used);
-                size_t take = len ? len : 1;   /* a stray byte is escaped on its own */
-
-                if (used + take > max_bytes)
-                        break;
-                out_len += escape_char(s + used, len, out + out_len);
-                used += take;
-        }
-        if (used < n) {
-                memcpy(out + out_len, "…", sizeof("…") - 1);
-                out_len += sizeof("…") - 1;
-        }
-        out[out_len] = '\0';
-        return out;
-}
-
-char *text_cut(const char *s, size_t max_bytes) {
-        size_t n = strlen(s), used = 0;
-
-        if (n <= max_bytes)
-                return strdup(s);
         while (used < n) {
                 size_t len = utf8_char_length(s + used, n - used);
                 size_t take = len ? len : 1;
@@ -134,5 +109,34 @@ char *text_cut(const char *s, size_t max_bytes) {
                         break;
                 used += take;
         }
-        return text_printf("%.*s…", (int) used, s);
+        return used;
+}
+
+char *text_quote(const char *s, size_t max_bytes) {
+        size_t n = strlen(s), fit = fitting_prefix(s, n, max_bytes), used = 0, out_len = 0;
+        /* each input byte becomes at most 4 output bytes; then "…" and the NUL */
+        char *out = malloc(fit * 4 + sizeof("…"));
+
+        if (!out)
+                return NULL;
+        while (used < fit) {
+                size_t len = utf8_char_length(s + used, n - used);
+
+                out_len += escape_char(s + used, len, out + out_len);
+                used += len ? len : 1;   /* a stray byte is escaped on its own */
+        }
+        if (fit < n) {
+                memcpy(out + out_len, "…", sizeof("…") - 1);
+                out_len += sizeof("…") - 1;
+        }
+        out[out_len] = '\0';
+        return out;
+}
+
+char *text_cut(const char *s, size_t max_bytes) {
+        size_t n = strlen(s);
+
+        if (n <= max_bytes)
+                return strdup(s);
+        return text_printf("%.*s…", (int) fitting_prefix(s, n, max_bytes), s);
 }
