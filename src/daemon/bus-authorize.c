@@ -21,6 +21,8 @@
  * rest is kept for users with none in line yet, so no crowd shuts a newcomer out */
 #define MAX_SHARED_QUERIES 96u
 #define UID_CACHE_SIZE 64u
+/* an answer slower than this is worth a line in the journal */
+#define SLOW_ANSWER_USEC (5ULL * 1000000ULL)
 /* The "action" of a query for the uid alone; never sent to polkit. */
 #define IDENTIFY_ACTION "(the caller's uid)"
 
@@ -40,6 +42,7 @@ struct AuthQuery {
         bool identify_only;        /* only the uid was wanted (authorizer_identify) */
         bool asked;                /* the question went to polkit */
         bool answered;
+        uint64_t asked_usec;       /* CLOCK_MONOTONIC, when the question went to polkit */
         uint64_t answered_usec;    /* CLOCK_MONOTONIC, for the sweep of verdicts never collected */
         sd_bus_error refusal;      /* unset when the answer was yes */
 };
@@ -58,6 +61,7 @@ struct Authorizer {
          * goes stale; the ring only bounds memory. */
         UidCacheEntry uid_cache[UID_CACHE_SIZE];
         unsigned uid_cache_next;
+        uint64_t slow_noted_usec;  /* when a slow answer was last logged */
 };
 
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
@@ -222,9 +226,25 @@ static void query_answered(AuthQuery *q) {
         }
 }
 
+/* polkitd 122 (Debian 12) now and then waits out its 15 s limit for a rules script that has
+ * long finished (a lost wakeup), answering no one meanwhile: log such a stall once, when its
+ * first answer comes. */
+static void note_slow_answer(AuthQuery *q) {
+        Authorizer *a = q->owner;
+        uint64_t now = monotonic_usec(), took = now - q->asked_usec;
+
+        if (took < SLOW_ANSWER_USEC || now - a->slow_noted_usec < took)
+                return;   /* quick, or this stall was logged already */
+        a->slow_noted_usec = now;
+        log_warning("polkit took %.1f s to answer whether uid %u may %s; callers waited meanwhile.",
+                    (double) took / 1e6, (unsigned) q->uid, q->action);
+}
+
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         AuthQuery *q = userdata;
 
+        if (!sd_bus_message_is_method_error(reply, NULL))
+                note_slow_answer(q);
         query_judge(q, reply);
         query_answered(q);
         return 0;
@@ -284,6 +304,7 @@ static void ask_polkit(AuthQuery *q) {
                 return query_answered(q);
         }
         q->asked = true;
+        q->asked_usec = monotonic_usec();
         all = count_in_line(a, q->uid, &mine);
         log_debug("Asked polkit whether uid %u may %s (%u of %u questions in line are theirs).", (unsigned) q->uid,
                   q->action, mine, all);

@@ -22,7 +22,10 @@
 #include "log.h"
 #include "sysops-names.h"
 
-#define DEFAULT_POLKIT_TIMEOUT_SEC 10
+/* polkitd gives a rules script 15 s, and polkitd 122 (Debian 12) now and then waits all of
+ * them for one that has finished: a denial before then would be false. 20 s is also the most
+ * allowed, so that callers still hear before their own 25 s timeout. */
+#define DEFAULT_POLKIT_TIMEOUT_SEC 20
 
 typedef struct Options {
         unsigned polkit_timeout_sec;

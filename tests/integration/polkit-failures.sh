@@ -78,4 +78,24 @@ is "SIGTERM ends the daemon with status 0" "$H_DAEMON_STATUS" 0
 check "no authorization query was left unanswered at exit" \
     bash -c "! grep -q 'unanswered' '$H_T/daemon.log'"
 
+# polkitd 122 now and then answers no one for 15 s (it waits out its rules-script limit for
+# a script that has finished). Stopped for 12 s here, it stands in for that stall: with the
+# default timeout the caller gets polkit's yes, late, not a false denial, and the journal
+# says why it was late.
+h_daemon_start || bail_out "harper-sysopsd did not start with the default timeout"
+kill -STOP "$H_POLKIT_PID"
+dcall -u hsops-admin SetStatus primary "after a stall" >"$H_T/stall.out" 2>&1 &
+stalled=$!
+dcall -u hsops-admin SetStatus maintenance "also waited" >"$H_T/stall2.out" 2>&1 &
+stalled2=$!
+sleep 12
+kill -CONT "$H_POLKIT_PID"
+wait $stalled $stalled2
+like "polkitd stalled 12 s: with the default timeout the member is allowed, not denied" \
+    "$(cat "$H_T/stall.out")" "'after a stall'"
+like "... and so is the other call that waited" "$(cat "$H_T/stall2.out")" "'also waited'"
+is "... and the daemon logs the stall once, not once per call" \
+    "$(grep -c 'polkit took 1[2-9]\.[0-9] s to answer whether uid' "$H_T/daemon.log")" 1
+h_daemon_stop
+
 done_testing
