@@ -11,7 +11,7 @@
 # cgroup named after the temp dir, removed again by h_down. Other harnesses may run
 # at the same time, so every process is tracked and ended by its PID, never by name.
 #
-# Stack:  h_users [USER...]  h_up  h_down  h_polkit_start  h_polkit_stop
+# Stack:  h_users [USER...]  h_up  h_down  h_polkit_start  h_polkit_stop  h_polkit_stalls
 #         h_daemon_start [ARGS]  h_daemon_stop  h_stand_in_config FILE  as_user USER CMD...  h_systemctl ARGS
 #         h_wait SECS CMD...  h_free_ports N  h_has_owner NAME  h_answers NAME
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
@@ -295,11 +295,12 @@ h_polkit_start() {
 
     # unshare and sh both exec: H_POLKIT_PID is polkitd itself (SIGSTOP-able). It
     # starts as root and switches to user polkitd, which is the only user the bus
-    # policy lets own org.freedesktop.PolicyKit1.
+    # policy lets own org.freedesktop.PolicyKit1. Without --no-debug its own messages
+    # (rules loaded, "Terminating runaway script") reach polkitd.log, not just syslog.
     _h_spawn polkitd unshare -m --propagation private sh -c '
         mount --bind "$1" /usr/share/polkit-1/actions &&
         mount --bind "$2" /etc/polkit-1/rules.d &&
-        exec /usr/lib/polkit-1/polkitd --no-debug' sh "$H_T/polkit-actions" "$H_T/polkit-rules"
+        exec /usr/lib/polkit-1/polkitd' sh "$H_T/polkit-actions" "$H_T/polkit-rules"
     H_POLKIT_PID=$_h_pid
 
     _h_until 10 "$H_POLKIT_PID" h_answers org.freedesktop.PolicyKit1
@@ -309,6 +310,16 @@ h_polkit_start() {
     [ $rc = 1 ] && _h_fail "org.freedesktop.PolicyKit1 did not answer within 10 s" "$H_T/polkitd.log"
     h_polkit_stop >/dev/null 2>&1
     return 1
+}
+
+# h_polkit_stalls: how often polkitd gave up waiting for a rules script, as its log says.
+# polkitd 122 (Debian 12) does so for scripts that had finished: its script thread signals
+# without holding the lock, so the wakeup can be lost, and polkitd then answers no one for
+# 15 s.
+h_polkit_stalls() {
+    local n
+    n=$(grep -c "Terminating runaway script" "$H_T/polkitd.log" 2>/dev/null)
+    echo "polkitd's 15 s waits for a rules script (its log): ${n:-0}"
 }
 
 h_polkit_stop() {
