@@ -22,6 +22,7 @@ h_up
 h_daemon_start
 h_systemctl start harperdb.service
 "$BUILDDIR/bench/sysops-bench" "$@"
+h_polkit_stalls
 echo
 # systemctl --user finds the stack's manager through XDG_RUNTIME_DIR (as h_systemctl does)
 # shellcheck disable=SC2086

@@ -173,6 +173,33 @@ static Rate user_load_finish(UserLoad l) {
         return rate;
 }
 
+/* A try that ran this much past its time waited for a stalled polkitd, not for the daemon. */
+#define STALL_SECONDS 3.0
+#define MAX_TRIES 3
+
+/* SetStatus from n connections of user for the given time; with get_loaded, GetStatus of root
+ * meanwhile: while callers wait for polkit a root caller must still be served at once (a loop
+ * that blocked on polkit would make it wait behind every check). polkitd 122 now and then
+ * answers no one for 15 s (it waits out its rules-script limit for a script that has
+ * finished): a try that stalled so is said, and measured again. */
+static Rate polkit_load(sd_bus *bus, const char *user, unsigned n, double seconds, Rate *get_loaded) {
+        Rate rate = {};
+
+        for (unsigned try = 1; try <= MAX_TRIES; try++) {
+                UserLoad load = user_load_start(user, n, seconds);
+                if (get_loaded) {
+                        usleep(100 * 1000);
+                        *get_loaded = sequential(bus, SYSOPS_INTERFACE, "GetStatus", seconds * 0.8);
+                }
+                rate = user_load_finish(load);
+                if (rate.seconds < seconds + STALL_SECONDS)
+                        break;
+                printf("SetStatus with %u clients took %.1f s, not %.1f: polkitd stalled (try %u of %u)%s\n", n,
+                       rate.seconds, seconds, try, MAX_TRIES, try < MAX_TRIES ? "; measuring again" : "");
+        }
+        return rate;
+}
+
 static void print_rate(const char *what, Rate r) {
         printf("%-44s %10.0f calls/s  (%lu calls, %lu errors, %.1f s)\n", what, per_second(r), r.calls, r.errors,
                r.seconds);
@@ -236,13 +263,8 @@ int main(int argc, char *argv[]) {
                 if (per_second(g) > per_second(get))
                         get = g;
         }
-        set1 = user_load_finish(user_load_start(user, 1, seconds));
-        /* while N callers wait for polkit, a root caller must still be served at once:
-         * a loop that blocked on polkit would make it wait behind every check */
-        UserLoad load = user_load_start(user, clients, seconds);
-        usleep(100 * 1000);
-        get_loaded = sequential(bus, SYSOPS_INTERFACE, "GetStatus", seconds * 0.8);
-        setn = user_load_finish(load);
+        set1 = polkit_load(bus, user, 1, seconds, NULL);
+        setn = polkit_load(bus, user, clients, seconds, &get_loaded);
 
         printf("harper-sysopsd, one bus, %.1f s per figure\n", seconds);
         print_rate("Peer.Ping (root, 1 connection)", ping);
