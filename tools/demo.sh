@@ -4,7 +4,13 @@
 # harper-ops. Where systemd runs the host, harper-sysops is installed for real (system bus,
 # D-Bus activation, polkit); elsewhere (containers, CI VMs) a self-contained stack of a
 # private system bus, the real polkitd and the daemon is started, used and torn down.
+# Usage: tools/demo.sh (no options; -h or --help prints this)
 set -euo pipefail
+case "${1-}" in
+"") ;;
+-h|--help) sed -n '3,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "demo.sh: takes no arguments, not '$1' (see --help)" >&2; exit 64 ;;
+esac
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it installs packages and services)" >&2; exit 1; }
 
