@@ -509,11 +509,14 @@ int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
                 goto finish;
         pidset_sort_unique(&tids);
 
-        for (size_t i = 0; i < tids.n; i++) {
-                r = thread_json(c, u->main_pid, tids.pids[i], arr);
-                if (r < 0)
-                        goto finish;
-        }
+        /* the main task first, then the others by tid: tids wrap around at pid_max, so the
+         * main one is not always the lowest */
+        r = thread_json(c, u->main_pid, u->main_pid, arr);
+        for (size_t i = 0; r >= 0 && i < tids.n; i++)
+                if (tids.pids[i] != u->main_pid)
+                        r = thread_json(c, u->main_pid, tids.pids[i], arr);
+        if (r < 0)
+                goto finish;
 done:
         r = 0;
         *ret = arr;
