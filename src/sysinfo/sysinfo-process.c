@@ -48,6 +48,18 @@ static void pidset_sort_unique(PidSet *s) {
         s->n = w;
 }
 
+/* Sorted and unique, with first (when there) moved to the front: pids and tids wrap around
+ * at pid_max, so a main process or task is not always the lowest. */
+static void pidset_sort_first(PidSet *s, uint32_t first) {
+        pidset_sort_unique(s);
+        for (size_t i = 1; i < s->n; i++)
+                if (s->pids[i] == first) {
+                        memmove(s->pids + 1, s->pids, i * sizeof *s->pids);
+                        s->pids[0] = first;
+                        break;
+                }
+}
+
 /* cgroup.procs of dir and of every cgroup below it (a unit's processes may sit in sub-cgroups) */
 static int cgroup_pids(const char *dir, unsigned depth, PidSet *set) {
         _cleanup_free_ char *procs = NULL;
@@ -371,6 +383,7 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
 }
 
 static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
+        const SysinfoUnit *instance;
         PidSet set = {};
         unsigned ncpu = 1;
         uint64_t mem_total = 0;
@@ -386,7 +399,8 @@ static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
                 }
         if (set.n == 0)
                 goto finish;
-        pidset_sort_unique(&set);
+        instance = si_instance_unit(c->src);
+        pidset_sort_first(&set, instance ? instance->main_pid : 0);
 
         r = si_call_uptime(c, &uptime);
         if (r < 0)
@@ -507,16 +521,13 @@ int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
         closedir(d);
         if (r < 0)
                 goto finish;
-        pidset_sort_unique(&tids);
+        pidset_sort_first(&tids, u->main_pid);
 
-        /* the main task first, then the others by tid: tids wrap around at pid_max, so the
-         * main one is not always the lowest */
-        r = thread_json(c, u->main_pid, u->main_pid, arr);
-        for (size_t i = 0; r >= 0 && i < tids.n; i++)
-                if (tids.pids[i] != u->main_pid)
-                        r = thread_json(c, u->main_pid, tids.pids[i], arr);
-        if (r < 0)
-                goto finish;
+        for (size_t i = 0; i < tids.n; i++) {
+                r = thread_json(c, u->main_pid, tids.pids[i], arr);
+                if (r < 0)
+                        goto finish;
+        }
 done:
         r = 0;
         *ret = arr;
