@@ -3,7 +3,9 @@
 # harper-sysopsd against the real Harper's own operations (bench/harper-bench.py says what is
 # timed): brings up the test stack with the pinned Harper (tests/harper/) as harperdb.service and
 # harper-sysopsd with its default configuration (it finds Harper from the unit), then runs the
-# rounds. Prints "skipped: no node" when node or npm is missing. Root.
+# rounds; then sysops-bench with statuses kept in Harper and not, and harper-ops-http's
+# get_status next to Harper's own (http-bench). Prints "skipped: no node" when node or npm is
+# missing. Root.
 #   bench/harper-bench.sh [BUILDDIR] [--runs=N] [harper-bench.py options]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -64,6 +66,16 @@ for name in a:
 if a.get("GetStatus (root, 1 connection)") and a.get("Peer.Ping (root, 1 connection)"):
     print(f"GetStatus / Ping with Harper kept in step: {a['GetStatus (root, 1 connection)'] / a['Peer.Ping (root, 1 connection)']:.2f} (target >= 0.80)")
 PY
+    # harper-ops-http's get_status against Harper's own, side by side (the daemon as shipped)
+    echo
+    h_daemon_stop
+    h_daemon_start || exit 1
+    _h_spawn http "$BUILDDIR/src/harper-ops-http" --listen="$H_T/http.sock"
+    http_pid=$_h_pid
+    trap '_h_kill "$http_pid" 5 http; harper_down' EXIT
+    h_wait 10 test -S "$H_T/http.sock" || exit 1
+    "$BUILDDIR/bench/http-bench" --unix="$H_T/http.sock" --harper-unix="$HARPER_SOCK" \
+        "--seconds=${HTTP_BENCH_SECONDS:-2}" --connections=16 || echo "harper-bench: http-bench: errors (see above)"
 fi
 echo "harper-bench: $(( ($(_h_usec) - started) / 1000000 )) s in all"
 exit $rc

@@ -52,7 +52,8 @@ echo
 bench/harper-sysinfo-bench.sh "$BUILDDIR"     # the real Harper, on a stack of its own
 echo
 # harper-ops-http: get_status over HTTP (1 and 16 keep-alive connections) next to the same call
-# straight over the bus; the server is ended by its PID, also if the bench fails
+# straight over the bus (next to Harper's own in bench/harper-bench.sh); the server is ended
+# by its PID, also if the bench fails
 _h_spawn http "$BUILDDIR/src/harper-ops-http" --listen="$H_T/http.sock"
 http_pid=$_h_pid
 trap '_h_kill "$http_pid" 5 http; h_down' EXIT
