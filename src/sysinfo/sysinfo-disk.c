@@ -148,9 +148,9 @@ static bool mount_from_line(SysinfoCall *c, const char *fixture, const char *lin
                 return false;
         *ret = (Mount) {
                 .rw = strncmp(opts, "rw", 2) == 0 && (opts[2] == 0 || opts[2] == ','),
-                .size = f.blocks * f.frsize,
-                .used = (f.blocks - (f.bfree < f.blocks ? f.bfree : f.blocks)) * f.frsize,
-                .available = f.bavail * f.frsize,
+                .size = si_mul_u64(f.blocks, f.frsize),
+                .used = si_mul_u64(f.blocks - (f.bfree < f.blocks ? f.bfree : f.blocks), f.frsize),
+                .available = si_mul_u64(f.bavail, f.frsize),
                 .fsid = f.fsid,
                 .keep = true,
         };
@@ -269,13 +269,13 @@ static int disk_counters(SysinfoCall *c, const Mount *m, size_t n_m, json_object
                 if (sscanf(p, "%*u %*u %63s %llu %*u %llu %*u %llu %*u %llu", name, &reads, &rsect, &writes, &wsect) != 5)
                         continue;
                 if (whole_disk(c->root, name)) {
-                        rio += reads;
-                        wio += writes;
+                        rio = si_add_u64(rio, reads);
+                        wio = si_add_u64(wio, writes);
                 }
                 snprintf(key, sizeof key, " %s ", name);
                 if (strstr(mounted, key)) {
-                        rx += rsect * 512;
-                        wx += wsect * 512;
+                        rx = si_add_u64(rx, si_mul_u64(rsect, 512));
+                        wx = si_add_u64(wx, si_mul_u64(wsect, 512));
                 }
         }
 
@@ -285,7 +285,7 @@ static int disk_counters(SysinfoCall *c, const Mount *m, size_t n_m, json_object
                 return -ENOMEM;
         if ((r = si_add(io, "rIO", si_json_u64(rio))) < 0 ||
             (r = si_add(io, "wIO", si_json_u64(wio))) < 0 ||
-            (r = si_add(io, "tIO", si_json_u64(rio + wio))) < 0)
+            (r = si_add(io, "tIO", si_json_u64(si_add_u64(rio, wio)))) < 0)
                 return r;
         rw = json_object_new_object();
         r = si_add(o, "read_write", rw);
@@ -293,7 +293,7 @@ static int disk_counters(SysinfoCall *c, const Mount *m, size_t n_m, json_object
                 return -ENOMEM;
         if ((r = si_add(rw, "rx", si_json_u64(rx))) < 0 ||
             (r = si_add(rw, "wx", si_json_u64(wx))) < 0 ||
-            (r = si_add(rw, "tx", si_json_u64(rx + wx))) < 0)
+            (r = si_add(rw, "tx", si_json_u64(si_add_u64(rx, wx)))) < 0)
                 return r;
         return 0;
 }
@@ -307,7 +307,7 @@ static int size_rows(const Mount *m, size_t n, json_object *o) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *row;
-                uint64_t denom = m[i].used + m[i].available;
+                uint64_t denom = si_add_u64(m[i].used, m[i].available);
 
                 if (!m[i].keep)
                         continue;
@@ -323,7 +323,8 @@ static int size_rows(const Mount *m, size_t n, json_object *o) {
                     (r = si_add(row, "used", si_json_u64(m[i].used))) < 0 ||
                     (r = si_add(row, "available", si_json_u64(m[i].available))) < 0 ||
                     /* si: 100 * used / (used + available), two decimals (df's Use%) */
-                    (r = si_add(row, "use", si_json_double(denom ? si_round(100.0 * (double) m[i].used / (double) denom, 2) : 0))) < 0 ||
+                    (r = si_add(row, "use", denom == UINT64_MAX ? NULL :
+                                si_json_double(denom ? si_round(100.0 * (double) m[i].used / (double) denom, 2) : 0))) < 0 ||
                     (r = si_add(row, "mount", json_object_new_string(m[i].mount))) < 0 ||
                     (r = si_add(row, "rw", json_object_new_boolean(m[i].rw))) < 0)
                         return r;

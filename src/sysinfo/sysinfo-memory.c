@@ -31,7 +31,7 @@ static uint64_t process_rss(const char *root, uint32_t pid) {
         p = strstr(status, "\nVmRSS:");
         if (!p)
                 return UINT64_MAX;
-        return strtoull(p + strlen("\nVmRSS:"), NULL, 10) * 1024;
+        return si_mul_u64(strtoull(p + strlen("\nVmRSS:"), NULL, 10), 1024);
 }
 
 int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
@@ -48,12 +48,12 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
         if (total == UINT64_MAX)
                 return -EINVAL;
         free_ = or_zero(si_meminfo_bytes(m, "MemFree"));
-        buffcache = or_zero(si_meminfo_bytes(m, "Buffers")) + or_zero(si_meminfo_bytes(m, "Cached")) +
-                    or_zero(si_meminfo_bytes(m, "Slab"));
+        buffcache = si_add_u64(or_zero(si_meminfo_bytes(m, "Buffers")), or_zero(si_meminfo_bytes(m, "Cached")));
+        buffcache = si_add_u64(buffcache, or_zero(si_meminfo_bytes(m, "Slab")));
         /* si: MemAvailable, or (kernels before 3.14) free + buffers + cache + slab */
         available = si_meminfo_bytes(m, "MemAvailable");
         if (available == UINT64_MAX || available == 0)
-                available = free_ + buffcache;
+                available = si_add_u64(free_, buffcache);
         swaptotal = or_zero(si_meminfo_bytes(m, "SwapTotal"));
         swapfree = or_zero(si_meminfo_bytes(m, "SwapFree"));
 
@@ -63,7 +63,7 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
         /* si's formulas: used = total - free, active = total - available */
         if ((r = si_add(o, "total", si_json_u64(total))) < 0 ||
             (r = si_add(o, "free", si_json_u64(free_))) < 0 ||
-            (r = si_add(o, "used", si_json_u64(total - free_))) < 0 ||
+            (r = si_add(o, "used", si_json_u64(free_ <= total ? total - free_ : UINT64_MAX))) < 0 ||
             (r = si_add(o, "active", si_json_u64(total > available ? total - available : 0))) < 0 ||
             (r = si_add(o, "available", si_json_u64(available))) < 0 ||
             (r = si_add(o, "reclaimable", si_json_u64(or_zero(si_meminfo_bytes(m, "SReclaimable"))))) < 0 ||

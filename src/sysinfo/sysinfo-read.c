@@ -91,12 +91,28 @@ int si_read_u64(const char *root, const char *path, uint64_t *ret) {
         return 0;
 }
 
+uint64_t si_mul_u64(uint64_t a, uint64_t b) {
+        uint64_t v;
+
+        if (a == UINT64_MAX || b == UINT64_MAX || __builtin_mul_overflow(a, b, &v))
+                return UINT64_MAX;
+        return v;
+}
+
+uint64_t si_add_u64(uint64_t a, uint64_t b) {
+        uint64_t v;
+
+        if (a == UINT64_MAX || b == UINT64_MAX || __builtin_add_overflow(a, b, &v))
+                return UINT64_MAX;
+        return v;
+}
+
 uint64_t si_meminfo_bytes(const char *meminfo, const char *key) {
         size_t n = strlen(key);
 
         for (const char *p = meminfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
                 if (strncmp(p, key, n) == 0 && p[n] == ':')
-                        return strtoull(p + n + 1, NULL, 10) * 1024;
+                        return si_mul_u64(strtoull(p + n + 1, NULL, 10), 1024);
         return UINT64_MAX;
 }
 

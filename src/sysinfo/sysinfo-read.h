@@ -14,7 +14,12 @@ int si_read_line(const char *root, const char *path, char **ret);
 /* Reads an unsigned decimal (first word) from root+path. */
 int si_read_u64(const char *root, const char *path, uint64_t *ret);
 
-/* The kB value of "key:" in /proc/meminfo text, as bytes; UINT64_MAX when missing. */
+/* a * b and a + b, or UINT64_MAX (unknown, null in the answer) when an operand is unknown or
+ * the result does not fit: a figure beyond 64 bits must not wrap into a small wrong one. */
+uint64_t si_mul_u64(uint64_t a, uint64_t b);
+uint64_t si_add_u64(uint64_t a, uint64_t b);
+
+/* The kB value of "key:" in /proc/meminfo text, as bytes; UINT64_MAX when missing or too big. */
 uint64_t si_meminfo_bytes(const char *meminfo, const char *key);
 
 /* The fields of /proc/<pid>/stat we use (proc(5) numbering in si_proc_stat()). */

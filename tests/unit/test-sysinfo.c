@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "../../src/sysinfo/sysinfo.h"
+#include "../../src/sysinfo/sysinfo-read.h"
 
 /* the fixtures' boot was at 1700000000 s; one-cpu's uptime is 1000.5 s */
 #define NOW_USEC UINT64_C(1700001000500000)
@@ -347,6 +348,22 @@ static void test_huge_tick_counts_stay_sane(void **state) {
         json_object_put(o);
 }
 
+/* A figure beyond 64 bits (a broken or hostile /proc, a filesystem reporting absurd blocks)
+ * becomes unknown (null in the answer), never a small wrong number after a wrap-around. */
+static void test_figures_beyond_64_bits_are_unknown(void **state) {
+        assert_true(si_mul_u64(UINT64_C(1) << 32, UINT64_C(1) << 31) == UINT64_C(1) << 63);
+        assert_true(si_mul_u64(UINT64_C(1) << 32, UINT64_C(1) << 32) == UINT64_MAX);
+        assert_true(si_mul_u64(UINT64_MAX, 1) == UINT64_MAX);   /* unknown stays unknown */
+        assert_true(si_mul_u64(0, UINT64_MAX) == UINT64_MAX);
+        assert_true(si_add_u64(UINT64_MAX - 2, 1) == UINT64_MAX - 1);
+        assert_true(si_add_u64(UINT64_MAX - 2, 2) == UINT64_MAX);
+        assert_true(si_add_u64(UINT64_MAX - 2, 3) == UINT64_MAX);
+        /* kB * 1024 */
+        assert_true(si_meminfo_bytes("MemTotal:       16384 kB\n", "MemTotal") == 16384 * 1024);
+        assert_true(si_meminfo_bytes("MemTotal: 18014398509481984 kB\n", "MemTotal") == UINT64_MAX);
+        assert_true(si_meminfo_bytes("MemTotal: 18014398509481983 kB\n", "MemTotal") == UINT64_C(18014398509481983) * 1024);
+}
+
 static void test_unreadable_section_is_null(void **state) {
         SysinfoSources src = { .root = "/nonexistent/fixture", .now_usec = NOW_USEC };
         json_object *o = collect(&src, mask_of("[\"cpu\",\"database_files\"]"));
@@ -631,6 +648,7 @@ int main(void) {
                 cmocka_unit_test(test_harper_figures_are_harpers),
                 cmocka_unit_test(test_harper_missing_answer_leaves_its_fields_null),
                 cmocka_unit_test(test_harper_answers_of_another_shape_are_null),
+                cmocka_unit_test(test_figures_beyond_64_bits_are_unknown),
                 cmocka_unit_test(test_live_machine_answers_every_section),
         };
         int failed;
