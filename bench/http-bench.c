@@ -154,7 +154,7 @@ static int by_value(const void *a, const void *b) {
 }
 
 /* Ours and Harper's, one connection each, in alternating rounds (a noisy moment hits both
- * alike): the median rate of each in *ours and *harper. */
+ * alike): the median rate of each in *ours and *theirs. */
 static void side_by_side(const char *path, const char *harper, double seconds, double *ours, double *theirs,
                          unsigned long *errors) {
         double a[ROUNDS], b[ROUNDS];
