@@ -79,4 +79,13 @@ is "org.freedesktop.PolicyKit1 has no owner" "$(busctl --system call org.freedes
 check "h_polkit_start brings it back" h_polkit_start
 check "polkitd answers after the restart" h_answers org.freedesktop.PolicyKit1
 
+# a process that ignores SIGTERM is killed, and says first where it was stuck
+_h_spawn stubborn bash -c 'trap "" TERM; : >"$0"; while :; do sleep 0.1; done' "$H_T/stubborn.ready"
+stubborn=$_h_pid
+h_wait 10 test -e "$H_T/stubborn.ready"   # TERM is ignored from here on
+_h_kill "$stubborn" 1 stubborn 2>"$H_T/stubborn.err"
+check "_h_kill ends a process that ignores SIGTERM" test ! -e /proc/"$stubborn"
+like "... after saying so on stderr" "$(cat "$H_T/stubborn.err")" "stubborn \(PID $stubborn\) did not end within 1 s"
+like "... with its stack" "$(cat "$H_T/stubborn.err")" "^#0 "
+
 done_testing

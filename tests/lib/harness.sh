@@ -97,11 +97,14 @@ _h_spawn() {
 # _h_kill PID SECS NAME: TERM, wait up to SECS, then KILL. CONT too: a test may
 # have SIGSTOPped it, and a stopped process never acts on TERM. Returns once it has
 # been reaped (its PID is gone); the exit status from $H_T/NAME.status goes to
-# _h_status (empty if unknown).
+# _h_status (empty if unknown). One that ignored TERM has its threads' stacks put on
+# stderr first, so that the failure it causes says where it was stuck.
 _h_kill() {
     _h_status=
     kill -TERM "$1" 2>/dev/null && kill -CONT "$1" 2>/dev/null
     if ! _h_until "$2" "" _h_dead "$1"; then
+        echo "harness: $3 (PID $1) did not end within $2 s of SIGTERM; where it was:" >&2
+        timeout 20 gdb -p "$1" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^(Thread|#)' | head -n 80 >&2
         kill -KILL "$1" 2>/dev/null
         _h_until 5 "" _h_dead "$1" || { echo "harness: PID $1 survives SIGKILL" >&2; return 1; }
     fi
