@@ -9,6 +9,7 @@
 #include "harper-finder.h"
 #include "harper-watch.h"
 #include "log.h"
+#include "macro.h"
 #include "peer-client.h"
 #include "restart-plan.h"
 #include "sysops-names.h"
@@ -216,7 +217,9 @@ static void roll_out(Job *j) {
         int r;
 
         if (!j->nodes) {
-                char *names[c->config.n_peers + 1];
+                _cleanup_free_ char **names = calloc(c->config.n_peers + 1, sizeof(char *));
+                if (!names)
+                        return fail(j, "Out of memory.");
                 restart_plan_peer_names(&c->config, names);
                 if (job_set_nodes(j, names) < 0)
                         return fail(j, "Out of memory.");
@@ -310,7 +313,9 @@ static void start(Context *c, Job *j) {
         units = c->config.services[j->service].units;
         while (units[n_units])
                 n_units++;
-        char *patterns[n_units + 1];
+        _cleanup_free_ char **patterns = calloc(n_units + 1, sizeof(char *));
+        if (!patterns)
+                return fail(j, "Out of memory.");
         if (restart_plan_patterns(units, patterns) > 0) {
                 bus_job_changed(c, j);
                 r = systemd_client_list_running(c->systemd, patterns, on_units_found, j);

@@ -14,6 +14,7 @@
 #include "context.h"
 #include "harper-sysinfo.h"
 #include "log.h"
+#include "macro.h"
 #include "sysinfo.h"
 #include "sysops-names.h"
 
@@ -47,9 +48,12 @@ static int collect(Request *r, unsigned sections, json_object **ret) {
                 .harper = r->harper_asked ? &r->harper : NULL,
         };
         size_t n_peers = c->config.n_peers;
-        SysinfoPeer peers[n_peers ? n_peers : 1];
-        char *ssh[n_peers ? n_peers : 1];
+        _cleanup_free_ SysinfoPeer *peers = calloc(n_peers ? n_peers : 1, sizeof(SysinfoPeer));
+        _cleanup_free_ char **ssh = calloc(n_peers ? n_peers : 1, sizeof(char *));
         int k;
+
+        if (!peers || !ssh)
+                return -ENOMEM;
 
         /* replication: the configured peers, an ssh one as ssh:HOST */
         for (size_t i = 0; i < n_peers; i++) {
@@ -181,7 +185,9 @@ static int ask_about_units(Request *r) {
 
         while (clustering && clustering[n_clustering])
                 n_clustering++;
-        UnitRole units[n_clustering + 1];
+        _cleanup_free_ UnitRole *units = calloc(n_clustering + 1, sizeof(UnitRole));
+        if (!units)
+                return -ENOMEM;
         units[n++] = (UnitRole) { c->config.instance_unit, "instance" };
         for (char **u = clustering; u && *u; u++)
                 if (!unit_name_is_pattern(*u))

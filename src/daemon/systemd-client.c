@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 
 #include "log.h"
+#include "macro.h"
 #include "systemd-client.h"
 #include "text.h"
 
@@ -772,11 +773,12 @@ typedef struct Query {
 } Query;
 
 static void question_answer(UnitsQuestion *q) {
-        SysinfoUnit units[q->n_units ? q->n_units : 1];
+        _cleanup_free_ SysinfoUnit *units = calloc(q->n_units ? q->n_units : 1, sizeof(SysinfoUnit));
 
-        for (size_t i = 0; i < q->n_units; i++)
+        /* out of memory: every figure stays unknown */
+        for (size_t i = 0; units && i < q->n_units; i++)
                 units[i] = q->units[i].u;
-        q->callback(units, q->n_units, q->userdata);
+        q->callback(units, units ? q->n_units : 0, q->userdata);
         for (size_t i = 0; i < q->n_units; i++) {
                 free(q->units[i].name);
                 free(q->units[i].control_group);
@@ -1006,7 +1008,9 @@ static int ask_all(UnitsQuestion *q, char *const *worker_patterns) {
         if (q->accounting && worker_patterns && *worker_patterns)
                 k = ask_list(q, FIELD_WORKERS, worker_patterns);
         if (k >= 0 && q->accounting) {
-                char *names[q->n_units + 1];
+                _cleanup_free_ char **names = calloc(q->n_units + 1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
                 for (size_t i = 0; i < q->n_units; i++)
                         names[i] = q->units[i].name;
                 names[q->n_units] = NULL;

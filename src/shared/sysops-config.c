@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "sysops-config.h"
 #include "text.h"
 
@@ -61,12 +62,6 @@ bool unit_name_is_valid(const char *name) {
                         return true;
         }
         return false;
-}
-
-static void strv_free(char **v) {
-        for (char **i = v; i && *i; i++)
-                free(*i);
-        free(v);
 }
 
 void config_defaults(Config *config) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers every sysinfo file uses: cleanup attributes, a NULL-safe string compare and
- * arrays that grow. */
+/* Small helpers every sysinfo file uses: json-c's cleanup, a NULL-safe string compare and
+ * arrays that grow (the cleanup idioms are macro.h's). */
 #pragma once
 
 #include <errno.h>
@@ -10,19 +10,14 @@
 
 #include <json-c/json.h>
 
+#include "macro.h"
+
 static inline bool si_streq(const char *a, const char *b) {
         return a && b && strcmp(a, b) == 0;
 }
 
-static inline void si_freep(void *p) {
-        free(*(void **) p);
-}
-#define _cleanup_free_ __attribute__((cleanup(si_freep)))
-
-static inline void si_json_putp(json_object **p) {
-        json_object_put(*p);
-}
-#define _cleanup_json_ __attribute__((cleanup(si_json_putp)))
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* Room for one more item in the array *items of *size items of which n are used: doubles it
  * (first items at the start). Returns 0, or -ENOMEM with *items and *size unchanged. */
