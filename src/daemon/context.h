@@ -11,6 +11,7 @@
 #include "status-mirror.h"
 #include "sysops-config.h"
 #include "job.h"
+#include "restart-engine.h"
 #include "status-store.h"
 #include "sysinfo.h"
 #include "systemd-client.h"
@@ -29,6 +30,8 @@ typedef struct Context {
         StatusStore statuses;
         StatusMirror *mirror;  /* the same statuses in Harper; NULL without Harper's API */
         JobTable jobs;
+        RestartEngine *engine;   /* runs the jobs */
+        struct BusJob *bus_jobs; /* the jobs' bus side (bus-job.c) */
         SysinfoState *sysinfo;   /* the previous CPU sample, for load since the last call */
 } Context;
 

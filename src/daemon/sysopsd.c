@@ -260,13 +260,13 @@ static int connect_bus(Context *c, const Options *o) {
 static void context_done(Context *c) {
         for (Job *j = c->jobs.first; j; j = j->next)
                 if (!job_is_finished(j))
-                        bus_job_abandon(j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
+                        bus_job_abandon(c, j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
         /* before the sysinfo state: freeing the systemd client answers SystemInformation calls
          * still waiting for systemd, and those use it */
         c->mirror = status_mirror_free(c->mirror);
         c->systemd = systemd_client_free(c->systemd);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
-        job_table_done(&c->jobs, bus_job_drop);
+        bus_jobs_done(c);
         /* after the jobs: their Harper watches hold calls of the client */
         c->harper = harper_client_free(c->harper);
         c->authorizer = authorizer_free(c->authorizer);
@@ -311,6 +311,8 @@ int main(int argc, char *argv[]) {
                 r = sd_event_add_signal(c.event, NULL, SIGTERM, on_exit_signal, &c);
         if (r >= 0)
                 r = sd_event_add_signal(c.event, NULL, SIGINT, on_exit_signal, &c);
+        if (r >= 0)
+                r = bus_jobs_setup(&c);
         if (r < 0) {
                 log_error("Cannot set up the event loop: %s", strerror(-r));
                 goto finish;

@@ -7,28 +7,30 @@
 #include <systemd/sd-id128.h>
 
 #include "job.h"
+#include "macro.h"
+#include "string-table.h"
 #include "text.h"
 
-static const char *const status_names[_JOB_STATUS_MAX] = {
+static const char *const job_status_table[_JOB_STATUS_MAX] = {
         [JOB_CREATED] = "CREATED",
         [JOB_IN_PROGRESS] = "IN_PROGRESS",
         [JOB_COMPLETE] = "COMPLETE",
         [JOB_ERROR] = "ERROR",
 };
 
-static const char *const type_names[_JOB_TYPE_MAX] = {
+static const char *const job_type_table[_JOB_TYPE_MAX] = {
         [JOB_RESTART] = "restart",
         [JOB_RESTART_SERVICE] = "restart_service",
 };
 
-static const char *const step_names[_STEP_STATE_MAX] = {
+static const char *const step_state_table[_STEP_STATE_MAX] = {
         [STEP_PENDING] = "pending",
         [STEP_RUNNING] = "running",
         [STEP_DONE] = "done",
         [STEP_FAILED] = "failed",
 };
 
-static const char *const node_names[_NODE_STATE_MAX] = {
+static const char *const node_state_table[_NODE_STATE_MAX] = {
         [NODE_PENDING] = "pending",
         [NODE_RUNNING] = "running",
         [NODE_DONE] = "done",
@@ -36,21 +38,10 @@ static const char *const node_names[_NODE_STATE_MAX] = {
         [NODE_FAILED] = "failed",
 };
 
-const char *node_state_to_string(NodeState s) {
-        return s >= 0 && s < _NODE_STATE_MAX ? node_names[s] : NULL;
-}
-
-const char *job_status_to_string(JobStatus s) {
-        return s >= 0 && s < _JOB_STATUS_MAX ? status_names[s] : NULL;
-}
-
-const char *job_type_to_string(JobType t) {
-        return t >= 0 && t < _JOB_TYPE_MAX ? type_names[t] : NULL;
-}
-
-const char *step_state_to_string(StepState s) {
-        return s >= 0 && s < _STEP_STATE_MAX ? step_names[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_status, JobStatus, _JOB_STATUS_MAX)
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(job_type, JobType, _JOB_TYPE_MAX)
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(step_state, StepState, _STEP_STATE_MAX)
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(node_state, NodeState, _NODE_STATE_MAX)
 
 void job_table_init(JobTable *t, unsigned max_finished) {
         *t = (JobTable) { .next_number = 1, .max_finished = max_finished };
@@ -73,12 +64,11 @@ void job_free(Job *j) {
         free(j);
 }
 
-void job_table_done(JobTable *t, void (*drop)(Job *j)) {
+void job_table_done(JobTable *t) {
+        assert(t);
         while (t->first) {
                 Job *j = t->first;
                 t->first = j->next;
-                if (drop)
-                        drop(j);
                 job_free(j);
         }
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Restart jobs as Harper's get_job shows them (CREATED → IN_PROGRESS → COMPLETE | ERROR), and
  * the table that keeps the running ones and a bounded history of finished ones. A job is a
- * list of steps, one per systemd unit to act on. No bus types; the daemon publishes each job
- * as an object and drives its steps through systemd. */
+ * list of steps, one per systemd unit to act on. No bus types; the restart engine drives the
+ * steps (src/daemon/restart-engine.h) and the daemon publishes each job as an object. */
 #pragma once
 
 #include <stdbool.h>
@@ -83,7 +83,6 @@ typedef struct Job {
         size_t n_steps;
         JobNode *nodes;        /* replicated restarts: the peers, in rollout order */
         size_t n_nodes;
-        void *glue;            /* the daemon's per-job bus state */
         struct Job *next;
 } Job;
 
@@ -94,8 +93,8 @@ typedef struct JobTable {
 } JobTable;
 
 void job_table_init(JobTable *t, unsigned max_finished);
-/* Frees every job; drop (may be NULL) is called for each first, for its glue. */
-void job_table_done(JobTable *t, void (*drop)(Job *j));
+/* Frees every job. */
+void job_table_done(JobTable *t);
 
 /* A new CREATED job, appended to the table; NULL when out of memory. */
 Job *job_table_add(JobTable *t, JobType type, HarperService service, bool replicated, uid_t uid, uint64_t now_ms);

@@ -25,7 +25,7 @@ static int table_setup(void **state) {
 }
 
 static int table_teardown(void **state) {
-        job_table_done(*state, NULL);
+        job_table_done(*state);
         free(*state);
         return 0;
 }

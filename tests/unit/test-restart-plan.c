@@ -108,7 +108,7 @@ static void test_rolling_starts_one_step_at_a_time(void **state) {
         assert_ptr_equal(step, &j->steps[1]);
         step->state = STEP_DONE;
         assert_int_equal(restart_plan_next(j, true, false, &step), PLAN_STEPS_DONE);
-        job_table_done(&t, NULL);
+        job_table_done(&t);
 }
 
 static void test_not_rolling_starts_every_step_at_once(void **state) {
@@ -124,7 +124,7 @@ static void test_not_rolling_starts_every_step_at_once(void **state) {
         assert_ptr_equal(step, &j->steps[1]);
         step->state = STEP_RUNNING;
         assert_int_equal(restart_plan_next(j, false, false, &step), PLAN_WAIT);
-        job_table_done(&t, NULL);
+        job_table_done(&t);
 }
 
 static void test_after_a_failure_nothing_starts_and_running_steps_finish(void **state) {
@@ -140,7 +140,7 @@ static void test_after_a_failure_nothing_starts_and_running_steps_finish(void **
         j->steps[1].state = STEP_DONE;
         assert_int_equal(restart_plan_next(j, false, true, &step), PLAN_STEPS_DONE);
         assert_int_equal(j->steps[2].state, STEP_PENDING);
-        job_table_done(&t, NULL);
+        job_table_done(&t);
 }
 
 static void test_peers_roll_out_in_configuration_order(void **state) {
