@@ -47,21 +47,37 @@ void job_table_init(JobTable *t, unsigned max_finished) {
         *t = (JobTable) { .next_number = 1, .max_finished = max_finished };
 }
 
+static void steps_free(JobStep *steps, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(steps[i].unit);
+        free(steps);
+}
+
+static void nodes_free(JobNode *nodes, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(nodes[i].name);
+                free(nodes[i].message);
+                free(nodes[i].job_id);
+        }
+        free(nodes);
+}
+
 void job_free(Job *j) {
         if (!j)
                 return;
-        for (size_t i = 0; i < j->n_steps; i++)
-                free(j->steps[i].unit);
-        free(j->steps);
-        for (size_t i = 0; i < j->n_nodes; i++) {
-                free(j->nodes[i].name);
-                free(j->nodes[i].message);
-                free(j->nodes[i].job_id);
-        }
-        free(j->nodes);
+        steps_free(j->steps, j->n_steps);
+        nodes_free(j->nodes, j->n_nodes);
         free(j->message);
         free(j->result);
         free(j);
+}
+
+static size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        while (l[n])
+                n++;
+        return n;
 }
 
 void job_table_done(JobTable *t) {
@@ -87,14 +103,13 @@ static int new_uuid(char out[37]) {
 }
 
 Job *job_table_add(JobTable *t, JobType type, HarperService service, bool replicated, uid_t uid, uint64_t now_ms) {
-        Job *j = calloc(1, sizeof(Job)), **tail;
+        _cleanup_free_ Job *j = NULL;
+        Job **tail;
 
-        if (!j)
+        assert(t);
+        j = calloc(1, sizeof(Job));
+        if (!j || new_uuid(j->id) < 0)
                 return NULL;
-        if (new_uuid(j->id) < 0) {
-                free(j);
-                return NULL;
-        }
         j->number = t->next_number++;
         j->type = type;
         j->service = type == JOB_RESTART_SERVICE ? service : _HARPER_SERVICE_INVALID;
@@ -104,8 +119,8 @@ Job *job_table_add(JobTable *t, JobType type, HarperService service, bool replic
         j->created_ms = now_ms;
         for (tail = &t->first; *tail; tail = &(*tail)->next)
                 ;
-        *tail = j;
-        return j;
+        *tail = TAKE_PTR(j);
+        return *tail;
 }
 
 Job *job_table_find(const JobTable *t, const char *id) {
@@ -153,41 +168,42 @@ Job *job_table_take_excess(JobTable *t) {
 }
 
 int job_set_units(Job *j, char *const *units) {
-        size_t n = 0;
+        size_t n;
         JobStep *steps;
 
-        while (units[n])
-                n++;
+        assert(j);
+        assert(units);
+        n = strv_length(units);
         steps = calloc(n ? n : 1, sizeof(JobStep));
         if (!steps)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 steps[i].unit = strdup(units[i]);
                 if (!steps[i].unit) {
-                        while (i > 0)
-                                free(steps[--i].unit);
-                        free(steps);
+                        steps_free(steps, i);
                         return -ENOMEM;
                 }
         }
-        for (size_t i = 0; i < j->n_steps; i++)
-                free(j->steps[i].unit);
-        free(j->steps);
+        steps_free(j->steps, j->n_steps);
         j->steps = steps;
         j->n_steps = n;
         return 0;
 }
 
 int job_add_step(Job *j, StepKind kind, const char *name) {
-        JobStep *steps = realloc(j->steps, (j->n_steps + 1) * sizeof(JobStep));
+        _cleanup_free_ char *unit = NULL;
+        JobStep *steps;
 
+        assert(j);
+        assert(name);
+        unit = strdup(name);
+        if (!unit)
+                return -ENOMEM;
+        steps = realloc(j->steps, (j->n_steps + 1) * sizeof(JobStep));
         if (!steps)
                 return -ENOMEM;
         j->steps = steps;
-        steps[j->n_steps] = (JobStep) { .unit = strdup(name), .kind = kind };
-        if (!steps[j->n_steps].unit)
-                return -ENOMEM;
-        j->n_steps++;
+        steps[j->n_steps++] = (JobStep) { .unit = TAKE_PTR(unit), .kind = kind };
         return 0;
 }
 
@@ -215,14 +231,14 @@ static int finish(Job *j, JobStatus status, uint64_t now_ms, char *message) {
 }
 
 int job_complete(Job *j, uint64_t now_ms, const char *note) {
-        char *message;
-
-        if (asprintf(&message, "Successfully completed job: %s%s%s", j->id, note ? "; " : "", note ? note : "") < 0)
-                message = NULL;
-        return finish(j, JOB_COMPLETE, now_ms, message);
+        assert(j);
+        return finish(j, JOB_COMPLETE, now_ms,
+                      text_printf("Successfully completed job: %s%s%s", j->id, note ? "; " : "", note ? note : ""));
 }
 
 int job_fail(Job *j, uint64_t now_ms, const char *message) {
+        assert(j);
+        assert(message);
         return finish(j, JOB_ERROR, now_ms, text_cut(message, JOB_MESSAGE_MAX_BYTES));
 }
 
@@ -245,23 +261,23 @@ JobStep *job_next_pending(Job *j) {
 
 
 int job_set_nodes(Job *j, char *const *names) {
-        size_t n = 0;
+        size_t n;
         JobNode *nodes;
 
-        while (names[n])
-                n++;
+        assert(j);
+        assert(names);
+        n = strv_length(names);
         nodes = calloc(n ? n : 1, sizeof(JobNode));
         if (!nodes)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 nodes[i].name = strdup(names[i]);
                 if (!nodes[i].name) {
-                        while (i > 0)
-                                free(nodes[--i].name);
-                        free(nodes);
+                        nodes_free(nodes, i);
                         return -ENOMEM;
                 }
         }
+        nodes_free(j->nodes, j->n_nodes);
         j->nodes = nodes;
         j->n_nodes = n;
         return 0;
@@ -280,8 +296,11 @@ void job_node_start(JobNode *n, uint64_t now_ms) {
 }
 
 int job_node_set_job_id(JobNode *n, const char *job_id) {
-        char *copy = strdup(job_id);
+        char *copy;
 
+        assert(n);
+        assert(job_id);
+        copy = strdup(job_id);
         if (!copy)
                 return -ENOMEM;
         free(n->job_id);
@@ -290,8 +309,11 @@ int job_node_set_job_id(JobNode *n, const char *job_id) {
 }
 
 int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t now_ms) {
-        char *copy = text_cut(message, JOB_MESSAGE_MAX_BYTES);
+        char *copy;
 
+        assert(n);
+        assert(message);
+        copy = text_cut(message, JOB_MESSAGE_MAX_BYTES);
         if (!copy)
                 return -ENOMEM;
         free(n->message);
@@ -303,16 +325,20 @@ int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t n
         return 0;
 }
 
-char *job_replicated_result(const Job *j) {
-        json_object *result = json_object_new_object(), *list = json_object_new_array();
-        char *text = NULL;
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
-        if (!result || !list) {
-                json_object_put(result);
+char *job_replicated_result(const Job *j) {
+        _cleanup_(json_object_putp) json_object *result = json_object_new_object();
+        json_object *list;
+
+        assert(j);
+        if (!result)
+                return NULL;
+        list = json_object_new_array();
+        if (!list || json_object_object_add(result, "replicated", list) < 0) {
                 json_object_put(list);
                 return NULL;
         }
-        json_object_object_add(result, "replicated", list);
         for (size_t i = 0; i < j->n_nodes; i++) {
                 const JobNode *n = &j->nodes[i];
                 json_object *entry;
@@ -322,13 +348,10 @@ char *job_replicated_result(const Job *j) {
                 entry = json_object_new_object();
                 if (!entry || json_object_array_add(list, entry) < 0) {
                         json_object_put(entry);
-                        json_object_put(result);
                         return NULL;
                 }
                 json_object_object_add(entry, "node", json_object_new_string(n->name));
                 json_object_object_add(entry, "message", json_object_new_string(n->message ? n->message : ""));
         }
-        text = strdup(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(result);
-        return text;
+        return strdup(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "restart-plan.h"
+#include "text.h"
 
 static size_t count(char *const *strv) {
         size_t n = 0;
@@ -18,6 +20,8 @@ static size_t count(char *const *strv) {
 size_t restart_plan_patterns(char *const *entries, char **ret) {
         size_t n = 0;
 
+        assert(entries);
+        assert(ret);
         for (size_t i = 0; entries[i]; i++)
                 if (unit_name_is_pattern(entries[i]))
                         ret[n++] = entries[i];
@@ -39,13 +43,18 @@ static int natural_order(const void *a, const void *b) {
 }
 
 int restart_plan_units(char *const *entries, char *const *running, char ***ret_units, char **ret_problem) {
-        char **units = calloc(count(entries) + count(running) + 1, sizeof(char *));
+        _cleanup_free_ char **units = NULL;
         size_t n = 0;
 
+        assert(entries);
+        assert(ret_units);
+        assert(ret_problem);
         *ret_problem = NULL;
+        units = calloc(count(entries) + count(running) + 1, sizeof(char *));
         if (!units)
                 return -ENOMEM;
         for (size_t e = 0; entries[e]; e++) {
+                size_t first_match = n;
                 bool matched = false;
 
                 if (!unit_name_is_pattern(entries[e])) {
@@ -53,23 +62,18 @@ int restart_plan_units(char *const *entries, char *const *running, char ***ret_u
                                 units[n++] = entries[e];
                         continue;
                 }
-                size_t first_match = n;
-
-                for (size_t u = 0; running && running[u]; u++)
-                        if (fnmatch(entries[e], running[u], 0) == 0) {
-                                matched = true;
-                                if (!listed(units, n, running[u]))
-                                        units[n++] = running[u];
-                        }
-                qsort(units + first_match, n - first_match, sizeof(char *), natural_order);
-                if (!matched) {
-                        free(units);
-                        if (asprintf(ret_problem, "No running unit matches %s.", entries[e]) < 0)
-                                *ret_problem = NULL;
-                        return *ret_problem ? -ENOENT : -ENOMEM;
+                for (size_t u = 0; running && running[u]; u++) {
+                        if (fnmatch(entries[e], running[u], 0) != 0)
+                                continue;
+                        matched = true;
+                        if (!listed(units, n, running[u]))
+                                units[n++] = running[u];
                 }
+                if (!matched)
+                        return text_error(ret_problem, -ENOENT, "No running unit matches %s.", entries[e]);
+                qsort(units + first_match, n - first_match, sizeof(char *), natural_order);
         }
-        *ret_units = units;
+        *ret_units = TAKE_PTR(units);
         return 0;
 }
 
@@ -77,6 +81,8 @@ PlanNext restart_plan_next(Job *j, bool rolling, bool failed, JobStep **ret_step
         size_t running = 0;
         JobStep *step;
 
+        assert(j);
+        assert(ret_step);
         for (size_t i = 0; i < j->n_steps; i++)
                 running += j->steps[i].state == STEP_RUNNING;
         if (!failed && (!rolling || running == 0) && (step = job_next_pending(j))) {
