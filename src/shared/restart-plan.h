@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The decisions of a restart job, apart from the bus: which units it acts on, which step
  * starts next, and the order and rules of a replicated rollout over the peers. No bus types;
- * src/daemon/bus-restart.c carries the decisions out. */
+ * src/daemon/restart-engine.c carries the decisions out. */
 #pragma once
 
 #include <stdbool.h>
