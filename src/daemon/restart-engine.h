@@ -89,9 +89,12 @@ RestartEngine *restart_engine_free(RestartEngine *e);
  * gives a pattern) and runs them; everything after is told through the events. */
 void restart_engine_start(RestartEngine *e, Job *j, bool answer_call);
 
-/* The drivers' reports. */
+/* The drivers' reports: error is 0 or a negative errno, message a sentence for people (the
+ * job's message when it fails; may be NULL on success). Strings are borrowed for the call. A
+ * report for a job that has ended is ignored. */
 void restart_run_unit_queued(RestartRun *run, const char *unit);
 void restart_run_unit_finished(RestartRun *run, const char *unit, int error, const char *message);
+/* units: NULL-terminated, sorted by name; NULL when error < 0. */
 void restart_run_units_found(RestartRun *run, char *const *units, int error, const char *message);
 void restart_run_harper_started(RestartRun *run, const char *harper_job_id);
 void restart_run_harper_finished(RestartRun *run, int error, const char *message);
