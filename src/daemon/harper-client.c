@@ -11,6 +11,7 @@
 #include "harper-client.h"
 #include "harper-reply.h"
 #include "log.h"
+#include "macro.h"
 #include "text.h"
 
 /* Over a unix socket the host is only what the Host: header says. */
@@ -54,7 +55,10 @@ struct HarperClient {
 };
 
 static void call_free(HarperCall *call) {
-        HarperClient *c = call->client;
+        HarperClient *c;
+
+        assert(call);
+        c = ASSERT_PTR(call->client);
 
         for (HarperCall **p = &c->calls; *p; p = &(*p)->next)
                 if (*p == call) {
@@ -73,25 +77,35 @@ static void call_free(HarperCall *call) {
         free(call->endpoint);
         free(call);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(HarperCall *, call_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-/* Forgets call, then tells its caller: the callback may start or cancel other calls. */
-static void call_finish(HarperCall *call, json_object *reply, long http_status, const char *error) {
+/* Forgets call, then tells its caller: the callback may start or cancel other calls. error is
+ * 0 (and message NULL) or a code of harper-reply.h with its sentence. */
+static void call_finish(HarperCall *call, json_object *reply, long http_status, int error, const char *message) {
         harper_reply_callback_t reply_callback = call->reply_callback;
         harper_probe_callback_t probe_callback = call->probe_callback;
         void *userdata = call->userdata;
 
+        assert(error <= 0);
+        assert(error == 0 || message);
+        assert(reply_callback || probe_callback);
+
         call_free(call);
         if (reply_callback)
-                reply_callback(reply, error, userdata);
+                reply_callback(reply, error, message, userdata);
         else
-                probe_callback(error ? 0 : http_status, error, userdata);
+                probe_callback(error < 0 ? 0 : http_status, error, message, userdata);
 }
 
-/* call_finish with a sentence made from a format */
-#define call_finishf(call, ...) call_finish_owned(call, text_printf(__VA_ARGS__))
-static void call_finish_owned(HarperCall *call, char *error) {
-        call_finish(call, NULL, 0, error ? error : "Out of memory while asking Harper.");
-        free(error);
+/* Fails call with error and a sentence made from a format (which may say "%m" of errno). */
+#define call_failf(call, error, ...) call_fail_owned(call, error, text_printf(__VA_ARGS__))
+static void call_fail_owned(HarperCall *call, int error, char *message) {
+        _cleanup_free_ char *m = message;
+
+        if (!m)
+                return call_finish(call, NULL, 0, -ENOMEM, "Out of memory while asking Harper.");
+        call_finish(call, NULL, 0, error, m);
 }
 
 /* curl's reason, its own detailed words when it has them */
@@ -99,53 +113,65 @@ static const char *curl_reason(HarperCall *call, CURLcode result) {
         return call->curl_error[0] ? call->curl_error : curl_easy_strerror(result);
 }
 
+/* The connection failed: Harper is not running (no socket, or nobody listening), or it cannot
+ * be reached for another reason. */
+static void call_not_connected(HarperCall *call, CURLcode result) {
+        long os_errno = 0;
+
+        (void) curl_easy_getinfo(call->easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == 0)
+                return call_failf(call, -EHOSTUNREACH, "Cannot connect to Harper at %s (%s).", call->endpoint,
+                                  curl_reason(call, result));
+        errno = (int) os_errno;   /* for %m */
+        if (os_errno == ENOENT || os_errno == ECONNREFUSED)
+                return call_failf(call, -ECONNREFUSED, "Harper is not running: cannot connect to %s (%m).",
+                                  call->endpoint);
+        return call_failf(call, -EHOSTUNREACH, "Cannot connect to Harper at %s (%m).", call->endpoint);
+}
+
 static void call_failed(HarperCall *call, CURLcode result) {
         char duration[32];
-        long os_errno = 0;
 
         switch (result) {
         case CURLE_COULDNT_CONNECT:
-                (void) curl_easy_getinfo(call->easy, CURLINFO_OS_ERRNO, &os_errno);
-                if (os_errno == ENOENT || os_errno == ECONNREFUSED)
-                        return call_finishf(call, "Harper is not running: cannot connect to %s (%s).", call->endpoint,
-                                            strerror((int) os_errno));
-                return call_finishf(call, "Cannot connect to Harper at %s (%s).", call->endpoint,
-                                    os_errno ? strerror((int) os_errno) : curl_reason(call, result));
+                return call_not_connected(call, result);
         case CURLE_OPERATION_TIMEDOUT:
                 harper_format_duration(duration, sizeof(duration), call->timeout_usec);
-                return call_finishf(call, "Harper did not answer within %s.", duration);
+                return call_failf(call, -ETIMEDOUT, "Harper did not answer within %s.", duration);
         case CURLE_GOT_NOTHING:
-                return call_finishf(call, "Harper closed the connection without answering.");
+                return call_failf(call, -ECONNRESET, "Harper closed the connection without answering.");
         case CURLE_PARTIAL_FILE:
         case CURLE_RECV_ERROR:
-                return call_finishf(call, "Harper closed the connection before its answer was complete.");
+                return call_failf(call, -ECONNRESET, "Harper closed the connection before its answer was complete.");
         case CURLE_WEIRD_SERVER_REPLY:
         case CURLE_UNSUPPORTED_PROTOCOL:
-                return call_finishf(call, "Harper's answer is not HTTP (%s).", curl_reason(call, result));
+                return call_failf(call, -EPROTO, "Harper's answer is not HTTP (%s).", curl_reason(call, result));
         default:
-                return call_finishf(call, "Cannot ask Harper at %s: %s.", call->endpoint, curl_reason(call, result));
+                return call_failf(call, -EIO, "Cannot ask Harper at %s: %s.", call->endpoint,
+                                  curl_reason(call, result));
         }
 }
 
 static void call_done(HarperCall *call, CURLcode result) {
-        json_object *reply = NULL;
-        char *error = NULL;
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        _cleanup_free_ char *message = NULL;
         long http_status = 0;
+        int r;
 
         (void) curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &http_status);
         /* an answer cut off at its size bound still has its status and says so below */
         if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && call->answer.too_large))
                 return call_failed(call, result);
         if (call->probe_callback)
-                return call_finish(call, NULL, http_status, NULL);
+                return call_finish(call, NULL, http_status, 0, NULL);
 
-        if (harper_answer_parse(&call->answer, call->operation, http_status, &reply, &error) == -ENOMEM && !error)
-                error = strdup("Out of memory while reading Harper's answer.");
-        if (error)
-                log_debug("Harper at %s: %s", call->endpoint, error);
-        call_finish(call, reply, http_status, error ? error : (reply ? NULL : "Out of memory."));
-        json_object_put(reply);
-        free(error);
+        r = harper_answer_parse(&call->answer, call->operation, http_status, &reply, &message);
+        if (r >= 0)
+                return call_finish(call, reply, http_status, 0, NULL);
+        if (!message)
+                return call_finish(call, NULL, http_status, r, "Out of memory while reading Harper's answer.");
+        log_debug("Harper at %s: %s", call->endpoint, message);
+        call_finish(call, NULL, http_status, r, message);
 }
 
 /* Hands every finished transfer to its call, one at a time: a callback may end other calls,
@@ -167,8 +193,8 @@ static void process_finished(HarperClient *c) {
 }
 
 static int on_socket_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        SocketWatch *watch = userdata;
-        HarperClient *c = watch->client;   /* the watch may be gone after curl ran */
+        SocketWatch *watch = ASSERT_PTR(userdata);
+        HarperClient *c = ASSERT_PTR(watch->client);   /* the watch may be gone after curl ran */
         int action = 0, running;
         CURLMcode mr;
 
@@ -186,7 +212,7 @@ static int on_socket_event(sd_event_source *s, int fd, uint32_t revents, void *u
 }
 
 static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        HarperClient *c = userdata;
+        HarperClient *c = ASSERT_PTR(userdata);
         int running;
         CURLMcode mr = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 
@@ -207,28 +233,37 @@ static void watch_free(SocketWatch *watch) {
 }
 
 static int watch_new(HarperClient *c, curl_socket_t fd, uint32_t events) {
-        SocketWatch *watch = calloc(1, sizeof(SocketWatch));
+        _cleanup_free_ SocketWatch *watch = NULL;
         int r;
 
+        watch = calloc(1, sizeof(SocketWatch));
         if (!watch)
                 return -ENOMEM;
         *watch = (SocketWatch) { .client = c, .fd = fd, .next = c->watches };
         r = sd_event_add_io(c->event, &watch->source, fd, events, on_socket_event, watch);
-        if (r < 0) {
-                free(watch);
+        if (r < 0)
                 return r;
-        }
         c->watches = watch;
         if (curl_multi_assign(c->multi, fd, watch) != CURLM_OK) {
-                watch_free(watch);
+                watch_free(TAKE_PTR(watch));
                 return -EIO;
         }
+        TAKE_PTR(watch);
         return 0;
+}
+
+static int watch_update(SocketWatch *watch, uint32_t events) {
+        int r;
+
+        r = sd_event_source_set_io_events(watch->source, events);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(watch->source, SD_EVENT_ON);
 }
 
 /* curl says which of its sockets to watch, and for what. */
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp) {
-        HarperClient *c = userdata;
+        HarperClient *c = ASSERT_PTR(userdata);
         SocketWatch *watch = socketp;
         uint32_t events = 0;
         int r;
@@ -244,73 +279,83 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata
                 events |= EPOLLIN;
         if (what & CURL_POLL_OUT)
                 events |= EPOLLOUT;
-        if (!watch)
-                r = watch_new(c, fd, events);
-        else {
-                r = sd_event_source_set_io_events(watch->source, events);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(watch->source, SD_EVENT_ON);
+        r = watch ? watch_update(watch, events) : watch_new(c, fd, events);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch a socket to Harper: %m");
+                return -1;
         }
+        return 0;
+}
+
+static int timer_set(HarperClient *c, long timeout_ms) {
+        uint64_t now;
+        int r;
+
+        r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
-                log_warning("Cannot watch a socket to Harper: %s", strerror(-r));
-        return r < 0 ? -1 : 0;
+                return r;
+        r = sd_event_source_set_time(c->timer, now + (uint64_t) timeout_ms * 1000);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
 /* curl says when it wants on_curl_timer: -1 never, 0 at once (on the next loop iteration). */
 static int on_curl_timeout_changed(CURLM *multi, long timeout_ms, void *userdata) {
-        HarperClient *c = userdata;
-        uint64_t now;
+        HarperClient *c = ASSERT_PTR(userdata);
         int r;
 
         if (timeout_ms < 0)
                 return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (r >= 0)
-                r = sd_event_source_set_time(c->timer, now + (uint64_t) timeout_ms * 1000);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_warning("Cannot set the timer for calls to Harper: %s", strerror(-r));
-        return r < 0 ? -1 : 0;
+        r = timer_set(c, timeout_ms);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot set the timer for calls to Harper: %m");
+                return -1;
+        }
+        return 0;
 }
 
 static size_t on_answer_bytes(char *bytes, size_t size, size_t n, void *userdata) {
-        HarperCall *call = userdata;
+        HarperCall *call = ASSERT_PTR(userdata);
 
         /* a short count makes curl stop reading: CURLE_WRITE_ERROR */
         return harper_answer_append(&call->answer, bytes, size * n) < 0 ? 0 : size * n;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(HarperClient *, harper_client_free);
+
 int harper_client_new(HarperClient **ret, sd_event *event) {
-        HarperClient *c;
+        _cleanup_(harper_client_freep) HarperClient *c = NULL;
         int r;
+
+        assert(ret);
+        assert(event);
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
         c = calloc(1, sizeof(HarperClient));
         if (!c) {
-                curl_global_cleanup();
+                curl_global_cleanup();   /* from here on, harper_client_free() does */
                 return -ENOMEM;
         }
         c->event = sd_event_ref(event);
         c->multi = curl_multi_init();
-        if (!c->multi) {
-                harper_client_free(c);
+        if (!c->multi)
                 return -ENOMEM;
-        }
         /* accuracy 1 µs: curl's timers drive its connection's steps, and sd-event's default
          * (0 = 250 ms of slack) would hold each call up to a quarter second */
         r = sd_event_add_time(event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_curl_timer, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-        if (r < 0 || curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
             curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
             curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout_changed) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK) {
-                harper_client_free(c);
-                return r < 0 ? r : -EIO;
-        }
-        *ret = c;
+            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+                return -EIO;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
@@ -332,12 +377,10 @@ HarperClient *harper_client_free(HarperClient *c) {
 }
 
 static int on_deferred_failure(sd_event_source *s, void *userdata) {
-        HarperCall *call = userdata;
-        char *error = call->deferred_error;
+        HarperCall *call = ASSERT_PTR(userdata);
+        _cleanup_free_ char *message = TAKE_PTR(call->deferred_error);
 
-        call->deferred_error = NULL;
-        call_finish(call, NULL, 0, error);
-        free(error);
+        call_finish(call, NULL, 0, -EIO, message);
         return 0;
 }
 
@@ -386,7 +429,7 @@ static struct curl_slist *request_headers(void) {
         static const char *const lines[] = { "Content-Type: application/json", "Accept: application/json", "Expect:" };
         struct curl_slist *headers = NULL;
 
-        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
                 struct curl_slist *grown = curl_slist_append(headers, lines[i]);
                 if (!grown) {
                         curl_slist_free_all(headers);
@@ -398,54 +441,61 @@ static struct curl_slist *request_headers(void) {
 }
 
 static HarperCall *call_new(HarperClient *c, const char *endpoint, json_object *body, uint64_t timeout_usec) {
-        HarperCall *call = calloc(1, sizeof(HarperCall));
+        _cleanup_(call_freep) HarperCall *call = NULL;
         json_object *operation = NULL;
 
+        call = calloc(1, sizeof(HarperCall));
         if (!call)
                 return NULL;
         *call = (HarperCall) { .client = c, .timeout_usec = timeout_usec, .next = c->calls };
         c->calls = call;
         if (json_object_object_get_ex(body, "operation", &operation) &&
-            json_object_is_type(operation, json_type_string) &&
-            !(call->operation = strdup(json_object_get_string(operation))))
-                goto fail;
+            json_object_is_type(operation, json_type_string)) {
+                call->operation = strdup(json_object_get_string(operation));
+                if (!call->operation)
+                        return NULL;
+        }
         call->endpoint = strdup(endpoint);
         call->request = strdup(body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : "{}");
         call->headers = request_headers();
         call->easy = curl_easy_init();
         if (!call->endpoint || !call->request || !call->headers || !call->easy)
-                goto fail;
-        return call;
-fail:
-        call_free(call);
-        return NULL;
+                return NULL;
+        return TAKE_PTR(call);
 }
 
-/* Hands the call to curl; what fails here is told from the loop, never from in here. */
-static int call_start(HarperCall *call) {
-        CURLcode ok = call_set_options(call);
-        CURLMcode mr = CURLM_OK;
+/* What failed before curl ran is told from the loop, never from in here. */
+static int call_defer_failure(HarperCall *call, const char *reason) {
         int r;
 
-        if (ok == CURLE_OK) {
-                mr = curl_multi_add_handle(call->client->multi, call->easy);
-                call->in_multi = mr == CURLM_OK;
-        }
-        if (ok == CURLE_OK && mr == CURLM_OK)
-                return 0;
-        if (asprintf(&call->deferred_error, "Cannot ask Harper at %s: %s.", call->endpoint,
-                     ok != CURLE_OK ? curl_easy_strerror(ok) : curl_multi_strerror(mr)) < 0) {
-                call->deferred_error = NULL;
+        call->deferred_error = text_printf("Cannot ask Harper at %s: %s.", call->endpoint, reason);
+        if (!call->deferred_error)
                 return -ENOMEM;
-        }
         r = sd_event_add_defer(call->client->event, &call->deferred, on_deferred_failure, call);
         return r < 0 ? r : 0;
 }
 
+/* Hands the call to curl. */
+static int call_start(HarperCall *call) {
+        CURLcode ok;
+        CURLMcode mr;
+
+        ok = call_set_options(call);
+        if (ok != CURLE_OK)
+                return call_defer_failure(call, curl_easy_strerror(ok));
+        mr = curl_multi_add_handle(call->client->multi, call->easy);
+        if (mr != CURLM_OK)
+                return call_defer_failure(call, curl_multi_strerror(mr));
+        call->in_multi = true;
+        return 0;
+}
+
 static int client_start(HarperClient *c, const char *endpoint, json_object *body, uint64_t timeout_usec,
                         HarperCall **ret) {
-        HarperCall *call;
+        _cleanup_(call_freep) HarperCall *call = NULL;
         int r;
+
+        assert(ret);
 
         if (!c || !endpoint_is_valid(endpoint) || timeout_usec == 0)
                 return -EINVAL;
@@ -453,11 +503,9 @@ static int client_start(HarperClient *c, const char *endpoint, json_object *body
         if (!call)
                 return -ENOMEM;
         r = call_start(call);
-        if (r < 0) {
-                call_free(call);
+        if (r < 0)
                 return r;
-        }
-        *ret = call;
+        *ret = TAKE_PTR(call);
         return 0;
 }
 

@@ -9,18 +9,23 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "harper-reply.h"
+
 typedef struct HarperClient HarperClient;
 typedef struct HarperCall HarperCall;
 
 /* reply: Harper's JSON answer (an object or array) when it answered 2xx, borrowed for the
- * callback; error: NULL, or one sentence saying what went wrong, e.g. "Harper is not running:
- * cannot connect to /x/operations-server (No such file or directory)." or "Harper refused
- * restart_service: Invalid service (HTTP 400)." */
-typedef void (*harper_reply_callback_t)(json_object *reply, const char *error, void *userdata);
+ * callback, error 0 and message NULL. Otherwise reply NULL, error one of the negative codes in
+ * harper-reply.h (HARPER_ERROR_REFUSED: Harper answered with an error status; the others: it
+ * could not be reached or read), and message one sentence for people saying what went wrong,
+ * e.g. "Harper is not running: cannot connect to /x/operations-server (No such file or
+ * directory)." (-ECONNREFUSED) or "Harper refused restart_service: Invalid service (HTTP
+ * 400)." (HARPER_ERROR_REFUSED). */
+typedef void (*harper_reply_callback_t)(json_object *reply, int error, const char *message, void *userdata);
 
 /* http_status: Harper's HTTP status when it answered at all (even 401 "Must login": its API
- * is up), error NULL; else 0 and a sentence as above. */
-typedef void (*harper_probe_callback_t)(long http_status, const char *error, void *userdata);
+ * is up), error 0 and message NULL; else 0, a code and a sentence as above. */
+typedef void (*harper_probe_callback_t)(long http_status, int error, const char *message, void *userdata);
 
 int harper_client_new(HarperClient **ret, sd_event *event);
 /* Ends all calls without calling back. Not from inside one of its callbacks. */

@@ -5,6 +5,7 @@
 
 #include "harper-finder.h"
 #include "harper-sysinfo.h"
+#include "macro.h"
 #include "text.h"
 
 typedef struct Asking Asking;
@@ -29,6 +30,9 @@ struct Asking {
 };
 
 static void asking_unref(Asking *a) {
+        assert(a);
+        assert(a->pending > 0);
+
         if (--a->pending > 0)
                 return;
         a->harper.error = a->error;
@@ -46,12 +50,12 @@ static void keep_error(Asking *a, char *error) {
                 free(error);
 }
 
-static void on_answer(json_object *reply, const char *error, void *userdata) {
-        QuestionSlot *slot = userdata;
-        Asking *a = slot->asking;
+static void on_answer(json_object *reply, int error, const char *message, void *userdata) {
+        QuestionSlot *slot = ASSERT_PTR(userdata);
+        Asking *a = ASSERT_PTR(slot->asking);
 
-        if (error) {
-                keep_error(a, strdup(error));
+        if (error < 0) {
+                keep_error(a, strdup(message));
                 harper_place_forget(a->place);   /* Harper may have moved: the next call looks again */
         } else
                 a->harper.answers[slot->question] = json_object_get(reply);
@@ -69,15 +73,16 @@ static void ask_each(Asking *a, const char *socket) {
                 if (r >= 0)
                         r = harper_client_call(a->client, socket, body, a->timeout_usec, on_answer, &a->slots[q], NULL);
                 json_object_put(body);
-                if (r < 0)
-                        keep_error(a, text_printf("Cannot ask Harper: %s", strerror(-r)));
-                else
+                if (r < 0) {
+                        errno = -r;   /* for %m */
+                        keep_error(a, text_printf("Cannot ask Harper: %m"));
+                } else
                         a->pending++;
         }
 }
 
 static void on_found(const HarperTarget *t, const char *error, void *userdata) {
-        Asking *a = userdata;
+        Asking *a = ASSERT_PTR(userdata);
 
         if (!t)
                 keep_error(a, strdup(error ? error : "Harper could not be found."));
@@ -89,9 +94,15 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
 int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *systemd, HarperClient *client,
                        unsigned sections, uint64_t timeout_usec, harper_sysinfo_callback_t callback,
                        void *userdata) {
-        Asking *a = calloc(1, sizeof(Asking));
+        Asking *a;
         int r;
 
+        assert(place);
+        assert(config);
+        assert(client);
+        assert(callback);
+
+        a = calloc(1, sizeof(Asking));
         if (!a)
                 return -ENOMEM;
         *a = (Asking) { .place = place, .client = client, .sections = sections, .timeout_usec = timeout_usec,
@@ -100,7 +111,8 @@ int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *
         a->pending = 2;
         r = harper_find_recent(place, config, systemd, on_found, a);
         if (r < 0) {
-                keep_error(a, text_printf("Cannot find Harper: %s", strerror(-r)));
+                errno = -r;   /* for %m */
+                keep_error(a, text_printf("Cannot find Harper: %m"));
                 a->pending--;
         }
         asking_unref(a);

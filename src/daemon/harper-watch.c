@@ -8,6 +8,7 @@
 #include "harper-locate.h"
 #include "harper-watch.h"
 #include "log.h"
+#include "macro.h"
 #include "text.h"
 
 /* How often Harper is asked: readiness closely (the job ends at most this long after Harper
@@ -43,6 +44,8 @@ struct HarperWatch {
 };
 
 void harper_target_done(HarperTarget *t) {
+        assert(t);
+
         free(t->socket);
         free(t->tcp_url);
         free(t->pid_file);
@@ -50,6 +53,9 @@ void harper_target_done(HarperTarget *t) {
 }
 
 int harper_target_copy(HarperTarget *to, const HarperTarget *from) {
+        assert(to);
+        assert(from);
+
         *to = (HarperTarget) {
                 .socket = strdup(from->socket),
                 .tcp_url = from->tcp_url ? strdup(from->tcp_url) : NULL,
@@ -74,6 +80,7 @@ static void watch_free(HarperWatch *w) {
         free(w->last_error);
         free(w);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(HarperWatch *, watch_free);
 
 void harper_watch_cancel(HarperWatch *w) {
         if (w)
@@ -83,16 +90,16 @@ void harper_watch_cancel(HarperWatch *w) {
 static void watch_end(HarperWatch *w, HarperWatchEvent event, const char *text) {
         harper_watch_callback_t callback = w->callback;
         void *userdata = w->userdata;
-        char *copy = text ? strdup(text) : NULL;
+        _cleanup_free_ char *copy = text ? strdup(text) : NULL;
 
         watch_free(w);
         callback(event, copy ? copy : text ? "Out of memory." : NULL, userdata);
-        free(copy);
 }
 
 static void watch_fail_owned(HarperWatch *w, char *why) {
-        watch_end(w, HARPER_WATCH_FAILED, why ? why : "Out of memory while following Harper.");
-        free(why);
+        _cleanup_free_ char *owned = why;
+
+        watch_end(w, HARPER_WATCH_FAILED, owned ? owned : "Out of memory while following Harper.");
 }
 
 
@@ -102,12 +109,14 @@ static int ask(HarperWatch *w);
 static void ask_or_fail(HarperWatch *w) {
         int r = ask(w);
 
-        if (r < 0)
-                watch_fail_owned(w, text_printf("Cannot ask Harper: %s", strerror(-r)));
+        if (r < 0) {
+                errno = -r;   /* for %m */
+                watch_fail_owned(w, text_printf("Cannot ask Harper: %m"));
+        }
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        ask_or_fail(userdata);
+        ask_or_fail(ASSERT_PTR(userdata));
         return 0;
 }
 
@@ -122,12 +131,14 @@ static void retry_later(HarperWatch *w, const char *why, uint64_t usec) {
         w->retry = NULL;
         /* 1 ms accuracy: sd-event's default (250 ms) would hold each question that long */
         r = sd_event_add_time_relative(w->event, &w->retry, CLOCK_MONOTONIC, usec, RETRY_ACCURACY_USEC, on_retry, w);
-        if (r < 0)
-                watch_fail_owned(w, text_printf("Cannot wait to ask Harper again: %s", strerror(-r)));
+        if (r < 0) {
+                errno = -r;   /* for %m */
+                watch_fail_owned(w, text_printf("Cannot wait to ask Harper again: %m"));
+        }
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
-        HarperWatch *w = userdata;
+        HarperWatch *w = ASSERT_PTR(userdata);
         unsigned secs = (unsigned) (w->timeout_usec / 1000000);
 
         if (w->phase == PHASE_FOLLOW_JOB)
@@ -143,66 +154,64 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* Harper is back when it answers on its socket and, when it has one, on its TCP port: a
  * Harper whose port failed still answers on its socket, and its TCP clients need the port. */
-static void probe_answered(HarperWatch *w, bool *answered, const char *error) {
-        if (error)
-                return retry_later(w, error, ANSWERING_RETRY_USEC);
+static void probe_answered(HarperWatch *w, bool *answered, int error, const char *message) {
+        if (error < 0)
+                return retry_later(w, message, ANSWERING_RETRY_USEC);
         *answered = true;
         if (w->socket_answered && (w->tcp_answered || !w->target.tcp_url))
                 watch_end(w, HARPER_WATCH_DONE, NULL);
 }
 
-static void on_socket_probe(long http_status, const char *error, void *userdata) {
-        HarperWatch *w = userdata;
+static void on_socket_probe(long http_status, int error, const char *message, void *userdata) {
+        HarperWatch *w = ASSERT_PTR(userdata);
 
         w->call = NULL;
-        probe_answered(w, &w->socket_answered, error);
+        probe_answered(w, &w->socket_answered, error, message);
 }
 
-static void on_tcp_probe(long http_status, const char *error, void *userdata) {
-        HarperWatch *w = userdata;
+static void on_tcp_probe(long http_status, int error, const char *message, void *userdata) {
+        HarperWatch *w = ASSERT_PTR(userdata);
 
         w->tcp_call = NULL;
-        probe_answered(w, &w->tcp_answered, error);
+        probe_answered(w, &w->tcp_answered, error, message);
 }
 
 /* Harper went away under its job: its PID file is gone or names another process. */
 static bool harper_restarted(HarperWatch *w) {
-        char *pid = harper_pid_read(w->target.pid_file);
-        bool restarted = w->pid_at_start && (!pid || strcmp(pid, w->pid_at_start) != 0);
+        _cleanup_free_ char *pid = harper_pid_read(w->target.pid_file);
 
-        free(pid);
-        return restarted;
+        return w->pid_at_start && (!pid || strcmp(pid, w->pid_at_start) != 0);
 }
 
-static void on_job_answer(json_object *reply, const char *error, void *userdata) {
-        HarperWatch *w = userdata;
+static void on_job_answer(json_object *reply, int error, const char *message, void *userdata) {
+        HarperWatch *w = ASSERT_PTR(userdata);
         json_object *record = json_object_is_type(reply, json_type_array) ? json_object_array_get_idx(reply, 0) : NULL;
         const char *status = json_object_get_string(json_object_object_get(record, "status"));
-        const char *message = json_object_get_string(json_object_object_get(record, "message"));
+        const char *said = json_object_get_string(json_object_object_get(record, "message"));
 
         w->call = NULL;
         if (harper_restarted(w))
                 return watch_fail_owned(w, text_printf("Harper stopped while its job %s (restart_service %s) ran.",
                                                        w->harper_job, w->service));
-        if (error)   /* Harper re-creates its socket while its workers restart: ask again */
-                return retry_later(w, error, JOB_POLL_USEC);
+        if (error < 0)   /* Harper re-creates its socket while its workers restart: ask again */
+                return retry_later(w, message, JOB_POLL_USEC);
         if (!record)
                 return watch_fail_owned(w, text_printf("Harper has no job %s.", w->harper_job));
         if (status && strcmp(status, "COMPLETE") == 0)
-                return watch_end(w, HARPER_WATCH_DONE, message);
+                return watch_end(w, HARPER_WATCH_DONE, said);
         if (status && strcmp(status, "ERROR") == 0)
-                return watch_fail_owned(w, message && *message ? strdup(message) :
+                return watch_fail_owned(w, said && *said ? strdup(said) :
                                         text_printf("Harper's job %s ended in ERROR.", w->harper_job));
         retry_later(w, NULL, JOB_POLL_USEC);
 }
 
-static void on_restart_answer(json_object *reply, const char *error, void *userdata) {
-        HarperWatch *w = userdata;
+static void on_restart_answer(json_object *reply, int error, const char *message, void *userdata) {
+        HarperWatch *w = ASSERT_PTR(userdata);
         json_object *id = json_object_object_get(reply, "job_id");
 
         w->call = NULL;
-        if (error)
-                return watch_fail_owned(w, strdup(error));
+        if (error < 0)
+                return watch_fail_owned(w, strdup(message));
         if (!json_object_is_type(id, json_type_string))
                 return watch_fail_owned(w, text_printf("Harper's answer to restart_service %s has no job_id: %s",
                                                        w->service, json_object_to_json_string(reply)));
@@ -230,67 +239,80 @@ static json_object *operation_body(HarperWatch *w) {
         return body;
 }
 
-static int ask(HarperWatch *w) {
-        json_object *body = NULL;
+/* Answering: the socket and the TCP port, each asked again only when it has not answered and
+ * is not being asked. */
+static int ask_answering(HarperWatch *w) {
         int r;
 
-        switch (w->phase) {
-        case PHASE_ANSWERING:
-                /* each asked again only when it has not answered and is not being asked */
-                r = 0;
-                if (!w->socket_answered && !w->call)
-                        r = harper_client_probe(w->client, w->target.socket, CALL_USEC, on_socket_probe, w, &w->call);
-                if (r >= 0 && w->target.tcp_url && !w->tcp_answered && !w->tcp_call)
-                        r = harper_client_probe(w->client, w->target.tcp_url, CALL_USEC, on_tcp_probe, w,
-                                                &w->tcp_call);
-                break;
-        default:
-                body = operation_body(w);
-                r = body ? harper_client_call(w->client, w->target.socket, body, CALL_USEC,
-                                              w->phase == PHASE_ASK_RESTART ? on_restart_answer : on_job_answer, w,
-                                              &w->call) : -ENOMEM;
-                json_object_put(body);
+        if (!w->socket_answered && !w->call) {
+                r = harper_client_probe(w->client, w->target.socket, CALL_USEC, on_socket_probe, w, &w->call);
+                if (r < 0)
+                        return r;
         }
+        if (w->target.tcp_url && !w->tcp_answered && !w->tcp_call)
+                return harper_client_probe(w->client, w->target.tcp_url, CALL_USEC, on_tcp_probe, w, &w->tcp_call);
+        return 0;
+}
+
+static int ask(HarperWatch *w) {
+        json_object *body;
+        int r;
+
+        if (w->phase == PHASE_ANSWERING)
+                return ask_answering(w);
+        body = operation_body(w);
+        if (!body)
+                return -ENOMEM;
+        r = harper_client_call(w->client, w->target.socket, body, CALL_USEC,
+                               w->phase == PHASE_ASK_RESTART ? on_restart_answer : on_job_answer, w, &w->call);
+        json_object_put(body);
         return r;
 }
 
 static int watch_new(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
                      uint64_t timeout_usec, harper_watch_callback_t callback, void *userdata) {
-        HarperWatch *w = calloc(1, sizeof(HarperWatch));
+        _cleanup_(watch_freep) HarperWatch *w = NULL;
         int r;
 
+        assert(ret);
+        assert(client);
+        assert(event);
+        assert(t);
+        assert(callback);
+
+        w = calloc(1, sizeof(HarperWatch));
         if (!w)
                 return -ENOMEM;
         *w = (HarperWatch) { .client = client, .event = sd_event_ref(event), .timeout_usec = timeout_usec,
                              .callback = callback, .userdata = userdata };
         r = harper_target_copy(&w->target, t);
-        if (r >= 0)
-                r = sd_event_add_time_relative(event, &w->deadline, CLOCK_MONOTONIC, timeout_usec, 0, on_deadline, w);
-        if (r < 0) {
-                watch_free(w);
+        if (r < 0)
                 return r;
-        }
-        *ret = w;
+        r = sd_event_add_time_relative(event, &w->deadline, CLOCK_MONOTONIC, timeout_usec, 0, on_deadline, w);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(w);
         return 0;
 }
 
-/* The first question; when it cannot even be asked, no callback and an error. */
+/* The first question; when it cannot even be asked, no callback and an error. Takes w. */
 static int watch_begin(HarperWatch **ret, HarperWatch *w) {
-        int r = ask(w);
+        _cleanup_(watch_freep) HarperWatch *owned = w;
+        int r;
 
-        if (r < 0) {
-                watch_free(w);
+        r = ask(owned);
+        if (r < 0)
                 return r;
-        }
-        *ret = w;
+        *ret = TAKE_PTR(owned);
         return 0;
 }
 
 int harper_watch_answering(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
                            uint64_t timeout_usec, harper_watch_callback_t callback, void *userdata) {
         HarperWatch *w = NULL;
-        int r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
+        int r;
 
+        r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
         if (r < 0)
                 return r;
         w->phase = PHASE_ANSWERING;
@@ -300,17 +322,18 @@ int harper_watch_answering(HarperWatch **ret, HarperClient *client, sd_event *ev
 int harper_watch_restart_service(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
                                  const char *service, uint64_t timeout_usec, harper_watch_callback_t callback,
                                  void *userdata) {
-        HarperWatch *w = NULL;
-        int r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
+        _cleanup_(watch_freep) HarperWatch *w = NULL;
+        int r;
 
+        assert(service);
+
+        r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
         if (r < 0)
                 return r;
         w->phase = PHASE_ASK_RESTART;
         w->service = strdup(service);
-        w->pid_at_start = harper_pid_read(t->pid_file);
-        if (!w->service) {
-                watch_free(w);
+        if (!w->service)
                 return -ENOMEM;
-        }
-        return watch_begin(ret, w);
+        w->pid_at_start = harper_pid_read(t->pid_file);
+        return watch_begin(ret, TAKE_PTR(w));
 }

@@ -10,6 +10,7 @@
 #include "harper-reply.h"
 #include "status-rules.h"
 #include "log.h"
+#include "macro.h"
 #include "status-mirror.h"
 #include "text.h"
 
@@ -49,14 +50,19 @@ static void next(StatusMirror *m);
 
 /* for the retry and the pace timers */
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        next(userdata);
+        next(ASSERT_PTR(userdata));
         return 0;
 }
 
-/* Harper did not answer: forget where it was (the unit may have moved it) and try later. */
-static void retry_later(StatusMirror *m, const char *why) {
-        if (m->retry_usec == RETRY_FIRST_USEC)
-                log_debug("Statuses wait for Harper: %s", why);
+/* Harper did not answer: forget where it was (the unit may have moved it) and try later. why
+ * says why, or when NULL, error (a negative errno) does. */
+static void retry_later(StatusMirror *m, int error, const char *why) {
+        if (m->retry_usec == RETRY_FIRST_USEC) {
+                if (why)
+                        log_debug("Statuses wait for Harper: %s", why);
+                else
+                        log_debug_errno(error, "Statuses wait for Harper: %m");
+        }
         harper_target_done(&m->target);
         sd_event_source_disable_unref(m->retry);
         m->retry = NULL;
@@ -75,28 +81,26 @@ static void on_harper_restarted(StatusMirror *m, const char *pid) {
 }
 
 static int on_pid_check(sd_event_source *s, uint64_t usec, void *userdata) {
-        StatusMirror *m = userdata;
-        char *pid = harper_pid_read(m->target.pid_file);
+        StatusMirror *m = ASSERT_PTR(userdata);
+        _cleanup_free_ char *pid = harper_pid_read(m->target.pid_file);
 
         if (m->target.pid_file && pid && (!m->harper_pid || strcmp(pid, m->harper_pid) != 0)) {
                 if (m->harper_pid || m->read_back)
                         on_harper_restarted(m, pid);
                 free(m->harper_pid);
-                m->harper_pid = pid;
-                pid = NULL;
+                m->harper_pid = TAKE_PTR(pid);
                 next(m);
         } else if (m->target.pid_file && !pid) {
                 free(m->harper_pid);   /* stopped or restarting */
                 m->harper_pid = NULL;
         }
-        free(pid);
         (void) sd_event_source_set_time_relative(s, PID_CHECK_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
 
-static void on_sent(json_object *reply, const char *error, void *userdata);
-static void on_read_back(json_object *reply, const char *error, void *userdata);
+static void on_sent(json_object *reply, int error, const char *message, void *userdata);
+static void on_read_back(json_object *reply, int error, const char *message, void *userdata);
 
 static json_object *status_body(const StatusMirror *m, StatusId id) {
         const StatusRecord *r = status_store_get(m->store, id);
@@ -137,48 +141,56 @@ static void send_status(StatusMirror *m, StatusId id) {
         json_object_put(body);
         if (r < 0) {
                 m->dirty[id] = true;
-                retry_later(m, strerror(-r));
+                retry_later(m, r, NULL);
         }
 }
 
 static void on_found(const HarperTarget *t, const char *error, void *userdata) {
-        StatusMirror *m = userdata;
+        StatusMirror *m = ASSERT_PTR(userdata);
 
         m->finding = false;
         if (error)
-                return retry_later(m, error);
+                return retry_later(m, 0, error);
         if (harper_target_copy(&m->target, t) < 0)
-                return retry_later(m, "out of memory");
+                return retry_later(m, -ENOMEM, "out of memory");
         if (!m->harper_pid)
                 m->harper_pid = harper_pid_read(m->target.pid_file);
         next(m);
 }
 
+static void find(StatusMirror *m) {
+        int r;
+
+        m->finding = true;
+        r = harper_find(m->config, m->systemd, on_found, m);
+        if (r < 0) {
+                m->finding = false;
+                retry_later(m, r, NULL);
+        }
+}
+
+/* Asks Harper for the statuses it holds. */
+static void read_back(StatusMirror *m) {
+        json_object *body = json_object_new_object();
+        int r;
+
+        json_object_object_add(body, "operation", json_object_new_string("get_status"));
+        r = harper_client_call(m->harper, m->target.socket, body, CALL_USEC, on_read_back, m, &m->call);
+        json_object_put(body);
+        if (r < 0)
+                retry_later(m, r, NULL);
+}
+
 /* The one place that decides what to ask Harper next: find it, read back, send what changed. */
 static void next(StatusMirror *m) {
-        json_object *body;
-        int r;
+        assert(m);
 
         if (m->call || m->finding || (m->retry && sd_event_source_get_enabled(m->retry, NULL) > 0))
                 return;
-        if (!m->target.socket) {
-                m->finding = true;
-                r = harper_find(m->config, m->systemd, on_found, m);
-                if (r < 0) {
-                        m->finding = false;
-                        retry_later(m, strerror(-r));
-                }
-                return;
-        }
-        if (!m->read_back) {
-                body = json_object_new_object();
-                json_object_object_add(body, "operation", json_object_new_string("get_status"));
-                r = harper_client_call(m->harper, m->target.socket, body, CALL_USEC, on_read_back, m, &m->call);
-                json_object_put(body);
-                if (r < 0)
-                        retry_later(m, strerror(-r));
-                return;
-        }
+        if (!m->target.socket)
+                return find(m);
+        if (!m->read_back)
+                return read_back(m);
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 if (m->dirty[i]) {
                         if (send_allowed(m))
@@ -187,17 +199,17 @@ static void next(StatusMirror *m) {
                 }
 }
 
-static void on_sent(json_object *reply, const char *error, void *userdata) {
-        StatusMirror *m = userdata;
+static void on_sent(json_object *reply, int error, const char *message, void *userdata) {
+        StatusMirror *m = ASSERT_PTR(userdata);
 
         m->call = NULL;
-        if (error && !harper_error_is_refusal(error)) {
+        if (error < 0 && !harper_error_is_refusal(error)) {
                 m->dirty[m->sending] = true;
-                return retry_later(m, error);
+                return retry_later(m, error, message);
         }
         /* Harper checks as we do: a refusal is a difference of rules, not a reason to insist */
-        if (error)
-                log_warning("Harper did not take status '%s': %s", status_id_to_string(m->sending), error);
+        if (error < 0)
+                log_warning("Harper did not take status '%s': %s", status_id_to_string(m->sending), message);
         m->retry_usec = RETRY_FIRST_USEC;
         next(m);
 }
@@ -208,7 +220,7 @@ static bool adopt_record(StatusMirror *m, json_object *record) {
         json_object *status = json_object_object_get(record, "status");
         uint64_t created = (uint64_t) json_object_get_int64(json_object_object_get(record, "__createdtime__"));
         uint64_t updated = (uint64_t) json_object_get_int64(json_object_object_get(record, "__updatedtime__"));
-        char *problem;
+        _cleanup_free_ char *problem = NULL;
 
         if (id < 0 || m->dirty[id] || status_store_get(m->store, id) || !json_object_is_type(status, json_type_string))
                 return false;
@@ -218,22 +230,21 @@ static bool adopt_record(StatusMirror *m, json_object *record) {
         if (problem) {
                 log_warning("Harper holds status '%s' that harper-sysops would refuse: %s", status_id_to_string(id),
                             problem);
-                free(problem);
                 return false;
         }
         return status_store_restore(m->store, id, json_object_get_string(status), created, updated) != NULL;
 }
 
-static void on_read_back(json_object *reply, const char *error, void *userdata) {
-        StatusMirror *m = userdata;
+static void on_read_back(json_object *reply, int error, const char *message, void *userdata) {
+        StatusMirror *m = ASSERT_PTR(userdata);
         json_object *records = json_object_object_get(reply, "systemStatus");
         size_t adopted = 0;
 
         m->call = NULL;
-        if (error && !harper_error_is_refusal(error))
-                return retry_later(m, error);
-        if (error)
-                log_warning("Cannot read Harper's statuses: %s", error);
+        if (error < 0 && !harper_error_is_refusal(error))
+                return retry_later(m, error, message);
+        if (error < 0)
+                log_warning("Cannot read Harper's statuses: %s", message);
         for (size_t i = 0; json_object_is_type(records, json_type_array) && i < json_object_array_length(records); i++)
                 adopted += adopt_record(m, json_object_array_get_idx(records, i));
         if (adopted > 0) {
@@ -252,27 +263,37 @@ void status_mirror_changed(StatusMirror *m, StatusId id) {
         next(m);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(StatusMirror *, status_mirror_free);
+
 int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config, SystemdClient *systemd,
                       HarperClient *harper, StatusStore *store, statuses_adopted_callback_t adopted, void *userdata) {
-        StatusMirror *m = calloc(1, sizeof(StatusMirror));
+        _cleanup_(status_mirror_freep) StatusMirror *m = NULL;
         int r;
 
+        assert(ret);
+        assert(event);
+        assert(config);
+        assert(harper);
+        assert(store);
+        assert(adopted);
+
+        m = calloc(1, sizeof(StatusMirror));
         if (!m)
                 return -ENOMEM;
         *m = (StatusMirror) { .event = sd_event_ref(event), .config = config, .systemd = systemd, .harper = harper,
                               .store = store, .adopted = adopted, .userdata = userdata,
                               .retry_usec = RETRY_FIRST_USEC };
         r = sd_event_add_time_relative(event, &m->pid_check, CLOCK_MONOTONIC, PID_CHECK_USEC, 0, on_pid_check, m);
-        if (r >= 0)
-                r = sd_event_add_time(event, &m->pace, CLOCK_MONOTONIC, 0, 1000, on_timer, m);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->pace, SD_EVENT_OFF);
-        if (r < 0) {
-                status_mirror_free(m);
+        if (r < 0)
                 return r;
-        }
+        r = sd_event_add_time(event, &m->pace, CLOCK_MONOTONIC, 0, 1000, on_timer, m);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(m->pace, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         next(m);   /* find Harper and read its statuses back */
-        *ret = m;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 

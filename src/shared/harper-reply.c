@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harper-reply.h"
+#include "macro.h"
 #include "text.h"
 
 /* Harper's answers nest a few levels (system_information's metrics: database, table, stats);
@@ -14,11 +15,18 @@
 /* A text error body longer than this is not a message meant for people. */
 #define ERROR_TEXT_MAX 300
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
 static size_t answer_max(const HarperAnswer *a) {
+        assert(a);
         return a->max ? a->max : HARPER_ANSWER_MAX_BYTES;
 }
 
 int harper_answer_append(HarperAnswer *a, const void *bytes, size_t n) {
+        assert(a);
+        assert(bytes || n == 0);
+
         if (a->too_large || n > answer_max(a) - a->size) {
                 a->too_large = true;
                 return -EFBIG;
@@ -45,6 +53,8 @@ int harper_answer_append(HarperAnswer *a, const void *bytes, size_t n) {
 }
 
 void harper_answer_done(HarperAnswer *a) {
+        assert(a);
+
         free(a->data);
         a->data = NULL;
         a->size = 0;
@@ -53,6 +63,8 @@ void harper_answer_done(HarperAnswer *a) {
 }
 
 void harper_format_duration(char *buf, size_t size, unsigned long long usec) {
+        assert(buf);
+
         if (usec >= 1000000ULL && usec % 1000000ULL == 0)
                 snprintf(buf, size, "%llu s", usec / 1000000ULL);
         else
@@ -69,10 +81,12 @@ static void format_size(char *buf, size_t size, size_t bytes) {
 /* The whole answer as JSON (trailing white space allowed): true and *ret (NULL for JSON's
  * null), or false when it is not JSON. */
 static bool parse_json(const HarperAnswer *a, json_object **ret) {
-        json_tokener *tok;
+        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
         json_object *json;
-        bool ok;
         size_t used;
+
+        assert(a);
+        assert(ret);
 
         *ret = NULL;
         if (!a->data || a->size == 0)
@@ -82,12 +96,12 @@ static bool parse_json(const HarperAnswer *a, json_object **ret) {
                 return false;
         /* with its NUL: the end of the input also ends a bare number */
         json = json_tokener_parse_ex(tok, a->data, (int) a->size + 1);
+        if (json_tokener_get_error(tok) != json_tokener_success)
+                return false;
         used = json_tokener_get_parse_end(tok);
-        ok = json_tokener_get_error(tok) == json_tokener_success;
-        json_tokener_free(tok);
-        while (ok && used < a->size && isspace((unsigned char) a->data[used]))
+        while (used < a->size && isspace((unsigned char) a->data[used]))
                 used++;
-        if (!ok || used < a->size) {
+        if (used < a->size) {
                 json_object_put(json);
                 return false;
         }
@@ -96,42 +110,52 @@ static bool parse_json(const HarperAnswer *a, json_object **ret) {
 }
 
 /* Harper's error text: {"error":...} or {"message":...}; else a short one-line text body. */
-static char *error_text(const HarperAnswer *a) {
-        json_object *json = NULL, *field = NULL;
-        bool is_json = parse_json(a, &json);
-        char *text = NULL;
+/* A short text body on one line, with what is not printable as '?'. */
+static char *error_text_plain(const HarperAnswer *a) {
+        char *text;
 
-        if (json_object_is_type(json, json_type_object) &&
-            (json_object_object_get_ex(json, "error", &field) || json_object_object_get_ex(json, "message", &field)))
-                text = strdup(json_object_is_type(field, json_type_string) ? json_object_get_string(field)
-                                                                          : json_object_to_json_string_ext(field, JSON_C_TO_STRING_PLAIN));
-        else if (!is_json && a->size > 0 && a->size <= ERROR_TEXT_MAX && !strpbrk(a->data, "\r\n")) {
-                text = strdup(a->data);
-                for (char *p = text; p && *p; p++)
-                        if (!isprint((unsigned char) *p))
-                                *p = '?';
-        }
-        json_object_put(json);
+        if (a->size == 0 || a->size > ERROR_TEXT_MAX || strpbrk(a->data, "\r\n"))
+                return NULL;
+        text = strdup(a->data);
+        for (char *p = text; p && *p; p++)
+                if (!isprint((unsigned char) *p))
+                        *p = '?';
         return text;
 }
 
+static char *error_text(const HarperAnswer *a) {
+        _cleanup_(json_object_putp) json_object *json = NULL;
+        json_object *field = NULL;
+
+        if (!parse_json(a, &json))
+                return error_text_plain(a);
+        if (!json_object_is_type(json, json_type_object) ||
+            !(json_object_object_get_ex(json, "error", &field) || json_object_object_get_ex(json, "message", &field)))
+                return NULL;
+        if (json_object_is_type(field, json_type_string))
+                return strdup(json_object_get_string(field));
+        return strdup(json_object_to_json_string_ext(field, JSON_C_TO_STRING_PLAIN));
+}
+
 static int parse_error_status(const HarperAnswer *a, const char *operation, long http_status, char **ret_error) {
-        char *text = error_text(a);
+        _cleanup_free_ char *text = error_text(a);
         const char *verb = http_status >= 500 ? "could not carry out" : http_status >= 400 ? "refused" : "answered";
-        int r;
+        /* 1xx and 3xx are no answer Harper gives: not a refusal, something in between speaks */
+        int code = http_status >= 400 ? HARPER_ERROR_REFUSED : -EPROTO;
 
         if (text)
-                r = text_error(ret_error, -EIO, "Harper %s %s: %s (HTTP %ld).", verb, operation, text, http_status);
-        else
-                r = text_error(ret_error, -EIO, "Harper %s %s with HTTP %ld.", verb, operation, http_status);
-        free(text);
-        return r;
+                return text_error(ret_error, code, "Harper %s %s: %s (HTTP %ld).", verb, operation, text, http_status);
+        return text_error(ret_error, code, "Harper %s %s with HTTP %ld.", verb, operation, http_status);
 }
 
 int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_status, json_object **ret_reply,
                         char **ret_error) {
         json_object *json;
         char size[32];
+
+        assert(a);
+        assert(ret_reply);
+        assert(ret_error);
 
         *ret_reply = NULL;
         *ret_error = NULL;
@@ -155,8 +179,6 @@ int harper_answer_parse(const HarperAnswer *a, const char *operation, long http_
         return 0;
 }
 
-bool harper_error_is_refusal(const char *error) {
-        /* the sentences of parse_error_status, and only those, name the HTTP status */
-        return error && strstr(error, "HTTP ") && (strstr(error, "Harper refused ") == error ||
-                                                   strstr(error, "Harper could not carry out ") == error);
+bool harper_error_is_refusal(int error) {
+        return error == HARPER_ERROR_REFUSED;
 }

@@ -229,7 +229,8 @@ static void fake_stop(FakeServer *s) {
 typedef struct Outcome {
         int calls;
         bool during_call;      /* it ran inside harper_client_call: must never happen */
-        char *error;
+        int code;              /* the error code: 0, or one of harper-reply.h */
+        char *error;           /* the sentence */
         json_object *reply;
         long http_status;
 } Outcome;
@@ -242,22 +243,30 @@ static void outcome_done(Outcome *o) {
         *o = (Outcome) { 0 };
 }
 
-static void on_reply(json_object *reply, const char *error, void *userdata) {
+static void on_reply(json_object *reply, int error, const char *message, void *userdata) {
         Outcome *o = userdata;
 
         o->calls++;
         o->during_call = in_client_call;
         o->reply = json_object_get(reply);
-        o->error = error ? strdup(error) : NULL;
+        o->code = error;
+        o->error = message ? strdup(message) : NULL;
+        /* a code and a sentence, or an answer: never one without the other */
+        assert_true(error <= 0);
+        assert_true((error < 0) == (message != NULL));
+        assert_true((error < 0) == (reply == NULL));
 }
 
-static void on_probe(long http_status, const char *error, void *userdata) {
+static void on_probe(long http_status, int error, const char *message, void *userdata) {
         Outcome *o = userdata;
 
         o->calls++;
         o->during_call = in_client_call;
         o->http_status = http_status;
-        o->error = error ? strdup(error) : NULL;
+        o->code = error;
+        o->error = message ? strdup(message) : NULL;
+        assert_true(error <= 0);
+        assert_true((error < 0) == (message != NULL));
 }
 
 typedef struct TestState {
@@ -310,13 +319,15 @@ static void ask(TestState *t, const char *endpoint, const char *operation, uint6
         assert_false(o->during_call);
 }
 
-/* The call against a fake in mode ends with exactly this error. */
-static void assert_fake_error(TestState *t, FakeMode mode, uint64_t timeout, const char *want) {
+/* The call against a fake in mode ends with exactly this error code and sentence (a trailing
+ * '*' in want: starting so). */
+static void assert_fake_error(TestState *t, FakeMode mode, uint64_t timeout, int want_code, const char *want) {
         FakeServer *s = fake_start(mode, false);
         Outcome o = { 0 };
 
         ask(t, s->path, "restart_service", timeout, &o);
         assert_null(o.reply);
+        assert_int_equal(o.code, want_code);
         assert_non_null(o.error);
         if (want[strlen(want) - 1] == '*')
                 assert_memory_equal(o.error, want, strlen(want) - 1);
@@ -379,24 +390,26 @@ static void test_answer_comes_as_soon_as_the_server_answers(void **state) {
 }
 
 static void test_answers_that_are_not_harpers(void **state) {
-        assert_fake_error(*state, FAKE_NOT_JSON, LONG_TIMEOUT, "Harper's answer is not JSON.");
-        assert_fake_error(*state, FAKE_NOT_HTTP, LONG_TIMEOUT, "Harper's answer is not HTTP (*");
+        assert_fake_error(*state, FAKE_NOT_JSON, LONG_TIMEOUT, -EBADMSG, "Harper's answer is not JSON.");
+        assert_fake_error(*state, FAKE_NOT_HTTP, LONG_TIMEOUT, -EPROTO, "Harper's answer is not HTTP (*");
         /* 17 MiB take a while under valgrind */
-        assert_fake_error(*state, FAKE_HUGE, 6 * LONG_TIMEOUT, "Harper's answer to restart_service is larger than 16 MiB.");
+        assert_fake_error(*state, FAKE_HUGE, 6 * LONG_TIMEOUT, -EFBIG,
+                          "Harper's answer to restart_service is larger than 16 MiB.");
 }
 
 static void test_error_status(void **state) {
-        assert_fake_error(*state, FAKE_BAD_REQUEST, LONG_TIMEOUT,
+        assert_fake_error(*state, FAKE_BAD_REQUEST, LONG_TIMEOUT, HARPER_ERROR_REFUSED,
                           "Harper refused restart_service: Invalid service (HTTP 400).");
 }
 
 static void test_time_bound(void **state) {
-        assert_fake_error(*state, FAKE_SILENT, 200 * USEC_PER_MSEC, "Harper did not answer within 200 ms.");
+        assert_fake_error(*state, FAKE_SILENT, 200 * USEC_PER_MSEC, -ETIMEDOUT, "Harper did not answer within 200 ms.");
 }
 
 static void test_connection_closed(void **state) {
-        assert_fake_error(*state, FAKE_HANG_UP, LONG_TIMEOUT, "Harper closed the connection without answering.");
-        assert_fake_error(*state, FAKE_CUT_OFF, LONG_TIMEOUT,
+        assert_fake_error(*state, FAKE_HANG_UP, LONG_TIMEOUT, -ECONNRESET,
+                          "Harper closed the connection without answering.");
+        assert_fake_error(*state, FAKE_CUT_OFF, LONG_TIMEOUT, -ECONNRESET,
                           "Harper closed the connection before its answer was complete.");
 }
 
@@ -408,6 +421,7 @@ static void test_socket_missing(void **state) {
         assert_true(asprintf(&path, "%s/operations-server", dir) > 0);
         ask(t, path, "get_status", LONG_TIMEOUT, &o);
         assert_true(asprintf(&want, "Harper is not running: cannot connect to %s (No such file or directory).", path) > 0);
+        assert_int_equal(o.code, -ECONNREFUSED);
         assert_string_equal(o.error, want);
         outcome_done(&o);
         free(want);
@@ -427,6 +441,7 @@ static void test_nobody_listening(void **state) {
         close(fd);
         ask(t, un.sun_path, "get_status", LONG_TIMEOUT, &o);
         assert_true(asprintf(&want, "Harper is not running: cannot connect to %s (Connection refused).", un.sun_path) > 0);
+        assert_int_equal(o.code, -ECONNREFUSED);
         assert_string_equal(o.error, want);
         outcome_done(&o);
         free(want);
@@ -444,6 +459,7 @@ static void test_probe_any_answer_counts(void **state) {
         run_until(t, &o.calls, 1);
         assert_false(o.during_call);
         assert_int_equal(o.http_status, 401);
+        assert_int_equal(o.code, 0);
         assert_null(o.error);
         assert_memory_equal(s->request, "POST / HTTP/1.1\r\n", 17);
         outcome_done(&o);
@@ -452,6 +468,7 @@ static void test_probe_any_answer_counts(void **state) {
         assert_int_equal(harper_client_probe(t->client, "http://127.0.0.1:1/", LONG_TIMEOUT, on_probe, &o, NULL), 0);
         run_until(t, &o.calls, 1);
         assert_int_equal(o.http_status, 0);
+        assert_int_equal(o.code, -ECONNREFUSED);
         assert_string_equal(o.error, "Harper is not running: cannot connect to http://127.0.0.1:1/ (Connection refused).");
         outcome_done(&o);
 }
@@ -499,11 +516,11 @@ typedef struct Chain {
         Outcome first, second, victim_outcome;
 } Chain;
 
-static void on_first_reply(json_object *reply, const char *error, void *userdata) {
+static void on_first_reply(json_object *reply, int error, const char *message, void *userdata) {
         Chain *chain = userdata;
         json_object *body = json_object_new_object();
 
-        on_reply(reply, error, &chain->first);
+        on_reply(reply, error, message, &chain->first);
         harper_call_cancel(chain->victim);
         assert_int_equal(harper_client_call(chain->t->client, chain->endpoint, body, LONG_TIMEOUT, on_reply,
                                             &chain->second, NULL), 0);

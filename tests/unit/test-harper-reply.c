@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Harper's answers: the HTTP status and body bytes become Harper's JSON, or one sentence that
- * says what went wrong (Harper's own error text when it gave one). */
+/* Harper's answers: the HTTP status and body bytes become Harper's JSON, or an error code and
+ * one sentence that says what went wrong (Harper's own error text when it gave one). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,11 +24,12 @@ static int parse(const char *text, long http_status, json_object **reply, char *
         return r;
 }
 
-static void assert_error(const char *text, long http_status, const char *want) {
+/* text answered with http_status gives the code want_code and the sentence want. */
+static void assert_error(const char *text, long http_status, int want_code, const char *want) {
         json_object *reply = NULL;
         char *error = NULL;
 
-        assert_true(parse(text, http_status, &reply, &error) < 0);
+        assert_int_equal(parse(text, http_status, &reply, &error), want_code);
         assert_null(reply);
         assert_string_equal(error, want);
         free(error);
@@ -56,48 +57,53 @@ static void test_ok_json_array(void **state) {
 }
 
 static void test_ok_but_not_json(void **state) {
-        assert_error("<html>hello</html>", 200, "Harper's answer is not JSON.");
-        assert_error("{\"a\":1} trailing", 200, "Harper's answer is not JSON.");
+        assert_error("<html>hello</html>", 200, -EBADMSG, "Harper's answer is not JSON.");
+        assert_error("{\"a\":1} trailing", 200, -EBADMSG, "Harper's answer is not JSON.");
 }
 
 static void test_truncated_json(void **state) {
-        assert_error("{\"message\":\"Restar", 200, "Harper's answer is not JSON.");
-        assert_error("[1,2", 200, "Harper's answer is not JSON.");
+        assert_error("{\"message\":\"Restar", 200, -EBADMSG, "Harper's answer is not JSON.");
+        assert_error("[1,2", 200, -EBADMSG, "Harper's answer is not JSON.");
 }
 
 static void test_empty_body(void **state) {
-        assert_error("", 200, "Harper's answer is empty.");
-        assert_error("", 500, "Harper could not carry out restart_service with HTTP 500.");
+        assert_error("", 200, -EBADMSG, "Harper's answer is empty.");
+        assert_error("", 500, HARPER_ERROR_REFUSED, "Harper could not carry out restart_service with HTTP 500.");
 }
 
 static void test_not_an_object(void **state) {
-        assert_error("42", 200, "Harper's answer is not a JSON object or array.");
-        assert_error("\"text\"", 200, "Harper's answer is not a JSON object or array.");
-        assert_error("null", 200, "Harper's answer is not a JSON object or array.");
+        assert_error("42", 200, -EBADMSG, "Harper's answer is not a JSON object or array.");
+        assert_error("\"text\"", 200, -EBADMSG, "Harper's answer is not a JSON object or array.");
+        assert_error("null", 200, -EBADMSG, "Harper's answer is not a JSON object or array.");
 }
 
 static void test_bad_request_with_error(void **state) {
-        assert_error("{\"error\":\"Invalid service\"}", 400, "Harper refused restart_service: Invalid service (HTTP 400).");
+        assert_error("{\"error\":\"Invalid service\"}", 400, HARPER_ERROR_REFUSED,
+                     "Harper refused restart_service: Invalid service (HTTP 400).");
 }
 
 static void test_server_error_with_message(void **state) {
-        assert_error("{\"message\":\"database is gone\"}", 500,
+        assert_error("{\"message\":\"database is gone\"}", 500, HARPER_ERROR_REFUSED,
                      "Harper could not carry out restart_service: database is gone (HTTP 500).");
 }
 
 static void test_unauthorized(void **state) {
-        assert_error("{\"error\":\"Must login\"}", 401, "Harper refused restart_service: Must login (HTTP 401).");
-        assert_error("Unauthorized", 401, "Harper refused restart_service: Unauthorized (HTTP 401).");
+        assert_error("{\"error\":\"Must login\"}", 401, HARPER_ERROR_REFUSED,
+                     "Harper refused restart_service: Must login (HTTP 401).");
+        assert_error("Unauthorized", 401, HARPER_ERROR_REFUSED,
+                     "Harper refused restart_service: Unauthorized (HTTP 401).");
 }
 
 static void test_error_without_text(void **state) {
-        assert_error("{\"code\":7}", 403, "Harper refused restart_service with HTTP 403.");
-        assert_error("line one\nline two", 502, "Harper could not carry out restart_service with HTTP 502.");
-        assert_error("", 302, "Harper answered restart_service with HTTP 302.");
+        assert_error("{\"code\":7}", 403, HARPER_ERROR_REFUSED, "Harper refused restart_service with HTTP 403.");
+        assert_error("line one\nline two", 502, HARPER_ERROR_REFUSED,
+                     "Harper could not carry out restart_service with HTTP 502.");
+        assert_error("", 302, -EPROTO, "Harper answered restart_service with HTTP 302.");
 }
 
 static void test_error_that_is_not_a_string(void **state) {
-        assert_error("{\"error\":{\"why\":\"x\"}}", 400, "Harper refused restart_service: {\"why\":\"x\"} (HTTP 400).");
+        assert_error("{\"error\":{\"why\":\"x\"}}", 400, HARPER_ERROR_REFUSED,
+                     "Harper refused restart_service: {\"why\":\"x\"} (HTTP 400).");
 }
 
 static void test_oversize(void **state) {
@@ -131,7 +137,7 @@ static void test_embedded_nul_is_not_json(void **state) {
         char *error = NULL;
 
         assert_int_equal(harper_answer_append(&a, "{}\0{}", 5), 0);
-        assert_true(harper_answer_parse(&a, NULL, 200, &reply, &error) < 0);
+        assert_int_equal(harper_answer_parse(&a, NULL, 200, &reply, &error), -EBADMSG);
         assert_string_equal(error, "Harper's answer is not JSON.");
         free(error);
         harper_answer_done(&a);
@@ -148,13 +154,26 @@ static void test_durations(void **state) {
         assert_string_equal(buf, "1500 ms");
 }
 
+/* The status mirror retries what could not reach Harper, never what Harper refused: the code
+ * tells them apart, whatever the sentence says. */
 static void test_refusals_are_told_from_unreachable(void **state) {
-        assert_true(harper_error_is_refusal("Harper refused set_status: Invalid status (HTTP 400)."));
-        assert_true(harper_error_is_refusal("Harper could not carry out get_status with HTTP 500."));
-        assert_false(harper_error_is_refusal("Harper is not running: cannot connect to /x (Connection refused)."));
-        assert_false(harper_error_is_refusal("Harper did not answer within 2 s."));
-        assert_false(harper_error_is_refusal("Harper's answer is not JSON."));
-        assert_false(harper_error_is_refusal(NULL));
+        json_object *reply = NULL;
+        char *error = NULL;
+
+        assert_true(harper_error_is_refusal(parse("{\"error\":\"Invalid status\"}", 400, &reply, &error)));
+        free(error);
+        assert_true(harper_error_is_refusal(parse("", 500, &reply, &error)));
+        free(error);
+        /* Harper's own text may say anything, "Harper refused" included: the status decides */
+        assert_false(harper_error_is_refusal(parse("Harper refused x (HTTP 400).", 200, &reply, &error)));
+        free(error);
+        assert_false(harper_error_is_refusal(parse("", 302, &reply, &error)));
+        free(error);
+        assert_false(harper_error_is_refusal(-ECONNREFUSED));
+        assert_false(harper_error_is_refusal(-ETIMEDOUT));
+        assert_false(harper_error_is_refusal(-EBADMSG));
+        assert_false(harper_error_is_refusal(-ENOMEM));
+        assert_false(harper_error_is_refusal(0));
 }
 
 int main(void) {
