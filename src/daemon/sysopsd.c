@@ -20,6 +20,7 @@
 #include "config-state.h"
 #include "context.h"
 #include "log.h"
+#include "sysops-errors.h"
 #include "sysops-names.h"
 
 /* polkitd gives a rules script 15 s, and polkitd 122 (Debian 12) now and then waits all of
@@ -286,6 +287,7 @@ int main(int argc, char *argv[]) {
         int r;
 
         log_setup("harper-sysopsd", LOG_INFO);
+        (void) sd_bus_error_add_map(sysops_error_map);
         r = parse_options(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "operations.h"
 #include "status-rules.h"
+#include "sysops-errors.h"
 #include "sysops-names.h"
 
 #define MSG_STATUS_CLEARED "Status successfully cleared"
@@ -247,6 +248,7 @@ Response operation_run_body(const CallContext *ctx, const char *text, size_t len
         Response ret;
         int r;
 
+        (void) sd_bus_error_add_map(sysops_error_map);   /* our error names as errno values */
         if (request_parse(text, length, &request, &ret) < 0)
                 return ret;
 

@@ -20,14 +20,20 @@
 
 /* Errors of our own; bad input is org.freedesktop.DBus.Error.InvalidArgs, a refusal
  * org.freedesktop.DBus.Error.AccessDenied, a needed password
- * org.freedesktop.DBus.Error.InteractiveAuthorizationRequired. */
+ * org.freedesktop.DBus.Error.InteractiveAuthorizationRequired. The errno each stands for is in
+ * sysops-errors.h. */
+/* GetStatus() of an id never set */
 #define SYSOPS_ERROR_NO_SUCH_STATUS "io.harperdb.SystemOperations1.Error.NoSuchStatus"
+/* the person dismissed the password dialog */
 #define SYSOPS_ERROR_AUTHORIZATION_CANCELLED "io.harperdb.SystemOperations1.Error.AuthorizationCancelled"
+/* GetJob() of an unknown id */
 #define SYSOPS_ERROR_NO_SUCH_JOB "io.harperdb.SystemOperations1.Error.NoSuchJob"
 /* a restart of the same thing is already running; the message names its job */
 #define SYSOPS_ERROR_ALREADY_RUNNING "io.harperdb.SystemOperations1.Error.AlreadyRunning"
-/* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
+/* the daemon's configuration file is bad: every call gets this until a reload brings a good one;
+ * the message names the file and the problem */
 #define SYSOPS_ERROR_BAD_CONFIGURATION "io.harperdb.SystemOperations1.Error.BadConfiguration"
+/* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
 #define SYSOPS_ERROR_JOB_FAILED "io.harperdb.SystemOperations1.Error.JobFailed"
 
 /* Restart jobs: one object per job under this path, with this interface. */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
+#include "sysops-errors.h"
+#include "sysops-names.h"
+
+const sd_bus_error_map sysops_error_map[] = {
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_NO_SUCH_STATUS, ENOENT),
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_NO_SUCH_JOB, ENOENT),
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_AUTHORIZATION_CANCELLED, ECANCELED),
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_ALREADY_RUNNING, EALREADY),
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_JOB_FAILED, EREMOTEIO),
+        SD_BUS_ERROR_MAP(SYSOPS_ERROR_BAD_CONFIGURATION, ENOEXEC),
+        SD_BUS_ERROR_MAP_END,
+};
