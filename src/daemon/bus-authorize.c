@@ -6,8 +6,9 @@
 
 #include "bus-authorize.h"
 #include "log.h"
-#include "text.h"
+#include "macro.h"
 #include "sysops-names.h"
+#include "text.h"
 
 #define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
 /* dbus-daemon lets a connection wait for at most 128 replies (max_replies_per_connection):
@@ -65,8 +66,12 @@ struct Authorizer {
 };
 
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
-        Authorizer *a = calloc(1, sizeof *a);
+        Authorizer *a;
 
+        assert(ret);
+        assert(bus);
+
+        a = calloc(1, sizeof *a);
         if (!a)
                 return -ENOMEM;
         a->bus = sd_bus_ref(bus);
@@ -76,7 +81,11 @@ int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
 }
 
 static void query_free(AuthQuery *q) {
-        Authorizer *a = q->owner;
+        Authorizer *a;
+
+        assert(q);
+        a = ASSERT_PTR(q->owner);
+        assert(a->n_queries > 0);
 
         for (AuthQuery **p = &a->queries; *p; p = &(*p)->next)
                 if (*p == q) {
@@ -107,6 +116,8 @@ Authorizer *authorizer_free(Authorizer *a) {
 
 unsigned authorizer_pending(const Authorizer *a) {
         unsigned n = 0;
+
+        assert(a);
         for (const AuthQuery *q = a->queries; q; q = q->next)
                 n += !q->answered;
         return n;
@@ -122,6 +133,7 @@ static bool uid_cached(const Authorizer *a, const char *sender, uid_t *ret) {
 }
 
 static void uid_cache_put(Authorizer *a, const char *sender, uid_t uid) {
+        UidCacheEntry *e;
         uid_t known;
         char *name;
 
@@ -130,7 +142,7 @@ static void uid_cache_put(Authorizer *a, const char *sender, uid_t uid) {
         name = strdup(sender);
         if (!name)
                 return;
-        UidCacheEntry *e = &a->uid_cache[a->uid_cache_next];
+        e = &a->uid_cache[a->uid_cache_next];
         free(e->name);
         *e = (UidCacheEntry) { .name = name, .uid = uid };
         a->uid_cache_next = (a->uid_cache_next + 1) % UID_CACHE_SIZE;
@@ -148,6 +160,10 @@ static bool uid_at_hand(const Authorizer *a, sd_bus_message *call, uid_t *ret) {
 }
 
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
+        assert(a);
+        assert(call);
+        assert(ret);
+
         return uid_at_hand(a, call, ret) ? 0 : -ENODATA;
 }
 
@@ -156,41 +172,54 @@ static bool name_is_unavailable_error(const sd_bus_error *e) {
                                       SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_DISCONNECTED);
 }
 
+/* polkit answered with an error: it is not there, or it could not check. */
+static void query_judge_error(AuthQuery *q, const sd_bus_error *e) {
+        const char *why = e->message ?: e->name;
+
+        if (name_is_unavailable_error(e)) {
+                log_warning("Denying %s: polkit is unavailable: %s", q->action, why);
+                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "Authorization not possible: polkit is unavailable (%s).", why);
+                return;
+        }
+        log_warning("Denying %s: polkit could not check the caller: %s", q->action, why);
+        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
+                          "Authorization failed: polkit could not check the caller (%s).", why);
+}
+
+/* CheckAuthorization's answer, (bba{ss}): authorized, challenge, and whether the details say
+ * the person dismissed the dialog. */
+static int read_polkit_answer(sd_bus_message *reply, int *authorized, int *challenge, bool *dismissed) {
+        const char *key, *value;
+        int r;
+
+        *dismissed = false;
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "bb", authorized, challenge);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "{ss}", &key, &value)) > 0)
+                if (strcmp(key, "polkit.dismissed") == 0 && strcmp(value, "true") == 0)
+                        *dismissed = true;
+        return r;
+}
+
 /* Turns polkit's reply into the verdict stored in q->refusal (left unset for yes). */
 static void query_judge(AuthQuery *q, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int authorized, challenge, r;
-        bool dismissed = false;
+        bool dismissed;
 
-        if (e) {
-                if (name_is_unavailable_error(e)) {
-                        log_warning("Denying %s: polkit is unavailable: %s", q->action, e->message ?: e->name);
-                        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
-                                          "Authorization not possible: polkit is unavailable (%s).",
-                                          e->message ?: e->name);
-                } else {
-                        log_warning("Denying %s: polkit could not check the caller: %s", q->action,
-                                    e->message ?: e->name);
-                        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
-                                          "Authorization failed: polkit could not check the caller (%s).",
-                                          e->message ?: e->name);
-                }
-                return;
-        }
-
-        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "{ss}");
-        while (r > 0) {
-                const char *key, *value;
-                r = sd_bus_message_read(reply, "{ss}", &key, &value);
-                if (r > 0 && strcmp(key, "polkit.dismissed") == 0 && strcmp(value, "true") == 0)
-                        dismissed = true;
-        }
+        if (e)
+                return query_judge_error(q, e);
+        r = read_polkit_answer(reply, &authorized, &challenge, &dismissed);
         if (r < 0) {
-                log_warning("Denying %s: cannot parse polkit's answer: %s", q->action, strerror(-r));
+                log_warning_errno(r, "Denying %s: cannot parse polkit's answer: %m", q->action);
                 sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
                                   "Authorization failed: polkit's answer could not be read.");
                 return;
@@ -212,18 +241,21 @@ static void query_judge(AuthQuery *q, sd_bus_message *reply) {
 /* The verdict is in (q->refusal unset for yes): run the handler again; it finds the answered
  * query and carries on. */
 static void query_answered(AuthQuery *q) {
+        _cleanup_free_ char *why = NULL;
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->answered = true;
         q->answered_usec = monotonic_usec();
         r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
-        if (r < 0) {
-                log_error("Cannot re-dispatch a call after authorization: %s", strerror(-r));
-                sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
-                                           "Cannot complete the call after authorization: %s", strerror(-r));
-                query_free(q);
-        }
+        if (r >= 0)
+                return;
+        log_error_errno(r, "Cannot re-dispatch a call after authorization: %m");
+        errno = -r;   /* for %m */
+        why = text_printf("Cannot complete the call after authorization: %m");
+        (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED, "%s",
+                                          why ?: "Cannot complete the call after authorization.");
+        query_free(q);
 }
 
 /* polkitd 122 (Debian 12) now and then waits out its 15 s limit for a rules script that has
@@ -241,7 +273,7 @@ static void note_slow_answer(AuthQuery *q) {
 }
 
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        AuthQuery *q = userdata;
+        AuthQuery *q = ASSERT_PTR(userdata);
 
         if (!sd_bus_message_is_method_error(reply, NULL))
                 note_slow_answer(q);
@@ -274,12 +306,32 @@ static const char *line_is_full(const Authorizer *a, uid_t uid) {
         return NULL;
 }
 
+/* CheckAuthorization of q's action for its caller's bus name, asynchronously. */
+static int polkit_ask_async(AuthQuery *q, bool interactive) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *question = NULL;
+        Authorizer *a = q->owner;
+        int r;
+
+        r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
+                                  "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(q->request),
+                                  q->action, 0,
+                                  interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
+                                 interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
+}
+
 /* Sends q's question to polkit; on failure q is answered with a refusal. */
 static void ask_polkit(AuthQuery *q) {
         Authorizer *a = q->owner;
         bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
         const char *full = line_is_full(a, q->uid);
-        sd_bus_message *question = NULL;
         unsigned mine, all;
         int r;
 
@@ -287,20 +339,13 @@ static void ask_polkit(AuthQuery *q) {
                 sd_bus_error_set(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED, full);
                 return query_answered(q);
         }
-        r = sd_bus_message_new_method_call(a->bus, &question, "org.freedesktop.PolicyKit1",
-                                           "/org/freedesktop/PolicyKit1/Authority",
-                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
-        if (r >= 0)
-                r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
-                                          "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(q->request),
-                                          q->action, 0,
-                                          interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
-        if (r >= 0)
-                r = sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
-                                      interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
-        sd_bus_message_unref(question);
+        r = polkit_ask_async(q, interactive);
         if (r < 0) {
-                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, "Cannot ask polkit: %s", strerror(-r));
+                _cleanup_free_ char *why = NULL;
+
+                errno = -r;   /* for %m */
+                why = text_printf("Cannot ask polkit: %m");
+                sd_bus_error_set(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, why ?: "Cannot ask polkit.");
                 return query_answered(q);
         }
         q->asked = true;
@@ -311,7 +356,7 @@ static void ask_polkit(AuthQuery *q) {
 }
 
 static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        AuthQuery *q = userdata;
+        AuthQuery *q = ASSERT_PTR(userdata);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         uint32_t uid;
 
@@ -319,14 +364,16 @@ static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         if (e || sd_bus_message_read(reply, "u", &uid) < 0) {
                 sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity: %s",
                                   e ? e->message : "the bus's answer could not be read");
-                return query_answered(q), 0;
+                query_answered(q);
+                return 0;
         }
         q->uid = uid;
         q->uid_known = true;
         uid_cache_put(q->owner, sd_bus_message_get_sender(q->request), uid);
         if (uid == 0 || q->identify_only)
-                return query_answered(q), 0;   /* polkit would say yes to root anyway */
-        ask_polkit(q);
+                query_answered(q);   /* polkit would say yes to root anyway */
+        else
+                ask_polkit(q);
         return 0;
 }
 
@@ -356,6 +403,25 @@ static void sweep_uncollected(Authorizer *a) {
 /* A new query for call: the caller's uid at hand, else asked of the bus (without waiting),
  * then polkit's verdict unless the caller is root. Only polkit's line is limited: the bus
  * answers for the uid at once. */
+/* A query for call in a's list, or NULL when out of memory. */
+static AuthQuery *query_new(Authorizer *a, sd_bus_message *call, const char *action, bool identify_only) {
+        _cleanup_free_ AuthQuery *q = NULL;
+
+        q = calloc(1, sizeof *q);
+        if (!q)
+                return NULL;
+        q->action = strdup(action);
+        if (!q->action)
+                return NULL;
+        q->owner = a;
+        q->identify_only = identify_only;
+        q->request = sd_bus_message_ref(call);
+        q->next = a->queries;
+        a->queries = q;
+        a->n_queries++;
+        return TAKE_PTR(q);
+}
+
 static int query_start(Authorizer *a, sd_bus_message *call, const char *action, bool identify_only,
                        sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(call);
@@ -366,20 +432,9 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's identity.");
         sweep_uncollected(a);
 
-        q = calloc(1, sizeof *q);
+        q = query_new(a, call, action, identify_only);
         if (!q)
                 return -ENOMEM;
-        q->action = strdup(action);
-        if (!q->action) {
-                free(q);
-                return -ENOMEM;
-        }
-        q->owner = a;
-        q->identify_only = identify_only;
-        q->request = sd_bus_message_ref(call);
-        q->next = a->queries;
-        a->queries = q;
-        a->n_queries++;
 
         if (uid_at_hand(a, call, &q->uid)) {
                 q->uid_known = true;
@@ -399,10 +454,15 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
 }
 
 int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error) {
-        AuthQuery *q = query_find(a, call, action);
+        AuthQuery *q;
         uid_t uid;
         int r;
 
+        assert(a);
+        assert(call);
+        assert(action);
+
+        q = query_find(a, call, action);
         if (q) {
                 if (!q->answered)
                         return 0;
@@ -423,10 +483,14 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
 }
 
 int authorizer_identify(Authorizer *a, sd_bus_message *call) {
-        AuthQuery *q = query_find(a, call, IDENTIFY_ACTION);
+        AuthQuery *q;
         uid_t uid;
         int r;
 
+        assert(a);
+        assert(call);
+
+        q = query_find(a, call, IDENTIFY_ACTION);
         if (q) {
                 if (!q->answered)
                         return 0;

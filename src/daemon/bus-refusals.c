@@ -9,6 +9,7 @@
 
 #include "bus-refusals.h"
 #include "log.h"
+#include "macro.h"
 #include "sysops-names.h"
 
 /* At most this many refusal lines per window; then one line says how many were left out. */
@@ -33,7 +34,7 @@ static const RefusalKind kinds[] = {
 static bool changes_state(const char *member) {
         static const char *const members[] = { "SetStatus", "ClearStatus", "Restart", "RestartService" };
 
-        for (size_t i = 0; member && i < sizeof members / sizeof members[0]; i++)
+        for (size_t i = 0; member && i < ELEMENTSOF(members); i++)
                 if (strcmp(member, members[i]) == 0)
                         return true;
         return false;
@@ -82,15 +83,26 @@ static void write_line(const RefusalKind *kind, const char *member, const char *
 void bus_log_refusal(Context *c, sd_bus_message *m, int r, const sd_bus_error *error) {
         const char *member = sd_bus_message_get_member(m);
         const char *error_name = sd_bus_error_is_set(error) ? error->name : NULL;
-        const char *text = error_name && error->message ? error->message : strerror(r < 0 ? -r : EIO);
         sd_bus_creds *creds = sd_bus_message_get_creds(m);
-        char who[128];
+        char who[128], reason[256];
+        const char *text;
         uid_t uid;
         pid_t pid = 0;
         bool known;
 
+        assert(c);
+        assert(m);
+
         if ((r >= 0 && !error_name) || !changes_state(member) || !rate_allows())
                 return;
+        if (error_name && error->message)
+                text = error->message;
+        else {
+                /* what the errno means, in errno-style's words */
+                errno = r < 0 ? -r : EIO;
+                snprintf(reason, sizeof reason, "%m");
+                text = reason;
+        }
         /* from the bus, never from the call: the uid polkit was asked about, the pid if attached */
         known = authorizer_sender_uid(c->authorizer, m, &uid) >= 0;
         (void) sd_bus_creds_get_pid(creds, &pid);

@@ -7,6 +7,7 @@
 #include "bus-status.h"
 #include "context.h"
 #include "log.h"
+#include "macro.h"
 #include "status-rules.h"
 #include "sysops-names.h"
 #include "text.h"
@@ -16,37 +17,46 @@ static int append_record(sd_bus_message *reply, const StatusRecord *r) {
                                      r->created_ms, r->updated_ms);
 }
 
-static int reply_record(sd_bus_message *call, const StatusRecord *r) {
-        sd_bus_message *reply = NULL;
-        int k = sd_bus_message_new_method_return(call, &reply);
+/* One record as a struct of its own. */
+static int append_record_struct(sd_bus_message *reply, const StatusRecord *r) {
+        int k;
 
-        if (k >= 0)
-                k = sd_bus_message_open_container(reply, 'r', SYSOPS_STATUS_RECORD_FIELDS);
-        if (k >= 0)
-                k = append_record(reply, r);
-        if (k >= 0)
-                k = sd_bus_message_close_container(reply);
-        if (k >= 0)
-                k = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return k;
+        k = sd_bus_message_open_container(reply, 'r', SYSOPS_STATUS_RECORD_FIELDS);
+        if (k < 0)
+                return k;
+        k = append_record(reply, r);
+        if (k < 0)
+                return k;
+        return sd_bus_message_close_container(reply);
+}
+
+static int reply_record(sd_bus_message *call, const StatusRecord *r) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int k;
+
+        k = sd_bus_message_new_method_return(call, &reply);
+        if (k < 0)
+                return k;
+        k = append_record_struct(reply, r);
+        if (k < 0)
+                return k;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int append_all_records(sd_bus_message *reply, const StatusStore *store) {
         const StatusRecord *records[_STATUS_ID_MAX];
         unsigned n = status_store_list(store, records);
-        int r = sd_bus_message_open_container(reply, 'a', SYSOPS_STATUS_RECORD);
+        int r;
 
-        for (unsigned i = 0; r >= 0 && i < n; i++) {
-                r = sd_bus_message_open_container(reply, 'r', SYSOPS_STATUS_RECORD_FIELDS);
-                if (r >= 0)
-                        r = append_record(reply, records[i]);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
+        r = sd_bus_message_open_container(reply, 'a', SYSOPS_STATUS_RECORD);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                r = append_record_struct(reply, records[i]);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static void announce_change(Context *c, sd_bus_message *m, const char *what, StatusId id) {
@@ -58,22 +68,20 @@ static void announce_change(Context *c, sd_bus_message *m, const char *what, Sta
         status_mirror_changed(c->mirror, id);
         r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
         if (r < 0)
-                log_warning("Cannot announce the change of Statuses: %s", strerror(-r));
+                log_warning_errno(r, "Cannot announce the change of Statuses: %m");
 }
 
 /* InvalidArgs with a status rule's message (never NULL here: NULL is out of memory). */
 static int refuse(sd_bus_error *error, char *problem) {
-        int r;
+        _cleanup_free_ char *owned = problem;
 
-        if (!problem)
+        if (!owned)
                 return -ENOMEM;
-        r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, problem);
-        free(problem);
-        return r;
+        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, owned);
 }
 
 int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         const char *id, *status;
         const StatusRecord *record;
         char *problem;
@@ -103,7 +111,7 @@ int method_set_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         const StatusRecord *record = NULL;
         const char *id;
         StatusId sid;
@@ -129,8 +137,8 @@ int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 int method_list_statuses(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
-        sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Context *c = ASSERT_PTR(userdata);
         int r;
 
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_GET_STATUS, error);
@@ -138,16 +146,16 @@ int method_list_statuses(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r < 0 ? r : 1;
 
         r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = append_all_records(reply, &c->statuses);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return r;
+        if (r < 0)
+                return r;
+        r = append_all_records(reply, &c->statuses);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         const char *id;
         char *problem;
         int r;
@@ -172,7 +180,7 @@ int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 }
 
 int bus_statuses_get_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         const char *path = sd_bus_message_get_path(m), *interface, *property;
         int r;
 
@@ -193,7 +201,7 @@ int bus_statuses_get_filter(sd_bus_message *m, void *userdata, sd_bus_error *err
 
 int property_get_statuses(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         sd_bus_message *call = sd_bus_get_current_message(bus);
         uid_t uid;
 
@@ -206,9 +214,10 @@ int property_get_statuses(sd_bus *bus, const char *path, const char *interface, 
 }
 
 void bus_statuses_adopted(void *userdata) {
-        Context *c = userdata;
-        int r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
+        Context *c = ASSERT_PTR(userdata);
+        int r;
 
+        r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
         if (r < 0)
-                log_warning("Cannot announce the change of Statuses: %s", strerror(-r));
+                log_warning_errno(r, "Cannot announce the change of Statuses: %m");
 }

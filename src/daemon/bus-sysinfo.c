@@ -19,6 +19,8 @@
 #include "sysops-names.h"
 
 /* Sections that need the instance's main process or the units' cgroups. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
 #define NEEDS_UNITS ((1u << SYSINFO_TIME) | (1u << SYSINFO_MEMORY) | (1u << SYSINFO_HARPERDB_PROCESSES) | \
                      (1u << SYSINFO_PROCESS_THREADS) | (1u << SYSINFO_UNIT_METRICS))
 
@@ -38,7 +40,7 @@ typedef struct Request {
 
 /* The sections in the mask, from what has come in so far. */
 static int collect(Request *r, unsigned sections, json_object **ret) {
-        Context *c = r->context;
+        Context *c = ASSERT_PTR(r->context);
         SysinfoSources src = {
                 .disk = c->config.sysinfo_disk,
                 .network = c->config.sysinfo_network,
@@ -84,15 +86,25 @@ static void collect_early(Request *r) {
                 r->early_sections = early;
 }
 
-static void answer(Request *r) {
-        json_object *late = NULL, *result = NULL;
+/* The sections still missing, joined to those collected early. */
+static int collect_rest(Request *r, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *late = NULL;
         int k;
 
         k = collect(r, r->sections & ~r->early_sections, &late);
-        if (k >= 0 && r->early)
-                k = sysinfo_join(r->early, late, &result);
-        else if (k >= 0)
-                result = json_object_get(late);
+        if (k < 0)
+                return k;
+        if (r->early)
+                return sysinfo_join(r->early, late, ret);
+        *ret = TAKE_PTR(late);
+        return 0;
+}
+
+static void answer(Request *r) {
+        _cleanup_(json_object_putp) json_object *result = NULL;
+        int k;
+
+        k = collect_rest(r, &result);
         if (k < 0)
                 k = sd_bus_reply_method_errnof(r->call, -k, "Cannot collect system information: %m");
         else
@@ -100,9 +112,7 @@ static void answer(Request *r) {
                                                json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN |
                                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
         if (k < 0)
-                log_warning("Cannot answer SystemInformation: %s", strerror(-k));
-        json_object_put(result);
-        json_object_put(late);
+                log_warning_errno(k, "Cannot answer SystemInformation: %m");
 }
 
 static void units_free(SysinfoUnit *units, size_t n) {
@@ -138,6 +148,9 @@ static int units_copy(Request *r, const SysinfoUnit *units, size_t n) {
 
 /* The last part in answers and ends the request. */
 static void request_unref(Request *r) {
+        assert(r);
+        assert(r->pending > 0);
+
         if (--r->pending > 0)
                 return;
         answer(r);
@@ -151,7 +164,7 @@ static void request_unref(Request *r) {
 }
 
 static void on_units_described(const SysinfoUnit *units, size_t n_units, void *userdata) {
-        Request *r = userdata;
+        Request *r = ASSERT_PTR(userdata);
 
         if (units_copy(r, units, n_units) < 0) {
                 log_warning("Out of memory while keeping systemd's answer about Harper's units.");
@@ -164,7 +177,9 @@ static void on_units_described(const SysinfoUnit *units, size_t n_units, void *u
 }
 
 static void on_harper_answers(const SysinfoHarper *harper, void *userdata) {
-        Request *r = userdata;
+        Request *r = ASSERT_PTR(userdata);
+
+        assert(harper);
 
         for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++)
                 r->harper.answers[q] = json_object_get(harper->answers[q]);
@@ -231,7 +246,7 @@ static unsigned sections_from_names(const char **names, size_t n) {
 }
 
 int method_system_information(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
         const char *names[SYSOPS_MAX_ATTRIBUTES];
         unsigned sections;
         Request *r;

@@ -62,22 +62,31 @@ static void on_answer(json_object *reply, int error, const char *message, void *
         asking_unref(a);
 }
 
+/* Asks question q when the sections need it: 1 when asked, 0 when not needed. */
+static int ask_one(Asking *a, const char *socket, SysinfoHarperQuestion q) {
+        json_object *body = NULL;
+        int r;
+
+        r = sysinfo_harper_question(q, a->sections, &body);
+        if (r < 0 || !body) {
+                json_object_put(body);
+                return r < 0 ? r : 0;   /* 0: not needed */
+        }
+        a->slots[q] = (QuestionSlot) { a, q };
+        r = harper_client_call(a->client, socket, body, a->timeout_usec, on_answer, &a->slots[q], NULL);
+        json_object_put(body);
+        return r < 0 ? r : 1;
+}
+
 static void ask_each(Asking *a, const char *socket) {
         for (unsigned q = 0; q < _SYSINFO_HARPER_QUESTION_MAX; q++) {
-                json_object *body = NULL;
-                int r = sysinfo_harper_question(q, a->sections, &body);
+                int r = ask_one(a, socket, (SysinfoHarperQuestion) q);
 
-                if (r >= 0 && !body)
-                        continue;      /* not needed */
-                a->slots[q] = (QuestionSlot) { a, q };
-                if (r >= 0)
-                        r = harper_client_call(a->client, socket, body, a->timeout_usec, on_answer, &a->slots[q], NULL);
-                json_object_put(body);
                 if (r < 0) {
                         errno = -r;   /* for %m */
                         keep_error(a, text_printf("Cannot ask Harper: %m"));
                 } else
-                        a->pending++;
+                        a->pending += (unsigned) r;
         }
 }
 
