@@ -158,7 +158,7 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         next(m);
 }
 
-static void find(StatusMirror *m) {
+static void find_harper(StatusMirror *m) {
         int r;
 
         m->finding = true;
@@ -170,7 +170,7 @@ static void find(StatusMirror *m) {
 }
 
 /* Asks Harper for the statuses it holds. */
-static void read_back(StatusMirror *m) {
+static void ask_read_back(StatusMirror *m) {
         json_object *body = json_object_new_object();
         int r;
 
@@ -188,9 +188,9 @@ static void next(StatusMirror *m) {
         if (m->call || m->finding || (m->retry && sd_event_source_get_enabled(m->retry, NULL) > 0))
                 return;
         if (!m->target.socket)
-                return find(m);
+                return find_harper(m);
         if (!m->read_back)
-                return read_back(m);
+                return ask_read_back(m);
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 if (m->dirty[i]) {
                         if (send_allowed(m))
