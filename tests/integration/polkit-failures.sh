@@ -94,8 +94,9 @@ wait $stalled $stalled2
 like "polkitd stalled 12 s: with the default timeout the member is allowed, not denied" \
     "$(cat "$H_T/stall.out")" "'after a stall'"
 like "... and so is the other call that waited" "$(cat "$H_T/stall2.out")" "'also waited'"
+# (less than the 12 s stop when the calls reach the daemon late, as on a loaded machine)
 is "... and the daemon logs the stall once, not once per call" \
-    "$(grep -c 'polkit took 1[2-9]\.[0-9] s to answer whether uid' "$H_T/daemon.log")" 1
+    "$(grep -Ec 'polkit took ([5-9]|1[0-9])\.[0-9] s to answer whether uid' "$H_T/daemon.log")" 1
 h_daemon_stop
 
 done_testing

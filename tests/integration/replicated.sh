@@ -30,7 +30,8 @@ node() {
     NODE_PID[$name]=$!
 }
 
-# B and C restart normally; F's workers fail to start; S's worker starts slowly (1.5 s);
+# B and C restart normally; F's workers fail to start; S's worker starts only when the test opens its
+# gate (its job runs as long as the test wants, however loaded the machine);
 # D's bus refuses root's RestartService (the peer denies the call)
 mkdir -p "$H_T/deny-policy"
 cp "$SRCDIR/dbus/io.harperdb.SystemOperations1.conf" "$H_T/deny-policy/"
@@ -45,11 +46,11 @@ cat >"$H_T/deny-policy/deny-restart.conf" <<'EOF'
 </busconfig>
 EOF
 echo '{"services":{"http_workers":{"units":["hsops-fail.service"]}}}' >"$H_T/fail.json"
-echo '{"services":{"http_workers":{"units":["hsops-slow.service"]}}}' >"$H_T/slow.json"
+echo '{"services":{"http_workers":{"units":["hsops-gated.service"]}}}' >"$H_T/gated.json"
 node B
 node C
 node F --config="$H_T/fail.json"
-node S --config="$H_T/slow.json"
+node S --config="$H_T/gated.json"
 POLICY=$H_T/deny-policy node D
 
 mkdir -p "$H_T/marks" && chmod 777 "$H_T/marks"
@@ -83,6 +84,13 @@ a_with_peers() {
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 marks() { cat "${DIR[$1]}/marks/workers.log" 2>/dev/null | wc -l; }
 REPLICATED='{"operation":"restart_service","service":"http_workers","replicated":true}'
+# s_has_a_job ID: job ID's Nodes name S running with a job id of its own
+s_has_a_job() {
+    local path
+    path=$(dcall GetJob "$1" | grep -o "'/[^']*'" | tr -d "'") || return 1
+    gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Nodes |
+        grep -Eq "'S', 'running', '[^']*', '[0-9a-f-]{36}'"
+}
 
 # ---------------------------------------------------------------- the rollout, A then B then C
 # (C reached as an ssh peer is, through systemd-stdio-bridge)
@@ -166,13 +174,15 @@ out=$(ops --wait "$REPLICATED"); rc=$?
 is "a peer slower than peer_timeout_sec: ERROR, Harper's timeout message (exit 5)" \
    "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "ERROR Timed out waiting for restart job to complete (exit 5)"
 is "... the later peer was not touched" "$(marks C)" "$before"
-sleep 1.5   # S's slow restart finishes on its own
+# S's own job still runs: let it finish, so that S takes the next restart (its gate then closes)
+touch "${DIR[S]}/marks/gate.open"
+h_wait 25 grep -q "ended COMPLETE" "${DIR[S]}/daemon.log" || bail_out "S's job did not end"
+rm "${DIR[S]}/marks/gate.open"
 
 a_with_peers "" S
 out=$(ops "$REPLICATED")
 id=$(py 'd["job_id"]' <<<"$out")
-h_wait 10 grep -q "restarting http_workers on S" "$H_T/daemon.log"
-sleep 0.3
+h_wait 25 s_has_a_job "$id" || bail_out "S's restart job did not start"
 kill -TERM "${DPID[S]}"
 h_wait 10 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS $HARPER_OPS '{\"operation\":\"get_job\",\"id\":\"$id\"}' | grep -q ERROR"
 out=$(ops '{"operation":"get_job","id":"'"$id"'"}')

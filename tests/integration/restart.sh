@@ -174,7 +174,7 @@ cat >"$H_T/fail.json" <<EOF
 { "instance_unit": "hsops-fail.service",
   "services": { "http_workers": { "units": "hsops-nothing-*.service" },
                 "clustering": { "units": ["harperdb-http@*.service", "hsops-missing.service"], "rolling": true },
-                "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } },
+                "clustering_config": { "units": ["hsops-gated.service"], "action": "restart" } },
   "jobs_kept": 3 }
 EOF
 h_daemon_start --config="$H_T/fail.json" || bail_out "harper-sysopsd did not start with $H_T/fail.json"
@@ -195,6 +195,8 @@ is "... a pattern and a name in one list: the pattern's running units first, the
    "$(gdbus call --system -d "$H_BUS_NAME" -o "$path" -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Steps)" \
    "(<[('harperdb-http@1.service', 'done'), ('harperdb-http@2.service', 'done'), ('harperdb-http@3.service', 'done'), ('hsops-missing.service', 'failed')]>,)"
 
+# clustering_config's unit starts when the test opens its gate ($MARKS/gate.open)
+rm -f "$MARKS/gate.open"
 out=$(ops '{"operation":"restart_service","service":"clustering_config"}')
 id=$(json job_id <<<"$out")
 is "a slow restart answers before it is done" "$(job_status "$id")" IN_PROGRESS
@@ -203,11 +205,14 @@ is "a second restart of the same service meanwhile: 409 naming the running job (
    $'409\n{"error":"A restart of clustering_config is already in progress (job '"$id"')."} (exit 6)'
 out=$(dcall RestartService clustering_config false)
 is "... over D-Bus: AlreadyRunning" "$(dbus_error "$out")" io.harperdb.SystemOperations1.Error.AlreadyRunning
-check "the slow restart completes" h_wait 10 job_is "$id" COMPLETE
+touch "$MARKS/gate.open"
+check "the slow restart completes" h_wait 25 job_is "$id" COMPLETE
+rm "$MARKS/gate.open"
 out=$(ops --wait --timeout=1 '{"operation":"restart_service","service":"clustering_config"}' 2>"$H_T/timeout.err"); rc=$?
 is "--wait --timeout=1 on a slower job: gives up with exit 1" "$rc" 1
 like "... saying the job goes on" "$(cat "$H_T/timeout.err")" "Gave up waiting after 1 s: job [0-9a-f-]{36} is still IN_PROGRESS"
-h_wait 10 job_is "$(dcall ListStatuses >/dev/null; grep -o 'job [0-9a-f-]*' "$H_T/timeout.err" | cut -d' ' -f2)" COMPLETE
+touch "$MARKS/gate.open"
+h_wait 25 job_is "$(grep -o 'job [0-9a-f-]*' "$H_T/timeout.err" | cut -d' ' -f2)" COMPLETE
 
 for i in 1 2 3 4; do ops --wait '{"operation":"restart"}' >/dev/null; done
 is "finished jobs beyond jobs_kept (3) leave the bus" "$(job_objects)" 3
@@ -223,7 +228,8 @@ like "a configuration file given but missing: exit 1" "$out (exit $rc)" "none.js
 
 # other_manager NAME HOW: a stack of its own with a systemd manager (tests/lib/node.sh, no
 # daemon); sets maddr mdir msystemd manager, and restarts our daemon reaching that manager as
-# HOW says ("bus": on its bus, "private": over its private socket) with a slow clustering_config
+# HOW says ("bus": on its bus, "private": over its private socket) with a clustering_config whose
+# unit never finishes starting (hsops-gated.service, its gate closed)
 other_manager() {
     local how
     H_NO_DAEMON=1 bash "$SRCDIR/tests/lib/node.sh" "$H_T/$1.ready" >"$H_T/$1.log" 2>&1 &
@@ -235,7 +241,7 @@ other_manager() {
     h_daemon_stop
     cat >"$H_T/$1.json" <<EOF
 { "systemd_bus": "$how",
-  "services": { "clustering_config": { "units": ["hsops-slow.service"], "action": "restart" } } }
+  "services": { "clustering_config": { "units": ["hsops-gated.service"], "action": "restart" } } }
 EOF
     h_daemon_start --config="$H_T/$1.json" || bail_out "harper-sysopsd did not start with $H_T/$1.json"
 }
@@ -243,12 +249,12 @@ EOF
 # systemd going away mid-job (its manager on another bus, as systemd_bus allows): ERROR, no hang
 other_manager manager bus
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
-sleep 0.5
+h_wait 25 test -e "$mdir/marks/gated.started" || bail_out "systemd did not start hsops-gated.service"
 kill -KILL "$msystemd"
 check "systemd killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
 is "... saying systemd went away" "$(json 0 message <<<"$out")" \
-   "Restart of hsops-slow.service did not finish: systemd went away (it did not come back within 10 s)"
+   "Restart of hsops-gated.service did not finish: systemd went away (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart without systemd: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
@@ -265,11 +271,11 @@ out=$(ops --wait '{"operation":"restart_service","service":"http_workers"}'); rc
 is "over the private socket: a rolling restart completes (exit 0)" "$(json status <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
 is "... on that manager's workers" "$(grep -c '^start' "$mdir/marks/workers.log")" 4
 id=$(ops '{"operation":"restart_service","service":"clustering_config"}' | json job_id)
-sleep 0.5
+h_wait 25 test -e "$mdir/marks/gated.started" || bail_out "systemd did not start hsops-gated.service"
 kill -KILL "$msystemd"
 check "the manager killed mid-job: the job ends in ERROR once it did not come back" h_wait 25 job_is "$id" ERROR
 is "... saying the connection was lost" "$(ops '{"operation":"get_job","id":"'"$id"'"}' | json 0 message)" \
-   "Restart of hsops-slow.service did not finish: the connection to systemd was lost (it did not come back within 10 s)"
+   "Restart of hsops-gated.service did not finish: the connection to systemd was lost (it did not come back within 10 s)"
 t0=$(date +%s%N)
 out=$(ops --status '{"operation":"restart"}' 2>/dev/null); rc=$?
 is "a restart with the manager gone: 500 (exit 1)" "$(head -n1 <<<"$out") (exit $rc)" "500 (exit 1)"
