@@ -6,9 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include "frame.h"
+#include "macro.h"
+#include "text.h"
 
 int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
         uint32_t head[2] = { tag, length };
@@ -17,6 +18,8 @@ int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
                 { .iov_base = (void *) data, .iov_len = length },
         };
         struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+        assert(data || length == 0);
 
         while (mh.msg_iovlen > 0) {
                 ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -38,20 +41,16 @@ int frame_send(int fd, uint32_t tag, const void *data, uint32_t length) {
         return 0;
 }
 
-static int64_t now_msec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads exactly length bytes by deadline (CLOCK_MONOTONIC msec, -1: none): 0, -EPIPE at end
+/* Reads exactly length bytes by deadline (monotonic_usec() in msec, -1: none): 0, -EPIPE at end
  * of stream, -ETIMEDOUT, -errno. */
 static int read_exactly(int fd, int64_t deadline, void *buf, size_t length) {
         size_t got = 0;
 
+        assert(buf || length == 0);
+
         while (got < length) {
                 if (deadline >= 0) {
-                        int64_t left = deadline - now_msec();
+                        int64_t left = deadline - (int64_t) (monotonic_usec() / 1000u);
                         struct pollfd p = { .fd = fd, .events = POLLIN };
                         int r = left > 0 ? poll(&p, 1, left > INT_MAX ? INT_MAX : (int) left) : 0;
                         if (r < 0) {
@@ -76,10 +75,14 @@ static int read_exactly(int fd, int64_t deadline, void *buf, size_t length) {
 }
 
 int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **ret_data, uint32_t *ret_length) {
-        int64_t deadline = timeout_ms >= 0 ? now_msec() + timeout_ms : -1;   /* for the whole frame */
+        int64_t deadline = timeout_ms >= 0 ? (int64_t) (monotonic_usec() / 1000u) + timeout_ms : -1;   /* for the whole frame */
+        _cleanup_free_ char *data = NULL;
         uint32_t head[2];
-        char *data;
         int r;
+
+        assert(ret_tag);
+        assert(ret_data);
+        assert(ret_length);
 
         r = read_exactly(fd, deadline, head, sizeof head);
         if (r < 0)
@@ -90,13 +93,13 @@ int frame_recv(int fd, int timeout_ms, uint32_t max, uint32_t *ret_tag, char **r
         if (!data)
                 return -ENOMEM;
         r = read_exactly(fd, deadline, data, head[1]);
-        if (r < 0) {
-                free(data);
-                return r == -EPIPE ? -EIO : r;   /* ended mid-frame */
-        }
+        if (r == -EPIPE)
+                return -EIO;   /* ended mid-frame */
+        if (r < 0)
+                return r;
         data[head[1]] = 0;
         *ret_tag = head[0];
-        *ret_data = data;
+        *ret_data = TAKE_PTR(data);
         *ret_length = head[1];
         return 0;
 }

@@ -9,54 +9,64 @@
 #include <unistd.h>
 
 #include "identity.h"
+#include "macro.h"
+#include "text.h"
 
-static int from_passwd(const struct passwd *pw, Identity *ret) {
-        Identity id = { .uid = pw->pw_uid, .gid = pw->pw_gid, .name = strdup(pw->pw_name) };
+/* The groups of user (primary group gid) as initgroups() would set them into *id. */
+static int groups_of(const char *user, gid_t gid, Identity *id) {
         int n = 64;
 
-        if (!id.name)
-                return -ENOMEM;
         for (;;) {
-                gid_t *groups = realloc(id.groups, sizeof(gid_t) * (size_t) n);
+                gid_t *groups = realloc(id->groups, sizeof(gid_t) * (size_t) n);
                 int want = n;
-                if (!groups) {
-                        identity_done(&id);
+
+                if (!groups)
                         return -ENOMEM;
+                id->groups = groups;
+                if (getgrouplist(user, gid, id->groups, &want) >= 0) {
+                        id->n_groups = want;
+                        return 0;
                 }
-                id.groups = groups;
-                if (getgrouplist(pw->pw_name, pw->pw_gid, id.groups, &want) >= 0) {
-                        id.n_groups = want;
-                        break;
-                }
-                if (want <= n || want > 65536) {   /* no progress, or absurd */
-                        identity_done(&id);
+                if (want <= n || want > 65536)   /* no progress, or absurd */
                         return -EIO;
-                }
                 n = want;
         }
+}
+
+static int from_passwd(const struct passwd *pw, Identity *ret) {
+        _cleanup_(identity_done) Identity id = { .uid = pw->pw_uid, .gid = pw->pw_gid };
+        int r;
+
+        id.name = strdup(pw->pw_name);
+        if (!id.name)
+                return -ENOMEM;
+        r = groups_of(pw->pw_name, pw->pw_gid, &id);
+        if (r < 0)
+                return r;
         *ret = id;
+        id = (Identity) {};   /* now *ret's */
         return 0;
 }
 
 /* getpw*_r with a buffer that grows as needed */
 static int lookup(const char *name, uid_t uid, Identity *ret) {
-        size_t size = 1024;
-        int r;
+        assert(ret);
 
-        for (;;) {
+        for (size_t size = 1024;; size *= 4) {
+                _cleanup_free_ char *buf = malloc(size);
                 struct passwd pw, *found = NULL;
-                char *buf = malloc(size);
+                int r;
+
                 if (!buf)
                         return -ENOMEM;
                 r = name ? getpwnam_r(name, &pw, buf, size, &found) : getpwuid_r(uid, &pw, buf, size, &found);
-                if (r == ERANGE && size < 1024 * 1024) {
-                        free(buf);
-                        size *= 4;
+                if (r == ERANGE && size < 1024 * 1024)
                         continue;
-                }
-                r = r ? -r : found ? from_passwd(found, ret) : -ENOENT;
-                free(buf);
-                return r;
+                if (r != 0)
+                        return -r;
+                if (!found)
+                        return -ENOENT;
+                return from_passwd(found, ret);
         }
 }
 
@@ -65,56 +75,44 @@ int identity_from_uid(uid_t uid, Identity *ret) {
 }
 
 int identity_from_name(const char *name, Identity *ret) {
+        assert(name);
+
         return lookup(name, 0, ret);
 }
 
 void identity_done(Identity *id) {
+        assert(id);
+
         free(id->name);
         free(id->groups);
         *id = (Identity) {};
 }
 
-/* Length of the UTF-8 character at s, or 0 if it is not one (overlong, surrogate, too big). */
-static size_t utf8_length(const unsigned char *s) {
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) || (s[0] == 0xf0 && s[1] < 0x90) ||
-            (s[0] == 0xf4 && s[1] >= 0x90))
-                return 0;
-        for (size_t i = 1; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        return n;
-}
-
 const char *escape_for_log(const char *text, char *buf, size_t size) {
-        const unsigned char *s = (const unsigned char *) text;
-        size_t n = 0;
+        size_t left, n = 0;
 
-        while (*s) {
-                size_t length = utf8_length(s);
-                bool plain = length > 1 || (length == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\');
+        assert(text);
+        assert(buf);
+        assert(size > 0);
+
+        left = strlen(text);
+        while (left > 0) {
+                const unsigned char c = (unsigned char) *text;
+                size_t length = utf8_char_length(text, left);
+                bool plain = length > 1 || (length == 1 && c >= 0x20 && c != 0x7f && c != '\\');
 
                 if (n + (plain ? length : 4) >= size)
                         break;
                 if (plain) {
-                        memcpy(buf + n, s, length);
+                        memcpy(buf + n, text, length);
                         n += length;
-                        s += length;
                 } else {
-                        snprintf(buf + n, 5, "\\x%02x", *s++);
+                        length = 1;
+                        snprintf(buf + n, 5, "\\x%02x", c);
                         n += 4;
                 }
+                text += length;
+                left -= length;
         }
         buf[n] = 0;
         return buf;

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadline.h"
 #include "login-throttle.h"
+#include "macro.h"
 
 /* Longer keys are cut: two names that share a record are only held off sooner. */
 #define ACCOUNT_KEY_MAX 64
 #define SOURCE_KEY_MAX 48
-#define USEC_PER_SEC 1000000u
 
 typedef enum RecordKind { RECORD_FREE, RECORD_PAIR, RECORD_SOURCE, RECORD_ACCOUNT } RecordKind;
 
@@ -32,20 +33,22 @@ struct LoginThrottle {
 };
 
 int throttle_new(const ThrottleConfig *config, LoginThrottle **ret) {
-        LoginThrottle *t = calloc(1, sizeof *t);
+        _cleanup_(throttle_freep) LoginThrottle *t = NULL;
 
+        assert(config);
+        assert(ret);
+
+        t = calloc(1, sizeof *t);
         if (!t)
                 return -ENOMEM;
+        pthread_mutex_init(&t->lock, NULL);
         t->config = *config;
         if (t->config.records < 3)   /* one attempt touches three records */
                 t->config.records = 3;
         t->records = calloc(t->config.records, sizeof *t->records);
-        if (!t->records) {
-                free(t);
+        if (!t->records)
                 return -ENOMEM;
-        }
-        pthread_mutex_init(&t->lock, NULL);
-        *ret = t;
+        *ret = TAKE_PTR(t);
         return 0;
 }
 
@@ -71,6 +74,10 @@ static bool record_is(const Record *r, RecordKind kind, const char *account, con
 static Record *record_get(LoginThrottle *t, RecordKind kind, const char *account, const char *source, uint64_t now,
                           bool create) {
         Record *unused = NULL, *oldest = NULL, *r;
+
+        assert(t);
+        assert(account);
+        assert(source);
 
         for (unsigned i = 0; i < t->config.records; i++) {
                 r = &t->records[i];
@@ -136,6 +143,8 @@ static uint64_t pair_or_source_held_for(LoginThrottle *t, const char *account, c
 uint64_t throttle_held_off(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
         uint64_t usec;
 
+        assert(t);
+
         pthread_mutex_lock(&t->lock);
         usec = pair_or_source_held_for(t, account, source, now);
         pthread_mutex_unlock(&t->lock);
@@ -147,6 +156,9 @@ bool throttle_account_turn(LoginThrottle *t, const char *account, uint64_t now, 
         Record *a;
         uint64_t turn = now;
         bool go = true;
+
+        assert(t);
+        assert(ret_usec);
 
         pthread_mutex_lock(&t->lock);
         a = record_get(t, RECORD_ACCOUNT, account, "", now, false);
@@ -166,6 +178,8 @@ uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source,
         Record *pair;
         uint64_t usec;
 
+        assert(t);
+
         pthread_mutex_lock(&t->lock);
         if (accepted) {
                 pair = record_get(t, RECORD_PAIR, account, source, now, false);
@@ -184,6 +198,8 @@ uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source,
 unsigned throttle_records_used(LoginThrottle *t, uint64_t now) {
         unsigned n = 0;
 
+        assert(t);
+
         pthread_mutex_lock(&t->lock);
         for (unsigned i = 0; i < t->config.records; i++)
                 n += record_live(t, &t->records[i], now);
@@ -193,6 +209,8 @@ unsigned throttle_records_used(LoginThrottle *t, uint64_t now) {
 
 void throttle_source_of(const struct sockaddr *sa, char *buf, size_t size) {
         char text[INET6_ADDRSTRLEN] = "";
+
+        assert(buf);
 
         if (sa && sa->sa_family == AF_INET)
                 inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, text, sizeof text);

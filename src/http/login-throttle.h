@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "macro.h"
+
 typedef struct ThrottleConfig {
         unsigned records;               /* table size */
         unsigned pair_free, source_free;   /* failures before the backoff starts */
@@ -25,7 +27,9 @@ typedef struct LoginThrottle LoginThrottle;
 
 /* A throttle with config's table allocated: 0 or -ENOMEM. */
 int throttle_new(const ThrottleConfig *config, LoginThrottle **ret);
+/* NULL is fine. */
 void throttle_free(LoginThrottle *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(LoginThrottle *, throttle_free);
 
 /* How long account's logins from source are still held off at now (µs; 0: not): asked before
  * a check, and again right before PAM is (attempts at the same time may have failed meanwhile). */

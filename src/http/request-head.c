@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "macro.h"
 #include "request-head.h"
 
 /* The Host of a request to the TCP port: a loopback name or address, with or without a port.
@@ -12,7 +13,7 @@ static bool host_is_loopback(const char *host) {
 
         if (!host)
                 return true;   /* HTTP/1.0 without Host: not a browser */
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 size_t n = strlen(names[i]);
                 if (strncasecmp(host, names[i], n) != 0)
                         continue;
@@ -26,6 +27,8 @@ static bool host_is_loopback(const char *host) {
  * A proxy in front that reads the other header would see a different request (smuggling).
  * NULL, or why not. */
 static const char *framing_problem(const RequestHead *head) {
+        assert(head);
+
         if (head->n_content_length > 1 || head->n_transfer_encoding > 1)
                 return "{\"error\":\"Content-Length or Transfer-Encoding is given twice\"}";
         if (head->transfer_encoding && strcasecmp(head->transfer_encoding, "chunked") != 0)
@@ -37,6 +40,10 @@ static const char *framing_problem(const RequestHead *head) {
 
 unsigned request_head_check(const RequestHead *head, unsigned long long max_body, const char **ret_json,
                             bool *ret_close) {
+        assert(head);
+        assert(ret_json);
+        assert(ret_close);
+
         *ret_close = false;
         *ret_json = framing_problem(head);
         if (*ret_json) {   /* first: any other answer would leave the body to be read as it says */

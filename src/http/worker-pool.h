@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "identity.h"
+#include "macro.h"
 
 typedef struct WorkerPoolConfig {
         unsigned max_workers;
@@ -25,8 +26,9 @@ typedef struct WorkerPool WorkerPool;
  * an environment of DBUS_SYSTEM_BUS_ADDRESS and JOURNAL_STREAM (when set) alone, and SIGKILL
  * when the listener dies (PR_SET_PDEATHSIG). */
 int worker_pool_new(const WorkerPoolConfig *config, WorkerPool **ret);
-/* Ends every worker and waits for them (a bounded time). */
+/* Ends every worker and waits for them (a bounded time). NULL is fine. */
 void worker_pool_free(WorkerPool *pool);
+DEFINE_TRIVIAL_CLEANUP_FUNC(WorkerPool *, worker_pool_free);
 
 /* Runs one request body as id in one of id's workers: 0 with the HTTP status and the JSON
  * answer (*ret_body malloc'd), -EBUSY when no worker became free in time, or -errno when

@@ -11,6 +11,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "macro.h"
 #include "operations.h"
 #include "worker.h"
 #include "worker-protocol.h"
@@ -23,6 +24,7 @@ static int capabilities_clear(void) {
 }
 
 int worker_drop_privileges(const Identity *id) {
+        /* no assert(): this runs between fork() and exec, where only async-signal-safe calls may */
         if (setgroups((size_t) id->n_groups, id->groups) < 0 ||
             setresgid(id->gid, id->gid, id->gid) < 0 ||
             setresuid(id->uid, id->uid, id->uid) < 0)
@@ -58,48 +60,52 @@ static int check_dropped(void) {
         return 0;
 }
 
+/* Runs one request body on *bus (opened, or opened again, as needed) and sends the answer
+ * frame: 0 or -errno. */
+static int answer_one(int fd, sd_bus **bus, const char *body, uint32_t length) {
+        _cleanup_(response_done) Response ret = {};
+        const char *text;
+
+        assert(bus);
+        assert(body);
+
+        /* its own connection, kept across requests; a new one if the bus went away */
+        if (*bus && !sd_bus_is_open(*bus))
+                *bus = sd_bus_flush_close_unref(*bus);
+        if (!*bus && sd_bus_open_system(bus) < 0)
+                *bus = NULL;   /* operation_run_body then answers Harper's 500 */
+
+        /* no agent over HTTP: a caller who would need a password is told so (403) */
+        CallContext ctx = { .bus = *bus, .interactive = false };
+        ret = operation_run_body(&ctx, body, length);
+        text = response_body_text(&ret, 0);
+        return frame_send(fd, (uint32_t) outcome_http_status(ret.outcome), text, (uint32_t) strlen(text));
+}
+
 int worker_main(int fd) {
-        sd_bus *bus = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
         r = check_dropped();
         if (r < 0) {
-                log_error("Worker credentials are not dropped for good: %s", strerror(-r));
+                log_error_errno(r, "Worker credentials are not dropped for good: %m");
                 return EXIT_FAILURE;
         }
         if (frame_send(fd, WORKER_READY, NULL, 0) < 0)
                 return EXIT_FAILURE;
 
         for (;;) {
+                _cleanup_free_ char *body = NULL;
                 uint32_t tag, length;
-                char *body = NULL;
 
                 r = frame_recv(fd, -1, WORKER_MAX_FRAME, &tag, &body, &length);
                 if (r == -EPIPE)
-                        break;   /* the listener let this worker go */
+                        return EXIT_SUCCESS;   /* the listener let this worker go */
                 if (r < 0) {
-                        log_error("Worker cannot read a request: %s", strerror(-r));
-                        sd_bus_flush_close_unref(bus);
+                        log_error_errno(r, "Worker cannot read a request: %m");
                         return EXIT_FAILURE;
                 }
-
-                /* its own connection, kept across requests; a new one if the bus went away */
-                if (bus && !sd_bus_is_open(bus))
-                        bus = sd_bus_flush_close_unref(bus);
-                if (!bus && sd_bus_open_system(&bus) < 0)
-                        bus = NULL;   /* operation_run_body then answers Harper's 500 */
-
-                /* no agent over HTTP: a caller who would need a password is told so (403) */
-                CallContext ctx = { .bus = bus, .interactive = false };
-                Response ret = operation_run_body(&ctx, body, length);
-                const char *text = response_body_text(&ret, 0);
-
-                r = frame_send(fd, (uint32_t) outcome_http_status(ret.outcome), text, (uint32_t) strlen(text));
-                response_done(&ret);
-                free(body);
-                if (r < 0)
-                        break;
+                if (answer_one(fd, &bus, body, length) < 0)
+                        return EXIT_SUCCESS;
         }
-        sd_bus_flush_close_unref(bus);
-        return EXIT_SUCCESS;
 }
