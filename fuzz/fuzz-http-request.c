@@ -2,7 +2,8 @@
 /* harper-ops-http's request handling (src/http: on_connection, on_request's method, path,
  * header and body checks, Harper's first checks on the body, the login's first step) on raw
  * HTTP bytes from a client on its TCP listener, served in this process by libmicrohttpd with
- * the program's own callbacks and limits. A request that passes every check stops at the login
+ * the program's own callbacks and limits, for an HttpServer with the default options (created,
+ * never started: no sockets, no workers). A request that passes every check stops at the login
  * (401 without Authorization); inputs that hold an Authorization header are left out, as
  * they would run PAM (and its fail delay) for every execution. */
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include "http-connection.h"
 #include "http-listen.h"
 #include "http-request.h"
+#include "http-server.h"
 #include "log.h"
 
 static Listener listener = { .tcp = true, .fd = -1, .name = "fuzz" };
@@ -28,13 +30,19 @@ static void quiet(void *cls, const char *format, va_list ap) {
 /* The options of listener_start() (http-listen.c) that shape a request, on a daemon this
  * process drives itself. */
 static struct MHD_Daemon *start(void) {
-        struct MHD_Daemon *d = MHD_start_daemon(
+        HttpOptions options;
+        struct MHD_Daemon *d;
+
+        http_options_init(&options);
+        if (http_server_new(&listener.server, &options) < 0)
+                abort();
+        d = MHD_start_daemon(
                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &listener,
                 MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
-                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, NULL,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, &listener,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, &listener,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, &listener,
                 MHD_OPTION_END);
         if (!d)

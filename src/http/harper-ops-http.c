@@ -10,11 +10,12 @@
  * answer comes back the same way. The operations and their answers are harper-ops's own
  * (operation_run_body in src/ops).
  *
- * Here: main and the worker's entry. http-options.c: the command line; http-listen.c: the
- * sockets; http-connection.c: each connection, its limits and deadline; http-login.c: who the
- * caller is; http-request.c: one request, run in a worker (worker-pool.c), and its answer. */
+ * Here: main and the worker's entry, and what is the process's alone (the signals, the file
+ * descriptor limit). http-options.c: the command line; http-server.c: the server those
+ * options make, which owns everything below; http-listen.c: the sockets; http-connection.c:
+ * each connection, its limits and deadline; http-login.c: who the caller is; http-request.c:
+ * one request, run in a worker (worker-pool.c), and its answer. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,14 +23,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <systemd/sd-daemon.h>
 
-#include "http-connection.h"
-#include "http-listen.h"
-#include "http-login.h"
 #include "http-options.h"
-#include "http-request.h"
+#include "http-server.h"
 #include "log.h"
+#include "macro.h"
 #include "worker.h"
 
 /* A worker: this program again, exec'd by the listener with one user's credentials. */
@@ -48,9 +46,11 @@ static int run_worker(const char *fd_text) {
 static void prepare_process(sigset_t *stop) {
         struct rlimit fds;
 
+        assert(stop);
+
         if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
                 fds.rlim_cur = fds.rlim_max;
-                setrlimit(RLIMIT_NOFILE, &fds);
+                (void) setrlimit(RLIMIT_NOFILE, &fds);
         }
         signal(SIGPIPE, SIG_IGN);
         sigemptyset(stop);
@@ -59,51 +59,18 @@ static void prepare_process(sigset_t *stop) {
         pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 
-/* Opens the sockets, starts the workers, the watchdog and the HTTP servers: 0 or -errno
- * (logged). */
-static int start_serving(Listener *listeners, unsigned *n_listeners) {
-        int self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), r;
-
-        if (self_fd < 0) {
-                r = -errno;
-                log_error("Cannot open this program to start workers: %s", strerror(-r));
-                return r;
-        }
-        r = listeners_open(listeners, n_listeners);
-        if (r < 0)
-                return r;
-        r = login_setup();
-        if (r < 0) {
-                log_error("Cannot set up the login records: %s", strerror(-r));
-                return r;
-        }
-        r = request_workers_start(self_fd);
-        if (r < 0)
-                return r;
-        r = connections_watch_start();
-        if (r < 0) {
-                log_error("Cannot start the watchdog thread.");
-                return r;
-        }
-        for (unsigned i = 0; i < *n_listeners; i++) {
-                r = listener_start(&listeners[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 int main(int argc, char *argv[]) {
-        Listener listeners[MAX_LISTENERS];
-        unsigned n_listeners = 0;
+        _cleanup_(http_server_freep) HttpServer *server = NULL;
+        HttpOptions options;
         sigset_t stop;
-        int r, sig;
+        int r;
 
         if (argc == 2 && strncmp(argv[1], "--worker-fd=", 12) == 0)
                 return run_worker(argv[1] + 12);
 
         log_setup("harper-ops-http", LOG_INFO);
-        r = options_parse(argc, argv);
+        http_options_init(&options);
+        r = http_options_parse(&options, argc, argv);
         if (r <= 0)
                 return r < 0 ? 64 : 0;
         log_setup("harper-ops-http", options.verbose ? LOG_DEBUG : LOG_INFO);
@@ -112,19 +79,9 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         prepare_process(&stop);
-        if (start_serving(listeners, &n_listeners) < 0)
+        if (http_server_new(&server, &options) < 0)
                 return 1;
-
-        sd_notify(0, "READY=1\nSTATUS=Serving Harper's operations API");
-        do
-                r = sigwait(&stop, &sig);
-        while (r == EINTR);
-        sd_notify(0, "STOPPING=1");
-        log_info("Stopping on signal %d.", sig);
-
-        listeners_stop(listeners, n_listeners);   /* waits for the requests in progress */
-        request_workers_stop();
-        login_cleanup();
-        listeners_remove_sockets();
-        return 0;
+        if (http_server_run(server, &stop) < 0)
+                return 1;
+        return 0;   /* server is freed on the way out: it waits for the requests in progress */
 }

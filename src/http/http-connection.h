@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* harper-ops-http's connections: who is at the other end, the unix sockets' limit per user,
- * and the deadline for a whole request. */
+ * and the deadline for a whole request. Each HttpServer keeps its own (its conns, under its
+ * conns_lock) and its own watchdog thread. */
 #pragma once
 
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 typedef struct Conn {
         struct Conn *prev, *next;
         const Listener *listener;
+        HttpServer *server;       /* listener's */
         int watch_fd;             /* our own dup of the socket: shutdown() here ends it */
         bool receiving;           /* reading a request (or idle between two) */
         uint64_t phase_start;     /* when that began, CLOCK_MONOTONIC usec */
@@ -30,9 +32,6 @@ typedef struct Conn {
         uint64_t login_time;      /* when, CLOCK_MONOTONIC usec */
 } Conn;
 
-/* CLOCK_MONOTONIC in µs. */
-uint64_t now_usec(void);
-
 /* MHD's connection callback (cls: the Listener): a Conn for each new connection, closing at
  * once one over --max-connections-per-user, and freed when the connection ends. */
 void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -45,6 +44,11 @@ Conn *conn_of(struct MHD_Connection *c);
  * --request-timeout, from now. */
 void conn_receiving(Conn *conn, bool yes);
 
-/* Starts the thread that closes connections whose request did not arrive within
- * --request-timeout: 0 or -errno. */
-int connections_watch_start(void);
+/* The connections of s open now, those being closed over --max-connections-per-user not
+ * counted. */
+unsigned connections_count(HttpServer *s);
+
+/* Starts s's thread that closes connections whose request did not arrive within
+ * --request-timeout: 0 or -errno. connections_watch_stop() ends it (no-op when not running). */
+int connections_watch_start(HttpServer *s);
+void connections_watch_stop(HttpServer *s);

@@ -12,15 +12,20 @@
 
 #include "http-connection.h"
 #include "http-listen.h"
-#include "http-options.h"
 #include "http-request.h"
 #include "identity.h"
 #include "log.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct addrinfo *, freeaddrinfo);
 
 static int listen_unix(const char *path, Listener *l) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        int fd;
+
+        assert(path);
+        assert(l);
 
         if (strlen(path) >= sizeof sa.sun_path) {
                 log_error("Socket path too long: %s", path);
@@ -32,58 +37,100 @@ static int listen_unix(const char *path, Listener *l) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
             chmod(path, 0666) < 0 ||   /* anyone may connect: who they are decides what they get */
-            listen(fd, SOMAXCONN) < 0) {
-                log_error("Cannot listen on %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        *l = (Listener) { .tcp = false, .fd = fd };
+            listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "Cannot listen on %s: %m", path);
+        l->tcp = false;
+        l->created = true;
+        l->fd = TAKE_FD(fd);
         snprintf(l->name, sizeof l->name, "%s", path);
+        return 0;
+}
+
+/* address's host ("[::1]" without its brackets) and port, pointing into host (room for size):
+ * 0 or -EINVAL (logged). */
+static int split_host_port(const char *address, char *host, size_t size, const char **ret_port) {
+        const char *colon = strrchr(address, ':');
+        size_t n;
+
+        assert(address);
+        assert(host);
+        assert(ret_port);
+
+        if (!colon || colon == address || !colon[1] || (size_t) (colon - address) >= size) {
+                log_error("--listen wants /PATH or HOST:PORT, not '%s'.", address);
+                return -EINVAL;
+        }
+        n = (size_t) (colon - address);
+        memcpy(host, address, n);
+        host[n] = 0;
+        if (host[0] == '[' && host[n - 1] == ']') {   /* [::1]:9925 */
+                memmove(host, host + 1, n - 2);
+                host[n - 2] = 0;
+        }
+        *ret_port = colon + 1;
         return 0;
 }
 
 static int listen_tcp(const char *address, Listener *l) {
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-        struct addrinfo *res = NULL;
+        _cleanup_(freeaddrinfop) struct addrinfo *res = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *port;
         char host[256];
-        const char *colon = strrchr(address, ':');
-        int fd = -1, r, one = 1;
+        int r, one = 1;
 
-        if (!colon || colon == address || !colon[1] || (size_t) (colon - address) >= sizeof host) {
-                log_error("--listen wants /PATH or HOST:PORT, not '%s'.", address);
-                return -EINVAL;
-        }
-        memcpy(host, address, (size_t) (colon - address));
-        host[colon - address] = 0;
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {   /* [::1]:9925 */
-                memmove(host, host + 1, strlen(host));
-                host[strlen(host) - 1] = 0;
-        }
-        r = getaddrinfo(host, colon + 1, &hints, &res);
+        assert(address);
+        assert(l);
+
+        r = split_host_port(address, host, sizeof host, &port);
+        if (r < 0)
+                return r;
+        r = getaddrinfo(host, port, &hints, &res);
         if (r != 0) {
                 log_error("Cannot resolve %s: %s", address, gai_strerror(r));
                 return -EINVAL;
         }
         fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-            bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-                r = -errno;
-                log_error("Cannot listen on %s: %s", address, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                freeaddrinfo(res);
-                return r;
-        }
-        freeaddrinfo(res);
-        *l = (Listener) { .tcp = true, .fd = fd };
+            bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "Cannot listen on %s: %m", address);
+        l->tcp = true;
+        l->fd = TAKE_FD(fd);
         snprintf(l->name, sizeof l->name, "http://%s", address);
         return 0;
 }
 
+/* Socket fd from systemd as *l: 0 or -EINVAL (logged). */
+static int listen_activated_one(int fd, Listener *l) {
+        assert(l);
+
+        l->fd = fd;
+        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+                struct sockaddr_un sa;
+                socklen_t len = sizeof sa;
+
+                l->tcp = false;
+                if (getsockname(fd, (struct sockaddr *) &sa, &len) == 0 && len > sizeof(sa_family_t))
+                        snprintf(l->name, sizeof l->name, "%.*s", (int) (len - sizeof(sa_family_t)), sa.sun_path);
+        } else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0) {
+                l->tcp = true;
+                snprintf(l->name, sizeof l->name, "TCP socket %d from systemd", fd);
+        } else {
+                log_error("Socket %d from systemd is neither a listening unix nor TCP stream socket.", fd);
+                return -EINVAL;
+        }
+        if (!l->name[0])
+                snprintf(l->name, sizeof l->name, "unix socket %d from systemd", fd);
+        (void) fcntl(fd, F_SETFD, FD_CLOEXEC);   /* never into a worker */
+        return 0;
+}
+
 /* The sockets systemd passed (harper-ops-http.socket). */
-static int listen_activated(Listener *ls, unsigned *n) {
+static int listen_activated(HttpServer *server, Listener *ls, unsigned *n) {
         int count = sd_listen_fds(1);
+
+        assert(ls);
+        assert(n);
 
         if (count <= 0) {
                 log_error("No --listen given and no sockets from systemd. See --help.");
@@ -92,39 +139,35 @@ static int listen_activated(Listener *ls, unsigned *n) {
         if (count > MAX_LISTENERS)
                 return -E2BIG;
         for (int i = 0; i < count; i++) {
-                int fd = SD_LISTEN_FDS_START + i;
                 Listener *l = &ls[(*n)++];
+                int r;
 
-                *l = (Listener) { .fd = fd };
-                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
-                        struct sockaddr_un sa;
-                        socklen_t len = sizeof sa;
-                        l->tcp = false;
-                        if (getsockname(fd, (struct sockaddr *) &sa, &len) == 0 && len > sizeof(sa_family_t))
-                                snprintf(l->name, sizeof l->name, "%.*s", (int) (len - sizeof(sa_family_t)), sa.sun_path);
-                } else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0) {
-                        l->tcp = true;
-                        snprintf(l->name, sizeof l->name, "TCP socket %d from systemd", fd);
-                } else {
-                        log_error("Socket %d from systemd is neither a listening unix nor TCP stream socket.", fd);
-                        return -EINVAL;
-                }
-                if (!l->name[0])
-                        snprintf(l->name, sizeof l->name, "unix socket %d from systemd", fd);
-                fcntl(fd, F_SETFD, FD_CLOEXEC);   /* never into a worker */
+                *l = (Listener) { .server = server, .fd = -EBADF };
+                r = listen_activated_one(SD_LISTEN_FDS_START + i, l);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
-int listeners_open(Listener *listeners, unsigned *n) {
-        int r = 0;
+int listeners_open(HttpServer *server, const HttpOptions *o, Listener *listeners, unsigned *n) {
+        assert(server);
+        assert(o);
+        assert(listeners);
+        assert(n);
 
-        if (options.n_listen == 0)
-                return listen_activated(listeners, n);
-        for (unsigned i = 0; r >= 0 && i < options.n_listen; i++, (*n)++)
-                r = options.listen[i][0] == '/' ? listen_unix(options.listen[i], &listeners[i])
-                                                : listen_tcp(options.listen[i], &listeners[i]);
-        return r;
+        if (o->n_listen == 0)
+                return listen_activated(server, listeners, n);
+        for (unsigned i = 0; i < o->n_listen; i++) {
+                Listener *l = &listeners[(*n)++];
+                int r;
+
+                *l = (Listener) { .server = server, .fd = -EBADF };
+                r = o->listen[i][0] == '/' ? listen_unix(o->listen[i], l) : listen_tcp(o->listen[i], l);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -139,20 +182,23 @@ static void mhd_log(void *cls, const char *format, va_list ap) {
         log_debug("libmicrohttpd: %s", escape_for_log(text, shown, sizeof shown));   /* it may quote the client */
 }
 
-int listener_start(Listener *l) {
+int listener_start(Listener *l, unsigned max_connections) {
+        assert(l);
+        assert(l->fd >= 0);
+
         l->mhd = MHD_start_daemon(
                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
                 0, NULL, NULL, on_request, l,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, or MHD logs the rest itself */
                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) l->fd,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned) options.max_connections,
+                MHD_OPTION_CONNECTION_LIMIT, max_connections,
                 /* silence between bytes; the whole request is bounded by the watchdog, and an
                  * answer may take as long as the daemon (polkit) needs */
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
                 MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
-                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, NULL,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                MHD_OPTION_URI_LOG_CALLBACK, on_request_target, l,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
                 MHD_OPTION_END);
         if (!l->mhd) {
@@ -164,13 +210,16 @@ int listener_start(Listener *l) {
         return 0;
 }
 
-void listeners_stop(Listener *listeners, unsigned n) {
-        for (unsigned i = 0; i < n; i++)
-                MHD_stop_daemon(listeners[i].mhd);
-}
+void listener_close(Listener *l) {
+        assert(l);
 
-void listeners_remove_sockets(void) {
-        for (unsigned i = 0; i < options.n_listen; i++)
-                if (options.listen[i][0] == '/')
-                        unlink(options.listen[i]);
+        if (l->mhd)
+                MHD_stop_daemon(l->mhd);   /* closes the socket too */
+        else if (l->fd >= 0)
+                close(l->fd);
+        l->mhd = NULL;
+        l->fd = -EBADF;
+        if (l->created)
+                unlink(l->name);
+        l->created = false;
 }

@@ -4,15 +4,17 @@
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "http-login.h"
-#include "http-options.h"
+#include "http-server.h"
 #include "identity.h"
 #include "log.h"
 #include "login-throttle.h"
+#include "macro.h"
 #include "pam-login.h"
+#include "text.h"
 
 #define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
 #define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
@@ -30,33 +32,42 @@
 #define SOURCE_FREE_FAILURES 20
 #define ACCOUNT_FREE_FAILURES 20
 #define ACCOUNT_INTERVAL_USEC 1000000u
-#define USEC_PER_SEC 1000000u
 
-static sem_t logins;   /* PAM checks at once: each may hash a password for a while */
-static LoginThrottle *throttle;
+/* What MHD hands out: a user name, and a password to wipe. */
+static void mhd_freep(char **p) {
+        if (*p)
+                MHD_free(*p);
+}
 
-int login_setup(void) {
-        ThrottleConfig config = {
-                .records = options.login_records,
+static void mhd_password_freep(char **p) {
+        if (!*p)
+                return;
+        explicit_bzero(*p, strlen(*p));
+        MHD_free(*p);
+}
+
+int login_throttle_new(const HttpOptions *o, LoginThrottle **ret) {
+        ThrottleConfig config;
+
+        assert(o);
+        assert(ret);
+
+        config = (ThrottleConfig) {
+                .records = o->login_records,
                 .pair_free = PAIR_FREE_FAILURES,
                 .source_free = SOURCE_FREE_FAILURES,
                 .account_free = ACCOUNT_FREE_FAILURES,
-                .backoff_max_usec = (uint64_t) options.login_backoff_max_sec * USEC_PER_SEC,
+                .backoff_max_usec = (uint64_t) o->login_backoff_max_sec * USEC_PER_SEC,
                 .account_interval_usec = ACCOUNT_INTERVAL_USEC,
                 /* long enough that waiting out the longest backoff does not reset it */
-                .forget_usec = 15 * (uint64_t) options.login_backoff_max_sec * USEC_PER_SEC,
+                .forget_usec = 15 * (uint64_t) o->login_backoff_max_sec * USEC_PER_SEC,
         };
-
-        sem_init(&logins, 0, options.max_logins);
-        return throttle_new(&config, &throttle);
-}
-
-void login_cleanup(void) {
-        throttle_free(throttle);
-        throttle = NULL;
+        return throttle_new(&config, ret);
 }
 
 void login_forget(Conn *conn) {
+        assert(conn);
+
         if (conn->authorization) {
                 explicit_bzero(conn->authorization, strlen(conn->authorization));
                 free(conn->authorization);
@@ -75,13 +86,14 @@ static unsigned fail_delay_usec(void) {
         return (unsigned) ((uint64_t) FAIL_DELAY_USEC * (500000 + sum / 3) / 1000000);
 }
 
-/* One of the --max-logins slots, waiting at most --queue-timeout: 0 or -EBUSY. */
-static int login_slot_take(void) {
+/* One of s's --max-logins slots, waiting at most --queue-timeout: 0 or -EBUSY. */
+static int login_slot_take(HttpServer *s) {
         struct timespec deadline;
 
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += options.queue_timeout_sec;
-        while (sem_clockwait(&logins, CLOCK_MONOTONIC, &deadline) < 0)
+        assert(s);
+
+        deadline = deadline_timespec(monotonic_usec() + (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC);
+        while (sem_clockwait(&s->login_slots, CLOCK_MONOTONIC, &deadline) < 0)
                 if (errno != EINTR)
                         return -EBUSY;
         return 0;
@@ -89,6 +101,10 @@ static int login_slot_take(void) {
 
 static unsigned identify_unix_peer(Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
         int r;
+
+        assert(conn);
+        assert(ret_json);
+        assert(ret_retry_sec);
 
         if (conn->have_identity)
                 return 0;
@@ -98,11 +114,16 @@ static unsigned identify_unix_peer(Conn *conn, const char **ret_json, unsigned *
                 *ret_json = MSG_LOGIN_FAILED;
                 return MHD_HTTP_UNAUTHORIZED;
         }
-        if (r < 0) {   /* not the caller's fault: no credentials, or the user database failed */
-                log_error("Cannot tell who the unix peer %s is: %s", conn->remote, strerror(-r));
-                *ret_json = r == -ENODATA ? MSG_CANNOT_CHECK : MSG_TRY_LATER;
-                *ret_retry_sec = r == -ENODATA ? 0 : 1;
-                return r == -ENODATA ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE;
+        if (r == -ENODATA) {   /* not the caller's fault: no credentials */
+                log_error_errno(r, "Cannot tell who the unix peer %s is: %m", conn->remote);
+                *ret_json = MSG_CANNOT_CHECK;
+                return MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (r < 0) {   /* nor this: the user database failed */
+                log_error_errno(r, "Cannot tell who the unix peer %s is: %m", conn->remote);
+                *ret_json = MSG_TRY_LATER;
+                *ret_retry_sec = 1;
+                return MHD_HTTP_SERVICE_UNAVAILABLE;
         }
         conn->have_identity = true;
         return 0;
@@ -110,73 +131,91 @@ static unsigned identify_unix_peer(Conn *conn, const char **ret_json, unsigned *
 
 /* A module may have changed the user name: the identity is the one PAM settled on (in *id),
  * 0 or -EACCES. */
-static int settle_on_pam_user(const char *pam_user, Identity *id) {
+static int settle_on_pam_user(const HttpServer *s, const char *pam_user, Identity *id) {
         int r;
+
+        assert(s);
+        assert(pam_user);
+        assert(id);
 
         if (strcmp(pam_user, id->name) == 0)
                 return 0;
         identity_done(id);
         r = identity_from_name(pam_user, id);
-        if (r >= 0 && id->uid == 0 && !options.allow_root_tcp)
-                r = -EACCES;
-        return r < 0 ? -EACCES : 0;
+        if (r < 0)
+                return -EACCES;
+        if (id->uid == 0 && !s->options.allow_root_tcp)
+                return -EACCES;
+        return 0;
+}
+
+/* In one of the --max-logins slots: -ETOOMANYREFS when user is held off meanwhile (for
+ * *retry_usec), else as pam_login. */
+static int pam_check_in_slot(const Conn *conn, const char *user, const char *password, char **ret_pam_user,
+                             unsigned *delay, uint64_t *retry_usec) {
+        HttpServer *s = conn->server;
+
+        /* again: at most --max-logins checks run at once, so guesses at the same time add at
+         * most that many failures past the limit */
+        *retry_usec = throttle_held_off(s->throttle, user, conn->source, monotonic_usec());
+        if (*retry_usec)
+                return -ETOOMANYREFS;
+        return pam_login(s->options.pam_service, s->options.pam_dir, user, password, conn->remote, ret_pam_user,
+                         delay);
 }
 
 /* user's password, through PAM: 0 with the user's identity in *id (the caller frees it either
  * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, -ETOOMANYREFS
  * when held off meanwhile (for *retry_usec), or -errno; *delay is the fail delay PAM asked for. */
-static int check_password(const Conn *conn, const char *user, const char *password, Identity *id,
-                          unsigned *delay, uint64_t *retry_usec) {
-        char *pam_user = NULL, shown[ESCAPED_MAX];
+static int check_password(const Conn *conn, const char *user, const char *shown, const char *password,
+                          Identity *id, unsigned *delay, uint64_t *retry_usec) {
+        HttpServer *s = conn->server;
+        _cleanup_free_ char *pam_user = NULL;
         int r;
 
-        escape_for_log(user, shown, sizeof shown);
         r = identity_from_name(user, id);
         if (r == -ENOENT) {
                 log_notice("Login of unknown user '%s' from %s refused.", shown, conn->remote);
                 return -EACCES;
         }
         if (r < 0) {
-                log_error("Cannot look up user '%s': %s", shown, strerror(-r));
+                log_error_errno(r, "Cannot look up user '%s': %m", shown);
                 return -EAGAIN;
         }
         /* root's password is never even tried over the network unless allowed */
-        if (id->uid == 0 && !options.allow_root_tcp) {
+        if (id->uid == 0 && !s->options.allow_root_tcp) {
                 log_notice("Login of '%s' (uid 0) over TCP from %s refused: root is not allowed over TCP.", shown,
                            conn->remote);
                 return -EACCES;
         }
-        r = login_slot_take();
+        r = login_slot_take(s);
         if (r < 0) {
                 log_warning("Login of '%s' from %s refused: %u logins in progress for %u s.", shown, conn->remote,
-                            options.max_logins, options.queue_timeout_sec);
+                            s->options.max_logins, s->options.queue_timeout_sec);
                 return r;
         }
-        /* again: at most --max-logins checks run at once, so guesses at the same time add at
-         * most that many failures past the limit */
-        *retry_usec = throttle_held_off(throttle, user, conn->source, now_usec());
-        if (*retry_usec) {
-                sem_post(&logins);
-                return -ETOOMANYREFS;
-        }
-        r = pam_login(options.pam_service, options.pam_dir, user, password, conn->remote, &pam_user, delay);
-        sem_post(&logins);
-        if (r >= 0)
-                r = settle_on_pam_user(pam_user, id);
-        free(pam_user);
-        return r;
+        r = pam_check_in_slot(conn, user, password, &pam_user, delay, retry_usec);
+        sem_post(&s->login_slots);
+        if (r < 0)
+                return r;
+        return settle_on_pam_user(s, pam_user, id);
 }
 
 /* Keeps an accepted login on conn: its identity (taken from *id), and its Authorization header
  * to know it again. 0 or -ENOMEM. */
 static int remember_login(Conn *conn, const char *authorization, Identity *id) {
-        char *copy = strdup(authorization);
+        char *copy;
 
+        assert(conn);
+        assert(authorization);
+        assert(id);
+
+        copy = strdup(authorization);
         if (!copy)
                 return -ENOMEM;
         login_forget(conn);
         conn->authorization = copy;
-        conn->login_time = now_usec();
+        conn->login_time = monotonic_usec();
         conn->identity = *id;
         conn->have_identity = true;
         *id = (Identity) {};
@@ -189,7 +228,7 @@ static unsigned seconds_from(uint64_t usec) {
 }
 
 static void sleep_until(uint64_t when) {
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
 
         if (when > now)
                 usleep((useconds_t) (when - now));
@@ -199,7 +238,8 @@ static void sleep_until(uint64_t when) {
  * account's turn is too far away; *retry_usec says how long to wait), else as check_password. */
 static int throttled_check(const Conn *conn, const char *user, const char *password, Identity *id,
                            unsigned *delay, uint64_t *retry_usec) {
-        uint64_t at, held = throttle_held_off(throttle, user, conn->source, now_usec());
+        HttpServer *s = conn->server;
+        uint64_t at, held = throttle_held_off(s->throttle, user, conn->source, monotonic_usec());
         char shown[ESCAPED_MAX];
         int r;
 
@@ -208,8 +248,8 @@ static int throttled_check(const Conn *conn, const char *user, const char *passw
                 *retry_usec = held;
                 return -ETOOMANYREFS;
         }
-        if (!throttle_account_turn(throttle, user, now_usec(), (uint64_t) options.queue_timeout_sec * USEC_PER_SEC,
-                                   &at)) {
+        if (!throttle_account_turn(s->throttle, user, monotonic_usec(),
+                                   (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC, &at)) {
                 /* not a warning each time: an attack from many addresses would flood the log */
                 log_debug("Login of '%s' from %s refused: the name is under attack, its turn is %" PRIu64 " s away.",
                           shown, conn->remote, at / USEC_PER_SEC);
@@ -217,12 +257,13 @@ static int throttled_check(const Conn *conn, const char *user, const char *passw
                 return -EBUSY;
         }
         sleep_until(at);
-        r = check_password(conn, user, password, id, delay, retry_usec);
+        r = check_password(conn, user, shown, password, id, delay, retry_usec);
         if (r == -EACCES && !*delay)
                 *delay = fail_delay_usec();
+        if (r < 0 && r != -EACCES)
+                return r;
         /* the backoff runs from the refusal's answer, after the fail delay */
-        if (r >= 0 || r == -EACCES)
-                held = throttle_end(throttle, user, conn->source, now_usec() + (r < 0 ? *delay : 0), r >= 0);
+        held = throttle_end(s->throttle, user, conn->source, monotonic_usec() + (r < 0 ? *delay : 0), r >= 0);
         if (r == -EACCES && held)
                 log_notice("Logins of '%s' from %s held off for %u s after repeated failures.", shown, conn->source,
                            seconds_from(held));
@@ -232,26 +273,20 @@ static int throttled_check(const Conn *conn, const char *user, const char *passw
 /* Checks the request's Basic credentials and remembers them on conn: 0, or as throttled_check. */
 static int check_basic_login(struct MHD_Connection *c, Conn *conn, const char *authorization, unsigned *delay,
                              uint64_t *retry_usec) {
-        char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
-        Identity id = {};
+        _cleanup_(mhd_password_freep) char *password = NULL;
+        _cleanup_(mhd_freep) char *user = NULL;
+        _cleanup_(identity_done) Identity id = {};
         int r;
 
+        user = MHD_basic_auth_get_username_password(c, &password);
         if (!user || !password || !*user || !*password) {   /* not Basic, or an empty password */
                 *delay = fail_delay_usec();
-                r = -EACCES;
-        } else {
-                r = throttled_check(conn, user, password, &id, delay, retry_usec);
-                if (r >= 0)
-                        r = remember_login(conn, authorization, &id);
+                return -EACCES;
         }
-        identity_done(&id);
-        if (password) {
-                explicit_bzero(password, strlen(password));
-                MHD_free(password);
-        }
-        if (user)
-                MHD_free(user);
-        return r;
+        r = throttled_check(conn, user, password, &id, delay, retry_usec);
+        if (r < 0)
+                return r;
+        return remember_login(conn, authorization, &id);
 }
 
 /* The answer to a login that failed with r (*ret_retry_sec: for Retry-After, 0 for none). */
@@ -280,8 +315,9 @@ static unsigned login_refusal(int r, unsigned delay, uint64_t retry_usec, const 
 
 static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
         const char *authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        unsigned delay = 0;
+        uint64_t recheck_usec = (uint64_t) conn->server->options.login_recheck_sec * USEC_PER_SEC;
         uint64_t retry_usec = 0;
+        unsigned delay = 0;
         int r;
 
         if (!authorization) {
@@ -291,14 +327,21 @@ static unsigned identify_tcp(struct MHD_Connection *c, Conn *conn, const char **
         /* the same credentials again on this connection: PAM said yes a moment ago. Not for
          * longer, or a changed password or a locked account would not end a kept-alive login. */
         if (conn->have_identity && conn->authorization && strcmp(conn->authorization, authorization) == 0 &&
-            now_usec() - conn->login_time < (uint64_t) options.login_recheck_sec * USEC_PER_SEC)
+            monotonic_usec() - conn->login_time < recheck_usec)
                 return 0;
         r = check_basic_login(c, conn, authorization, &delay, &retry_usec);
-        return r < 0 ? login_refusal(r, delay, retry_usec, ret_json, ret_retry_sec) : 0;
+        if (r < 0)
+                return login_refusal(r, delay, retry_usec, ret_json, ret_retry_sec);
+        return 0;
 }
 
 unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec) {
+        assert(conn);
+        assert(ret_json);
+        assert(ret_retry_sec);
+
         *ret_retry_sec = 0;
-        return conn->listener->tcp ? identify_tcp(c, conn, ret_json, ret_retry_sec)
-                                   : identify_unix_peer(conn, ret_json, ret_retry_sec);
+        if (conn->listener->tcp)
+                return identify_tcp(c, conn, ret_json, ret_retry_sec);
+        return identify_unix_peer(conn, ret_json, ret_retry_sec);
 }

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Who a caller of harper-ops-http is: on a unix socket the connecting process's user
- * (SO_PEERCRED), on TCP an HTTP Basic login checked through PAM. */
+ * (SO_PEERCRED), on TCP an HTTP Basic login checked through PAM, at most --max-logins at once
+ * per server and held off after repeated failures (its LoginThrottle). */
 #pragma once
 
 #include <microhttpd.h>
 
 #include "http-connection.h"
+#include "http-options.h"
+#include "login-throttle.h"
 
-/* Sets up the --max-logins PAM checks at once and the failed-login records; before the first
- * connection: 0 or -ENOMEM. */
-int login_setup(void);
-
-/* Frees the failed-login records; after the last connection. */
-void login_cleanup(void);
+/* The failed-login records for o (--login-records, --login-backoff-max) and the policy against
+ * guessing: 0 or -ENOMEM. */
+int login_throttle_new(const HttpOptions *o, LoginThrottle **ret);
 
 /* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json, and in
  * *ret_retry_sec the seconds for Retry-After, 0 for none). A refused login returns after PAM's

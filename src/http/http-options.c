@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "http-options.h"
 #include "log.h"
+#include "macro.h"
 
-Options options = {
+static const HttpOptions defaults = {
         .max_body = 64 * 1024,
         .max_connections = 256,
         .max_connections_per_user = 32,
@@ -56,26 +58,33 @@ static const struct option long_options[] = {
         {}
 };
 
-/* The options that take a whole number from 1 to max, and where it goes. */
+void http_options_init(HttpOptions *o) {
+        assert(o);
+        *o = defaults;
+}
+
+/* The options that take a whole number from 1 to max, and where in HttpOptions it goes. */
 static const struct NumberOption {
         int id;
         const char *name;
         unsigned long max;
-        unsigned *value;
+        size_t offset;
 } number_options[] = {
-        { OPT_MAX_BODY, "max-body", 16ul * 1024 * 1024, &options.max_body },
-        { OPT_MAX_CONNECTIONS, "max-connections", 4096, &options.max_connections },
-        { OPT_MAX_CONNECTIONS_PER_USER, "max-connections-per-user", 4096, &options.max_connections_per_user },
-        { OPT_REQUEST_TIMEOUT, "request-timeout", 3600, &options.request_timeout_sec },
-        { OPT_WORKERS, "workers", 1024, &options.max_workers },
-        { OPT_WORKERS_PER_USER, "workers-per-user", 1024, &options.workers_per_user },
-        { OPT_WORKER_IDLE, "worker-idle", 86400, &options.worker_idle_sec },
-        { OPT_QUEUE_TIMEOUT, "queue-timeout", 600, &options.queue_timeout_sec },
-        { OPT_WORKER_TIMEOUT, "worker-timeout", 3600, &options.worker_timeout_sec },
-        { OPT_MAX_LOGINS, "max-logins", 256, &options.max_logins },
-        { OPT_LOGIN_RECHECK, "login-recheck", 86400, &options.login_recheck_sec },
-        { OPT_LOGIN_RECORDS, "login-records", 1u << 16, &options.login_records },
-        { OPT_LOGIN_BACKOFF_MAX, "login-backoff-max", 86400, &options.login_backoff_max_sec },
+#define NUMBER(id, name, max, field) { id, name, max, offsetof(HttpOptions, field) }
+        NUMBER(OPT_MAX_BODY, "max-body", 16ul * 1024 * 1024, max_body),
+        NUMBER(OPT_MAX_CONNECTIONS, "max-connections", 4096, max_connections),
+        NUMBER(OPT_MAX_CONNECTIONS_PER_USER, "max-connections-per-user", 4096, max_connections_per_user),
+        NUMBER(OPT_REQUEST_TIMEOUT, "request-timeout", 3600, request_timeout_sec),
+        NUMBER(OPT_WORKERS, "workers", 1024, max_workers),
+        NUMBER(OPT_WORKERS_PER_USER, "workers-per-user", 1024, workers_per_user),
+        NUMBER(OPT_WORKER_IDLE, "worker-idle", 86400, worker_idle_sec),
+        NUMBER(OPT_QUEUE_TIMEOUT, "queue-timeout", 600, queue_timeout_sec),
+        NUMBER(OPT_WORKER_TIMEOUT, "worker-timeout", 3600, worker_timeout_sec),
+        NUMBER(OPT_MAX_LOGINS, "max-logins", 256, max_logins),
+        NUMBER(OPT_LOGIN_RECHECK, "login-recheck", 86400, login_recheck_sec),
+        NUMBER(OPT_LOGIN_RECORDS, "login-records", 1u << 16, login_records),
+        NUMBER(OPT_LOGIN_BACKOFF_MAX, "login-backoff-max", 86400, login_backoff_max_sec),
+#undef NUMBER
 };
 
 static void help(void) {
@@ -120,6 +129,10 @@ static int parse_unsigned(const char *name, const char *text, unsigned long max,
         char *end;
         unsigned long v;
 
+        assert(name);
+        assert(text);
+        assert(ret);
+
         errno = 0;
         v = strtoul(text, &end, 10);
         if (errno || *end || end == text || v < 1 || v > max) {
@@ -130,46 +143,53 @@ static int parse_unsigned(const char *name, const char *text, unsigned long max,
         return 0;
 }
 
-/* The option id of number_options, if it is one: 0, -EINVAL (logged), or -ENOENT for none. */
-static int set_number_option(int id, const char *text) {
-        for (size_t i = 0; i < sizeof number_options / sizeof number_options[0]; i++) {
-                const struct NumberOption *o = &number_options[i];
+/* The option id of number_options into *o, if it is one: 0, -EINVAL (logged), or -ENOENT for
+ * none. */
+static int set_number_option(HttpOptions *o, int id, const char *text) {
+        assert(o);
+
+        for (size_t i = 0; i < ELEMENTSOF(number_options); i++) {
+                const struct NumberOption *n = &number_options[i];
                 unsigned long v;
                 int r;
 
-                if (o->id != id)
+                if (n->id != id)
                         continue;
-                r = parse_unsigned(o->name, text, o->max, &v);
-                if (r >= 0)
-                        *o->value = (unsigned) v;
-                return r;
+                r = parse_unsigned(n->name, text, n->max, &v);
+                if (r < 0)
+                        return r;
+                *(unsigned *) ((char *) o + n->offset) = (unsigned) v;
+                return 0;
         }
         return -ENOENT;
 }
 
-int options_parse(int argc, char *argv[]) {
+int http_options_parse(HttpOptions *o, int argc, char *argv[]) {
         int c;
+
+        assert(o);
+        assert(argv);
 
         while ((c = getopt_long(argc, argv, "l:vh", long_options, NULL)) >= 0) {
                 switch (c) {
                 case 'l':
-                        if (options.n_listen == MAX_LISTENERS) {
+                        if (o->n_listen == MAX_LISTENERS) {
                                 log_error("At most %d --listen addresses.", MAX_LISTENERS);
                                 return -EINVAL;
                         }
-                        options.listen[options.n_listen++] = optarg;
+                        o->listen[o->n_listen++] = optarg;
                         break;
                 case OPT_ALLOW_ROOT_TCP:
-                        options.allow_root_tcp = true;
+                        o->allow_root_tcp = true;
                         break;
                 case OPT_PAM_SERVICE:
-                        options.pam_service = optarg;
+                        o->pam_service = optarg;
                         break;
                 case OPT_PAM_DIR:
-                        options.pam_dir = optarg;
+                        o->pam_dir = optarg;
                         break;
                 case 'v':
-                        options.verbose = true;
+                        o->verbose = true;
                         break;
                 case 'h':
                         help();
@@ -178,7 +198,7 @@ int options_parse(int argc, char *argv[]) {
                         printf("harper-ops-http %s\n", PACKAGE_VERSION);
                         return 0;
                 default:   /* a number, or getopt's '?' for an unknown option */
-                        if (set_number_option(c, optarg) < 0)
+                        if (set_number_option(o, c, optarg) < 0)
                                 return -EINVAL;
                 }
         }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* harper-ops-http's command line. */
+/* harper-ops-http's command line: what one HttpServer is told to do. */
 #pragma once
 
 #include <stdbool.h>
 
 #define MAX_LISTENERS 16
 
-typedef struct Options {
-        const char *listen[MAX_LISTENERS];
+typedef struct HttpOptions {
+        const char *listen[MAX_LISTENERS];   /* not owned: argv's, or the caller's strings */
         unsigned n_listen;
         unsigned max_body;   /* bytes */
         unsigned max_connections, max_connections_per_user;
@@ -19,11 +19,11 @@ typedef struct Options {
         bool allow_root_tcp;
         const char *pam_service, *pam_dir;
         bool verbose;
-} Options;
+} HttpOptions;
 
-/* The options in effect: the defaults until options_parse(), read-only after it (it runs
- * before any thread starts). */
-extern Options options;
+/* Sets *o to the defaults (those --help names). */
+void http_options_init(HttpOptions *o);
 
-/* Reads argv into options: 1 to go on, 0 when done (--help, --version), -EINVAL (logged). */
-int options_parse(int argc, char *argv[]);
+/* Reads argv into *o (which holds the defaults, or what the caller set): 1 to go on, 0 when
+ * done (--help, --version), -EINVAL (logged). The strings of *o point into argv. */
+int http_options_parse(HttpOptions *o, int argc, char *argv[]);

@@ -9,11 +9,16 @@
 #include "harper-request.h"
 #include "http-connection.h"
 #include "http-login.h"
-#include "http-options.h"
 #include "http-request.h"
+#include "http-server.h"
 #include "log.h"
+#include "macro.h"
 #include "request-head.h"
 #include "worker-pool.h"
+
+#define MSG_TOO_LARGE "{\"error\":\"Request body is too large\"}"
+#define MSG_BUSY "{\"error\":\"Too many requests in progress. Try again later.\"}"
+#define MSG_FAILED "{\"error\":\"There was an error processing your request. Check logs and try again.\"}"
 
 /* One per request (MHD's request context): its target as sent, the body as it arrives. */
 typedef struct Request {
@@ -24,27 +29,16 @@ typedef struct Request {
         bool too_big;
 } Request;
 
-static WorkerPool *pool;
-
-int request_workers_start(int self_fd) {
-        WorkerPoolConfig config = {
-                .max_workers = options.max_workers,
-                .per_identity = options.workers_per_user,
-                .idle_usec = (uint64_t) options.worker_idle_sec * 1000000u,
-                .queue_usec = (uint64_t) options.queue_timeout_sec * 1000000u,
-                .reply_usec = (uint64_t) options.worker_timeout_sec * 1000000u,
-                .self_fd = self_fd,
-        };
-        int r = worker_pool_new(&config, &pool);
-
-        if (r < 0)
-                log_error("Cannot set up the workers: %s", strerror(-r));
-        return r;
+static Request *request_free(Request *req) {
+        if (!req)
+                return NULL;
+        free(req->target);
+        free(req->body);
+        free(req);
+        return NULL;
 }
-
-void request_workers_stop(void) {
-        worker_pool_free(pool);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Request *, request_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static struct MHD_Response *response_new(unsigned status, const char *json, size_t length, bool owned,
                                          bool close) {
@@ -76,6 +70,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
         return r;
 }
 
+/* Answers json (length bytes; with owned, malloc'd and taken); a 503 says when to come back. */
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *json, size_t length,
                               bool owned, bool close) {
         struct MHD_Response *resp = response_new(status, json, length, owned, close);
@@ -102,47 +97,57 @@ static enum MHD_Result answer_refusal(struct MHD_Connection *c, unsigned status,
         return queue(c, status, resp);
 }
 
+/* Harper's first checks on the body, before the login (and then nothing is done): true with
+ * *ret_close (answers to "restart" and "restart_service" close the connection, as Harper's
+ * do), else false with Harper's answer queued (MHD's result in *ret_result). */
+static bool body_checked(struct MHD_Connection *c, const Request *req, bool *ret_close,
+                         enum MHD_Result *ret_result) {
+        _cleanup_(response_done) Response bad = {};
+        _cleanup_(json_object_putp) json_object *request = NULL;
+        const char *text;
+        char *copy;
+
+        if (request_parse(req->body ?: "", req->length, &request, &bad) >= 0) {
+                *ret_close = strncmp(request_operation_name(request), "restart", 7) == 0;
+                return true;
+        }
+        text = response_body_text(&bad, 0);
+        copy = strdup(text);
+        *ret_result = copy ? answer(c, (unsigned) outcome_http_status(bad.outcome), copy, strlen(copy), true, false)
+                           : MHD_NO;
+        return false;
+}
+
 /* The whole request is in: its body checked, its caller known, run in one of their workers. */
 static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request *req) {
-        Response bad;
-        json_object *request = NULL;
         const char *refusal = NULL;
+        enum MHD_Result m;
         char *out = NULL;
         size_t out_length = 0;
         unsigned status, retry_sec;
         bool close;
         int code, r;
 
-        /* Harper checks the body before the login (and then nothing is done) */
-        if (request_parse(req->body ?: "", req->length, &request, &bad) < 0) {
-                const char *text = response_body_text(&bad, 0);
-                enum MHD_Result m = answer(c, (unsigned) outcome_http_status(bad.outcome), strdup(text), strlen(text),
-                                           true, false);
-                response_done(&bad);
+        if (!body_checked(c, req, &close, &m))
                 return m;
-        }
-        /* Harper: answers to "restart" and "restart_service" close the connection */
-        close = strncmp(request_operation_name(request), "restart", 7) == 0;
-        json_object_put(request);
 
         status = login_identify(c, conn, &refusal, &retry_sec);
         if (status)
                 return answer_refusal(c, status, refusal, retry_sec);
 
-        r = worker_pool_run(pool, &conn->identity, req->body ?: "", req->length, &code, &out, &out_length);
+        r = worker_pool_run(conn->server->pool, &conn->identity, req->body ?: "", req->length, &code, &out,
+                            &out_length);
         if (r == -EBUSY)
-                return answer_static(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "{\"error\":\"Too many requests in progress. Try again later.\"}");
+                return answer_static(c, MHD_HTTP_SERVICE_UNAVAILABLE, MSG_BUSY);
         if (r < 0)
-                return answer_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                     "{\"error\":\"There was an error processing your request. Check logs and try again.\"}");
+                return answer_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, MSG_FAILED);
         log_debug("%s %s: %d", conn->identity.name, conn->listener->name, code);
         return answer(c, (unsigned) code, out, out_length, true, close);
 }
 
 /* Counts the headers that say where the body ends (MHD_get_connection_values' iterator). */
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
-        RequestHead *head = cls;
+        RequestHead *head = ASSERT_PTR(cls);
 
         if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
                 head->n_content_length++;
@@ -169,23 +174,28 @@ static enum MHD_Result check_headers(struct MHD_Connection *c, const Conn *conn,
         bool close;
 
         MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &head);
-        status = request_head_check(&head, options.max_body, &refusal, &close);
+        status = request_head_check(&head, conn->server->options.max_body, &refusal, &close);
         if (status == 0)
                 return MHD_YES;
         return answer(c, status, refusal, strlen(refusal), false, close);
 }
 
-/* Adds n bytes of the body; beyond --max-body they are read and dropped. */
-static enum MHD_Result append_body(Request *req, const char *data, size_t n) {
-        if (req->too_big || req->length + n > options.max_body) {
+/* Adds n bytes of the body; beyond max_body they are read and dropped. */
+static enum MHD_Result append_body(Request *req, const char *data, size_t n, size_t max_body) {
+        assert(req);
+        assert(data);
+
+        if (req->too_big || req->length + n > max_body) {
                 req->too_big = true;   /* chunked, no Content-Length: read and dropped */
                 return MHD_YES;
         }
         if (req->length + n + 1 > req->allocated) {
                 size_t want = req->allocated ? req->allocated : 1024;
+                char *bigger;
+
                 while (want < req->length + n + 1)
                         want *= 2;
-                char *bigger = realloc(req->body, want);
+                bigger = realloc(req->body, want);
                 if (!bigger)
                         return MHD_NO;
                 req->body = bigger;
@@ -201,7 +211,9 @@ enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                            const char *version, const char *upload_data, size_t *upload_data_size,
                            void **req_cls) {
         Conn *conn = conn_of(c);
-        Request *req = *req_cls;
+        Request *req = *ASSERT_PTR(req_cls);
+
+        assert(upload_data_size);
 
         if (!conn || !req)   /* no memory for them */
                 return MHD_NO;
@@ -211,36 +223,35 @@ enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
         }
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
+
                 *upload_data_size = 0;
-                return append_body(req, upload_data, n);
+                return append_body(req, upload_data, n, conn->server->options.max_body);
         }
 
         conn_receiving(conn, false);   /* the whole request is in: no more deadline for the client */
         if (req->too_big)
-                return answer_static(c, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"Request body is too large\"}");
+                return answer_static(c, MHD_HTTP_CONTENT_TOO_LARGE, MSG_TOO_LARGE);
         return run_request(c, conn, req);
 }
 
 void *on_request_target(void *cls, const char *uri, struct MHD_Connection *c) {
-        Request *req = calloc(1, sizeof *req);
+        _cleanup_(request_freep) Request *req = NULL;
 
-        if (req && !(req->target = strdup(uri))) {   /* bounded by MHD's memory limit per connection */
-                free(req);
-                req = NULL;
-        }
-        return req;
+        req = calloc(1, sizeof *req);
+        if (!req)
+                return NULL;
+        req->target = strdup(uri);   /* bounded by MHD's memory limit per connection */
+        if (!req->target)
+                return NULL;
+        return TAKE_PTR(req);
 }
 
 void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe) {
-        Request *req = *req_cls;
         Conn *conn = conn_of(c);
 
-        if (req) {
-                free(req->target);
-                free(req->body);
-                free(req);
-                *req_cls = NULL;
-        }
+        assert(req_cls);
+
+        *req_cls = request_free(*req_cls);
         if (conn)
                 conn_receiving(conn, true);   /* the next request's clock starts now */
 }

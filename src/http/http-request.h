@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* One request to harper-ops-http: the checks of its method, path, headers and body, running it
- * in a worker of the caller, and the answer. */
+ * in a worker of the caller (its server's pool), and the answer. */
 #pragma once
 
 #include <stddef.h>
 #include <microhttpd.h>
 
-/* Starts the worker pool the requests run in (self_fd: this program, to exec as a worker):
- * 0 or -errno (logged). */
-int request_workers_start(int self_fd);
-
-/* Ends every worker and waits for them. */
-void request_workers_stop(void);
-
-/* MHD's request callbacks: the request's target as sent (before MHD parses it: the query
- * string is still there; returns the request's context), the request as it arrives, and its
- * end. */
+/* MHD's request callbacks, each with the Listener as cls: the request's target as sent (before
+ * MHD parses it: the query string is still there; returns the request's context), the request
+ * as it arrives, and its end. */
 void *on_request_target(void *cls, const char *uri, struct MHD_Connection *c);
 enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                            const char *version, const char *upload_data, size_t *upload_data_size,
