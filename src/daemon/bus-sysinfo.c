@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "sysinfo.h"
 #include "sysops-names.h"
+#include "systemd-units.h"
 
 /* Sections that need the instance's main process or the units' cgroups. */
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);

@@ -2,8 +2,12 @@
 /* The daemon's client of the systemd manager, the one place that talks to systemd: queue a
  * restart or reload of one unit as a systemd job, follow it by its job path until JobRemoved,
  * and say in one sentence why it did not work when it did not; list the running units of a
- * pattern; tell system_information what systemd knows of Harper's units. All calls are
- * asynchronous; nothing here blocks the event loop. */
+ * pattern; tell how a unit runs (for finding Harper). What system_information asks is in
+ * systemd-units.h. All calls are asynchronous; nothing here blocks the event loop.
+ *
+ * Files: systemd-connection.c (connecting, the manager leaving and coming back),
+ * systemd-jobs.c (unit jobs, unit lists), systemd-units.c (unit facts), systemd-exec.c (a
+ * unit's Environment= and User=); systemd-client-internal.h is what they share. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,7 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "sysinfo.h"
+#include "macro.h"
 #include "sysops-config.h"
 
 typedef struct SystemdClient SystemdClient;
@@ -41,7 +45,10 @@ typedef void (*unit_list_callback_t)(char **units, const char *error, void *user
 int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address, bool direct,
                        uint64_t unit_timeout_usec);
 SystemdClient *systemd_client_free(SystemdClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SystemdClient *, systemd_client_free);
 
+/* Queues action of unit; callback gets UNIT_RUN_QUEUED, then UNIT_RUN_FINISHED exactly once
+ * (never before this returns). A negative errno: no callback. */
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata);
 
@@ -49,23 +56,6 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
  * sorted by name. */
 int systemd_client_list_running(SystemdClient *c, char *const *patterns, unit_list_callback_t callback,
                                 void *userdata);
-
-/* A unit system_information asks about, and its role there ("instance", "clustering"). */
-typedef struct UnitRole {
-        const char *name, *role;
-} UnitRole;
-
-/* What systemd said; a figure it did not give stays unknown (UINT64_MAX, NULL, 0). The array
- * and its strings are valid during the callback only. */
-typedef void (*units_described_callback_t)(const SysinfoUnit *units, size_t n_units, void *userdata);
-
-/* Asks systemd, all at once, for each unit's main process and cgroup (a unit named twice is
- * asked once, in its first role); with accounting also its state and accounting figures, and
- * the same for the running units matching worker_patterns (role "worker"). callback is called exactly once, when every answer is in, possibly before
- * this returns (no systemd: the figures stay unknown). */
-int systemd_client_describe_units(SystemdClient *c, const UnitRole *units, size_t n_units,
-                                  char *const *worker_patterns, bool accounting,
-                                  units_described_callback_t callback, void *userdata);
 
 /* A unit's Environment= list and User= ("root" when it sets none), or error (a sentence; the
  * others NULL). Valid during the callback only. */
