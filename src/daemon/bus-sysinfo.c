@@ -226,8 +226,7 @@ static void ask_everyone(Request *r) {
         r->harper_asked = sysinfo_harper_needed(r->sections);
         if (r->harper_asked) {
                 r->pending++;
-                if (harper_sysinfo_ask(&c->harper_place, &c->config, c->systemd, c->harper, r->sections,
-                                       harper_usec, on_harper_answers, r) < 0) {
+                if (harper_sysinfo_ask(c->locator, c->harper, r->sections, harper_usec, on_harper_answers, r) < 0) {
                         r->harper.error = "Out of memory while asking Harper.";
                         request_unref(r);
                 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harper-finder.h"
+#include "harper-locator.h"
 #include "harper-sysinfo.h"
 #include "macro.h"
 #include "text.h"
@@ -17,7 +17,7 @@ typedef struct QuestionSlot {
 } QuestionSlot;
 
 struct Asking {
-        HarperPlace *place;
+        HarperLocator *locator;
         HarperClient *client;
         unsigned sections;
         uint64_t timeout_usec;
@@ -56,7 +56,7 @@ static void on_answer(json_object *reply, int error, const char *message, void *
 
         if (error < 0) {
                 keep_error(a, strdup(message));
-                harper_place_forget(a->place);   /* Harper may have moved: the next call looks again */
+                harper_locator_forget(a->locator);   /* Harper may have moved: the next call looks again */
         } else
                 a->harper.answers[slot->question] = json_object_get(reply);
         asking_unref(a);
@@ -100,25 +100,23 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         asking_unref(a);
 }
 
-int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *systemd, HarperClient *client,
-                       unsigned sections, uint64_t timeout_usec, harper_sysinfo_callback_t callback,
-                       void *userdata) {
+int harper_sysinfo_ask(HarperLocator *locator, HarperClient *client, unsigned sections, uint64_t timeout_usec,
+                       harper_sysinfo_callback_t callback, void *userdata) {
         Asking *a;
         int r;
 
-        assert(place);
-        assert(config);
+        assert(locator);
         assert(client);
         assert(callback);
 
         a = calloc(1, sizeof(Asking));
         if (!a)
                 return -ENOMEM;
-        *a = (Asking) { .place = place, .client = client, .sections = sections, .timeout_usec = timeout_usec,
+        *a = (Asking) { .locator = locator, .client = client, .sections = sections, .timeout_usec = timeout_usec,
                         .callback = callback, .userdata = userdata };
         /* ours while starting, and the search's until on_found */
         a->pending = 2;
-        r = harper_find_recent(place, config, systemd, on_found, a);
+        r = harper_locator_find(locator, HARPER_FIND_RECENT, on_found, a, NULL);
         if (r < 0) {
                 errno = -r;   /* for %m */
                 keep_error(a, text_printf("Cannot find Harper: %m"));

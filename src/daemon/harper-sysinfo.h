@@ -5,17 +5,14 @@
 #pragma once
 
 #include "harper-client.h"
-#include "harper-finder.h"
+#include "harper-locator.h"
 #include "sysinfo.h"
-#include "sysops-config.h"
-#include "systemd-client.h"
 
 /* answers: Harper's answers and, when one is missing, why (valid during the callback only). */
 typedef void (*harper_sysinfo_callback_t)(const SysinfoHarper *answers, void *userdata);
 
-/* Asks Harper for the sections in the mask, where place says it was found lately (a failed
+/* Asks Harper for the sections in the mask, where the locator found it lately (a failed
  * question forgets it); callback exactly once, possibly before this returns. Returns 0, or
  * -ENOMEM (no callback). */
-int harper_sysinfo_ask(HarperPlace *place, const Config *config, SystemdClient *systemd, HarperClient *client,
-                       unsigned sections, uint64_t timeout_usec, harper_sysinfo_callback_t callback,
-                       void *userdata);
+int harper_sysinfo_ask(HarperLocator *locator, HarperClient *client, unsigned sections, uint64_t timeout_usec,
+                       harper_sysinfo_callback_t callback, void *userdata);

@@ -9,17 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "harper-client.h"
-
-/* Where Harper answers. */
-typedef struct HarperTarget {
-        char *socket;          /* its operations API socket */
-        char *tcp_url;         /* its TCP operations API (http://host:port/), or NULL */
-        char *pid_file;        /* <root>/hdb.pid: tells a Harper that restarted under a job; or NULL */
-} HarperTarget;
-
-void harper_target_done(HarperTarget *t);
-/* A copy of from in *to (which holds nothing); -ENOMEM leaves *to empty. */
-int harper_target_copy(HarperTarget *to, const HarperTarget *from);
+#include "harper-target.h"
 
 typedef enum HarperWatchEvent {
         HARPER_WATCH_STARTED,  /* text: Harper's job id (restart_service only) */

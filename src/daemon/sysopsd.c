@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* harper-sysopsd: Harper's system operations as a D-Bus system service. This file is the
- * program: options, event loop, bus connection, the interface's vtable. Each operation's
- * glue lives in bus-<operation>.c, its logic in src/shared. */
+ * program: options, signals, the interface's vtable; the daemon's state and its life are the
+ * Context's (context.c). Each operation's glue lives in bus-<operation>.c, its logic in
+ * src/shared. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,7 +18,6 @@
 #include "bus-status.h"
 #include "bus-sysinfo.h"
 #include "config.h"
-#include "config-state.h"
 #include "context.h"
 #include "log.h"
 #include "sysops-errors.h"
@@ -175,115 +175,25 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(c->event, 0);
 }
 
-int context_start_mirror(Context *c) {
+/* SIGTERM and SIGINT end the loop. */
+static int add_exit_signals(Context *c) {
+        sigset_t mask;
         int r;
 
-        if (!c->config.harper.api)
-                return 0;
-        r = status_mirror_new(&c->mirror, c->event, &c->config, c->systemd, c->harper, &c->statuses,
-                              bus_statuses_adopted, c);
-        if (r < 0)
-                log_error("Cannot keep the statuses in Harper: %s", strerror(-r));
-        return r;
-}
-
-int context_connect_clients(Context *c) {
-        const Config *cf = &c->config;
-        bool direct = cf->systemd == SYSTEMD_PRIVATE;
-        const char *address = cf->systemd_address;
-        int r;
-
-        if (cf->systemd == SYSTEMD_AUTO && systemd_client_pid1_has_private_socket(c->bus)) {
-                direct = true;
-                address = SYSTEMD_CLIENT_PRIVATE_SOCKET;
-        }
-        log_info("Talking to systemd %s%s.", direct ? "over its private socket " : "on ",
-                 address ? address : "the system bus");
-        r = systemd_client_new(&c->systemd, c->event, address, direct, (uint64_t) cf->unit_timeout_sec * 1000000ULL);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_add_signal(c->event, NULL, SIGTERM, on_exit_signal, c);
         if (r < 0)
                 return r;
-        r = harper_client_new(&c->harper, c->event);
-        if (r < 0) {
-                log_error("Cannot set up the client of Harper's operations API: %s", strerror(-r));
-                return r;
-        }
-        return context_start_mirror(c);
-}
-
-static int connect_bus(Context *c, const Options *o) {
-        int r;
-
-        r = sd_bus_open_system(&c->bus);
-        if (r < 0) {
-                log_error("Cannot connect to the system bus: %s", strerror(-r));
-                return r;
-        }
-        /* with a bad configuration nothing runs: no clients, every call is refused */
-        r = c->config_problem ? 0 : context_connect_clients(c);
-        if (r < 0)
-                return r;
-        r = authorizer_new(&c->authorizer, c->bus, (uint64_t) o->polkit_timeout_sec * 1000000ULL);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_object_vtable(c->bus, NULL, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, manager_vtable, c);
-        if (r < 0) {
-                log_error("Cannot register %s: %s", SYSOPS_OBJECT_PATH, strerror(-r));
-                return r;
-        }
-        r = sd_bus_add_filter(c->bus, NULL, bus_statuses_get_filter, c);
-        if (r < 0) {
-                log_error("Cannot add the filter for Statuses: %s", strerror(-r));
-                return r;
-        }
-        r = sd_bus_add_object_manager(c->bus, NULL, "/");
-        if (r < 0) {
-                log_error("Cannot register the object manager: %s", strerror(-r));
-                return r;
-        }
-        r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return r;
-        /* the bus going away ends the loop: systemd restarts us, statuses are in memory only */
-        r = sd_bus_set_exit_on_disconnect(c->bus, 1);
-        if (r < 0)
-                return r;
-        /* last, so nobody calls before the objects exist */
-        r = sd_bus_request_name(c->bus, SYSOPS_BUS_NAME, 0);
-        if (r < 0) {
-                log_error("Cannot own %s on the system bus: %s%s", SYSOPS_BUS_NAME, strerror(-r),
-                          r == -EACCES ? " (not root, or the bus policy file is not installed?)" :
-                          r == -EEXIST ? " (another instance runs)" : "");
-                return r;
-        }
-        return 0;
-}
-
-static void context_done(Context *c) {
-        for (Job *j = c->jobs.first; j; j = j->next)
-                if (!job_is_finished(j))
-                        bus_job_abandon(c, j, "harper-sysopsd is stopping; systemd finishes the units' jobs on its own.");
-        /* before the sysinfo state: freeing the systemd client answers SystemInformation calls
-         * still waiting for systemd, and those use it */
-        c->mirror = status_mirror_free(c->mirror);
-        c->systemd = systemd_client_free(c->systemd);
-        c->sysinfo = sysinfo_state_free(c->sysinfo);
-        bus_jobs_done(c);
-        /* after the jobs: their Harper watches hold calls of the client */
-        c->harper = harper_client_free(c->harper);
-        c->authorizer = authorizer_free(c->authorizer);
-        c->bus = sd_bus_flush_close_unref(c->bus);
-        c->event = sd_event_unref(c->event);
-        status_store_done(&c->statuses);
-        harper_place_forget(&c->harper_place);
-        config_done(&c->config);
-        free(c->config_problem);
+        return sd_event_add_signal(c->event, NULL, SIGINT, on_exit_signal, c);
 }
 
 int main(int argc, char *argv[]) {
         Options o = { .polkit_timeout_sec = DEFAULT_POLKIT_TIMEOUT_SEC, .log_level = LOG_INFO,
                       .config_file = SYSOPS_CONFIG_FILE };
-        Context c = {};
-        sigset_t mask;
+        _cleanup_(context_freep) Context *c = NULL;
         int r;
 
         log_setup("harper-sysopsd", LOG_INFO);
@@ -293,54 +203,28 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? 2 : 0;
         log_setup("harper-sysopsd", o.log_level);
         if (o.check_config)
-                return config_state_check(o.config_file, o.config_required);
-        status_store_init(&c.statuses);
-        r = config_state_load(&c, o.config_file, o.config_required);
-        if (r >= 0)
-                r = sysinfo_state_new(&c.sysinfo);
+                return context_check_config(o.config_file, o.config_required);
+
+        r = context_new(&c, o.config_file, o.config_required);
         if (r < 0)
-                goto finish;
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-
-        r = sd_event_default(&c.event);
-        if (r >= 0)     /* pings systemd's watchdog (WatchdogSec=) from the loop, when asked to */
-                r = sd_event_set_watchdog(c.event, true);
-        if (r >= 0)
-                r = sd_event_add_signal(c.event, NULL, SIGTERM, on_exit_signal, &c);
-        if (r >= 0)
-                r = sd_event_add_signal(c.event, NULL, SIGINT, on_exit_signal, &c);
-        if (r >= 0)
-                r = bus_jobs_setup(&c);
+                return 1;
+        r = add_exit_signals(c);
         if (r < 0) {
-                log_error("Cannot set up the event loop: %s", strerror(-r));
-                goto finish;
+                log_error_errno(r, "Cannot set up the event loop: %m");
+                return 1;
         }
-
-        r = connect_bus(&c, &o);
+        r = context_serve(c, manager_vtable, (uint64_t) o.polkit_timeout_sec * 1000000ULL);
         if (r < 0)
-                goto finish;
-
-        r = config_state_attach(&c);
-        if (r < 0) {
-                log_error("Cannot set up reloading: %s", strerror(-r));
-                goto finish;
-        }
+                return 1;
         log_info("Serving %s (version %s)%s.", SYSOPS_BUS_NAME, PACKAGE_VERSION,
-                 c.config_problem ? ", refusing every call until the configuration is fixed" : "");
+                 c->config_problem ? ", refusing every call until the configuration is fixed" : "");
 
-        r = sd_event_loop(c.event);
+        r = sd_event_loop(c->event);
         if (r < 0)
-                log_error("Event loop failed: %s", strerror(-r));
+                log_error_errno(r, "Event loop failed: %m");
         else if (r > 0)
                 log_warning("Event loop ended with code %d (the bus went away?).", r);
-        if (c.authorizer && authorizer_pending(c.authorizer) > 0)
-                log_info("Exiting with %u authorization queries unanswered.", authorizer_pending(c.authorizer));
-
-finish:
-        context_done(&c);
+        if (c->authorizer && authorizer_pending(c->authorizer) > 0)
+                log_info("Exiting with %u authorization queries unanswered.", authorizer_pending(c->authorizer));
         return r != 0 ? 1 : 0;
 }

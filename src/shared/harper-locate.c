@@ -133,6 +133,20 @@ int harper_port_parse(const char *text, HarperPort *ret) {
         return 0;
 }
 
+char *harper_port_url(const HarperPort *p) {
+        const char *host = p->host;
+
+        if (p->port == 0)
+                return NULL;
+        if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0)
+                host = "127.0.0.1";
+        else if (strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0)
+                host = "[::1]";
+        if (strchr(host, ':') && host[0] != '[')
+                return text_printf("http://[%s]:%u/", host, p->port);
+        return text_printf("http://%s:%u/", host, p->port);
+}
+
 /* The parsed config file and where to put a problem. */
 typedef struct ConfigReader {
         yaml_document_t document;

@@ -47,6 +47,11 @@ void harper_settings_done(HarperSettings *s);
  * -EINVAL when it is none of these. */
 int harper_port_parse(const char *text, HarperPort *ret);
 
+/* The operations port as a URL a client on this host can reach ("http://host:port/"): a
+ * wildcard listener (none, "0.0.0.0", "*", "::") is asked on loopback, an IPv6 host gets its
+ * brackets. NULL when p has no port, or out of memory; the caller frees it. */
+char *harper_port_url(const HarperPort *p);
+
 /* Harper's process id as its PID file (<root>/hdb.pid) says, or NULL when the file is absent
  * (Harper stopped or restarting) or empty; the caller frees it. */
 char *harper_pid_read(const char *pid_file);

@@ -246,6 +246,30 @@ static void test_ports(void **state) {
         assert_int_equal(harper_port_parse("", &p), -EINVAL);
 }
 
+static void check_url(const char *host, unsigned port, const char *expected) {
+        HarperPort p = { .host = (char *) host, .port = port };
+        char *url = harper_port_url(&p);
+
+        if (expected)
+                assert_string_equal(url, expected);
+        else
+                assert_null(url);
+        free(url);
+}
+
+static void test_port_urls(void **state) {
+        check_url(NULL, 9925, "http://127.0.0.1:9925/");
+        check_url("", 9925, "http://127.0.0.1:9925/");
+        check_url("0.0.0.0", 9925, "http://127.0.0.1:9925/");
+        check_url("*", 9925, "http://127.0.0.1:9925/");
+        check_url("::", 9925, "http://[::1]:9925/");
+        check_url("[::]", 9925, "http://[::1]:9925/");
+        check_url("::1", 9925, "http://[::1]:9925/");
+        check_url("10.0.0.7", 1, "http://10.0.0.7:1/");
+        check_url("harper.local", 9925, "http://harper.local:9925/");
+        check_url("127.0.0.1", 0, NULL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_root_from_environment),
@@ -259,6 +283,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bad_config_files, dir_setup, dir_teardown),
                 cmocka_unit_test(test_missing_config_file),
                 cmocka_unit_test(test_ports),
+                cmocka_unit_test(test_port_urls),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

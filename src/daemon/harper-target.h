@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Where Harper answers: what the Harper locator finds (harper-locator.h) and the watches and
+ * the status mirror talk to. harper_target_done() and harper_target_copy() live in
+ * harper-watch.c. */
+#pragma once
+
+typedef struct HarperTarget {
+        char *socket;          /* its operations API socket */
+        char *tcp_url;         /* its TCP operations API (http://host:port/), or NULL */
+        char *pid_file;        /* <root>/hdb.pid: tells a Harper that restarted under a job; or NULL */
+} HarperTarget;
+
+void harper_target_done(HarperTarget *t);
+/* A copy of from in *to (which holds nothing); -ENOMEM leaves *to empty. */
+int harper_target_copy(HarperTarget *to, const HarperTarget *from);
