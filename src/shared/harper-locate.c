@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "harper-locate.h"
+#include "macro.h"
 #include "text.h"
 
 #define BOOT_SETTINGS_PATH_KEY "settings_path"
@@ -48,53 +49,53 @@ static char *trim(char *s) {
 /* Harper writes the file with the properties-reader package's syntax: "key = value" lines
  * (its second line indented), '#' and '!' comments. */
 int harper_boot_properties_read(const char *path, char **ret_config_path, char **ret_error) {
-        FILE *f = fopen(path, "re");
-        char *line = NULL, *found = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
         size_t allocated = 0;
 
+        assert(path);
+        assert(ret_config_path);
+        assert(ret_error);
         *ret_config_path = NULL;
         *ret_error = NULL;
+        f = fopen(path, "re");
         if (!f)
                 return text_error(ret_error, -errno, "%s: %s", path, strerror(errno));
-        while (!found && getline(&line, &allocated, f) >= 0) {
+        while (getline(&line, &allocated, f) >= 0) {
                 char *key = trim(line), *value = strchr(key, '=');
 
                 if (*key == '#' || *key == '!' || !value)
                         continue;
                 *value++ = '\0';
-                if (strcmp(trim(key), BOOT_SETTINGS_PATH_KEY) == 0 && *trim(value))
-                        found = strdup(trim(value));
+                if (strcmp(trim(key), BOOT_SETTINGS_PATH_KEY) != 0 || !*trim(value))
+                        continue;
+                *ret_config_path = strdup(trim(value));
+                return *ret_config_path ? 0 : -ENOMEM;
         }
-        free(line);
-        fclose(f);
-        if (!found)
-                return text_error(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
-        *ret_config_path = found;
-        return 0;
+        return text_error(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
 }
 
 int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_error) {
-        char *root = harper_root_from_environment(environment), *boot = NULL;
+        _cleanup_free_ char *root = harper_root_from_environment(environment), *boot = NULL;
         const char *unit_home = environment_get(environment, "HOME");
-        int r;
 
+        assert(ret_config_path);
+        assert(ret_error);
         *ret_config_path = NULL;
         *ret_error = NULL;
         if (root) {
-                r = asprintf(ret_config_path, "%s/%s", root, HARPER_CONFIG_FILE_NAME) < 0 ? -ENOMEM : 0;
-                free(root);
-                return r;
+                *ret_config_path = text_printf("%s/%s", root, HARPER_CONFIG_FILE_NAME);
+                return *ret_config_path ? 0 : -ENOMEM;
         }
         if (unit_home && *unit_home)
                 home = unit_home;
         if (!home || !*home)
                 return text_error(ret_error, -ENOENT, "Cannot find Harper: no ROOTPATH in its unit's environment "
                                                  "and no home directory to look in.");
-        if (asprintf(&boot, "%s/%s", home, HARPER_BOOT_PROPERTIES_PATH) < 0)
+        boot = text_printf("%s/%s", home, HARPER_BOOT_PROPERTIES_PATH);
+        if (!boot)
                 return -ENOMEM;
-        r = harper_boot_properties_read(boot, ret_config_path, ret_error);
-        free(boot);
-        return r;
+        return harper_boot_properties_read(boot, ret_config_path, ret_error);
 }
 
 static int parse_port_number(const char *text, unsigned *ret) {
@@ -170,7 +171,7 @@ static bool node_is_null(const yaml_node_t *n) {
                 return true;
         if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 return false;
-        for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(nulls); i++)
                 if (strcmp((const char *) n->data.scalar.value, nulls[i]) == 0)
                         return true;
         return false;
@@ -179,28 +180,25 @@ static bool node_is_null(const yaml_node_t *n) {
 /* The node at a dotted key path, NULL when absent or null; an error when a step on the way is
  * not a mapping. */
 static int lookup(ConfigReader *reader, const char *key_path, yaml_node_t **ret) {
-        char *copy = strdup(key_path), *saveptr = NULL;
+        _cleanup_free_ char *copy = strdup(key_path);
         yaml_node_t *node = yaml_document_get_root_node(&reader->document);
-        int r = 0;
+        char *saveptr = NULL;
 
+        *ret = NULL;
         if (!copy)
                 return -ENOMEM;
         for (char *key = strtok_r(copy, ".", &saveptr); key && node; key = strtok_r(NULL, ".", &saveptr)) {
-                if (node_is_null(node)) {
-                        node = NULL;
-                        break;
-                }
+                if (node_is_null(node))
+                        return 0;
                 if (node->type != YAML_MAPPING_NODE) {
                         size_t prefix = (size_t) (key - copy) - 1;
-                        r = text_error(reader->error, -EINVAL, "%s: '%.*s' must be a mapping", reader->path,
-                                  (int) prefix, key_path);
-                        break;
+                        return text_error(reader->error, -EINVAL, "%s: '%.*s' must be a mapping", reader->path,
+                                          (int) prefix, key_path);
                 }
                 node = mapping_get(&reader->document, node, key);
         }
-        free(copy);
-        *ret = r < 0 || node_is_null(node) ? NULL : node;
-        return r;
+        *ret = node_is_null(node) ? NULL : node;
+        return 0;
 }
 
 /* The scalar text at key_path, NULL when absent or null. */
@@ -241,38 +239,30 @@ static int read_port(ConfigReader *reader, const char *key_path, HarperPort *ret
 }
 
 /* Harper puts a relative or unset socket path under its root. */
-static int resolve_domain_socket(HarperSettings *s, char *configured) {
-        int r = 0;
+static int resolve_domain_socket(HarperSettings *s, char *configured_owned) {
+        _cleanup_free_ char *configured = configured_owned;
 
-        if (configured && configured[0] == '/') {
-                s->domain_socket = configured;
-                return 0;
-        }
-        if (!configured || !*configured || strcmp(configured, DEFAULT_DOMAIN_SOCKET) == 0)
-                r = asprintf(&s->domain_socket, "%s/operations-server", s->root_path);
+        if (configured && configured[0] == '/')
+                s->domain_socket = TAKE_PTR(configured);
+        else if (!configured || !*configured || strcmp(configured, DEFAULT_DOMAIN_SOCKET) == 0)
+                s->domain_socket = text_printf("%s/operations-server", s->root_path);
         else
-                r = asprintf(&s->domain_socket, "%s/%s", s->root_path, configured);
-        free(configured);
-        if (r < 0) {
-                s->domain_socket = NULL;
-                return -ENOMEM;
-        }
-        return 0;
+                s->domain_socket = text_printf("%s/%s", s->root_path, configured);
+        return s->domain_socket ? 0 : -ENOMEM;
 }
 
-static int resolve_root(HarperSettings *s, char *configured) {
-        char *copy;
+/* rootPath when absolute, else the config file's directory. */
+static int resolve_root(HarperSettings *s, char *configured_owned) {
+        _cleanup_free_ char *configured = configured_owned, *copy = NULL;
 
         if (configured && configured[0] == '/') {
-                s->root_path = configured;
+                s->root_path = TAKE_PTR(configured);
                 return 0;
         }
-        free(configured);
         copy = strdup(s->config_path);
         if (!copy)
                 return -ENOMEM;
         s->root_path = strdup(dirname(copy));
-        free(copy);
         return s->root_path ? 0 : -ENOMEM;
 }
 
@@ -281,35 +271,43 @@ static int read_settings(ConfigReader *reader, HarperSettings *s) {
         int r;
 
         r = read_string(reader, "rootPath", &root);
-        if (r >= 0)
-                r = resolve_root(s, root);
-        if (r >= 0)
-                r = read_string(reader, "operationsApi.network.domainSocket", &socket);
-        if (r >= 0)
-                r = resolve_domain_socket(s, socket);
-        if (r >= 0)
-                r = read_port(reader, "operationsApi.network.port", &s->operations_port);
-        return r;
+        if (r < 0)
+                return r;
+        r = resolve_root(s, root);
+        if (r < 0)
+                return r;
+        r = read_string(reader, "operationsApi.network.domainSocket", &socket);
+        if (r < 0)
+                return r;
+        r = resolve_domain_socket(s, socket);
+        if (r < 0)
+                return r;
+        return read_port(reader, "operationsApi.network.port", &s->operations_port);
 }
 
-static int load_document(ConfigReader *reader) {
-        FILE *f = fopen(reader->path, "re");
+/* The YAML document in reader->path into reader->document. */
+static int parse_document(ConfigReader *reader) {
+        _cleanup_fclose_ FILE *f = fopen(reader->path, "re");
         yaml_parser_t parser;
-        yaml_node_t *root;
         int r = 0;
 
         if (!f)
                 return text_error(reader->error, -errno, "%s: %s", reader->path, strerror(errno));
-        if (!yaml_parser_initialize(&parser)) {
-                fclose(f);
+        if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;
-        }
         yaml_parser_set_input_file(&parser, f);
         if (!yaml_parser_load(&parser, &reader->document))
                 r = text_error(reader->error, -EBADMSG, "%s: not YAML: %s at line %zu", reader->path,
-                          parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 1);
+                               parser.problem ?: "unreadable", parser.problem_mark.line + 1);
         yaml_parser_delete(&parser);
-        fclose(f);
+        return r;
+}
+
+static int load_document(ConfigReader *reader) {
+        yaml_node_t *root;
+        int r;
+
+        r = parse_document(reader);
         if (r < 0)
                 return r;
         root = yaml_document_get_root_node(&reader->document);
@@ -325,6 +323,9 @@ int harper_settings_load(HarperSettings *s, const char *config_path, char **ret_
         ConfigReader reader = { .path = config_path, .error = ret_error };
         int r;
 
+        assert(s);
+        assert(config_path);
+        assert(ret_error);
         *s = (HarperSettings) { 0 };
         *ret_error = NULL;
         r = load_document(&reader);
@@ -352,14 +353,13 @@ void harper_settings_done(HarperSettings *s) {
 }
 
 char *harper_pid_read(const char *pid_file) {
+        _cleanup_fclose_ FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
         char buffer[32] = "";
-        FILE *f = pid_file ? fopen(pid_file, "re") : NULL;
         size_t n;
 
         if (!f)
                 return NULL;
         n = fread(buffer, 1, sizeof buffer - 1, f);
-        fclose(f);
         buffer[n] = 0;
         buffer[strcspn(buffer, " \n")] = 0;
         return buffer[0] ? strdup(buffer) : NULL;
