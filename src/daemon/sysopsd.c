@@ -168,7 +168,7 @@ static int parse_options(int argc, char *argv[], Options *o) {
 }
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Context *c = userdata;
+        Context *c = ASSERT_PTR(userdata);
 
         log_info("Received %s, exiting.", strsignal((int) si->ssi_signo));
         (void) sd_notify(0, "STOPPING=1");
