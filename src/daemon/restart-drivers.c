@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "harper-finder.h"
+#include "harper-locator.h"
 #include "harper-watch.h"
 #include "log.h"
 #include "macro.h"
@@ -49,7 +49,7 @@ typedef struct HarperStep {
         StepKind kind;
         HarperService service;
         HarperWatch *watch;    /* once Harper is found */
-        bool canceled;         /* while Harper is being found: the search cannot be stopped */
+        HarperSearch *search;  /* while Harper is being found */
 } HarperStep;
 
 static void on_harper_watch(HarperWatchEvent event, const char *text, void *userdata) {
@@ -79,8 +79,7 @@ static void on_harper_found(const HarperTarget *t, const char *error, void *user
         _cleanup_free_ HarperStep *s = ASSERT_PTR(userdata);
         int r;
 
-        if (s->canceled)
-                return;
+        s->search = NULL;      /* over */
         if (error)
                 return restart_run_harper_finished(s->run, FAILED_CODE, error);
         r = watch(s, t);
@@ -103,7 +102,7 @@ static int harper_start(void *userdata, StepKind kind, HarperService service, Re
                 return -ENOMEM;
         *s = (HarperStep) { .context = c, .run = run, .kind = kind, .service = service };
         *ret_handle = s;   /* before Harper may be found, at once */
-        r = harper_find(&c->config, c->systemd, on_harper_found, s);
+        r = harper_locator_find(c->locator, HARPER_FIND_FRESH, on_harper_found, s, &s->search);
         if (r < 0) {
                 *ret_handle = NULL;
                 free(s);
@@ -115,7 +114,8 @@ static void harper_cancel(void *userdata, void *handle) {
         HarperStep *s = ASSERT_PTR(handle);
 
         if (!s->watch) {
-                s->canceled = true;   /* freed when the search ends; harper_find always calls back */
+                harper_search_cancel(s->search);
+                free(s);
                 return;
         }
         harper_watch_cancel(s->watch);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The restart engine's drivers in the daemon: adapters over the systemd client (unit jobs),
- * harper-finder + harper-watch (Harper's own steps) and peer-client (peer nodes). They turn
+ * harper-locator + harper-watch (Harper's own steps) and peer-client (peer nodes). They turn
  * the clients' sentences into error codes for the engine; the sentences go along for people. */
 #pragma once
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harper-finder.h"
+#include "harper-locator.h"
 #include "harper-locate.h"
 #include "harper-reply.h"
 #include "status-rules.h"
