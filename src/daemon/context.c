@@ -281,10 +281,11 @@ Context *context_free(Context *c) {
         if (!c)
                 return NULL;
         abandon_jobs(c);
-        c->mirror = status_mirror_free(c->mirror);
         /* freeing the systemd client answers the questions still out to it: the Harper searches
-         * and SystemInformation calls waiting for them use the locator and the sysinfo state */
+         * (of the mirror and the jobs too) and the SystemInformation calls waiting for them use
+         * the mirror, the locator and the sysinfo state */
         c->systemd = systemd_client_free(c->systemd);
+        c->mirror = status_mirror_free(c->mirror);
         c->sysinfo = sysinfo_state_free(c->sysinfo);
         /* the engine's Harper steps hold searches of the locator and calls of the Harper client */
         bus_jobs_done(c);

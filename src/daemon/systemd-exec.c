@@ -16,28 +16,32 @@ typedef struct ExecQuestion {
         char *user;
         char *error;
         unsigned pending;
+        unsigned n_asked, n_answered;
         unit_exec_callback_t callback;
         void *userdata;
 } ExecQuestion;
-
-static void exec_question_unref(void *userdata) {
-        ExecQuestion *q = ASSERT_PTR(userdata);
-
-        if (--q->pending > 0)
-                return;
-        q->callback(q->error ? NULL : q->environment ?: (char *[]) { NULL },
-                    q->user && *q->user ? q->user : "root", q->error, q->userdata);
-        strv_free(q->environment);
-        free(q->user);
-        free(q->error);
-        free(q);
-}
 
 static void keep_error(ExecQuestion *q, char *error) {
         if (q->error)
                 free(error);
         else
                 q->error = error;
+}
+
+static void exec_question_unref(void *userdata) {
+        ExecQuestion *q = ASSERT_PTR(userdata);
+
+        if (--q->pending > 0)
+                return;
+        /* the client was freed with the questions out: no answer is not an empty answer */
+        if (q->n_answered < q->n_asked)
+                keep_error(q, strdup("systemd did not answer how the unit runs."));
+        q->callback(q->error ? NULL : q->environment ?: (char *[]) { NULL },
+                    q->user && *q->user ? q->user : "root", q->error, q->userdata);
+        strv_free(q->environment);
+        free(q->user);
+        free(q->error);
+        free(q);
 }
 
 /* The variant's value: Environment's list or User's name. */
@@ -62,6 +66,7 @@ static int on_exec_answer(sd_bus_message *reply, void *userdata, sd_bus_error *r
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int r;
 
+        q->n_answered++;
         if (e) {
                 keep_error(q, text_printf("systemd cannot tell how the unit runs: %s", e->message ?: e->name));
                 return 0;
@@ -82,6 +87,7 @@ static int ask_property(ExecQuestion *q, const char *path, const char *property)
         if (r < 0)
                 return r;
         q->pending++;
+        q->n_asked++;
         (void) sd_bus_slot_set_destroy_callback(slot, exec_question_unref);
         (void) sd_bus_slot_set_floating(slot, 1);
         return 0;

@@ -208,6 +208,23 @@ static void test_free_with_search_out(void **state) {
         assert_int_equal(f.n, 0);
 }
 
+/* The systemd client freed with a search out (the daemon stopping): the search ends, saying so. */
+static void test_systemd_gone_with_search_out(void **state) {
+        Test *t = *state;
+        Found f = {};
+
+        assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
+        /* asked (a client still authenticating would wait for the fake in flush) but not answered */
+        while (t->fake->n_exec_asked < 2)
+                assert_true(sd_event_run(t->fake->event, 10 * USEC_PER_MSEC) >= 0);
+        assert_int_equal(f.n, 0);
+        t->systemd = systemd_client_free(t->systemd);
+        assert_int_equal(f.n, 1);
+        assert_null(f.socket);
+        assert_string_equal(f.error, "systemd did not answer how the unit runs.");
+        found_done(&f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_root_path_configured, setup, teardown),
@@ -217,6 +234,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_forget_during_search, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_free_with_search_out, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_systemd_gone_with_search_out, setup, teardown),
         };
 
         return cmocka_run_group_tests_name("harper-locator", tests, NULL, NULL);
