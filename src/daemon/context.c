@@ -90,7 +90,7 @@ static int start_mirror(Context *c) {
 
         if (!c->config.harper.api)
                 return 0;
-        r = status_mirror_new(&c->mirror, c->event, &c->config, c->systemd, c->harper, &c->statuses,
+        r = status_mirror_new(&c->mirror, c->event, c->locator, c->harper, &c->statuses,
                               bus_statuses_adopted, c);
         if (r < 0)
                 return log_error_errno(r, "Cannot keep the statuses in Harper: %m");

@@ -117,6 +117,8 @@ static int search_start(HarperSearch *s, SystemdClient *systemd) {
                 search_answer(s, &t, NULL);
                 return 0;
         }
+        if (!systemd)
+                return -ENOTCONN;
         r = systemd_client_unit_exec(systemd, config->instance_unit, on_unit_exec, s);
         if (r < 0)
                 return r;
@@ -166,22 +168,6 @@ int harper_locator_find(HarperLocator *l, HarperFreshness how, harper_found_call
         return 0;
 }
 
-int harper_find(const Config *config, SystemdClient *systemd, harper_found_callback_t callback, void *userdata) {
-        _cleanup_(search_freep) HarperSearch *s = NULL;
-        int r;
-
-        assert(config);
-        assert(callback);
-        r = search_new(&s, NULL, config, callback, userdata);
-        if (r < 0)
-                return r;
-        r = search_start(s, systemd);
-        if (r < 0)
-                return r;
-        TAKE_PTR(s);
-        return 0;
-}
-
 void harper_search_cancel(HarperSearch *s) {
         if (!s)
                 return;
@@ -201,7 +187,6 @@ int harper_locator_new(HarperLocator **ret, const Config *config, SystemdClient 
 
         assert(ret);
         assert(config);
-        assert(systemd);
         l = calloc(1, sizeof(HarperLocator));
         if (!l)
                 return -ENOMEM;

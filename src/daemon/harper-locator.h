@@ -31,7 +31,7 @@ typedef enum HarperFreshness {
 typedef void (*harper_found_callback_t)(const HarperTarget *t, const char *error, void *userdata);
 
 /* config (changed in place on reload: then harper_locator_forget) and systemd must outlive the
- * locator's searches. */
+ * locator's searches; without systemd (NULL) only a configured harper section is found. */
 int harper_locator_new(HarperLocator **ret, const Config *config, SystemdClient *systemd);
 /* Cancels the searches still out (no callbacks); NULL is fine. */
 HarperLocator *harper_locator_free(HarperLocator *l);
@@ -49,6 +49,3 @@ void harper_search_cancel(HarperSearch *s);
 /* Forgets where Harper was found; a search begun before does not keep what it finds. */
 void harper_locator_forget(HarperLocator *l);
 
-/* A fresh search without a locator (nothing kept, nothing to cancel), for callers that have no
- * locator at hand. */
-int harper_find(const Config *config, SystemdClient *systemd, harper_found_callback_t callback, void *userdata);

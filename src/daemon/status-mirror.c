@@ -28,14 +28,14 @@
 
 struct StatusMirror {
         sd_event *event;
-        const Config *config;
-        SystemdClient *systemd;
+        HarperLocator *locator;
         HarperClient *harper;
         StatusStore *store;
         statuses_adopted_callback_t adopted;
         void *userdata;
         HarperTarget target;   /* where Harper answers; socket NULL until found */
         bool finding;
+        HarperSearch *search;  /* while finding, unless it answered at once */
         bool read_back;        /* Harper's statuses were read once (at start) */
         bool dirty[_STATUS_ID_MAX];  /* to send to Harper */
         char *harper_pid;      /* Harper's process as hdb.pid last said; NULL: not running/unknown */
@@ -149,6 +149,7 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         StatusMirror *m = ASSERT_PTR(userdata);
 
         m->finding = false;
+        m->search = NULL;
         if (error)
                 return retry_later(m, 0, error);
         if (harper_target_copy(&m->target, t) < 0)
@@ -162,7 +163,7 @@ static void find_harper(StatusMirror *m) {
         int r;
 
         m->finding = true;
-        r = harper_find(m->config, m->systemd, on_found, m);
+        r = harper_locator_find(m->locator, HARPER_FIND_FRESH, on_found, m, &m->search);
         if (r < 0) {
                 m->finding = false;
                 retry_later(m, r, NULL);
@@ -265,14 +266,14 @@ void status_mirror_changed(StatusMirror *m, StatusId id) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(StatusMirror *, status_mirror_free);
 
-int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config, SystemdClient *systemd,
-                      HarperClient *harper, StatusStore *store, statuses_adopted_callback_t adopted, void *userdata) {
+int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locator, HarperClient *harper,
+                      StatusStore *store, statuses_adopted_callback_t adopted, void *userdata) {
         _cleanup_(status_mirror_freep) StatusMirror *m = NULL;
         int r;
 
         assert(ret);
         assert(event);
-        assert(config);
+        assert(locator);
         assert(harper);
         assert(store);
         assert(adopted);
@@ -280,7 +281,7 @@ int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config,
         m = calloc(1, sizeof(StatusMirror));
         if (!m)
                 return -ENOMEM;
-        *m = (StatusMirror) { .event = sd_event_ref(event), .config = config, .systemd = systemd, .harper = harper,
+        *m = (StatusMirror) { .event = sd_event_ref(event), .locator = locator, .harper = harper,
                               .store = store, .adopted = adopted, .userdata = userdata,
                               .retry_usec = RETRY_FIRST_USEC };
         r = sd_event_add_time_relative(event, &m->pid_check, CLOCK_MONOTONIC, PID_CHECK_USEC, 0, on_pid_check, m);
@@ -301,6 +302,7 @@ StatusMirror *status_mirror_free(StatusMirror *m) {
         if (!m)
                 return NULL;
         harper_call_cancel(m->call);
+        harper_search_cancel(m->search);
         sd_event_source_disable_unref(m->retry);
         sd_event_source_disable_unref(m->pid_check);
         sd_event_source_disable_unref(m->pace);

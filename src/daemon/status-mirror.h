@@ -11,17 +11,18 @@
 #include <systemd/sd-event.h>
 
 #include "harper-client.h"
+#include "harper-locator.h"
 #include "status-store.h"
 #include "sysops-config.h"
-#include "systemd-client.h"
 
 typedef struct StatusMirror StatusMirror;
 
 /* Called when statuses were read back from Harper into store. */
 typedef void (*statuses_adopted_callback_t)(void *userdata);
 
-int status_mirror_new(StatusMirror **ret, sd_event *event, const Config *config, SystemdClient *systemd,
-                      HarperClient *harper, StatusStore *store, statuses_adopted_callback_t adopted, void *userdata);
+/* locator and harper must outlive the mirror. */
+int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locator, HarperClient *harper,
+                      StatusStore *store, statuses_adopted_callback_t adopted, void *userdata);
 StatusMirror *status_mirror_free(StatusMirror *m);
 
 /* id changed in the store (set or cleared): Harper hears of it soon, without waiting here. */

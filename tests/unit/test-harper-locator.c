@@ -110,8 +110,9 @@ static void test_socket_configured(void **state) {
         Found f = {};
 
         t->config.harper.socket = strdup("/run/harper/operations-server");
-        assert_int_equal(harper_find(&t->config, t->systemd, on_found, &f), 0);
+        assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
         assert_int_equal(f.n, 1);
+        assert_int_equal(t->fake->n_exec_asked, 0);
         assert_string_equal(f.socket, "/run/harper/operations-server");
         assert_null(f.tcp_url);
         assert_null(f.pid_file);
@@ -128,7 +129,7 @@ static void test_from_unit_kept_until_forgotten(void **state) {
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, &search), 0);
         assert_non_null(search);
         assert_int_equal(f.n, 0);
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         assert_null(f.error);
         assert_string_equal(f.socket, socket);
         assert_int_equal(t->fake->n_exec_asked, 2);
@@ -142,7 +143,7 @@ static void test_from_unit_kept_until_forgotten(void **state) {
         harper_locator_forget(t->locator);
         f.n = 0;
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, NULL), 0);
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         assert_int_equal(t->fake->n_exec_asked, 4);
         found_done(&f);
 }
@@ -154,7 +155,7 @@ static void test_unit_without_root(void **state) {
         free(t->fake->environment[0]);
         t->fake->environment[0] = strdup("HOME=/nonexistent");
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         assert_null(f.socket);
         assert_string_equal(f.error, "/nonexistent/.harperdb/hdb_boot_properties.file: No such file or directory");
         found_done(&f);
@@ -169,13 +170,13 @@ static void test_cancel(void **state) {
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, &search), 0);
         assert_non_null(search);
         harper_search_cancel(search);
-        fake_run_until(t->fake, &t->fake->n_exec_asked, 2000);
+        fake_run_until(t->fake, &t->fake->n_exec_asked, 20000);
         fake_run_for(t->fake, 50);
         assert_int_equal(f.n, 0);
         /* and nothing was kept from it */
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, NULL), 0);
         assert_int_equal(f.n, 0);
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         found_done(&f);
 }
 
@@ -186,12 +187,12 @@ static void test_forget_during_search(void **state) {
 
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, NULL), 0);
         harper_locator_forget(t->locator);
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         assert_non_null(f.socket);
         f.n = 0;
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, NULL), 0);
         assert_int_equal(f.n, 0);   /* asked systemd again */
-        fake_run_until(t->fake, &f.n, 2000);
+        fake_run_until(t->fake, &f.n, 20000);
         assert_int_equal(t->fake->n_exec_asked, 4);
         found_done(&f);
 }
@@ -203,7 +204,7 @@ static void test_free_with_search_out(void **state) {
 
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
         t->locator = harper_locator_free(t->locator);
-        fake_run_until(t->fake, &t->fake->n_exec_asked, 2000);
+        fake_run_until(t->fake, &t->fake->n_exec_asked, 20000);
         fake_run_for(t->fake, 50);
         assert_int_equal(f.n, 0);
 }

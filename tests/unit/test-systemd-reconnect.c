@@ -68,7 +68,7 @@ static void test_done(void **state) {
 
         f->job_result = "done";
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_int_equal(o.n_queued, 1);
         assert_null(o.error);
         assert_int_equal(f->n_subscribes, 1);
@@ -83,7 +83,7 @@ static void test_failed(void **state) {
         f->job_result = "failed";
         f->service_result = "exit-code";
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_string_equal(o.error, "Restart of test.service failed: exit-code");
         free(o.error);
 }
@@ -97,7 +97,7 @@ static void test_done_not_active(void **state) {
         f->job_result = "done";
         f->active_state = "failed";
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_string_equal(o.error, "Restart of test.service ended with the unit failed, not active.");
         free(o.error);
 }
@@ -111,9 +111,9 @@ static void test_lost_while_queueing(void **state) {
 
         f->silent_queue = true;
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &f->n_queued, 2000);
+        fake_run_until(f, &f->n_queued, 20000);
         fake_systemd_leave(f);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_int_equal(o.n_queued, 0);
         assert_string_equal(o.error, "Restart of test.service failed: Connection terminated");
         free(o.error);
@@ -128,17 +128,17 @@ static void test_comes_back(void **state) {
         Outcome o = {};
 
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_queued, 2000);
+        fake_run_until(f, &o.n_queued, 20000);
         fake_systemd_leave(f);
         fake_run_for(f, 450);       /* the client asks again every 200 ms, in vain */
         assert_int_equal(o.n_finished, 0);
         fake_systemd_listen(f);
-        fake_run_until(f, &f->n_job_asked, 2000);
+        fake_run_until(f, &f->n_job_asked, 20000);
         assert_int_equal(f->n_connections, 2);
         assert_int_equal(f->n_subscribes, 2);
         assert_int_equal(o.n_finished, 0);   /* the job is still running */
         assert_true(fake_systemd_job_removed(f, "done") >= 0);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_null(o.error);
         assert_int_equal(f->n_queued, 1);   /* not queued twice */
 }
@@ -150,11 +150,11 @@ static void test_comes_back_job_gone(void **state) {
         Outcome o = {};
 
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_queued, 2000);
+        fake_run_until(f, &o.n_queued, 20000);
         fake_systemd_leave(f);
         f->job_state = NULL;
         fake_systemd_listen(f);
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_int_equal(f->n_job_asked, 1);
         assert_null(o.error);
 }
@@ -169,10 +169,10 @@ static void test_does_not_come_back(void **state) {
         uint64_t lost;
 
         assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &o), 0);
-        fake_run_until(f, &o.n_queued, 2000);
+        fake_run_until(f, &o.n_queued, 20000);
         fake_systemd_leave(f);
         lost = monotonic_usec();
-        fake_run_until(f, &o.n_finished, 2000);
+        fake_run_until(f, &o.n_finished, 20000);
         assert_true(monotonic_usec() - lost >= 500 * USEC_PER_MSEC);
         assert_non_null(o.error);
         assert_int_equal(strncmp(o.error, prefix, strlen(prefix)), 0);
