@@ -4,13 +4,15 @@
 #include <string.h>
 
 #include "status-rules.h"
+#include "string-table.h"
 #include "text.h"
 
-static const char *const status_id_names[_STATUS_ID_MAX] = {
+static const char *const status_id_table[_STATUS_ID_MAX] = {
         [STATUS_PRIMARY] = "primary",
         [STATUS_MAINTENANCE] = "maintenance",
         [STATUS_AVAILABILITY] = "availability",
 };
+DEFINE_STRING_TABLE_LOOKUP(status_id, StatusId, _STATUS_ID_MAX);
 
 /* Joi's wording, labels in single quotes, as Harper's validator produces them. */
 #define MSG_ID_NOT_ALLOWED "'id' must be one of [primary, maintenance, availability]"
@@ -23,21 +25,6 @@ static const char *const status_id_names[_STATUS_ID_MAX] = {
 #define MSG_STATUS_TOO_LONG "'status' length must be less than or equal to 512 characters long"
 #define MSG_STATUS_NOT_UTF8 "'status' must be UTF-8 text without NUL characters"
 #define MSG_AVAILABILITY "Status \"availability\" only accepts these values: Available, Unavailable"
-
-StatusId status_id_from_string(const char *s) {
-        if (!s)
-                return _STATUS_ID_INVALID;
-        for (int i = 0; i < _STATUS_ID_MAX; i++)
-                if (strcmp(s, status_id_names[i]) == 0)
-                        return (StatusId) i;
-        return _STATUS_ID_INVALID;
-}
-
-const char *status_id_to_string(StatusId id) {
-        if (id < 0 || id >= _STATUS_ID_MAX)
-                return NULL;
-        return status_id_names[id];
-}
 
 StatusField status_field_string_len(const char *s, size_t length) {
         return (StatusField) { .kind = FIELD_STRING, .value = s, .length = length };

@@ -4,6 +4,7 @@
  * bridge reuses them only for inputs that D-Bus cannot carry (non-string JSON values). */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,7 +13,7 @@ typedef enum StatusId {
         STATUS_MAINTENANCE,
         STATUS_AVAILABILITY,
         _STATUS_ID_MAX,
-        _STATUS_ID_INVALID = -1,
+        _STATUS_ID_INVALID = -EINVAL,
 } StatusId;
 
 #define STATUS_MAX_CHARS 512

@@ -17,17 +17,27 @@ static inline ssize_t string_table_lookup(const char *const *table, size_t n, co
         return -EINVAL;
 }
 
-#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max)                    \
-        const char *name##_to_string(type i) {                                  \
+#define _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max, scope)            \
+        scope const char *name##_to_string(type i) {                            \
                 if ((int) i < 0 || (size_t) i >= (size_t) (max))                \
                         return NULL;                                            \
                 return name##_table[i];                                         \
         }
 
-#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max)                  \
-        type name##_from_string(const char *s) {                                \
+#define _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max, scope)          \
+        scope type name##_from_string(const char *s) {                          \
                 return (type) string_table_lookup(name##_table, (size_t) (max), s); \
         }
+
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max) \
+        _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max, )
+#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max) \
+        _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max, )
+/* The same, static: for a table only its own file uses. */
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max) \
+        _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max, static)
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max) \
+        _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, max, static)
 
 #define DEFINE_STRING_TABLE_LOOKUP(name, type, max)                              \
         DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max)                   \

@@ -7,42 +7,23 @@
 #include <string.h>
 
 #include "macro.h"
+#include "string-table.h"
 #include "sysops-config.h"
 #include "text.h"
 
-static const char *const service_names[_HARPER_SERVICE_MAX] = {
+static const char *const harper_service_table[_HARPER_SERVICE_MAX] = {
         [HARPER_SERVICE_HTTP_WORKERS] = "http_workers",
         [HARPER_SERVICE_CLUSTERING] = "clustering",
         [HARPER_SERVICE_CLUSTERING_CONFIG] = "clustering_config",
 };
+DEFINE_STRING_TABLE_LOOKUP(harper_service, HarperService, _HARPER_SERVICE_MAX);
 
-static const char *const action_names[_UNIT_ACTION_MAX] = {
+static const char *const unit_action_table[_UNIT_ACTION_MAX] = {
         [UNIT_ACTION_RESTART] = "restart",
         [UNIT_ACTION_RELOAD] = "reload",
         [UNIT_ACTION_RELOAD_OR_RESTART] = "reload-or-restart",
 };
-
-const char *harper_service_to_string(HarperService s) {
-        return s >= 0 && s < _HARPER_SERVICE_MAX ? service_names[s] : NULL;
-}
-
-HarperService harper_service_from_string(const char *s) {
-        for (int i = 0; s && i < _HARPER_SERVICE_MAX; i++)
-                if (strcmp(s, service_names[i]) == 0)
-                        return i;
-        return _HARPER_SERVICE_INVALID;
-}
-
-const char *unit_action_to_string(UnitAction a) {
-        return a >= 0 && a < _UNIT_ACTION_MAX ? action_names[a] : NULL;
-}
-
-UnitAction unit_action_from_string(const char *s) {
-        for (int i = 0; s && i < _UNIT_ACTION_MAX; i++)
-                if (strcmp(s, action_names[i]) == 0)
-                        return i;
-        return _UNIT_ACTION_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(unit_action, UnitAction, _UNIT_ACTION_MAX);
 
 bool unit_name_is_pattern(const char *name) {
         return strpbrk(name, "*?[") != NULL;

@@ -4,6 +4,7 @@
  * missing keeps its compiled-in default. No bus types. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,7 +16,7 @@ typedef enum HarperService {
         HARPER_SERVICE_CLUSTERING,
         HARPER_SERVICE_CLUSTERING_CONFIG,
         _HARPER_SERVICE_MAX,
-        _HARPER_SERVICE_INVALID = -1,
+        _HARPER_SERVICE_INVALID = -EINVAL,
 } HarperService;
 
 typedef enum UnitAction {
@@ -23,7 +24,7 @@ typedef enum UnitAction {
         UNIT_ACTION_RELOAD,
         UNIT_ACTION_RELOAD_OR_RESTART,
         _UNIT_ACTION_MAX,
-        _UNIT_ACTION_INVALID = -1,
+        _UNIT_ACTION_INVALID = -EINVAL,
 } UnitAction;
 
 /* How the daemon reaches the systemd manager. */
@@ -88,8 +89,12 @@ int config_load(Config *config, const char *path, bool required, char **problem)
 void config_defaults(Config *config);
 void config_done(Config *config);
 
+/* Harper's name of a service ("http_workers"), NULL out of range; the service of a name,
+ * _HARPER_SERVICE_INVALID for any other (or NULL). */
 const char *harper_service_to_string(HarperService s);
 HarperService harper_service_from_string(const char *s);
+/* systemd's name of an action ("reload-or-restart"); the action of a name, _UNIT_ACTION_INVALID
+ * for any other (or NULL). */
 const char *unit_action_to_string(UnitAction a);
 UnitAction unit_action_from_string(const char *s);
 

@@ -7,6 +7,7 @@
 
 #include "sysinfo-harper.h"
 #include "sysinfo-json.h"
+#include "string-table.h"
 #include "sysinfo-macro.h"
 
 /* The sections of Harper's own system_information that hold what only Harper knows. */
@@ -31,11 +32,12 @@ static unsigned sections_needing(SysinfoHarperQuestion q) {
         }
 }
 
-static const char *const operation_names[_SYSINFO_HARPER_QUESTION_MAX] = {
+static const char *const harper_operation_table[_SYSINFO_HARPER_QUESTION_MAX] = {
         [SYSINFO_HARPER_SYSTEM_INFORMATION] = "system_information",
         [SYSINFO_HARPER_DESCRIBE_ALL] = "describe_all",
         [SYSINFO_HARPER_CLUSTER_STATUS] = "cluster_status",
 };
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(harper_operation, SysinfoHarperQuestion, _SYSINFO_HARPER_QUESTION_MAX);
 
 /* Harper's system_information with only the attributes the sections need. */
 static int add_attributes(json_object *body, unsigned sections) {
@@ -58,7 +60,7 @@ int sysinfo_harper_question(SysinfoHarperQuestion q, unsigned sections, json_obj
         if ((unsigned) q >= _SYSINFO_HARPER_QUESTION_MAX || !(sections & sections_needing(q)))
                 return 0;
         body = json_object_new_object();
-        if (!body || si_add(body, "operation", json_object_new_string(operation_names[q])) < 0)
+        if (!body || si_add(body, "operation", json_object_new_string(harper_operation_to_string(q))) < 0)
                 return -ENOMEM;
         if (q == SYSINFO_HARPER_SYSTEM_INFORMATION && add_attributes(body, sections) < 0)
                 return -ENOMEM;
