@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 
+#include "bench.h"
 #include "sysops-names.h"
 
 #define FULL "{\"operation\":\"system_information\"}"
@@ -32,17 +32,6 @@ static const char *const labels[_MEASURE_MAX] = {
         "Harper: the 4 sections asked",
         "Harper: all 3 questions asked",
 };
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
 
 static size_t discard(char *data, size_t size, size_t n, void *userdata) {
         return size * n;
@@ -119,14 +108,13 @@ static int measure_once(int which, sd_bus *bus, const char *socket, struct curl_
 }
 
 static void report(double *t[_MEASURE_MAX], int n) {
-        double p50[_MEASURE_MAX];
+        double p50[_MEASURE_MAX], p99;
 
         printf("system_information with the real Harper, %d rounds, the four interleaved (ms)\n", n);
         printf("%-36s %8s %8s\n", "", "p50", "p99");
         for (int m = 0; m < _MEASURE_MAX; m++) {
-                qsort(t[m], (size_t) n, sizeof(double), cmp_double);
-                p50[m] = t[m][n / 2];
-                printf("%-36s %8.2f %8.2f\n", labels[m], p50[m], t[m][(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
+                percentiles_p50_p99(t[m], n, &p50[m], &p99);
+                printf("%-36s %8.2f %8.2f\n", labels[m], p50[m], p99);
         }
         printf("full answer / Harper's 4 sections:     %5.2f  (goal <= 1.2)\n", p50[BUS_FULL] / p50[HARPER_SECTIONS]);
         printf("full answer / Harper's 3 questions:    %5.2f  (goal <= 1.2)\n", p50[BUS_FULL] / p50[HARPER_ASKED]);
@@ -171,9 +159,9 @@ int main(int argc, char *argv[]) {
                 r = measure_once(m, bus, socket, headers);
         for (int i = 0; i < n && r >= 0; i++)
                 for (int m = 0; m < _MEASURE_MAX && r >= 0; m++) {
-                        double start = now_ms();
+                        double start = monotonic_ms();
                         r = measure_once(m, bus, socket, headers);
-                        t[m][i] = now_ms() - start;
+                        t[m][i] = monotonic_ms() - start;
                 }
         if (r >= 0)
                 report(t, n);

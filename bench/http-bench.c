@@ -19,20 +19,14 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
+#include "bench.h"
 #include "sysops-names.h"
 
 #define ROUNDS 3
 #define BODY "{\"operation\":\"get_status\",\"id\":\"primary\"}"
-
-static double now_sec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 typedef struct Client {
         const char *path;
@@ -94,7 +88,7 @@ static void *client(void *userdata) {
                 return NULL;
         }
         len = snprintf(out, sizeof out, request, strlen(BODY), BODY);
-        for (double end = now_sec() + c->seconds; now_sec() < end;) {
+        for (double end = monotonic_sec() + c->seconds; monotonic_sec() < end;) {
                 if (write(fd, out, (size_t) len) != len)
                         break;
                 int status = read_answer(fd, buf, sizeof buf, &have);
@@ -112,7 +106,7 @@ static void *client(void *userdata) {
 static double http_rate(const char *path, unsigned connections, double seconds, unsigned long *errors) {
         Client *clients = calloc(connections, sizeof *clients);
         unsigned long ok = 0;
-        double start = now_sec(), took;
+        double start = monotonic_sec(), took;
 
         for (unsigned i = 0; i < connections; i++) {
                 clients[i] = (Client) { .path = path, .seconds = seconds };
@@ -124,17 +118,17 @@ static double http_rate(const char *path, unsigned connections, double seconds, 
                 ok += clients[i].ok;
                 *errors += clients[i].errors;
         }
-        took = now_sec() - start;
+        took = monotonic_sec() - start;
         free(clients);
         return (double) ok / took;
 }
 
 static double bus_rate(sd_bus *bus, double seconds, unsigned long *errors) {
         unsigned long calls = 0;
-        double start = now_sec(), end = start + seconds;
+        double start = monotonic_sec(), end = start + seconds;
 
         *errors = 0;
-        while (now_sec() < end) {
+        while (monotonic_sec() < end) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 sd_bus_message *reply = NULL;
                 if (sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "GetStatus", &error,
@@ -145,12 +139,7 @@ static double bus_rate(sd_bus *bus, double seconds, unsigned long *errors) {
                 sd_bus_error_free(&error);
                 sd_bus_message_unref(reply);
         }
-        return (double) calls / (now_sec() - start);
-}
-
-static int by_value(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
+        return (double) calls / (monotonic_sec() - start);
 }
 
 /* Ours and Harper's, one connection each, in alternating rounds (a noisy moment hits both
@@ -167,8 +156,8 @@ static void side_by_side(const char *path, const char *harper, double seconds, d
                 b[i] = http_rate(harper, 1, seconds, &e);
                 *errors += e;
         }
-        qsort(a, ROUNDS, sizeof *a, by_value);
-        qsort(b, ROUNDS, sizeof *b, by_value);
+        qsort(a, ROUNDS, sizeof *a, compare_double);
+        qsort(b, ROUNDS, sizeof *b, compare_double);
         *ours = a[ROUNDS / 2];
         *theirs = b[ROUNDS / 2];
 }

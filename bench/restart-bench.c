@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
+#include "bench.h"
 #include "sysops-names.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -30,12 +30,6 @@
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
 enum { WAY_DAEMON, WAY_SYSTEMD, WAY_SYSTEMCTL, WAY_HARPER_OPS, _WAY_MAX };
-
-static double now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
 
 /* What the signal handlers look for: the path of the job in flight, and when it ended how. */
 typedef struct Waiting {
@@ -55,7 +49,7 @@ static void waiting_reset(Waiting *w) {
 }
 
 static void waiting_end(Waiting *w, bool failed, const char *why) {
-        w->end_ms = now_ms();
+        w->end_ms = monotonic_ms();
         w->ended = true;
         w->failed = failed;
         w->why = why ? strdup(why) : NULL;
@@ -136,9 +130,9 @@ static int wait_for_end(sd_bus *bus, Waiting *w, double deadline_ms) {
                         return r;
                 if (r > 0)
                         continue;
-                if (now_ms() >= deadline_ms)
+                if (monotonic_ms() >= deadline_ms)
                         return -ETIMEDOUT;
-                r = sd_bus_wait(bus, (uint64_t) ((deadline_ms - now_ms()) * 1000) + 1);
+                r = sd_bus_wait(bus, (uint64_t) ((deadline_ms - monotonic_ms()) * 1000) + 1);
                 if (r < 0)
                         return r;
         }
@@ -150,7 +144,7 @@ static double restart_via_daemon(sd_bus *bus, Waiting *w, const char *unit, doub
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *message, *id, *path;
-        double start = now_ms();
+        double start = monotonic_ms();
         int r;
 
         waiting_reset(w);
@@ -184,7 +178,7 @@ static double restart_via_systemd(sd_bus *bus, Waiting *w, const char *unit, dou
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *path;
-        double start = now_ms();
+        double start = monotonic_ms();
         int r;
 
         waiting_reset(w);
@@ -222,7 +216,7 @@ static double restart_via_systemd(sd_bus *bus, Waiting *w, const char *unit, dou
 /* Runs argv to its end; its output is kept aside and shown only when it fails. */
 static double run_command(char *const argv[]) {
         FILE *out = tmpfile();
-        double start = now_ms(), took;
+        double start = monotonic_ms(), took;
         int status;
         pid_t pid;
 
@@ -249,7 +243,7 @@ static double run_command(char *const argv[]) {
                         fclose(out);
                         return -1;
                 }
-        took = now_ms() - start;
+        took = monotonic_ms() - start;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 char buf[4096];
                 size_t n;
@@ -291,11 +285,6 @@ static char **systemctl_argv(const char *command, const char *unit) {
         return argv;
 }
 
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 /* Nearest rank of sorted values. */
 static double percentile(const double *sorted, unsigned n, unsigned percent) {
         unsigned rank = (percent * n + 99) / 100;
@@ -315,7 +304,7 @@ static Figures figures(const double *samples, unsigned n) {
                 exit(1);
         }
         memcpy(sorted, samples, n * sizeof(double));
-        qsort(sorted, n, sizeof(double), cmp_double);
+        qsort(sorted, n, sizeof(double), compare_double);
         f = (Figures) { percentile(sorted, n, 50), percentile(sorted, n, 90) };
         free(sorted);
         return f;

@@ -7,21 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "sysinfo.h"
-
-static double now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
 
 /* p50 and p99 of n timed collects of the sections in mask */
 static int run(SysinfoState *state, const SysinfoSources *src, unsigned mask, int n, double *p50, double *p99) {
@@ -31,19 +20,17 @@ static int run(SysinfoState *state, const SysinfoSources *src, unsigned mask, in
                 return -1;
         for (int i = 0; i < n; i++) {
                 json_object *o = NULL;
-                double start = now_usec();
+                double start = (double) monotonic_usec();
                 int r = sysinfo_collect(state, src, mask, &o);
 
-                t[i] = now_usec() - start;
+                t[i] = (double) monotonic_usec() - start;
                 json_object_put(o);
                 if (r < 0) {
                         free(t);
                         return r;
                 }
         }
-        qsort(t, (size_t) n, sizeof *t, cmp_double);
-        *p50 = t[n / 2];
-        *p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+        percentiles_p50_p99(t, n, p50, p99);
         free(t);
         return 0;
 }

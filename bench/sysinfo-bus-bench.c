@@ -10,32 +10,15 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "sysops-names.h"
 
 static const char *const sections[] = {
         "system", "time", "cpu", "memory", "disk", "network", "harperdb_processes", "table_size", "metrics",
         "threads", "replication", "unit_metrics", "process_threads", "database_files",
 };
-
-static double now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return x < y ? -1 : x > y;
-}
-
-static void percentiles(double *t, int n, double *p50, double *p99) {
-        qsort(t, (size_t) n, sizeof *t, cmp_double);
-        *p50 = t[n / 2];
-        *p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-}
 
 /* One call: SystemInformation([section]) or, with section NULL, all; Ping() when ping. */
 static int call_once(sd_bus *bus, const char *section, int ping) {
@@ -69,14 +52,14 @@ static int measure(sd_bus *bus, const char *label, const char *section, int ping
         if (!t)
                 return -1;
         for (int i = 0; i < n; i++) {
-                double start = now_usec();
+                double start = (double) monotonic_usec();
                 if (call_once(bus, section, ping) < 0) {
                         free(t);
                         return -1;
                 }
-                t[i] = now_usec() - start;
+                t[i] = (double) monotonic_usec() - start;
         }
-        percentiles(t, n, &p50, &p99);
+        percentiles_p50_p99(t, n, &p50, &p99);
         free(t);
         if (full_p50 > 0)
                 printf("%-20s %8.0f %8.0f %8.2f\n", label, p50, p99, p50 / full_p50);
@@ -155,15 +138,15 @@ int main(int argc, char *argv[]) {
                 if (!t)
                         return 1;
                 for (int i = 0; i < runs; i++) {
-                        double start = now_usec();
+                        double start = (double) monotonic_usec();
                         if (harper_ops_once(harper_ops) < 0) {
                                 fprintf(stderr, "sysinfo-bus-bench: %s failed\n", harper_ops);
                                 free(t);
                                 return 1;
                         }
-                        t[i] = now_usec() - start;
+                        t[i] = (double) monotonic_usec() - start;
                 }
-                percentiles(t, runs, &p50, &p99);
+                percentiles_p50_p99(t, runs, &p50, &p99);
                 free(t);
                 printf("harper-ops end to end, %d runs: p50 %.0f µs, p99 %.0f µs (%.1f× the bus call)\n", runs, p50,
                        p99, p50 / full);

@@ -14,18 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bench.h"
 #include "sysops-names.h"
-
-static double now_sec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 typedef struct Rate {
         unsigned long calls, errors;
@@ -39,9 +33,9 @@ static double per_second(Rate r) {
 /* One connection, one call at a time, for the given time. */
 static Rate sequential(sd_bus *bus, const char *interface, const char *method, double seconds) {
         Rate rate = {};
-        double start = now_sec(), end = start + seconds;
+        double start = monotonic_sec(), end = start + seconds;
 
-        while (now_sec() < end) {
+        while (monotonic_sec() < end) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 sd_bus_message *reply = NULL;
                 int r;
@@ -59,7 +53,7 @@ static Rate sequential(sd_bus *bus, const char *interface, const char *method, d
                 sd_bus_error_free(&error);
                 sd_bus_message_unref(reply);
         }
-        rate.seconds = now_sec() - start;
+        rate.seconds = monotonic_sec() - start;
         return rate;
 }
 
@@ -86,7 +80,7 @@ static int on_set_status_reply(sd_bus_message *reply, void *userdata, sd_bus_err
                 l->rate.errors++;
         else
                 l->rate.calls++;
-        if (now_sec() < l->end && send_set_status(c) >= 0)
+        if (monotonic_sec() < l->end && send_set_status(c) >= 0)
                 return 0;
         if (l->in_flight == 0)
                 sd_event_exit(l->event, 0);
@@ -116,12 +110,12 @@ static Rate concurrent_set_status(unsigned n, double seconds) {
                         exit(1);
                 }
         }
-        start = now_sec();
+        start = monotonic_sec();
         load.end = start + seconds;
         for (unsigned i = 0; i < n; i++)
                 send_set_status(&clients[i]);
         sd_event_loop(load.event);
-        load.rate.seconds = now_sec() - start;
+        load.rate.seconds = monotonic_sec() - start;
         for (unsigned i = 0; i < n; i++)
                 sd_bus_flush_close_unref(clients[i].bus);
         sd_event_unref(load.event);

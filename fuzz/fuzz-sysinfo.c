@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         SysinfoSources src = {
                 .root = root, .data_dir = data_dir, .disk = true, .network = true,
                 .units = units, .n_units = 2, .peers = peers, .n_peers = 1,
-                .now_usec = UINT64_C(1700001000500000),
+                .realtime_usec = UINT64_C(1700001000500000),
         };
         SysinfoState *state = NULL;
 

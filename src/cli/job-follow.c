@@ -2,12 +2,12 @@
 /* harper-ops --wait: follows the job a restart started until it ends, on the daemon's signals. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "job-follow.h"
 #include "job-object.h"
 #include "log.h"
 #include "sysops-names.h"
+#include "time-util.h"
 
 static void show_progress(const JobFollow *follow, const JobState *s) {
         if (!follow->progress)
@@ -29,13 +29,6 @@ static int on_job_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 0;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 static int on_daemon_gone(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const char *name, *old_owner, *new_owner;
 
@@ -51,7 +44,7 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         bool changed = true, gone = false;
-        uint64_t deadline = follow->timeout_usec ? now_usec() + follow->timeout_usec : UINT64_MAX;
+        uint64_t deadline = follow->timeout_usec ? monotonic_usec() + follow->timeout_usec : UINT64_MAX;
         JobState s = {};
         Response ret;
         int r;
@@ -95,7 +88,7 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                         ret = response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd went away while the job ran.");
                         break;
                 }
-                if (now_usec() >= deadline) {
+                if (monotonic_usec() >= deadline) {
                         log_error("Gave up waiting after %llu s: job %s is still %s.",
                                   (unsigned long long) (follow->timeout_usec / 1000000), s.id, s.status);
                         ret = response_error(OUTCOME_INTERNAL_ERROR, "Gave up waiting for the job (--timeout).");
@@ -103,7 +96,7 @@ static Response follow_job(const CallContext *ctx, const Operation *op, const ch
                 }
                 r = sd_bus_process(ctx->bus, NULL);
                 if (r == 0)
-                        r = sd_bus_wait(ctx->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now_usec());
+                        r = sd_bus_wait(ctx->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - monotonic_usec());
                 if (r < 0) {
                         log_error("Lost the bus while following the job: %s", strerror(-r));
                         ret = response_error(OUTCOME_INTERNAL_ERROR, "Lost the bus while following the job.");

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "text.h"
 
@@ -27,20 +26,6 @@ int text_error(char **ret_error, int r, const char *format, ...) {
                 *ret_error = NULL;
         va_end(ap);
         return *ret_error ? r : -ENOMEM;
-}
-
-uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
-uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 size_t utf8_char_length(const char *s, size_t left) {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers for the daemon's sentences and clock. No bus types. */
+/* Small helpers for the daemon's sentences (and, through time-util.h, its clocks). No bus types. */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "time-util.h"
 
 /* A newly allocated formatted string; NULL when out of memory. */
 char *text_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -12,10 +14,6 @@ char *text_printf(const char *format, ...) __attribute__((format(printf, 1, 2)))
  * *ret_error NULL when out of memory. For functions that fail with a sentence. */
 int text_error(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
-/* The wall clock in ms since the epoch (Harper's time stamps). */
-uint64_t now_ms(void);
-/* CLOCK_MONOTONIC in µs (ages and deadlines that a clock change must not move). */
-uint64_t monotonic_usec(void);
 
 /* The byte length of the valid UTF-8 character at s (at most left bytes there); 0 when the
  * bytes there are not one (a NUL, a stray byte, an overlong form, a surrogate, past U+10FFFF). */

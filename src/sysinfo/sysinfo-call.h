@@ -15,7 +15,7 @@ typedef struct CallCache CallCache;
 typedef struct SysinfoCall {
         const SysinfoSources *src;
         const char *root;             /* src->root, "" for this machine */
-        uint64_t now_usec;            /* CLOCK_REALTIME µs of this call */
+        uint64_t realtime_usec;       /* CLOCK_REALTIME µs of this call */
         long clk_tck;
         /* never 0, and changes whenever the root differs from the previous call's: static data
          * a collector keeps from a call of another generation was read under another root */

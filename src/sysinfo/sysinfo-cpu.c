@@ -486,9 +486,9 @@ static int current_load(SysinfoCall *c, LoadSample *prev, unsigned cores, json_o
                 return r;
 
         /* keep the sample for the next call, unless this one came too soon after it */
-        if (!prev->have || c->now_usec >= prev->usec + LOAD_SAMPLE_MIN_USEC || c->now_usec < prev->usec) {
+        if (!prev->have || c->realtime_usec >= prev->usec + LOAD_SAMPLE_MIN_USEC || c->realtime_usec < prev->usec) {
                 free(prev->cpus);
-                *prev = (LoadSample) { .have = true, .usec = c->now_usec, .total = total, .cpus = cpus, .n_cpus = n };
+                *prev = (LoadSample) { .have = true, .usec = c->realtime_usec, .total = total, .cpus = cpus, .n_cpus = n };
                 cpus = NULL;
         }
         *ret = o;

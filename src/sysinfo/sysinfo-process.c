@@ -346,7 +346,7 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
         vsz_kb = status_kb(status, "\nVmSize:");
         age = uptime - (double) st.starttime / (double) c->clk_tck;
         process_cpu_share(&st, age, c->clk_tck, ncpu, &cpuu, &cpus);
-        format_local(c->now_usec - (uint64_t) llround((age > 0 ? age : 0) * 1e6), started);
+        format_local(c->realtime_usec - (uint64_t) llround((age > 0 ? age : 0) * 1e6), started);
         tty_name(st.tty_nr, tty, sizeof tty);
         user_name(c->root, (uid_t) status_euid(status), user, sizeof user);
         /* si: "sshd: user@pts/0" → command and name "sshd" */

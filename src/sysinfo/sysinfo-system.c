@@ -327,7 +327,7 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         const SysinfoUnit *u = si_instance_unit(c->src);
         json_object *process_uptime = NULL;
         char tz[48], zone_name[256];
-        time_t t = (time_t) (c->now_usec / 1000000);
+        time_t t = (time_t) (c->realtime_usec / 1000000);
         struct tm tm;
         double uptime;
         long off;
@@ -359,7 +359,7 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
                 json_object_put(process_uptime);
                 return -ENOMEM;
         }
-        if ((r = si_add(o, "current", json_object_new_int64((int64_t) (c->now_usec / 1000)))) < 0 ||
+        if ((r = si_add(o, "current", json_object_new_int64((int64_t) (c->realtime_usec / 1000)))) < 0 ||
             (r = si_add(o, "uptime", si_json_double(uptime))) < 0 ||
             (r = si_add(o, "timezone", json_object_new_string(tz))) < 0 ||
             (r = si_add(o, "timezoneName", json_object_new_string(zone_name))) < 0)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sysinfo-call.h"
@@ -21,6 +20,7 @@
 #include "sysinfo-read.h"
 #include "sysinfo-system.h"
 #include "sysinfo-units.h"
+#include "time-util.h"
 
 static const SysinfoCollector collectors[_SYSINFO_SECTION_MAX] = {
         [SYSINFO_SYSTEM] = { "system", sysinfo_system, sysinfo_system_state_free },
@@ -199,13 +199,7 @@ static int call_begin(SysinfoState *state, const SysinfoSources *src, SysinfoCal
         }
         c->root_generation = state->root_generation;
 
-        c->now_usec = src->now_usec;
-        if (c->now_usec == 0) {
-                struct timespec ts;
-
-                clock_gettime(CLOCK_REALTIME, &ts);
-                c->now_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-        }
+        c->realtime_usec = src->realtime_usec ?: realtime_usec();
         c->clk_tck = sysconf(_SC_CLK_TCK);
         if (c->clk_tck <= 0)
                 c->clk_tck = 100;

@@ -92,7 +92,7 @@ typedef struct SysinfoSources {
         size_t n_units;
         const SysinfoPeer *peers;
         size_t n_peers;
-        uint64_t now_usec;            /* CLOCK_REALTIME µs; 0 = read the clock (fixtures pass a fixed value) */
+        uint64_t realtime_usec;       /* CLOCK_REALTIME µs; 0 = read the clock (fixtures pass a fixed value) */
         const SysinfoHarper *harper;  /* NULL = Harper was not asked */
 } SysinfoSources;
 

@@ -68,7 +68,7 @@ static void shape_init(Shape *s, const char *name) {
         memset(s, 0, sizeof *s);
         s->name = name;
         snprintf(s->root, sizeof s->root, "%s/%s", fixtures, name);
-        s->src = (SysinfoSources) { .root = s->root, .disk = true, .network = true, .now_usec = NOW_USEC };
+        s->src = (SysinfoSources) { .root = s->root, .disk = true, .network = true, .realtime_usec = NOW_USEC };
         if (strcmp(name, "one-cpu") == 0) {
                 snprintf(s->data_dir, sizeof s->data_dir, "%s/hdb", s->root);
                 s->src.data_dir = s->data_dir;
@@ -365,7 +365,7 @@ static void test_figures_beyond_64_bits_are_unknown(void **state) {
 }
 
 static void test_unreadable_section_is_null(void **state) {
-        SysinfoSources src = { .root = "/nonexistent/fixture", .now_usec = NOW_USEC };
+        SysinfoSources src = { .root = "/nonexistent/fixture", .realtime_usec = NOW_USEC };
         json_object *o = collect(&src, mask_of("[\"cpu\",\"database_files\"]"));
 
         /* Harper 5 answers null for a section it could not collect; the rest still comes */
@@ -394,7 +394,7 @@ static void test_cpu_load_since_previous_call(void **state) {
         assert_float_equal(load_of(a, "currentLoadIdle"), 8000.0 / 9580 * 100, 1e-9);
 
         /* one second later: user +300 sys +100 idle +500 irq +10 steal +10 → 920 ticks */
-        later.src.now_usec = NOW_USEC + 1000000;
+        later.src.realtime_usec = NOW_USEC + 1000000;
         assert_int_equal(sysinfo_collect(st, &later.src, cpu, &b), 0);
         assert_float_equal(load_of(b, "currentLoad"), 420.0 / 920 * 100, 1e-9);
         assert_float_equal(load_of(b, "currentLoadUser"), 300.0 / 920 * 100, 1e-9);
@@ -411,7 +411,7 @@ static void test_cpu_load_since_previous_call(void **state) {
         }
 
         /* the same counters again: nothing happened since, the tick count falls back to 1 */
-        later.src.now_usec = NOW_USEC + 2000000;
+        later.src.realtime_usec = NOW_USEC + 2000000;
         assert_int_equal(sysinfo_collect(st, &later.src, cpu, &c), 0);
         assert_float_equal(load_of(c, "currentLoad"), 0, 0);
         assert_float_equal(load_of(c, "currentLoadIdle"), 0, 0);
