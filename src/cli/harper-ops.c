@@ -15,6 +15,7 @@
 #include "config.h"
 #include "job-follow.h"
 #include "log.h"
+#include "macro.h"
 #include "operations.h"
 #include "polkit-agent.h"
 
@@ -149,48 +150,55 @@ static int parse_options(int argc, char *argv[], Options *o) {
         return 1;
 }
 
-/* Reads the whole body from path ("-": stdin) into *ret (NUL-terminated, caller frees). */
-static int read_body(const char *path, char **ret, size_t *ret_length) {
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+/* Reads all of f into *ret (NUL-terminated, caller frees); path names it in the log. */
+static int read_all(FILE *f, const char *path, char **ret, size_t *ret_length) {
+        _cleanup_free_ char *buf = NULL;
         size_t size = 0, cap = 4096;
-        char *buf;
 
-        if (!f) {
-                int e = errno;
-                log_error("Cannot open %s: %s", path, strerror(e));
-                return -e;
-        }
         buf = malloc(cap);
-        while (buf) {
+        if (!buf)
+                return -EIO;
+        for (;;) {
                 size_t n = fread(buf + size, 1, cap - size - 1, f);
+                char *bigger;
+
                 size += n;
                 if (n == 0)
                         break;
-                if (size + 1 == cap) {
-                        char *bigger = cap >= MAX_BODY_BYTES ? NULL : realloc(buf, cap * 2);
-                        if (!bigger) {
-                                log_error("The body in %s is larger than %u bytes.", path, MAX_BODY_BYTES);
-                                free(buf);
-                                buf = NULL;
-                                break;
-                        }
-                        buf = bigger;
-                        cap *= 2;
+                if (size + 1 < cap)
+                        continue;
+                bigger = cap >= MAX_BODY_BYTES ? NULL : realloc(buf, cap * 2);
+                if (!bigger) {
+                        log_error("The body in %s is larger than %u bytes.", path, MAX_BODY_BYTES);
+                        return -EIO;
                 }
+                buf = bigger;
+                cap *= 2;
         }
-        if (buf && ferror(f)) {
-                log_error("Cannot read %s: %s", path, strerror(errno));
-                free(buf);
-                buf = NULL;
-        }
-        if (f != stdin)
-                fclose(f);
-        if (!buf)
+        if (ferror(f)) {
+                log_error_errno(errno, "Cannot read %s: %m", path);
                 return -EIO;
+        }
         buf[size] = 0;
-        *ret = buf;
+        *ret = TAKE_PTR(buf);
         *ret_length = size;
         return 0;
+}
+
+/* Reads the whole body from path ("-": stdin) into *ret (NUL-terminated, caller frees). */
+static int read_body(const char *path, char **ret, size_t *ret_length) {
+        _cleanup_fclose_ FILE *file = NULL;
+
+        assert(path);
+        assert(ret);
+        assert(ret_length);
+
+        if (streq(path, "-"))
+                return read_all(stdin, path, ret, ret_length);
+        file = fopen(path, "re");
+        if (!file)
+                return log_error_errno(errno, "Cannot open %s: %m", path);
+        return read_all(file, path, ret, ret_length);
 }
 
 /* What one run keeps for the hooks: the job to follow, the agent harper-ops started (0: none) */
@@ -201,19 +209,18 @@ typedef struct CliCall {
 
 static Response job_started(const CallContext *ctx, const Operation *op, const char *message, const char *job_id,
                             const char *job_path, void *userdata) {
-        CliCall *call = userdata;
+        CliCall *call = ASSERT_PTR(userdata);
+
         return job_follow_started(ctx, op, message, job_id, job_path, &call->follow);
 }
 
 /* A call that allowed a password prompt was denied: polkit asks through an agent of the caller's
  * login session, so say which of these was missing, or that the password was refused. */
 static const char *denied_hint(void *userdata) {
-        CliCall *call = userdata;
-        char *session = NULL;
-        int r = sd_pid_get_session(0, &session);
+        CliCall *call = ASSERT_PTR(userdata);
+        _cleanup_free_ char *session = NULL;
 
-        free(session);
-        if (r < 0)
+        if (sd_pid_get_session(0, &session) < 0)
                 return "harper-ops runs outside a login session, so polkit has no agent to ask for a password "
                        "(su, sudo, cron, a container's shell): log in on a console or over ssh, or run as a member "
                        "of the group harper-admin.";
@@ -255,7 +262,7 @@ static Response run(const Options *o, const char *text, size_t length) {
 
 int main(int argc, char *argv[]) {
         Options o = {};
-        char *owned_body = NULL;
+        _cleanup_free_ char *owned_body = NULL;
         const char *text;
         size_t length = 0;
         Response ret;
@@ -283,6 +290,5 @@ int main(int argc, char *argv[]) {
         status = outcome_exit_status(ret.outcome);
 
         response_done(&ret);
-        free(owned_body);
         return fflush(stdout) == 0 ? status : EXIT_INTERNAL_ERROR;
 }

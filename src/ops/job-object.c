@@ -7,6 +7,7 @@
 
 #include "harper-response.h"
 #include "job-object.h"
+#include "macro.h"
 #include "sysops-names.h"
 
 static int read_steps(sd_bus_message *m, JobState *s) {
@@ -14,18 +15,20 @@ static int read_steps(sd_bus_message *m, JobState *s) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_STEP);
-        while (r > 0) {
+        if (r < 0)
+                return r;
+        for (;;) {
                 r = sd_bus_message_read(m, SYSOPS_JOB_STEP, &unit, &state);
-                if (r <= 0)
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
                 s->steps_total++;
-                s->steps_done += strcmp(state, "done") == 0;
-                if (strcmp(state, "running") == 0)
+                s->steps_done += streq(state, "done");
+                if (streq(state, "running"))
                         s->running_unit = unit;
         }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
+        return sd_bus_message_exit_container(m);
 }
 
 static int read_nodes(sd_bus_message *m, JobState *s) {
@@ -34,84 +37,119 @@ static int read_nodes(sd_bus_message *m, JobState *s) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_NODE);
-        while (r > 0) {
+        if (r < 0)
+                return r;
+        for (;;) {
                 r = sd_bus_message_read(m, SYSOPS_JOB_NODE, &name, &state, &message, &job_id, &start, &end);
-                if (r <= 0)
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
                 s->nodes_total++;
-                s->nodes_over += strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0;
+                s->nodes_over += streq(state, "done") || streq(state, "skipped");
         }
-        if (r >= 0)
+        return sd_bus_message_exit_container(m);
+}
+
+/* The array property (Steps or Nodes) in its variant, read by read_array. */
+static int read_variant_array(sd_bus_message *m, const char *contents, JobState *s,
+                              int (*read_array)(sd_bus_message *m, JobState *s)) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+        r = read_array(m, s);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/* The value of the property called name, at the variant of one dict entry of GetAll's answer. */
+static int read_property(sd_bus_message *m, const char *name, JobState *s) {
+        const char **string = streq(name, "Id") ? &s->id :
+                streq(name, "Type") ? &s->type :
+                streq(name, "Status") ? &s->status :
+                streq(name, "Message") ? &s->message :
+                streq(name, "Result") ? &s->result : NULL;
+        uint64_t *time = streq(name, "CreatedTime") ? &s->created_ms :
+                streq(name, "StartTime") ? &s->start_ms :
+                streq(name, "EndTime") ? &s->end_ms : NULL;
+
+        if (string)
+                return sd_bus_message_read(m, "v", "s", string);
+        if (time)
+                return sd_bus_message_read(m, "v", "t", time);
+        if (streq(name, "UserId"))
+                return sd_bus_message_read(m, "v", "u", &s->uid);
+        if (streq(name, "Steps"))
+                return read_variant_array(m, "a" SYSOPS_JOB_STEP, s, read_steps);
+        if (streq(name, "Nodes"))
+                return read_variant_array(m, "a" SYSOPS_JOB_NODE, s, read_nodes);
+        if (streq(name, "CurrentNode"))
+                return sd_bus_message_read(m, "v", "s", &s->current_node);
+        return sd_bus_message_skip(m, "v");
+}
+
+/* The properties of GetAll's a{sv} into s. */
+static int read_properties(sd_bus_message *m, JobState *s) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r <= 0)
+                        return r;
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = read_property(m, name, s);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_exit_container(m);
-        return r;
+                if (r < 0)
+                        return r;
+        }
 }
 
 int job_read(sd_bus *bus, const char *path, JobState *s, sd_bus_message **reply, sd_bus_error *error) {
-        const char *name;
         int r;
+
+        assert(bus);
+        assert(path);
+        assert(s);
+        assert(reply);
 
         *s = (JobState) {};
         r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", error,
                                reply, "s", SYSOPS_JOB_INTERFACE);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(*reply, 'a', "{sv}");
-        while (r > 0) {
-                r = sd_bus_message_enter_container(*reply, 'e', "sv");
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read(*reply, "s", &name);
-                if (r < 0)
-                        break;
-                const char **string = strcmp(name, "Id") == 0 ? &s->id :
-                        strcmp(name, "Type") == 0 ? &s->type :
-                        strcmp(name, "Status") == 0 ? &s->status :
-                        strcmp(name, "Message") == 0 ? &s->message :
-                        strcmp(name, "Result") == 0 ? &s->result : NULL;
-                uint64_t *time = strcmp(name, "CreatedTime") == 0 ? &s->created_ms :
-                        strcmp(name, "StartTime") == 0 ? &s->start_ms :
-                        strcmp(name, "EndTime") == 0 ? &s->end_ms : NULL;
-                if (string)
-                        r = sd_bus_message_read(*reply, "v", "s", string);
-                else if (time)
-                        r = sd_bus_message_read(*reply, "v", "t", time);
-                else if (strcmp(name, "UserId") == 0)
-                        r = sd_bus_message_read(*reply, "v", "u", &s->uid);
-                else if (strcmp(name, "Steps") == 0) {
-                        r = sd_bus_message_enter_container(*reply, 'v', "a" SYSOPS_JOB_STEP);
-                        if (r >= 0)
-                                r = read_steps(*reply, s);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(*reply);
-                } else if (strcmp(name, "Nodes") == 0) {
-                        r = sd_bus_message_enter_container(*reply, 'v', "a" SYSOPS_JOB_NODE);
-                        if (r >= 0)
-                                r = read_nodes(*reply, s);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(*reply);
-                } else if (strcmp(name, "CurrentNode") == 0)
-                        r = sd_bus_message_read(*reply, "v", "s", &s->current_node);
-                else
-                        r = sd_bus_message_skip(*reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(*reply);
-        }
+        r = read_properties(*reply, s);
         if (r >= 0 && !(s->id && s->type && s->status && s->message && s->result))
                 r = -EBADMSG;
-        if (r < 0)
+        if (r < 0) {
                 sd_bus_error_set(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE, "harper-sysopsd sent a malformed job.");
+                return r;
+        }
         return r;
 }
 
 json_object *job_state_to_json(const JobState *s) {
-        struct passwd *pw = getpwuid(s->uid);
+        struct passwd *pw;
         char uid[16];
 
+        assert(s);
+        pw = getpwuid(s->uid);
         snprintf(uid, sizeof uid, "%u", s->uid);
         return job_record_to_json(s->id, s->type, s->status, s->message, s->result, pw ? pw->pw_name : uid,
                                   s->created_ms, s->start_ms, s->end_ms);
 }
 
 bool job_state_finished(const JobState *s) {
-        return strcmp(s->status, "COMPLETE") == 0 || strcmp(s->status, "ERROR") == 0;
+        assert(s);
+        return streq(s->status, "COMPLETE") || streq(s->status, "ERROR");
 }

@@ -5,6 +5,8 @@
 
 #include "harper-request.h"
 #include "job-object.h"
+#include "json-util.h"
+#include "macro.h"
 #include "operations.h"
 #include "sysops-names.h"
 
@@ -12,6 +14,9 @@
 static Response job_started(const CallContext *ctx, const Operation *op, sd_bus_message *reply) {
         const char *message, *id, *path;
         json_object *body;
+
+        assert(ctx);
+        assert(reply);
 
         if (sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path) < 0)
                 return response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
@@ -23,30 +28,31 @@ static Response job_started(const CallContext *ctx, const Operation *op, sd_bus_
         return response_ok(body);
 }
 
+/* Whether the JSON value is a string D-Bus can carry (no NUL inside). */
+static bool is_bus_string(json_object *v) {
+        return json_object_is_type(v, json_type_string) &&
+                (size_t) json_object_get_string_len(v) == strlen(json_object_get_string(v));
+}
+
 Response run_restart(const CallContext *ctx, json_object *request, const Operation *op) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        Response ret;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
         /* Harper reads nothing but the operation */
         if (call_method(ctx, "Restart", &error, &reply, "") < 0)
                 return failed_call(ctx, op, &error);
-        ret = job_started(ctx, op, reply);
-        sd_bus_message_unref(reply);
-        return ret;
+        return job_started(ctx, op, reply);
 }
 
 Response run_restart_service(const CallContext *ctx, json_object *request, const Operation *op) {
         int service_present, replicated_present;
         json_object *service = request_field(request, "service", &service_present);
         json_object *replicated = request_field(request, "replicated", &replicated_present);
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        Response ret;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
         /* a name D-Bus cannot carry is no service; known names are the daemon's to judge */
-        if (!json_object_is_type(service, json_type_string) ||
-            (size_t) json_object_get_string_len(service) != strlen(json_object_get_string(service)))
+        if (!is_bus_string(service))
                 return response_error(OUTCOME_BAD_REQUEST, "Invalid service");
         /* stricter than Harper, which takes any truthy value: "false" would restart peers */
         if (replicated_present && !json_object_is_type(replicated, json_type_boolean))
@@ -55,16 +61,15 @@ Response run_restart_service(const CallContext *ctx, json_object *request, const
         if (call_method(ctx, "RestartService", &error, &reply, "sb", json_object_get_string(service),
                         (int) (replicated_present && json_object_get_boolean(replicated))) < 0)
                 return failed_call(ctx, op, &error);
-        ret = job_started(ctx, op, reply);
-        sd_bus_message_unref(reply);
-        return ret;
+        return job_started(ctx, op, reply);
 }
 
 Response run_get_job(const CallContext *ctx, json_object *request, const Operation *op) {
         int present;
-        json_object *id = request_field(request, "id", &present), *list;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL, *properties = NULL;
+        json_object *id = request_field(request, "id", &present);
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *properties = NULL;
+        _cleanup_json_ json_object *list = NULL;
         const char *path;
         JobState s;
 
@@ -72,32 +77,21 @@ Response run_get_job(const CallContext *ctx, json_object *request, const Operati
                 return response_error(OUTCOME_BAD_REQUEST, "'id' is required");
         list = json_object_new_array();
         /* Harper searches by the value; what is not a job id finds nothing */
-        if (!json_object_is_type(id, json_type_string) ||
-            (size_t) json_object_get_string_len(id) != strlen(json_object_get_string(id)))
-                return response_ok(list);
+        if (!is_bus_string(id))
+                return response_ok(TAKE_PTR(list));
 
         if (call_method(ctx, "GetJob", &error, &reply, "s", json_object_get_string(id)) < 0) {
-                if (sd_bus_error_has_name(&error, SYSOPS_ERROR_NO_SUCH_JOB)) {
-                        sd_bus_error_free(&error);
-                        return response_ok(list);
-                }
-                json_object_put(list);
+                if (sd_bus_error_has_name(&error, SYSOPS_ERROR_NO_SUCH_JOB))
+                        return response_ok(TAKE_PTR(list));
                 return failed_call(ctx, op, &error);
         }
         if (sd_bus_message_read(reply, "o", &path) < 0 || job_read(ctx->bus, path, &s, &properties, &error) < 0) {
-                sd_bus_message_unref(properties);
-                sd_bus_message_unref(reply);
-                json_object_put(list);
                 /* the job may have left the history between the two calls */
-                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
-                        sd_bus_error_free(&error);
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
                         return response_ok(json_object_new_array());
-                }
                 return sd_bus_error_is_set(&error) ? failed_call(ctx, op, &error) :
                         response_error(OUTCOME_INTERNAL_ERROR, "harper-sysopsd sent a malformed job reply.");
         }
         json_object_array_add(list, job_state_to_json(&s));
-        sd_bus_message_unref(properties);
-        sd_bus_message_unref(reply);
-        return response_ok(list);
+        return response_ok(TAKE_PTR(list));
 }

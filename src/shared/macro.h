@@ -5,8 +5,10 @@
 #pragma once
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -39,6 +41,15 @@
         })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* streq() for strings that may be NULL: two NULLs are equal, a NULL equals no string. */
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
 
 /* Defines name##p(type *p), which calls func(*p) when *p is not NULL; func may return a value,
  * which is ignored. */

@@ -1,23 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers every sysinfo file uses: json-c's cleanup, a NULL-safe string compare and
- * arrays that grow (the cleanup idioms are macro.h's). */
+/* Small helpers every sysinfo file uses: arrays that grow. The cleanup idioms (json-c's
+ * included) are macro.h's and json-util.h's. */
 #pragma once
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include <json-c/json.h>
-
+#include "json-util.h"
 #include "macro.h"
-
-static inline bool si_streq(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* Room for one more item in the array *items of *size items of which n are used: doubles it
  * (first items at the start). Returns 0, or -ENOMEM with *items and *size unchanged. */

@@ -180,7 +180,7 @@ static int interface_json(SysinfoCall *c, const Iface *f, const char *def, const
         }
         if ((r = si_add(o, "iface", json_object_new_string(f->name))) < 0 ||
             (r = si_add(o, "ifaceName", json_object_new_string(f->name))) < 0 ||
-            (r = si_add(o, "default", json_object_new_boolean(si_streq(f->name, def)))) < 0 ||
+            (r = si_add(o, "default", json_object_new_boolean(streq_ptr(f->name, def)))) < 0 ||
             (r = si_add(o, "ip4", json_object_new_string(f->ip4))) < 0 ||
             (r = si_add(o, "ip4subnet", json_object_new_string(f->ip4subnet))) < 0 ||
             (r = si_add(o, "ip6", json_object_new_string(f->ip6))) < 0 ||

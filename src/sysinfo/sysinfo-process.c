@@ -392,7 +392,7 @@ static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
         int r = 0;
 
         for (size_t i = 0; i < c->src->n_units; i++)
-                if (si_streq(c->src->units[i].role, role)) {
+                if (streq_ptr(c->src->units[i].role, role)) {
                         r = unit_pids(c, &c->src->units[i], &set);
                         if (r < 0)
                                 goto finish;
@@ -440,7 +440,7 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
                 return r;
         /* "clustering" (HarperDB 4.x) only when a clustering unit is configured */
         for (size_t i = 0; i < c->src->n_units; i++)
-                if (si_streq(c->src->units[i].role, "clustering"))
+                if (streq_ptr(c->src->units[i].role, "clustering"))
                         clustering = true;
         if (clustering) {
                 json_object *cl = json_object_new_array();

@@ -161,7 +161,7 @@ static void call_cache_done(CallCache *cache) {
 
 const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
         for (size_t i = 0; i < src->n_units; i++)
-                if (si_streq(src->units[i].role, "instance"))
+                if (streq_ptr(src->units[i].role, "instance"))
                         return &src->units[i];
         return src->n_units > 0 ? &src->units[0] : NULL;
 }
@@ -190,7 +190,7 @@ SysinfoState *sysinfo_state_free(SysinfoState *s) {
 static int call_begin(SysinfoState *state, const SysinfoSources *src, SysinfoCall *c) {
         c->src = src;
         c->root = src->root ? src->root : "";
-        if (!si_streq(state->root, c->root)) {
+        if (!streq_ptr(state->root, c->root)) {
                 state->root_generation++;
                 free(state->root);
                 state->root = strdup(c->root);
