@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ StatusField status_field_string_len(const char *s, size_t length) {
 }
 
 StatusField status_field_string(const char *s) {
+        assert(s);
         return status_field_string_len(s, strlen(s));
 }
 
@@ -41,6 +43,7 @@ StatusField status_field_of_kind(FieldKind kind) {
 long utf8_count_chars(const char *s, size_t length) {
         long n = 0;
 
+        assert(s || length == 0);
         for (size_t used = 0; used < length; n++) {
                 size_t len = utf8_char_length(s + used, length - used);
 
@@ -58,8 +61,11 @@ typedef struct Problems {
 } Problems;
 
 static void add_problem(Problems *p, const char *message) {
-        int n = snprintf(p->text + p->used, sizeof p->text - p->used, "%s%s",
-                         p->used > 0 ? ". " : "", message);
+        int n;
+
+        assert(p->used < sizeof p->text);
+        n = snprintf(p->text + p->used, sizeof p->text - p->used, "%s%s",
+                     p->used > 0 ? ". " : "", message);
         if (n > 0)
                 p->used += (size_t) n;
         if (p->used >= sizeof p->text)

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "status-store.h"
 
 void status_store_init(StatusStore *store) {
+        assert(store);
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 store->records[i] = (StatusRecord) { .id = (StatusId) i };
 }
 
 void status_store_done(StatusStore *store) {
+        assert(store);
         for (int i = 0; i < _STATUS_ID_MAX; i++) {
                 free(store->records[i].status);
                 store->records[i].status = NULL;
@@ -18,9 +20,15 @@ void status_store_done(StatusStore *store) {
 }
 
 const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char *status, uint64_t now) {
-        StatusRecord *r = &store->records[id];
-        char *copy = strdup(status);
+        StatusRecord *r;
+        char *copy;
 
+        assert(store);
+        assert(id >= 0 && id < _STATUS_ID_MAX);
+        assert(status);
+
+        r = &store->records[id];
+        copy = strdup(status);
         if (!copy)
                 return NULL;
         if (!r->status)
@@ -41,13 +49,22 @@ const StatusRecord *status_store_restore(StatusStore *store, StatusId id, const 
 }
 
 const StatusRecord *status_store_get(const StatusStore *store, StatusId id) {
-        const StatusRecord *r = &store->records[id];
+        const StatusRecord *r;
+
+        assert(store);
+        assert(id >= 0 && id < _STATUS_ID_MAX);
+        r = &store->records[id];
         return r->status ? r : NULL;
 }
 
 bool status_store_clear(StatusStore *store, StatusId id) {
-        StatusRecord *r = &store->records[id];
-        bool had = r->status != NULL;
+        StatusRecord *r;
+        bool had;
+
+        assert(store);
+        assert(id >= 0 && id < _STATUS_ID_MAX);
+        r = &store->records[id];
+        had = r->status != NULL;
 
         free(r->status);
         *r = (StatusRecord) { .id = id };
@@ -62,6 +79,8 @@ static int compare_by_name(const void *a, const void *b) {
 unsigned status_store_list(const StatusStore *store, const StatusRecord *out[_STATUS_ID_MAX]) {
         unsigned n = 0;
 
+        assert(store);
+        assert(out);
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 if (store->records[i].status)
                         out[n++] = &store->records[i];

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "string-table.h"
 #include "sysops-config.h"
@@ -26,6 +27,7 @@ static const char *const unit_action_table[_UNIT_ACTION_MAX] = {
 DEFINE_STRING_TABLE_LOOKUP(unit_action, UnitAction, _UNIT_ACTION_MAX);
 
 bool unit_name_is_pattern(const char *name) {
+        assert(name);
         return strpbrk(name, "*?[") != NULL;
 }
 
@@ -37,7 +39,9 @@ bool unit_name_is_valid(const char *name) {
 
         if (n == 0 || n > 255 || strchr(name, '/'))
                 return false;
-        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        assert(name);
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
                 size_t k = strlen(suffixes[i]);
                 if (n > k && strcmp(name + n - k, suffixes[i]) == 0)
                         return true;
@@ -46,6 +50,8 @@ bool unit_name_is_valid(const char *name) {
 }
 
 void config_defaults(Config *config) {
+        assert(config);
+
         *config = (Config) {
                 .unit_timeout_sec = 600,
                 .peer_timeout_sec = 600,   /* Harper polls a peer's job 2400 × 250 ms */
@@ -65,18 +71,24 @@ void config_defaults(Config *config) {
                 .by_harper = true, .action = UNIT_ACTION_RELOAD };
 }
 
+static void peers_free(PeerConfig *peers, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(peers[i].name);
+                free(peers[i].ssh);
+                free(peers[i].address);
+        }
+        free(peers);
+}
+
 void config_done(Config *config) {
+        assert(config);
+
         free(config->instance_unit);
         free(config->systemd_address);
         free(config->data_dir);
         for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
                 strv_free(config->services[i].units);
-        for (size_t i = 0; i < config->n_peers; i++) {
-                free(config->peers[i].name);
-                free(config->peers[i].ssh);
-                free(config->peers[i].address);
-        }
-        free(config->peers);
+        peers_free(config->peers, config->n_peers);
         free(config->harper.root_path);
         free(config->harper.socket);
         *config = (Config) {};
@@ -92,6 +104,8 @@ static int bad_owned(char **problem, const char *path, const char *key, char *wh
 
 static int read_string(json_object *v, char **field, const char *path, const char *key, char **problem) {
         char *copy;
+
+        assert(field);
 
         if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
                 return bad(problem, path, key, "must be a non-empty string");
@@ -124,7 +138,7 @@ static int read_systemd_connection(json_object *v, Config *config, const char *p
                 address = value[7] ? value + 8 : "/run/systemd/private";
                 known = true;
         }
-        for (size_t i = 0; !known && i < sizeof transports / sizeof transports[0]; i++)
+        for (size_t i = 0; !known && i < ELEMENTSOF(transports); i++)
                 known = strncmp(value, transports[i], strlen(transports[i])) == 0 && value[strlen(transports[i])] != 0;
         if (!known)
                 return bad(problem, path, key, "must be \"auto\", \"system\", \"private\", \"private:/PATH\" or a D-Bus "
@@ -173,21 +187,17 @@ static int read_unit(json_object *v, char **field, bool pattern_allowed, const c
 }
 
 static int read_units(json_object *v, char ***field, const char *path, const char *key, char **problem) {
+        _cleanup_strv_free_ char **units = NULL;
         size_t n;
-        char **units;
-        int r = 0;
+        int r;
 
         if (json_object_is_type(v, json_type_string)) {
-                char *one = NULL;
-                r = read_unit(v, &one, true, path, key, problem);
+                units = calloc(2, sizeof(char *));
+                if (!units)
+                        return -ENOMEM;
+                r = read_unit(v, &units[0], true, path, key, problem);
                 if (r < 0)
                         return r;
-                units = calloc(2, sizeof(char *));
-                if (!units) {
-                        free(one);
-                        return -ENOMEM;
-                }
-                units[0] = one;
         } else {
                 if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
                         return bad(problem, path, key, "must be a unit name, a pattern, or a non-empty list of them");
@@ -195,15 +205,14 @@ static int read_units(json_object *v, char ***field, const char *path, const cha
                 units = calloc(n + 1, sizeof(char *));
                 if (!units)
                         return -ENOMEM;
-                for (size_t i = 0; r >= 0 && i < n; i++)
+                for (size_t i = 0; i < n; i++) {
                         r = read_unit(json_object_array_get_idx(v, i), &units[i], true, path, key, problem);
-                if (r < 0) {
-                        strv_free(units);
-                        return r;
+                        if (r < 0)
+                                return r;
                 }
         }
         strv_free(*field);
-        *field = units;
+        *field = TAKE_PTR(units);
         return 0;
 }
 
@@ -359,12 +368,7 @@ static int read_peers(json_object *v, Config *config, const char *path, char **p
         if (!json_object_is_type(v, json_type_array))
                 return bad(problem, path, "peers", "must be a list of {name, ssh or address}");
         n = json_object_array_length(v);
-        for (size_t i = 0; i < config->n_peers; i++) {
-                free(config->peers[i].name);
-                free(config->peers[i].ssh);
-                free(config->peers[i].address);
-        }
-        free(config->peers);
+        peers_free(config->peers, config->n_peers);
         config->n_peers = 0;
         config->peers = calloc(n ? n : 1, sizeof(PeerConfig));
         if (!config->peers)
@@ -416,79 +420,76 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
         return 0;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_size) {
-        FILE *f = fopen(path, "re");
-        char *text = NULL;
-        size_t size = 0;
+/* A configuration file is small: anything larger is clearly not one. */
+#define CONFIG_FILE_MAX (1024 * 1024)
 
+static int read_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        f = fopen(path, "re");
         if (!f)
                 return -errno;
-        /* a configuration file is small; refuse anything that is clearly not one */
-        text = malloc(1024 * 1024 + 1);
-        if (text)
-                size = fread(text, 1, 1024 * 1024 + 1, f);
-        fclose(f);
+        text = malloc(CONFIG_FILE_MAX + 1);
         if (!text)
                 return -ENOMEM;
-        if (size > 1024 * 1024) {
-                free(text);
+        size = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+        if (size > CONFIG_FILE_MAX)
                 return -EFBIG;
-        }
         text[size] = 0;
-        *ret = text;
+        *ret = TAKE_PTR(text);
         *ret_size = size;
         return 0;
 }
 
+/* Parses text (size bytes) into *ret: one JSON value and at most white space after it; else
+ * -EINVAL with *problem saying where. */
+static int parse(const char *text, size_t size, const char *path, json_object **ret, char **problem) {
+        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        size_t end;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, text, (int) size);
+        end = json_tokener_get_parse_end(tok);
+        /* trailing whitespace is fine, anything else after the object is not */
+        if (root)
+                end += strspn(text + end, " \t\r\n");
+        if (!root || text[end] != 0) {
+                *problem = text_printf("%s: not valid JSON (%s at byte %zu)", path,
+                                       root ? "unexpected text" :
+                                       json_tokener_get_error(tok) == json_tokener_continue ? "unexpected end" :
+                                       json_tokener_error_desc(json_tokener_get_error(tok)),
+                                       end);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(root);
+        return 0;
+}
+
 int config_load(Config *config, const char *path, bool required, char **problem) {
-        json_tokener *tok;
-        json_object *root;
-        char *text = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t size = 0;
         int r;
+
+        assert(config);
+        assert(path);
+        assert(problem);
 
         *problem = NULL;
         r = read_file(path, &text, &size);
         if (r == -ENOENT && !required)
                 return 0;
         if (r < 0) {
-                if (asprintf(problem, "%s: cannot read: %s", path, strerror(-r)) < 0)
-                        *problem = NULL;
+                *problem = text_printf("%s: cannot read: %s", path, strerror(-r));
                 return r;
         }
-
-        tok = json_tokener_new();
-        if (!tok) {
-                free(text);
-                return -ENOMEM;
-        }
-        root = json_tokener_parse_ex(tok, text, (int) size);
-        if (!root || json_tokener_get_parse_end(tok) < size) {
-                /* trailing whitespace is fine, anything else after the object is not */
-                size_t end = json_tokener_get_parse_end(tok);
-                bool trailing_garbage;
-
-                if (root)
-                        end += strspn(text + end, " \t\r\n");
-                trailing_garbage = root && text[end] != 0;
-
-                if (!root || trailing_garbage) {
-                        if (asprintf(problem, "%s: not valid JSON (%s at byte %zu)", path,
-                                     root ? "unexpected text" :
-                                     json_tokener_get_error(tok) == json_tokener_continue ? "unexpected end" :
-                                     json_tokener_error_desc(json_tokener_get_error(tok)),
-                                     end) < 0)
-                                *problem = NULL;
-                        json_object_put(root);
-                        json_tokener_free(tok);
-                        free(text);
-                        return -EINVAL;
-                }
-        }
-        json_tokener_free(tok);
-        free(text);
-
-        r = apply(root, config, path, problem);
-        json_object_put(root);
-        return r;
+        r = parse(text, size, path, &root, problem);
+        if (r < 0)
+                return r;
+        return apply(root, config, path, problem);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ char *text_printf(const char *format, ...) {
 int text_error(char **ret_error, int r, const char *format, ...) {
         va_list ap;
 
+        assert(ret_error);
+        assert(format);
+
         va_start(ap, format);
         if (vasprintf(ret_error, format, ap) < 0)
                 *ret_error = NULL;
@@ -33,17 +37,21 @@ size_t utf8_char_length(const char *s, size_t left) {
         size_t len;
         unsigned cp;
 
+        assert(s || left == 0);
         if (left == 0 || p[0] == 0)
                 return 0;
         if (p[0] < 0x80)
                 return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                len = 2, cp = p[0] & 0x1f;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef)
-                len = 3, cp = p[0] & 0x0f;
-        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-                len = 4, cp = p[0] & 0x07;
-        else
+        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+                len = 2;
+                cp = p[0] & 0x1f;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+                len = 3;
+                cp = p[0] & 0x0f;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+                len = 4;
+                cp = p[0] & 0x07;
+        } else
                 return 0;   /* a continuation byte, an overlong lead or beyond U+10FFFF */
         if (left < len)
                 return 0;
@@ -98,10 +106,14 @@ static size_t fitting_prefix(const char *s, size_t n, size_t max_bytes) {
 }
 
 char *text_quote(const char *s, size_t max_bytes) {
-        size_t n = strlen(s), fit = fitting_prefix(s, n, max_bytes), used = 0, out_len = 0;
-        /* each input byte becomes at most 4 output bytes; then "…" and the NUL */
-        char *out = malloc(fit * 4 + sizeof("…"));
+        size_t n, fit, used = 0, out_len = 0;
+        char *out;
 
+        assert(s);
+        n = strlen(s);
+        fit = fitting_prefix(s, n, max_bytes);
+        /* each input byte becomes at most 4 output bytes; then "…" and the NUL */
+        out = malloc(fit * 4 + sizeof("…"));
         if (!out)
                 return NULL;
         while (used < fit) {
@@ -119,7 +131,10 @@ char *text_quote(const char *s, size_t max_bytes) {
 }
 
 char *text_cut(const char *s, size_t max_bytes) {
-        size_t n = strlen(s);
+        size_t n;
+
+        assert(s);
+        n = strlen(s);
 
         if (n <= max_bytes)
                 return strdup(s);
