@@ -354,12 +354,10 @@ static int cpu_speed_json(double *speeds, int n, double static_speed, json_objec
             (r = si_add(o, "max", si_json_double(si_round(max, 2)))) < 0 ||
             (r = si_add(o, "avg", si_json_double(avg))) < 0)
                 return r;
-        r = si_add(o, "cores", cores);
-        cores = NULL;
+        r = si_add(o, "cores", TAKE_PTR(cores));
         if (r < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -391,7 +389,7 @@ static int load_fields(json_object *o, const CpuTimes *now, const CpuTimes *prev
 }
 
 static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, CpuTimes *total) {
-        CpuTimes *cpus = NULL;
+        _cleanup_free_ CpuTimes *cpus = NULL;
         size_t n = 0, size = 0;
 
         *total = (CpuTimes) {};
@@ -408,10 +406,8 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                  * softirq are in neither */
                 t = (CpuTimes) { .user = v[0], .nice = v[1], .system = v[2], .idle = v[3],
                                  .irq = v[5], .steal = v[7], .guest = v[8] };
-                if (SI_GROW(cpus, n, size, 8) < 0) {
-                        free(cpus);
+                if (SI_GROW(cpus, n, size, 8) < 0)
                         return -ENOMEM;
-                }
                 cpus[n++] = t;
                 total->user += t.user;
                 total->nice += t.nice;
@@ -421,11 +417,9 @@ static int parse_proc_stat(const char *text, CpuTimes **ret, unsigned *ret_n, Cp
                 total->steal += t.steal;
                 total->guest += t.guest;
         }
-        if (n == 0) {
-                free(cpus);
+        if (n == 0)
                 return -EINVAL;
-        }
-        *ret = cpus;
+        *ret = TAKE_PTR(cpus);
         *ret_n = (unsigned) n;
         return 0;
 }
@@ -476,8 +470,7 @@ static int current_load(SysinfoCall *c, LoadSample *prev, unsigned cores, json_o
                 if (r < 0)
                         return r;
         }
-        r = si_add(o, "cpus", arr);
-        arr = NULL;
+        r = si_add(o, "cpus", TAKE_PTR(arr));
         if (r < 0)
                 return r;
         /* the first call compares with boot (si's zeroed previous sample) */
@@ -488,11 +481,10 @@ static int current_load(SysinfoCall *c, LoadSample *prev, unsigned cores, json_o
         /* keep the sample for the next call, unless this one came too soon after it */
         if (!prev->have || c->realtime_usec >= prev->usec + LOAD_SAMPLE_MIN_USEC || c->realtime_usec < prev->usec) {
                 free(prev->cpus);
-                *prev = (LoadSample) { .have = true, .usec = c->realtime_usec, .total = total, .cpus = cpus, .n_cpus = n };
-                cpus = NULL;
+                *prev = (LoadSample) { .have = true, .usec = c->realtime_usec, .total = total, .cpus = TAKE_PTR(cpus),
+                                       .n_cpus = n };
         }
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -554,6 +546,9 @@ int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
         double speeds[1024], static_speed;
         int n, r;
 
+        assert(c);
+        assert(ret);
+
         if (!s)
                 return -ENOMEM;
         r = cpu_static_load(c, s);
@@ -579,15 +574,12 @@ int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
         r = cpu_static_json(&s->info, static_speed, o);
         if (r < 0)
                 return r;
-        r = si_add(o, "cpu_speed", speed);
-        speed = NULL;
+        r = si_add(o, "cpu_speed", TAKE_PTR(speed));
         if (r < 0)
                 return r;
-        r = si_add(o, "current_load", load);
-        load = NULL;
+        r = si_add(o, "current_load", TAKE_PTR(load));
         if (r < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }

@@ -104,13 +104,14 @@ typedef struct MountList {
         size_t n, size;
 } MountList;
 
-static void mount_list_free(MountList *l) {
+static void mount_list_done(MountList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 free(l->items[i].fs);
                 free(l->items[i].mount);
                 free(l->items[i].type);
         }
         free(l->items);
+        *l = (MountList) {};
 }
 
 /* Adds m with copies of the names; on ENOMEM the list still owns what it holds. */
@@ -181,7 +182,7 @@ static bool mount_repeats(MountList *l, const MountNames *names, uint64_t fsid) 
 /* The mounts df -lPT would list and si keeps, in /proc/mounts order. */
 static int mounts_collect(SysinfoCall *c, const char *mounts, MountList *ret) {
         _cleanup_free_ char *fixture = NULL;
-        MountList list = {};
+        _cleanup_(mount_list_done) MountList list = {};
 
         if (c->root[0])
                 (void) si_read_file(c->root, "/sysinfo-statvfs", &fixture);
@@ -194,12 +195,11 @@ static int mounts_collect(SysinfoCall *c, const char *mounts, MountList *ret) {
                 if (!mount_from_line(c, fixture, p, &names, &m) || mount_repeats(&list, &names, m.fsid))
                         continue;
                 r = mount_list_add(&list, m, names.fs, names.mount, names.type);
-                if (r < 0) {
-                        mount_list_free(&list);
+                if (r < 0)
                         return r;
-                }
         }
         *ret = list;
+        list = (MountList) {};   /* handed on */
         return 0;
 }
 
@@ -334,9 +334,12 @@ static int size_rows(const Mount *m, size_t n, json_object *o) {
 
 int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
-        MountList list = {};
+        _cleanup_(mount_list_done) MountList list = {};
         const char *mounts;
         int r;
+
+        assert(c);
+        assert(ret);
 
         o = json_object_new_object();
         if (!o)
@@ -346,8 +349,7 @@ int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
                 return r;
         /* off (Harper's default): only the basis, as Harper 5 answers */
         if (!c->src->disk) {
-                *ret = o;
-                o = NULL;
+                *ret = TAKE_PTR(o);
                 return 0;
         }
 
@@ -358,12 +360,11 @@ int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
         if (r < 0)
                 return r;
         r = disk_counters(c, list.items, list.n, o);
-        if (r >= 0)
-                r = size_rows(list.items, list.n, o);
-        mount_list_free(&list);
         if (r < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        r = size_rows(list.items, list.n, o);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
         return 0;
 }

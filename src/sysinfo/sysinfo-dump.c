@@ -14,12 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-util.h"
+#include "macro.h"
 #include "sysinfo.h"
 
 static char *own_cgroup(uint32_t pid) {
         char path[64], line[4096];
-        char *cg = NULL;
-        FILE *f;
+        _cleanup_fclose_ FILE *f = NULL;
 
         snprintf(path, sizeof path, "/proc/%u/cgroup", pid);
         f = fopen(path, "re");
@@ -28,12 +29,12 @@ static char *own_cgroup(uint32_t pid) {
         while (fgets(line, sizeof line, f))
                 if (strncmp(line, "0::", 3) == 0) {         /* the unified hierarchy's line */
                         line[strcspn(line, "\n")] = 0;
-                        cg = strdup(line + 3);
-                        break;
+                        return strdup(line + 3);
                 }
-        fclose(f);
-        return cg;
+        return NULL;
 }
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SysinfoState *, sysinfo_state_free);
 
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -53,9 +54,9 @@ int main(int argc, char *argv[]) {
                 .tasks_current = UINT64_MAX, .io_read_bytes = UINT64_MAX, .io_write_bytes = UINT64_MAX,
                 .ip_ingress_bytes = UINT64_MAX, .ip_egress_bytes = UINT64_MAX, .n_restarts = UINT64_MAX,
         };
-        json_object *attributes = NULL, *out = NULL;
-        SysinfoState *state = NULL;
-        char *cgroup = NULL;
+        _cleanup_json_ json_object *attributes = NULL, *out = NULL;
+        _cleanup_(sysinfo_state_freep) SysinfoState *state = NULL;
+        _cleanup_free_ char *cgroup = NULL;
         int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, repeat = 1, c, r;
         unsigned sections;
 
@@ -89,17 +90,13 @@ int main(int argc, char *argv[]) {
 
         r = sysinfo_state_new(&state);
         for (int i = 0; r >= 0 && i < repeat; i++) {
-                json_object_put(out);
-                out = NULL;
+                json_object_put(TAKE_PTR(out));
                 r = sysinfo_collect(state, &src, sections, &out);
         }
         if (r < 0) {
                 fprintf(stderr, "sysinfo_collect: %s\n", strerror(-r));
-        } else
-                printf("%s\n", json_object_to_json_string_ext(out, flags));
-        json_object_put(out);
-        json_object_put(attributes);
-        sysinfo_state_free(state);
-        free(cgroup);
-        return r < 0 ? 1 : 0;
+                return 1;
+        }
+        printf("%s\n", json_object_to_json_string_ext(out, flags));
+        return 0;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sysinfo-memory.h"
-#include "sysinfo-harper.h"
+#include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-read.h"
@@ -40,6 +40,9 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
         uint64_t total, free_, available, buffcache, swaptotal, swapfree;
         const char *m;
         int r;
+
+        assert(c);
+        assert(ret);
 
         r = si_call_meminfo(c, &m);
         if (r < 0)
@@ -79,7 +82,6 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
             (r = si_add(o, "external", si_harper_value(c, "memory", "external"))) < 0 ||
             (r = si_add(o, "arrayBuffers", si_harper_value(c, "memory", "arrayBuffers"))) < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }

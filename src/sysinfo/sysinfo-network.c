@@ -149,7 +149,8 @@ static int sysfs_string(const char *root, const char *iface, const char *attr, c
 static int interface_json(SysinfoCall *c, const Iface *f, const char *def, const char *wireless,
                           json_object *interfaces, char *operstate, size_t operstate_size) {
         char mac[64], duplex[32], speed_s[32], mtu_s[32], key[72];
-        json_object *o, *speed = NULL, *mtu = NULL;
+        _cleanup_json_ json_object *speed = NULL, *mtu = NULL;
+        json_object *o;
         const char *type;
         int r;
 
@@ -173,11 +174,8 @@ static int interface_json(SysinfoCall *c, const Iface *f, const char *def, const
                 type = wireless && strstr(wireless, key) ? "wireless" : "wired";
 
         o = json_object_new_object();
-        if (!o || (r = si_append(interfaces, o)) < 0) {
-                json_object_put(speed);
-                json_object_put(mtu);
+        if (!o || si_append(interfaces, o) < 0)
                 return -ENOMEM;
-        }
         if ((r = si_add(o, "iface", json_object_new_string(f->name))) < 0 ||
             (r = si_add(o, "ifaceName", json_object_new_string(f->name))) < 0 ||
             (r = si_add(o, "default", json_object_new_boolean(streq_ptr(f->name, def)))) < 0 ||
@@ -188,17 +186,10 @@ static int interface_json(SysinfoCall *c, const Iface *f, const char *def, const
             (r = si_add(o, "mac", json_object_new_string(mac))) < 0 ||
             (r = si_add(o, "operstate", json_object_new_string(operstate))) < 0 ||
             (r = si_add(o, "type", json_object_new_string(type))) < 0 ||
-            (r = si_add(o, "duplex", json_object_new_string(duplex))) < 0) {
-                json_object_put(speed);
-                json_object_put(mtu);
+            (r = si_add(o, "duplex", json_object_new_string(duplex))) < 0 ||
+            (r = si_add(o, "speed", TAKE_PTR(speed))) < 0)
                 return r;
-        }
-        r = si_add(o, "speed", speed);
-        if (r < 0) {
-                json_object_put(mtu);
-                return r;
-        }
-        return si_add(o, "mtu", mtu);
+        return si_add(o, "mtu", TAKE_PTR(mtu));
 }
 
 static int stats_json(const char *netdev, const char *name, const char *operstate, json_object *stats) {
@@ -238,7 +229,7 @@ static int interface_list(SysinfoCall *c, Iface **ret, size_t *ret_n) {
         _cleanup_free_ Iface *list = NULL;
         char path[PATH_MAX];
         size_t n = 0, size = 0;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
 
         snprintf(path, sizeof path, "%s/sys/class/net", c->root);
         d = opendir(path);
@@ -250,10 +241,8 @@ static int interface_list(SysinfoCall *c, Iface **ret, size_t *ret_n) {
 
                 if (de->d_name[0] == '.' || strlen(de->d_name) >= IFNAMSIZ)
                         continue;
-                if (SI_GROW(list, n, size, 8) < 0) {
-                        closedir(d);
+                if (SI_GROW(list, n, size, 8) < 0)
                         return -ENOMEM;
-                }
                 f = &list[n++];
                 *f = (Iface) {};
                 snprintf(f->name, sizeof f->name, "%s", de->d_name);
@@ -261,11 +250,9 @@ static int interface_list(SysinfoCall *c, Iface **ret, size_t *ret_n) {
                 if (si_read_u64(c->root, p, &f->ifindex) < 0)
                         f->ifindex = UINT64_MAX;
         }
-        closedir(d);
         if (n > 0)
                 qsort(list, n, sizeof *list, iface_cmp);
-        *ret = list;
-        list = NULL;
+        *ret = TAKE_PTR(list);
         *ret_n = n;
         return 0;
 }
@@ -303,6 +290,9 @@ int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
         size_t n = 0;
         int r;
 
+        assert(c);
+        assert(ret);
+
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -313,8 +303,7 @@ int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
                 return r;
         /* off (Harper's default): exactly the empty shape */
         if (!c->src->network) {
-                *ret = o;
-                o = NULL;
+                *ret = TAKE_PTR(o);
                 return 0;
         }
 
@@ -339,7 +328,6 @@ int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
                                 return r;
                 }
         }
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }

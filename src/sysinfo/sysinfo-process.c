@@ -24,6 +24,11 @@ typedef struct PidSet {
         size_t n, size;
 } PidSet;
 
+static void pidset_done(PidSet *s) {
+        free(s->pids);
+        *s = (PidSet) {};
+}
+
 static int pidset_add(PidSet *s, uint32_t pid) {
         if (SI_GROW(s->pids, s->n, s->size, 16) < 0)
                 return -ENOMEM;
@@ -63,7 +68,7 @@ static void pidset_sort_first(PidSet *s, uint32_t first) {
 /* cgroup.procs of dir and of every cgroup below it (a unit's processes may sit in sub-cgroups) */
 static int cgroup_pids(const char *dir, unsigned depth, PidSet *set) {
         _cleanup_free_ char *procs = NULL;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
         int r;
 
         r = si_read_file(dir, "/cgroup.procs", &procs);
@@ -94,12 +99,9 @@ static int cgroup_pids(const char *dir, unsigned depth, PidSet *set) {
                         continue;
                 snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
                 r = cgroup_pids(sub, depth + 1, set);
-                if (r == -ENOMEM) {
-                        closedir(d);
+                if (r == -ENOMEM)
                         return r;
-                }
         }
-        closedir(d);
         return 0;
 }
 
@@ -384,30 +386,30 @@ static int process_json(SysinfoCall *c, uint32_t pid, unsigned ncpu, uint64_t me
 
 static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
         const SysinfoUnit *instance;
-        PidSet set = {};
+        _cleanup_(pidset_done) PidSet set = {};
         unsigned ncpu = 1;
         uint64_t mem_total = 0;
         double uptime = 0;
         const char *m;
-        int r = 0;
+        int r;
 
         for (size_t i = 0; i < c->src->n_units; i++)
                 if (streq_ptr(c->src->units[i].role, role)) {
                         r = unit_pids(c, &c->src->units[i], &set);
                         if (r < 0)
-                                goto finish;
+                                return r;
                 }
         if (set.n == 0)
-                goto finish;
+                return 0;
         instance = si_instance_unit(c->src);
         pidset_sort_first(&set, instance ? instance->main_pid : 0);
 
         r = si_call_uptime(c, &uptime);
         if (r < 0)
-                goto finish;
+                return r;
         r = si_call_cpu_count(c, &ncpu);
         if (r == -ENOMEM)
-                goto finish;
+                return r;
         if (si_call_meminfo(c, &m) >= 0)
                 mem_total = si_meminfo_bytes(m, "MemTotal");
         if (mem_total == UINT64_MAX)
@@ -415,12 +417,9 @@ static int role_processes(SysinfoCall *c, const char *role, json_object *list) {
         for (size_t i = 0; i < set.n; i++) {
                 r = process_json(c, set.pids[i], ncpu, mem_total, uptime, list);
                 if (r < 0)
-                        goto finish;
+                        return r;
         }
-        r = 0;
-finish:
-        free(set.pids);
-        return r;
+        return 0;
 }
 
 int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) {
@@ -428,6 +427,9 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
         json_object *core;
         bool clustering = false;
         int r;
+
+        assert(c);
+        assert(ret);
 
         o = json_object_new_object();
         if (!o)
@@ -451,8 +453,7 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
                 if (r < 0)
                         return r;
         }
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -492,47 +493,54 @@ static int thread_json(SysinfoCall *c, uint32_t pid, uint32_t tid, json_object *
         return 0;
 }
 
-int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
-        _cleanup_json_ json_object *arr = NULL;
-        const SysinfoUnit *u = si_instance_unit(c->src);
-        PidSet tids = {};
+/* The thread ids of the process pid in *tids; none when it is not running. */
+static int task_ids(SysinfoCall *c, uint32_t pid, PidSet *tids) {
+        _cleanup_closedir_ DIR *d = NULL;
         char dir[PATH_MAX];
-        DIR *d;
-        int r = 0;
+        int r;
 
-        arr = json_object_new_array();
-        if (!arr)
-                return -ENOMEM;
-        if (!u || u->main_pid == 0)
-                goto done;
-        snprintf(dir, sizeof dir, "%s/proc/%" PRIu32 "/task", c->root, u->main_pid);
+        snprintf(dir, sizeof dir, "%s/proc/%" PRIu32 "/task", c->root, pid);
         d = opendir(dir);
         if (!d)
-                goto done;                      /* not running: no threads */
+                return 0;                       /* not running: no threads */
         for (struct dirent *de; (de = readdir(d));) {
                 unsigned long tid = strtoul(de->d_name, NULL, 10);
 
                 if (tid == 0 || tid > UINT32_MAX)
                         continue;
-                r = pidset_add(&tids, (uint32_t) tid);
+                r = pidset_add(tids, (uint32_t) tid);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        closedir(d);
-        if (r < 0)
-                goto finish;
-        pidset_sort_first(&tids, u->main_pid);
+        return 0;
+}
 
+int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
+        _cleanup_json_ json_object *arr = NULL;
+        _cleanup_(pidset_done) PidSet tids = {};
+        const SysinfoUnit *u;
+        int r;
+
+        assert(c);
+        assert(ret);
+        assert(c);
+        assert(ret);
+
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        u = si_instance_unit(c->src);
+        if (u && u->main_pid != 0) {
+                r = task_ids(c, u->main_pid, &tids);
+                if (r < 0)
+                        return r;
+                pidset_sort_first(&tids, u->main_pid);
+        }
         for (size_t i = 0; i < tids.n; i++) {
                 r = thread_json(c, u->main_pid, tids.pids[i], arr);
                 if (r < 0)
-                        goto finish;
+                        return r;
         }
-done:
-        r = 0;
-        *ret = arr;
-        arr = NULL;
-finish:
-        free(tids.pids);
-        return r;
+        *ret = TAKE_PTR(arr);
+        return 0;
 }

@@ -17,8 +17,13 @@
 int si_read_file(const char *root, const char *path, char **ret) {
         char p[4096];
         size_t size = 4096, len = 0;
-        char *buf;
-        int fd, n;
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int n;
+
+        assert(root);
+        assert(path);
+        assert(ret);
 
         n = snprintf(p, sizeof p, "%s%s", root, path);
         if (n < 0 || (size_t) n >= sizeof p)
@@ -27,21 +32,17 @@ int si_read_file(const char *root, const char *path, char **ret) {
         if (fd < 0)
                 return -errno;
         buf = malloc(size);
-        if (!buf) {
-                close(fd);
+        if (!buf)
                 return -ENOMEM;
-        }
         for (;;) {
                 ssize_t k;
 
                 if (size - len < 2) {
                         /* /proc files have no size: grow until read() says end of file */
                         char *b = realloc(buf, size * 2);
-                        if (!b) {
-                                free(buf);
-                                close(fd);
+
+                        if (!b)
                                 return -ENOMEM;
-                        }
                         buf = b;
                         size *= 2;
                 }
@@ -50,17 +51,14 @@ int si_read_file(const char *root, const char *path, char **ret) {
                         int r = -errno;
                         if (r == -EINTR)
                                 continue;
-                        free(buf);
-                        close(fd);
                         return r;
                 }
                 if (k == 0)
                         break;
                 len += (size_t) k;
         }
-        close(fd);
         buf[len] = 0;
-        *ret = buf;
+        *ret = TAKE_PTR(buf);
         return (int) len;
 }
 

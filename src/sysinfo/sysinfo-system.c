@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "sysinfo-system.h"
-#include "sysinfo-harper.h"
+#include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-read.h"
@@ -115,7 +115,7 @@ static int release_keys_read(const char *root, ReleaseKeys *k) {
 }
 
 static int os_release_parse(const char *root, OsRelease *ret) {
-        __attribute__((cleanup(release_keys_done))) ReleaseKeys k = {};
+        _cleanup_(release_keys_done) ReleaseKeys k = {};
         _cleanup_free_ char *rel_buf = NULL, *code_buf = NULL;
         const char *distro, *codename;
         char *rel;
@@ -265,6 +265,9 @@ int sysinfo_system(SysinfoCall *c, void **state, json_object **ret) {
         SystemState *s = si_state(state, sizeof(SystemState));
         int r;
 
+        assert(c);
+        assert(ret);
+
         if (!s)
                 return -ENOMEM;
         r = load_static(c, s);
@@ -292,8 +295,7 @@ int sysinfo_system(SysinfoCall *c, void **state, json_object **ret) {
             (r = si_add(o, "node_version", si_harper_value(c, "system", "node_version"))) < 0 ||
             (r = si_add(o, "npm_version", si_harper_value(c, "system", "npm_version"))) < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -325,13 +327,16 @@ static void timezone_name(const char *root, char *buf, size_t size) {
 int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         const SysinfoUnit *u = si_instance_unit(c->src);
-        json_object *process_uptime = NULL;
+        _cleanup_json_ json_object *process_uptime = NULL;
         char tz[48], zone_name[256];
         time_t t = (time_t) (c->realtime_usec / 1000000);
         struct tm tm;
         double uptime;
         long off;
         int r;
+
+        assert(c);
+        assert(ret);
 
         r = si_call_uptime(c, &uptime);
         if (r < 0)
@@ -355,22 +360,14 @@ int sysinfo_time(SysinfoCall *c, void **state, json_object **ret) {
         }
 
         o = json_object_new_object();
-        if (!o) {
-                json_object_put(process_uptime);
+        if (!o)
                 return -ENOMEM;
-        }
         if ((r = si_add(o, "current", json_object_new_int64((int64_t) (c->realtime_usec / 1000)))) < 0 ||
             (r = si_add(o, "uptime", si_json_double(uptime))) < 0 ||
             (r = si_add(o, "timezone", json_object_new_string(tz))) < 0 ||
-            (r = si_add(o, "timezoneName", json_object_new_string(zone_name))) < 0)
-                goto fail;
-        r = si_add(o, "process_uptime", process_uptime);
-        if (r < 0)
+            (r = si_add(o, "timezoneName", json_object_new_string(zone_name))) < 0 ||
+            (r = si_add(o, "process_uptime", TAKE_PTR(process_uptime))) < 0)
                 return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
-fail:
-        json_object_put(process_uptime);
-        return r;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Sections "unit_metrics" (systemd's accounting of the Harper units, as the daemon asked it)
  * and "database_files" (the sizes of the files in Harper's data directory; their contents are
- * Harper's to tell: describe_all, in sysinfo-harper.c). */
+ * Harper's to tell: describe_all, in sysinfo-harper-figures.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,9 @@
 int sysinfo_unit_metrics(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
+
+        assert(c);
+        assert(ret);
 
         o = json_object_new_object();
         if (!o)
@@ -46,8 +49,7 @@ int sysinfo_unit_metrics(SysinfoCall *c, void **state, json_object **ret) {
                                 json_object_new_int64((int64_t) (u->active_enter_usec / 1000)) : NULL)) < 0)
                         return r;
         }
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -55,7 +57,7 @@ int sysinfo_unit_metrics(SysinfoCall *c, void **state, json_object **ret) {
 static uint64_t path_size(const char *path, unsigned depth) {
         struct stat st;
         uint64_t sum = 0;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
 
         if (lstat(path, &st) < 0)
                 return UINT64_MAX;
@@ -77,7 +79,6 @@ static uint64_t path_size(const char *path, unsigned depth) {
                 if (s != UINT64_MAX)
                         sum += s;
         }
-        closedir(d);
         return sum;
 }
 
@@ -95,7 +96,7 @@ static int database_cmp(const void *a, const void *b) {
 static int database_list(const char *dir, Database **ret, size_t *ret_n) {
         _cleanup_free_ Database *dbs = NULL;
         size_t n = 0, size = 0;
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
 
         d = opendir(dir);
         if (!d) {
@@ -115,19 +116,15 @@ static int database_list(const char *dir, Database **ret, size_t *ret_n) {
 
                 if (de->d_name[0] == '.' || (!is_dir && !is_mdb) || (is_dir && is_mdb))
                         continue;
-                if (SI_GROW(dbs, n, size, 8) < 0) {
-                        closedir(d);
+                if (SI_GROW(dbs, n, size, 8) < 0)
                         return -ENOMEM;
-                }
                 snprintf(dbs[n].entry, sizeof dbs[n].entry, "%s", de->d_name);
                 snprintf(dbs[n].name, sizeof dbs[n].name, "%.*s", (int) (is_mdb ? len - 4 : len), de->d_name);
                 n++;
         }
-        closedir(d);
         if (n > 0)
                 qsort(dbs, n, sizeof *dbs, database_cmp);
-        *ret = dbs;
-        dbs = NULL;
+        *ret = TAKE_PTR(dbs);
         *ret_n = n;
         return 0;
 }
@@ -140,6 +137,9 @@ int sysinfo_database_files(SysinfoCall *c, void **state, json_object **ret) {
         size_t n = 0;
         char dir[PATH_MAX];
         int r;
+
+        assert(c);
+        assert(ret);
 
         arr = json_object_new_array();
         if (!arr)
@@ -171,7 +171,6 @@ int sysinfo_database_files(SysinfoCall *c, void **state, json_object **ret) {
                     (r = si_add(o, "transaction_log_size", si_json_u64(log_size))) < 0)
                         return r;
         }
-        *ret = arr;
-        arr = NULL;
+        *ret = TAKE_PTR(arr);
         return 0;
 }

@@ -11,7 +11,7 @@
 #include "sysinfo-call.h"
 #include "sysinfo-cpu.h"
 #include "sysinfo-disk.h"
-#include "sysinfo-harper.h"
+#include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
 #include "sysinfo-memory.h"
@@ -101,7 +101,7 @@ static int cached_file(CachedFile *f, const char *root, const char *const *paths
                 f->r = -ENOENT;
                 for (const char *const *p = paths; *p && f->r < 0 && f->r != -ENOMEM; p++)
                         f->r = si_read_file(root, *p, &f->text);
-                if (f->r >= 0)
+                if (f->r >= 0)   /* read: from now on 1, whatever its length */
                         f->r = 1;
         }
         if (f->r < 0)
@@ -130,6 +130,9 @@ int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {
         const char *cpuinfo;
         int r;
 
+        assert(c);
+        assert(ret);
+
         r = si_call_cpuinfo(c, &cpuinfo);
         if (r < 0)
                 return r;
@@ -139,6 +142,9 @@ int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {
 
 int si_call_uptime(SysinfoCall *c, double *ret) {
         CallCache *cache = c->cache;
+
+        assert(c);
+        assert(ret);
 
         if (cache->uptime_r == 0) {
                 _cleanup_free_ char *s = NULL;
@@ -167,8 +173,11 @@ const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
 }
 
 int sysinfo_state_new(SysinfoState **ret) {
-        SysinfoState *s = calloc(1, sizeof *s);
+        SysinfoState *s;
 
+        assert(ret);
+
+        s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
         *ret = s;
@@ -208,7 +217,7 @@ static int call_begin(SysinfoState *state, const SysinfoSources *src, SysinfoCal
 
 int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sections, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
-        CallCache cache = {};
+        _cleanup_(call_cache_done) CallCache cache = {};
         SysinfoCall c = { .cache = &cache };
         int r;
 
@@ -228,43 +237,46 @@ int sysinfo_collect(SysinfoState *state, const SysinfoSources *src, unsigned sec
                         continue;
                 r = collectors[s].collect(&c, &state->collector_state[s], &v);
                 if (r == -ENOMEM)
-                        break;
+                        return r;
                 /* a kernel interface that cannot be read: Harper answers null for the section */
                 if (r < 0)
                         v = NULL;
                 r = si_add(o, collectors[s].name, v);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        if (r >= 0 && sysinfo_harper_needed(sections)) {
+        if (sysinfo_harper_needed(sections)) {
                 json_object *status = si_harper_status(src->harper);
-                r = status ? si_add(o, "harper", status) : -ENOMEM;
-        }
 
-        call_cache_done(&cache);
-        if (r < 0)
-                return r;
-        *ret = o;
-        o = NULL;
+                if (!status)
+                        return -ENOMEM;
+                r = si_add(o, "harper", status);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
 int sysinfo_join(json_object *first, json_object *second, json_object **ret) {
-        _cleanup_json_ json_object *o = json_object_new_object();
-        int r = 0;
+        _cleanup_json_ json_object *o = NULL;
+        int r;
 
+        assert(ret);
+
+        o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        for (unsigned s = 0; s <= _SYSINFO_SECTION_MAX && r >= 0; s++) {
+        for (unsigned s = 0; s <= _SYSINFO_SECTION_MAX; s++) {
                 const char *key = s < _SYSINFO_SECTION_MAX ? collectors[s].name : "harper";
                 json_object *v;
 
-                if (json_object_object_get_ex(first, key, &v) || json_object_object_get_ex(second, key, &v))
-                        r = si_add(o, key, json_object_get(v));
+                if (!json_object_object_get_ex(first, key, &v) && !json_object_object_get_ex(second, key, &v))
+                        continue;
+                r = si_add(o, key, json_object_get(v));
+                if (r < 0)
+                        return r;
         }
-        if (r < 0)
-                return r;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sysinfo-harper.h"
+#include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
 #include "string-table.h"
 #include "sysinfo-macro.h"
@@ -64,8 +64,7 @@ int sysinfo_harper_question(SysinfoHarperQuestion q, unsigned sections, json_obj
                 return -ENOMEM;
         if (q == SYSINFO_HARPER_SYSTEM_INFORMATION && add_attributes(body, sections) < 0)
                 return -ENOMEM;
-        *ret = body;
-        body = NULL;
+        *ret = TAKE_PTR(body);
         return 0;
 }
 
@@ -129,6 +128,9 @@ int sysinfo_harper_table_size(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         json_object *all = answer_of(c, SYSINFO_HARPER_DESCRIBE_ALL);
 
+        assert(c);
+        assert(ret);
+
         *ret = NULL;
         if (!json_object_is_type(all, json_type_object))
                 return 0;
@@ -142,8 +144,7 @@ int sysinfo_harper_table_size(SysinfoCall *c, void **state, json_object **ret) {
                         if (json_object_is_type(t, json_type_object) && table_entry(arr, database, table, t) < 0)
                                 return -ENOMEM;
         }
-        *ret = arr;
-        arr = NULL;
+        *ret = TAKE_PTR(arr);
         return 0;
 }
 
@@ -169,13 +170,15 @@ int sysinfo_harper_replication(SysinfoCall *c, void **state, json_object **ret) 
         _cleanup_json_ json_object *o = json_object_new_object();
         json_object *status = answer_of(c, SYSINFO_HARPER_CLUSTER_STATUS);
 
+        assert(c);
+        assert(ret);
+
         if (!o)
                 return -ENOMEM;
         if (si_add(o, "cluster_status", json_object_is_type(status, json_type_object) ? json_object_get(status) : NULL) < 0 ||
             add_peers(o, c->src) < 0)
                 return -ENOMEM;
-        *ret = o;
-        o = NULL;
+        *ret = TAKE_PTR(o);
         return 0;
 }
 
