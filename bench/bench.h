@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* What the benchmarks share: the monotonic clock (time-util.h's monotonic_usec) in the unit a
- * benchmark prints, and the order and percentiles of its timings. */
+/* What the benchmarks share: the project's cleanup idioms (macro.h), the monotonic clock
+ * (time-util.h's monotonic_usec) in the unit a benchmark prints, and the order and percentiles
+ * of its timings. */
 #pragma once
 
 #include <stdlib.h>
 
+#include "macro.h"
 #include "time-util.h"
 
 /* monotonic_usec() in seconds and in ms. */

@@ -77,8 +77,8 @@ static int harper_at_once(const char *socket, const char *const *bodies, size_t 
 
 /* The full SystemInformation([]); 0 when Harper answered in it ("harper":{"answered":true}). */
 static int bus_full(sd_bus *bus) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *json = NULL;
         int r;
 
@@ -86,14 +86,16 @@ static int bus_full(sd_bus *bus) {
                                &reply, "as", 0);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &json);
-        if (r >= 0 && !strstr(json, "\"harper\":{\"answered\":true}"))
-                r = -1;
-        if (r < 0)
+        if (r < 0) {
                 fprintf(stderr, "harper-sysinfo-bench: SystemInformation: %s\n",
-                        error.message ? error.message : json ? "Harper did not answer in it" : strerror(-r));
-        sd_bus_error_free(&error);
-        sd_bus_message_unref(reply);
-        return r < 0 ? -1 : 0;
+                        error.message ? error.message : strerror(-r));
+                return -1;
+        }
+        if (!strstr(json, "\"harper\":{\"answered\":true}")) {
+                fprintf(stderr, "harper-sysinfo-bench: SystemInformation: %s\n", "Harper did not answer in it");
+                return -1;
+        }
+        return 0;
 }
 
 static int measure_once(int which, sd_bus *bus, const char *socket, struct curl_slist *headers) {

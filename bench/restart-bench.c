@@ -61,21 +61,44 @@ static int read_first_step(sd_bus_message *m, Waiting *w) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'v', "a" SYSOPS_JOB_STEP);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_STEP);
-        if (r >= 0 && sd_bus_message_read(m, SYSOPS_JOB_STEP, &unit, &state) > 0 && !w->unit)
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', SYSOPS_JOB_STEP);
+        if (r < 0)
+                return r;
+        if (sd_bus_message_read(m, SYSOPS_JOB_STEP, &unit, &state) > 0 && !w->unit)
                 w->unit = strdup(unit);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
 }
 
 /* PropertiesChanged of a daemon job: the new Status (and Message) come in the changed dict. */
+/* One entry of the changed dict: Status and Message into *status and *message, Steps into w. */
+static int read_changed(sd_bus_message *m, Waiting *w, const char **status, const char **message) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (streq(name, "Status"))
+                r = sd_bus_message_read(m, "v", "s", status);
+        else if (streq(name, "Message"))
+                r = sd_bus_message_read(m, "v", "s", message);
+        else if (streq(name, "Steps"))
+                r = read_first_step(m, w);
+        else
+                r = sd_bus_message_skip(m, "v");
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Waiting *w = userdata;
-        const char *interface, *name, *status = NULL, *message = NULL;
+        Waiting *w = ASSERT_PTR(userdata);
+        const char *interface, *status = NULL, *message = NULL;
         int r;
 
         if (!w->path || w->ended || strcmp(sd_bus_message_get_path(m), w->path) != 0)
@@ -88,17 +111,7 @@ static int on_job_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 r = sd_bus_message_enter_container(m, 'e', "sv");
                 if (r <= 0)
                         break;
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0 && strcmp(name, "Status") == 0)
-                        r = sd_bus_message_read(m, "v", "s", &status);
-                else if (r >= 0 && strcmp(name, "Message") == 0)
-                        r = sd_bus_message_read(m, "v", "s", &message);
-                else if (r >= 0 && strcmp(name, "Steps") == 0)
-                        r = read_first_step(m, w);
-                else if (r >= 0)
-                        r = sd_bus_message_skip(m, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                r = read_changed(m, w, &status, &message);
         }
         if (status && strcmp(status, "COMPLETE") == 0)
                 waiting_end(w, false, NULL);
@@ -139,25 +152,54 @@ static int wait_for_end(sd_bus *bus, Waiting *w, double deadline_ms) {
         return 0;
 }
 
+/* Keeps a copy of the job's path in w. */
+static int keep_path(Waiting *w, const char *path) {
+        w->path = strdup(path);
+        return w->path ? 0 : -ENOMEM;
+}
+
+/* Restart() of the daemon; the job's path in w. */
+static int start_daemon_job(sd_bus *bus, Waiting *w, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *message, *id, *path;
+        int r;
+
+        r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Restart", error, &reply,
+                               "");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path);
+        if (r < 0)
+                return r;
+        return keep_path(w, path);
+}
+
+/* systemd's RestartUnit(unit, "replace"); the job's path in w. */
+static int start_systemd_job(sd_bus *bus, Waiting *w, const char *unit, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "RestartUnit", error, &reply, "ss",
+                               unit, "replace");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        return keep_path(w, path);
+}
+
 /* Returns the time in ms, or a negative value after printing why it failed. */
 static double restart_via_daemon(sd_bus *bus, Waiting *w, const char *unit, double timeout_ms) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        const char *message, *id, *path;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         double start = monotonic_ms();
         int r;
 
         waiting_reset(w);
-        r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Restart", &error, &reply,
-                               "");
-        if (r >= 0)
-                r = sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path);
-        if (r >= 0 && !(w->path = strdup(path)))
-                r = -ENOMEM;
-        sd_bus_message_unref(reply);
+        r = start_daemon_job(bus, w, &error);
         if (r < 0) {
                 fprintf(stderr, "Restart() failed: %s\n", error.message ? error.message : strerror(-r));
-                sd_bus_error_free(&error);
                 return -1;
         }
         r = wait_for_end(bus, w, start + timeout_ms);
@@ -175,28 +217,19 @@ static double restart_via_daemon(sd_bus *bus, Waiting *w, const char *unit, doub
 }
 
 static double restart_via_systemd(sd_bus *bus, Waiting *w, const char *unit, double timeout_ms) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        const char *path;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         double start = monotonic_ms();
         int r;
 
         waiting_reset(w);
-        r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "RestartUnit", &error, &reply, "ss",
-                               unit, "replace");
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0 && !(w->path = strdup(path)))
-                r = -ENOMEM;
-        sd_bus_message_unref(reply);
+        r = start_systemd_job(bus, w, unit, &error);
         if (r < 0) {
                 fprintf(stderr, "RestartUnit(%s) failed: %s\n", unit, error.message ? error.message : strerror(-r));
-                sd_bus_error_free(&error);
                 return -1;
         }
         r = wait_for_end(bus, w, start + timeout_ms);
         if (r < 0 || w->failed) {
-                char *unit_path = NULL, *result = NULL;
+                _cleanup_free_ char *unit_path = NULL, *result = NULL;
 
                 /* as systemctl does: the service's Result says why (exit-code, start-limit-hit, ...) */
                 if (r >= 0 && sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &unit_path) >= 0)
@@ -206,8 +239,6 @@ static double restart_via_systemd(sd_bus *bus, Waiting *w, const char *unit, dou
                 fprintf(stderr, "systemd job %s (restart of %s): %s%s%s\n", w->path, unit,
                         r == -ETIMEDOUT ? "no JobRemoved within the timeout" : r < 0 ? strerror(-r) : w->why,
                         result ? ", unit result " : "", result ? result : "");
-                free(unit_path);
-                free(result);
                 return -1;
         }
         return w->end_ms - start;
@@ -399,28 +430,36 @@ static void prepare_commands(Options *o) {
 }
 
 /* The system bus, listening to the daemon's jobs and systemd's JobRemoved for w. */
-static int connect_bus(sd_bus **ret, Waiting *w) {
-        sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus);
+static int listen_for_jobs(sd_bus *bus, Waiting *w) {
+        int r;
 
         /* the job path is known only from Restart()'s reply: listen to every job beforehand */
+        r = sd_bus_add_match(bus, NULL,
+                             "type='signal',sender='" SYSOPS_BUS_NAME "',"
+                             "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                             "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
+                             on_job_changed, w);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                on_job_removed, w);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
+}
+
+static int connect_bus(sd_bus **ret, Waiting *w) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
         if (r >= 0)
-                r = sd_bus_add_match(bus, NULL,
-                                     "type='signal',sender='" SYSOPS_BUS_NAME "',"
-                                     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                                     "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
-                                     on_job_changed, w);
-        if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
-                                        on_job_removed, w);
-        if (r >= 0)
-                r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
+                r = listen_for_jobs(bus, w);
         if (r < 0) {
                 fprintf(stderr, "cannot reach systemd on the system bus: %s\n", strerror(-r));
-                sd_bus_flush_close_unref(bus);
                 return r;
         }
-        *ret = bus;
+        *ret = TAKE_PTR(bus);
         return 0;
 }
 

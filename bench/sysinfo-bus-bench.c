@@ -20,29 +20,35 @@ static const char *const sections[] = {
         "threads", "replication", "unit_metrics", "process_threads", "database_files",
 };
 
+/* SystemInformation([section]), or with section NULL SystemInformation([]). */
+static int call_system_information(sd_bus *bus, const char *section, sd_bus_error *error, sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
+                                           "SystemInformation");
+        if (r < 0)
+                return r;
+        r = section ? sd_bus_message_append(m, "as", 1, section) : sd_bus_message_append(m, "as", 0);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, 0, error, reply);
+}
+
 /* One call: SystemInformation([section]) or, with section NULL, all; Ping() when ping. */
 static int call_once(sd_bus *bus, const char *section, int ping) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         if (ping)
                 r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping",
                                        &error, &reply, "");
-        else {
-                r = sd_bus_message_new_method_call(bus, &m, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
-                                                   "SystemInformation");
-                if (r >= 0)
-                        r = section ? sd_bus_message_append(m, "as", 1, section) : sd_bus_message_append(m, "as", 0);
-                if (r >= 0)
-                        r = sd_bus_call(bus, m, 0, &error, &reply);
-        }
+        else
+                r = call_system_information(bus, section, &error, &reply);
         if (r < 0)
                 fprintf(stderr, "sysinfo-bus-bench: %s: %s\n", section ? section : ping ? "Ping" : "full",
                         error.message ? error.message : strerror(-r));
-        sd_bus_error_free(&error);
-        sd_bus_message_unref(m);
-        sd_bus_message_unref(reply);
         return r;
 }
 

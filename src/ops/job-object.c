@@ -115,6 +115,12 @@ static int read_properties(sd_bus_message *m, JobState *s) {
         }
 }
 
+/* r, with error saying the job could not be read. */
+static int malformed_job(sd_bus_error *error, int r) {
+        sd_bus_error_set(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE, "harper-sysopsd sent a malformed job.");
+        return r;
+}
+
 int job_read(sd_bus *bus, const char *path, JobState *s, sd_bus_message **reply, sd_bus_error *error) {
         int r;
 
@@ -129,12 +135,10 @@ int job_read(sd_bus *bus, const char *path, JobState *s, sd_bus_message **reply,
         if (r < 0)
                 return r;
         r = read_properties(*reply, s);
-        if (r >= 0 && !(s->id && s->type && s->status && s->message && s->result))
-                r = -EBADMSG;
-        if (r < 0) {
-                sd_bus_error_set(error, SD_BUS_ERROR_INCONSISTENT_MESSAGE, "harper-sysopsd sent a malformed job.");
-                return r;
-        }
+        if (r < 0)
+                return malformed_job(error, r);
+        if (!(s->id && s->type && s->status && s->message && s->result))
+                return malformed_job(error, -EBADMSG);
         return r;
 }
 

@@ -237,8 +237,9 @@ static Response run_system_information(const CallContext *ctx, json_object *requ
         int r;
 
         r = new_call(ctx, "SystemInformation", &call);
-        if (r >= 0)
-                r = append_attributes(call, attributes);
+        if (r < 0)
+                return response_error(OUTCOME_INTERNAL_ERROR, "Cannot build the SystemInformation call.");
+        r = append_attributes(call, attributes);
         if (r < 0)
                 return response_error(OUTCOME_INTERNAL_ERROR, "Cannot build the SystemInformation call.");
         log_debug("Calling %s.SystemInformation.", SYSOPS_INTERFACE);
