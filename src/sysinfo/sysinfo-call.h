@@ -23,9 +23,10 @@ typedef struct SysinfoCall {
         CallCache *cache;             /* the dispatcher's; use the si_call_* functions */
 } SysinfoCall;
 
-/* A section: Harper's name and its collector. collect() returns 0 with *ret set, -ENOMEM, or
- * another -errno (the section becomes null); *state is the collector's own, kept between calls
- * (NULL until it sets it, see si_state()), freed with free_state (NULL = nothing to free). */
+/* A section: Harper's name and its collector, called by the dispatcher only (c and ret are
+ * never NULL). collect() returns 0 with *ret set, -ENOMEM, or another -errno (the section
+ * becomes null); *state is the collector's own, kept between calls (NULL until it sets it, see
+ * si_state()), freed with free_state (NULL = nothing to free). */
 typedef struct SysinfoCollector {
         const char *name;
         int (*collect)(SysinfoCall *c, void **state, json_object **ret);

@@ -546,9 +546,6 @@ int sysinfo_cpu(SysinfoCall *c, void **state, json_object **ret) {
         double speeds[1024], static_speed;
         int n, r;
 
-        assert(c);
-        assert(ret);
-
         if (!s)
                 return -ENOMEM;
         r = cpu_static_load(c, s);

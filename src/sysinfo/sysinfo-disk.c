@@ -233,12 +233,27 @@ static bool whole_disk(const char *root, const char *name) {
         return access(p, F_OK) == 0;
 }
 
+/* {keys[0]: reads, keys[1]: writes, keys[2]: their sum} under name in o. */
+static int add_read_write(json_object *o, const char *name, const char *const keys[3], uint64_t reads,
+                          uint64_t writes) {
+        json_object *t = json_object_new_object();
+        int r;
+
+        r = si_add(o, name, t);
+        if (r < 0 || !t)
+                return -ENOMEM;
+        if ((r = si_add(t, keys[0], si_json_u64(reads))) < 0 ||
+            (r = si_add(t, keys[1], si_json_u64(writes))) < 0 ||
+            (r = si_add(t, keys[2], si_json_u64(si_add_u64(reads, writes)))) < 0)
+                return r;
+        return 0;
+}
+
 static int disk_counters(SysinfoCall *c, const Mount *m, size_t n_m, json_object *o) {
         _cleanup_free_ char *stats = NULL, *mounted = NULL;
         uint64_t rio = 0, wio = 0, rx = 0, wx = 0;
         char real_root[PATH_MAX];
         size_t mounted_len = 0;
-        json_object *io, *rw;
         int r;
 
         r = si_read_file(c->root, "/proc/diskstats", &stats);
@@ -279,23 +294,10 @@ static int disk_counters(SysinfoCall *c, const Mount *m, size_t n_m, json_object
                 }
         }
 
-        io = json_object_new_object();
-        r = si_add(o, "io", io);
-        if (r < 0 || !io)
-                return -ENOMEM;
-        if ((r = si_add(io, "rIO", si_json_u64(rio))) < 0 ||
-            (r = si_add(io, "wIO", si_json_u64(wio))) < 0 ||
-            (r = si_add(io, "tIO", si_json_u64(si_add_u64(rio, wio)))) < 0)
+        r = add_read_write(o, "io", (const char *const[]) { "rIO", "wIO", "tIO" }, rio, wio);
+        if (r < 0)
                 return r;
-        rw = json_object_new_object();
-        r = si_add(o, "read_write", rw);
-        if (r < 0 || !rw)
-                return -ENOMEM;
-        if ((r = si_add(rw, "rx", si_json_u64(rx))) < 0 ||
-            (r = si_add(rw, "wx", si_json_u64(wx))) < 0 ||
-            (r = si_add(rw, "tx", si_json_u64(si_add_u64(rx, wx)))) < 0)
-                return r;
-        return 0;
+        return add_read_write(o, "read_write", (const char *const[]) { "rx", "wx", "tx" }, rx, wx);
 }
 
 static int size_rows(const Mount *m, size_t n, json_object *o) {
@@ -337,9 +339,6 @@ int sysinfo_disk(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_(mount_list_done) MountList list = {};
         const char *mounts;
         int r;
-
-        assert(c);
-        assert(ret);
 
         o = json_object_new_object();
         if (!o)

@@ -128,9 +128,6 @@ int sysinfo_harper_table_size(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *arr = NULL;
         json_object *all = answer_of(c, SYSINFO_HARPER_DESCRIBE_ALL);
 
-        assert(c);
-        assert(ret);
-
         *ret = NULL;
         if (!json_object_is_type(all, json_type_object))
                 return 0;
@@ -169,9 +166,6 @@ static int add_peers(json_object *o, const SysinfoSources *src) {
 int sysinfo_harper_replication(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = json_object_new_object();
         json_object *status = answer_of(c, SYSINFO_HARPER_CLUSTER_STATUS);
-
-        assert(c);
-        assert(ret);
 
         if (!o)
                 return -ENOMEM;

@@ -41,9 +41,6 @@ int sysinfo_memory(SysinfoCall *c, void **state, json_object **ret) {
         const char *m;
         int r;
 
-        assert(c);
-        assert(ret);
-
         r = si_call_meminfo(c, &m);
         if (r < 0)
                 return r;

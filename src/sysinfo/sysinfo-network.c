@@ -290,9 +290,6 @@ int sysinfo_network(SysinfoCall *c, void **state, json_object **ret) {
         size_t n = 0;
         int r;
 
-        assert(c);
-        assert(ret);
-
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;

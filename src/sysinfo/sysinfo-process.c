@@ -428,9 +428,6 @@ int sysinfo_harperdb_processes(SysinfoCall *c, void **state, json_object **ret) 
         bool clustering = false;
         int r;
 
-        assert(c);
-        assert(ret);
-
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -520,11 +517,6 @@ int sysinfo_process_threads(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_(pidset_done) PidSet tids = {};
         const SysinfoUnit *u;
         int r;
-
-        assert(c);
-        assert(ret);
-        assert(c);
-        assert(ret);
 
         arr = json_object_new_array();
         if (!arr)

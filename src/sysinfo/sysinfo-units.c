@@ -19,9 +19,6 @@ int sysinfo_unit_metrics(SysinfoCall *c, void **state, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
 
-        assert(c);
-        assert(ret);
-
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -137,9 +134,6 @@ int sysinfo_database_files(SysinfoCall *c, void **state, json_object **ret) {
         size_t n = 0;
         char dir[PATH_MAX];
         int r;
-
-        assert(c);
-        assert(ret);
 
         arr = json_object_new_array();
         if (!arr)

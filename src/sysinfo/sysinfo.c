@@ -141,10 +141,11 @@ int si_call_cpu_count(SysinfoCall *c, unsigned *ret) {
 }
 
 int si_call_uptime(SysinfoCall *c, double *ret) {
-        CallCache *cache = c->cache;
+        CallCache *cache;
 
         assert(c);
         assert(ret);
+        cache = c->cache;
 
         if (cache->uptime_r == 0) {
                 _cleanup_free_ char *s = NULL;
