@@ -5,13 +5,14 @@
 #include <stdlib.h>
 
 #include "fuzz-util.h"
+#include "macro.h"
 #include "sysops-config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *dir = fuzz_temp_dir();
         char path[PATH_MAX];
-        char *problem = NULL;
+        _cleanup_free_ char *problem = NULL;
         Config config;
         int r;
 
@@ -22,6 +23,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0 && !problem)
                 abort();   /* every refusal names the problem for the start-up log */
         config_done(&config);
-        free(problem);
         return 0;
 }

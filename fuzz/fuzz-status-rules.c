@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fuzz-util.h"
+#include "macro.h"
 #include "status-rules.h"
 #include "status-store.h"
 
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)
                 return 0;
         unsigned kinds = data[0];
-        char *text = fuzz_strndup(data + 1, size - 1);
+        _cleanup_free_ char *text = fuzz_strndup(data + 1, size - 1);
         size_t length = size - 1;
         char *split = memchr(text, 0xff, length);
         size_t id_length = split ? (size_t) (split - text) : length;
@@ -31,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 *split = 0;
         StatusField id = field_of(kinds & 3, text, id_length);
         StatusField value = field_of((kinds >> 2) & 3, status, status_length);
-        char *problem = status_check_set(id, value);
-        char *clear_problem = status_check_clear(id);
+        _cleanup_free_ char *problem = status_check_set(id, value);
+        free(status_check_clear(id));   /* the same id through clear_status's rule */
         utf8_count_chars(text, id_length);
 
         /* what the rules let through, the store keeps (as the daemon does) */
@@ -49,8 +50,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 status_store_clear(&store, sid);
                 status_store_done(&store);
         }
-        free(problem);
-        free(clear_problem);
-        free(text);
         return 0;
 }
