@@ -75,6 +75,11 @@ static int harper_at_once(const char *socket, const char *const *bodies, size_t 
         return failed ? -1 : 0;
 }
 
+static int full_failed(const char *why) {
+        fprintf(stderr, "harper-sysinfo-bench: SystemInformation: %s\n", why);
+        return -1;
+}
+
 /* The full SystemInformation([]); 0 when Harper answered in it ("harper":{"answered":true}). */
 static int bus_full(sd_bus *bus) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -84,17 +89,13 @@ static int bus_full(sd_bus *bus) {
 
         r = sd_bus_call_method(bus, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "SystemInformation", &error,
                                &reply, "as", 0);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "s", &json);
-        if (r < 0) {
-                fprintf(stderr, "harper-sysinfo-bench: SystemInformation: %s\n",
-                        error.message ? error.message : strerror(-r));
-                return -1;
-        }
-        if (!strstr(json, "\"harper\":{\"answered\":true}")) {
-                fprintf(stderr, "harper-sysinfo-bench: SystemInformation: %s\n", "Harper did not answer in it");
-                return -1;
-        }
+        if (r < 0)
+                return full_failed(error.message ?: strerror(-r));
+        r = sd_bus_message_read(reply, "s", &json);
+        if (r < 0)
+                return full_failed(strerror(-r));
+        if (!strstr(json, "\"harper\":{\"answered\":true}"))
+                return full_failed("Harper did not answer in it");
         return 0;
 }
 

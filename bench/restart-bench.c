@@ -448,17 +448,21 @@ static int listen_for_jobs(sd_bus *bus, Waiting *w) {
         return sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, "");
 }
 
+static int cannot_reach_systemd(int r) {
+        fprintf(stderr, "cannot reach systemd on the system bus: %s\n", strerror(-r));
+        return r;
+}
+
 static int connect_bus(sd_bus **ret, Waiting *w) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
         r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = listen_for_jobs(bus, w);
-        if (r < 0) {
-                fprintf(stderr, "cannot reach systemd on the system bus: %s\n", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return cannot_reach_systemd(r);
+        r = listen_for_jobs(bus, w);
+        if (r < 0)
+                return cannot_reach_systemd(r);
         *ret = TAKE_PTR(bus);
         return 0;
 }

@@ -69,12 +69,19 @@ int request_parse(const char *text, size_t length, json_object **ret_request, Re
 }
 
 const char *request_operation_name(json_object *request) {
-        json_object *operation = json_object_object_get(request, "operation");
+        json_object *operation;
+
+        assert(request);
+        operation = json_object_object_get(request, "operation");
         return json_object_get_string(operation);
 }
 
 json_object *request_field(json_object *request, const char *name, int *present) {
         json_object *value = NULL;
+
+        assert(request);
+        assert(name);
+        assert(present);
         *present = json_object_object_get_ex(request, name, &value);
         return value;
 }

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus-protocol.h>
 
 #include "harper-response.h"
+#include "macro.h"
 #include "sysops-names.h"
 
 int outcome_http_status(Outcome o) {
@@ -49,21 +50,30 @@ Response response_ok(json_object *body) {
 }
 
 Response response_message(const char *text) {
-        json_object *body = json_object_new_object();
+        json_object *body;
+
+        assert(text);
+        body = json_object_new_object();
         json_object_object_add(body, "message", json_object_new_string(text));
         return response_ok(body);
 }
 
 Response response_error(Outcome o, const char *message) {
-        json_object *body = json_object_new_object();
+        json_object *body;
+
+        assert(message);
+        body = json_object_new_object();
         json_object_object_add(body, "error", json_object_new_string(message));
         return (Response) { .outcome = o, .body = body };
 }
 
 Response response_forbidden(Outcome o, const char *function) {
-        json_object *body = json_object_new_object(), *unauthorized = json_object_new_array();
+        json_object *body, *unauthorized;
         char text[256];
 
+        assert(function);
+        body = json_object_new_object();
+        unauthorized = json_object_new_array();
         snprintf(text, sizeof text, "Operation '%s' is restricted to 'super_user' roles", function);
         json_object_array_add(unauthorized, json_object_new_string(text));
         json_object_object_add(body, "error", json_object_new_string(
@@ -74,28 +84,36 @@ Response response_forbidden(Outcome o, const char *function) {
 }
 
 Response response_from_bus_error(const char *name, const char *message, const char *function) {
-        if (strcmp(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
+        assert(name);
+        assert(function);
+
+        if (streq(name, SD_BUS_ERROR_INVALID_ARGS))
                 return response_error(OUTCOME_BAD_REQUEST, message);
-        if (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
-            strcmp(name, SYSOPS_ERROR_AUTHORIZATION_CANCELLED) == 0)
+        if (streq(name, SD_BUS_ERROR_ACCESS_DENIED) ||
+            streq(name, SYSOPS_ERROR_AUTHORIZATION_CANCELLED))
                 return response_forbidden(OUTCOME_DENIED, function);
-        if (strcmp(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)
+        if (streq(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                 return response_forbidden(OUTCOME_AUTH_REQUIRED, function);
-        if (strcmp(name, SYSOPS_ERROR_ALREADY_RUNNING) == 0)
+        if (streq(name, SYSOPS_ERROR_ALREADY_RUNNING))
                 return response_error(OUTCOME_CONFLICT, message);
-        if (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0)
+        if (streq(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || streq(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                 return response_error(OUTCOME_INTERNAL_ERROR,
                                       "harper-sysopsd is not running: " SYSOPS_BUS_NAME " is not on the system bus");
         return response_error(OUTCOME_INTERNAL_ERROR, message && *message ? message : name);
 }
 
 void response_done(Response *r) {
+        assert(r);
         json_object_put(r->body);
         r->body = NULL;
 }
 
 json_object *status_record_to_json(const char *id, const char *status, uint64_t created_ms, uint64_t updated_ms) {
-        json_object *o = json_object_new_object();
+        json_object *o;
+
+        assert(id);
+        assert(status);
+        o = json_object_new_object();
 
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "status", json_object_new_string(status));
@@ -111,7 +129,14 @@ static json_object *time_or_null(uint64_t ms) {
 json_object *job_record_to_json(const char *id, const char *type, const char *status, const char *message,
                                 const char *result, const char *user, uint64_t created_ms, uint64_t start_ms,
                                 uint64_t end_ms) {
-        json_object *o = json_object_new_object();
+        json_object *o;
+
+        assert(id);
+        assert(type);
+        assert(status);
+        assert(message);
+        assert(user);
+        o = json_object_new_object();
 
         json_object_object_add(o, "created_datetime", time_or_null(created_ms));
         json_object_object_add(o, "end_datetime", time_or_null(end_ms));
@@ -132,5 +157,7 @@ json_object *job_record_to_json(const char *id, const char *type, const char *st
 const char *response_body_text(const Response *r, int pretty) {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
                 (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+
+        assert(r);
         return json_object_to_json_string_ext(r->body, flags);
 }

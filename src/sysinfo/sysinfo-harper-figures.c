@@ -56,6 +56,8 @@ static int add_attributes(json_object *body, unsigned sections) {
 int sysinfo_harper_question(SysinfoHarperQuestion q, unsigned sections, json_object **ret) {
         _cleanup_json_ json_object *body = NULL;
 
+        assert(ret);
+
         *ret = NULL;
         if ((unsigned) q >= _SYSINFO_HARPER_QUESTION_MAX || !(sections & sections_needing(q)))
                 return 0;

@@ -66,6 +66,7 @@ int si_read_line(const char *root, const char *path, char **ret) {
         char *s;
         int r;
 
+        assert(ret);
         r = si_read_file(root, path, &s);
         if (r < 0)
                 return r;
@@ -79,6 +80,7 @@ int si_read_u64(const char *root, const char *path, uint64_t *ret) {
         char *end;
         int r;
 
+        assert(ret);
         r = si_read_file(root, path, &s);
         if (r < 0)
                 return r;
@@ -106,7 +108,10 @@ uint64_t si_add_u64(uint64_t a, uint64_t b) {
 }
 
 uint64_t si_meminfo_bytes(const char *meminfo, const char *key) {
-        size_t n = strlen(key);
+        size_t n;
+
+        assert(key);
+        n = strlen(key);
 
         for (const char *p = meminfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
                 if (strncmp(p, key, n) == 0 && p[n] == ':')
@@ -162,7 +167,11 @@ int si_proc_stat(const char *root, const char *path, ProcStat *ret) {
 }
 
 const char *si_cpuinfo_value(const char *block, const char *end, const char *key, size_t *len) {
-        size_t n = strlen(key);
+        size_t n;
+
+        assert(key);
+        assert(len);
+        n = strlen(key);
 
         for (const char *p = block; p && p < end; p = memchr(p, '\n', (size_t) (end - p)), p = p ? p + 1 : NULL) {
                 const char *v;
@@ -184,6 +193,10 @@ const char *si_cpuinfo_value(const char *block, const char *end, const char *key
 }
 
 bool si_cpuinfo_next_cpu(const char **pos, const char *end, const char **block, const char **block_end) {
+        assert(pos);
+        assert(block);
+        assert(block_end);
+
         while (*pos < end) {
                 const char *b = *pos, *e = strstr(b, "\n\n");
                 size_t len;
@@ -200,8 +213,12 @@ bool si_cpuinfo_next_cpu(const char **pos, const char *end, const char **block, 
 }
 
 unsigned si_cpuinfo_processors(const char *cpuinfo) {
-        const char *pos = cpuinfo, *end = cpuinfo + strlen(cpuinfo), *b, *e;
+        const char *pos, *end, *b, *e;
         unsigned n = 0;
+
+        assert(cpuinfo);
+        pos = cpuinfo;
+        end = cpuinfo + strlen(cpuinfo);
 
         while (si_cpuinfo_next_cpu(&pos, end, &b, &e))
                 n++;

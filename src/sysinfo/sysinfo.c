@@ -90,6 +90,8 @@ unsigned sysinfo_sections_from_json(json_object *attributes) {
 }
 
 void *si_state(void **state, size_t size) {
+        assert(state);
+
         if (!*state)
                 *state = calloc(1, size);
         return *state;
@@ -167,6 +169,8 @@ static void call_cache_done(CallCache *cache) {
 }
 
 const SysinfoUnit *si_instance_unit(const SysinfoSources *src) {
+        assert(src);
+
         for (size_t i = 0; i < src->n_units; i++)
                 if (streq_ptr(src->units[i].role, "instance"))
                         return &src->units[i];
