@@ -40,20 +40,6 @@ StatusField status_field_of_kind(FieldKind kind) {
         return (StatusField) { .kind = kind };
 }
 
-long utf8_count_chars(const char *s, size_t length) {
-        long n = 0;
-
-        assert(s || length == 0);
-        for (size_t used = 0; used < length; n++) {
-                size_t len = utf8_char_length(s + used, length - used);
-
-                if (len == 0)
-                        return -1;
-                used += len;
-        }
-        return n;
-}
-
 /* Messages collect in a fixed buffer: at most five short texts, so 512 bytes is plenty. */
 typedef struct Problems {
         char text[512];

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"   /* utf8_count_chars, which the rules count with */
+
 typedef enum StatusId {
         STATUS_PRIMARY,
         STATUS_MAINTENANCE,
@@ -40,10 +42,6 @@ typedef struct StatusField {
 StatusField status_field_string(const char *s);
 StatusField status_field_string_len(const char *s, size_t length);
 StatusField status_field_of_kind(FieldKind kind);
-
-/* Counts the characters (Unicode code points) of valid UTF-8 text of the given byte length;
- * returns -1 when the text is not valid UTF-8 or contains a NUL. */
-long utf8_count_chars(const char *s, size_t length);
 
 /* Checks a set_status request. Returns NULL when it is valid, else Harper's message, every
  * problem joined with ". " in Harper's order (id first). The caller frees the message. */

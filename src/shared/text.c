@@ -67,6 +67,20 @@ size_t utf8_char_length(const char *s, size_t left) {
         return len;
 }
 
+long utf8_count_chars(const char *s, size_t length) {
+        long n = 0;
+
+        assert(s || length == 0);
+        for (size_t used = 0; used < length; n++) {
+                size_t len = utf8_char_length(s + used, length - used);
+
+                if (len == 0)
+                        return -1;
+                used += len;
+        }
+        return n;
+}
+
 /* Writes the escaped form of the character (or stray byte) at s into out; returns its length. */
 static size_t escape_char(const char *s, size_t len, char out[5]) {
         static const char named[] = { ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\\'] = '\\', ['\''] = '\'' };

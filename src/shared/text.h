@@ -19,6 +19,10 @@ int text_error(char **ret_error, int r, const char *format, ...) __attribute__((
  * bytes there are not one (a NUL, a stray byte, an overlong form, a surrogate, past U+10FFFF). */
 size_t utf8_char_length(const char *s, size_t left);
 
+/* Counts the characters (Unicode code points) of valid UTF-8 text of the given byte length;
+ * returns -1 when the text is not valid UTF-8 or contains a NUL. */
+long utf8_count_chars(const char *s, size_t length);
+
 /* Caller input fit to quote in a message: at most max_bytes of s, cut at a character, with
  * control characters, quotes, backslashes and invalid UTF-8 escaped C-style, and "…" when
  * cut. Always valid UTF-8. Newly allocated; NULL when out of memory. */
