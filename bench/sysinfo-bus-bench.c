@@ -132,7 +132,7 @@ int main(int argc, char *argv[]) {
         full = measure(bus, "full", NULL, 0, n, 0);
         if (full < 0 || measure(bus, "Ping (bus only)", NULL, 1, n, full) < 0)
                 return 1;
-        for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++)
                 if (measure(bus, sections[i], sections[i], 0, n / 5, full) < 0)
                         return 1;
         sd_bus_flush_close_unref(bus);

@@ -65,7 +65,7 @@ static const char *cpu_manufacturer(const char *str) {
         for (i = 0; str[i] && i < sizeof lower - 1; i++)
                 lower[i] = (char) tolower((unsigned char) str[i]);
         lower[i] = 0;
-        for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        for (i = 0; i < ELEMENTSOF(table); i++)
                 if (strstr(lower, table[i].needle))
                         found = table[i].name;
         return found ?: str;
@@ -182,13 +182,13 @@ static void cpu_topology(const char *cpuinfo, CpuStatic *s, const char **first, 
                 if (pkg >= 0) {
                         for (i = 0; i < n_pkgs && pkgs[i] != pkg; i++)
                                 ;
-                        if (i == n_pkgs && n_pkgs < sizeof pkgs / sizeof pkgs[0])
+                        if (i == n_pkgs && n_pkgs < ELEMENTSOF(pkgs))
                                 pkgs[n_pkgs++] = pkg;
                 }
                 if (core >= 0) {
                         for (i = 0; i < n_pairs && !(pairs[i].pkg == pkg && pairs[i].core == core); i++)
                                 ;
-                        if (i == n_pairs && n_pairs < sizeof pairs / sizeof pairs[0])
+                        if (i == n_pairs && n_pairs < ELEMENTSOF(pairs))
                                 pairs[n_pairs++] = (typeof(pairs[0])) { pkg, core };
                 }
         }
@@ -380,7 +380,7 @@ static int load_fields(json_object *o, const CpuTimes *now, const CpuTimes *prev
         };
         int r;
 
-        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(f); i++) {
                 r = si_add(o, per_cpu ? f[i].cpu : f[i].all, si_json_double((double) f[i].v / tick * 100.0));
                 if (r < 0)
                         return r;

@@ -29,7 +29,7 @@ static bool fs_type_skipped(const char *type) {
                 "glusterfs", "fuse.glusterfs", "fuse.sshfs", "fuse.s3fs", "lustre", "gpfs", "9p", "ocfs2",
         };
 
-        for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(skip); i++)
                 if (strcmp(type, skip[i]) == 0)
                         return true;
         return false;
@@ -42,7 +42,7 @@ static bool fs_type_tmp(const char *type) {
                 "udev", "devfs", "specfs", "type", "appimaged",
         };
 
-        for (size_t i = 0; i < sizeof tmp / sizeof tmp[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(tmp); i++)
                 if (strstr(type, tmp[i]))
                         return true;
         return false;
@@ -226,7 +226,7 @@ static bool whole_disk(const char *root, const char *name) {
         static const char *const not_disks[] = { "loop", "ram", "zram", "nbd", "fd", "zd", "sr", "dm-", "md" };
         char p[PATH_MAX];
 
-        for (size_t i = 0; i < sizeof not_disks / sizeof not_disks[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(not_disks); i++)
                 if (strncmp(name, not_disks[i], strlen(not_disks[i])) == 0)
                         return false;
         snprintf(p, sizeof p, "%s/sys/block/%s", root, name);

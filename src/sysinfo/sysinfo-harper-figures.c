@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "string-table.h"
 #include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
-#include "string-table.h"
 #include "sysinfo-macro.h"
 
 /* The sections of Harper's own system_information that hold what only Harper knows. */
@@ -20,7 +20,7 @@ static unsigned sections_needing(SysinfoHarperQuestion q) {
 
         switch (q) {
         case SYSINFO_HARPER_SYSTEM_INFORMATION:
-                for (size_t i = 0; i < sizeof from_system_information / sizeof from_system_information[0]; i++)
+                for (size_t i = 0; i < ELEMENTSOF(from_system_information); i++)
                         mask |= 1u << from_system_information[i];
                 return mask;
         case SYSINFO_HARPER_DESCRIBE_ALL:
@@ -46,7 +46,7 @@ static int add_attributes(json_object *body, unsigned sections) {
 
         if (r < 0 || !attributes)
                 return -ENOMEM;
-        for (size_t i = 0; i < sizeof from_system_information / sizeof from_system_information[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(from_system_information); i++)
                 if (sections & (1u << from_system_information[i]) &&
                     si_append(attributes, json_object_new_string(sysinfo_section_name(from_system_information[i]))) < 0)
                         return -ENOMEM;
@@ -115,7 +115,7 @@ static int table_entry(json_object *arr, const char *database, const char *table
         if ((r = si_add(o, "database", json_object_new_string(database))) < 0 ||
             (r = si_add(o, "table", json_object_new_string(table))) < 0)
                 return r;
-        for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(figures); i++) {
                 json_object *v = json_object_object_get(t, figures[i]);
 
                 r = si_add(o, figures[i], json_object_is_type(v, json_type_int) ? json_object_get(v) : NULL);

@@ -179,7 +179,7 @@ static const char *node_arch(const char *machine) {
                 { "mips", "mips" },
         };
 
-        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (strcmp(machine, table[i].machine) == 0)
                         return table[i].node;
         if (strncmp(machine, "arm", 3) == 0)
