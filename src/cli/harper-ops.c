@@ -66,6 +66,21 @@ static void help(void) {
                "ended in ERROR, 6 the same restart is already running (409), 64 bad command line.\n");
 }
 
+/* --timeout's whole seconds, 1 to a week. */
+static int parse_timeout(const char *text, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        if (errno || *end || end == text || v == 0 || v > 7 * 24 * 3600) {
+                log_error("--timeout wants whole seconds from 1 to 604800, not '%s'.", text);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
 /* Returns 1 to run, 0 to exit successfully, <0 on a bad command line. */
 static int parse_options(int argc, char *argv[], Options *o) {
         enum { OPT_VERSION = 0x100, OPT_ASK_PASSWORD, OPT_NO_ASK_PASSWORD, OPT_TIMEOUT };
@@ -98,19 +113,10 @@ static int parse_options(int argc, char *argv[], Options *o) {
                 case 'w':
                         o->wait = true;
                         break;
-                case OPT_TIMEOUT: {
-                        char *end;
-                        unsigned long v;
-
-                        errno = 0;
-                        v = strtoul(optarg, &end, 10);
-                        if (errno || *end || end == optarg || v == 0 || v > 7 * 24 * 3600) {
-                                log_error("--timeout wants whole seconds from 1 to 604800, not '%s'.", optarg);
+                case OPT_TIMEOUT:
+                        if (parse_timeout(optarg, &o->timeout_sec) < 0)
                                 return -EINVAL;
-                        }
-                        o->timeout_sec = (unsigned) v;
                         break;
-                }
                 case OPT_ASK_PASSWORD:
                         o->ask_password = ASK_YES;
                         break;

@@ -32,23 +32,25 @@ static int iface_cmp(const void *a, const void *b) {
         return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
+/* Puts addr and mask (size bytes each at most) into ip and subnet, unless these hold an address
+ * already that is no link-local fallback (*held_link); link: addr is link-local. */
+static void keep_address(char *ip, char *subnet, size_t size, bool *held_link, bool link, const char *addr,
+                         const char *mask) {
+        if (ip[0] && !(*held_link && !link))
+                return;
+        snprintf(ip, size, "%s", addr);
+        snprintf(subnet, size, "%s", mask);
+        *held_link = link;
+}
+
 /* si takes the first address, a link-local one only when there is no other */
 static void iface_add_address(Iface *f, bool v6, const char *addr, const char *mask) {
-        if (!v6) {
-                bool link = strncmp(addr, "169.254.", 8) == 0;
-                if (f->ip4[0] && !(f->ip4_link && !link))
-                        return;
-                snprintf(f->ip4, sizeof f->ip4, "%s", addr);
-                snprintf(f->ip4subnet, sizeof f->ip4subnet, "%s", mask);
-                f->ip4_link = link;
-        } else {
-                bool link = strncasecmp(addr, "fe80:", 5) == 0;
-                if (f->ip6[0] && !(f->ip6_link && !link))
-                        return;
-                snprintf(f->ip6, sizeof f->ip6, "%s", addr);
-                snprintf(f->ip6subnet, sizeof f->ip6subnet, "%s", mask);
-                f->ip6_link = link;
-        }
+        if (v6)
+                keep_address(f->ip6, f->ip6subnet, sizeof f->ip6, &f->ip6_link, strncasecmp(addr, "fe80:", 5) == 0,
+                             addr, mask);
+        else
+                keep_address(f->ip4, f->ip4subnet, sizeof f->ip4, &f->ip4_link, strncmp(addr, "169.254.", 8) == 0,
+                             addr, mask);
 }
 
 static Iface *iface_find(Iface *list, size_t n, const char *name) {
