@@ -282,6 +282,7 @@ Response operation_run_body(const CallContext *ctx, const char *text, size_t len
         if (request_parse(text, length, &request, &ret) < 0)
                 return ret;
 
+        assert(ctx);
         op = operation_find(request_operation_name(request));
         if (!op) {
                 _cleanup_free_ char *message = text_printf("Operation '%s' not found", request_operation_name(request));
