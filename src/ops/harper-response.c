@@ -113,8 +113,8 @@ json_object *status_record_to_json(const char *id, const char *status, uint64_t 
 
         assert(id);
         assert(status);
-        o = json_object_new_object();
 
+        o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "__createdtime__", json_object_new_uint64(created_ms));
@@ -136,8 +136,8 @@ json_object *job_record_to_json(const char *id, const char *type, const char *st
         assert(status);
         assert(message);
         assert(user);
-        o = json_object_new_object();
 
+        o = json_object_new_object();
         json_object_object_add(o, "created_datetime", time_or_null(created_ms));
         json_object_object_add(o, "end_datetime", time_or_null(end_ms));
         json_object_object_add(o, "id", json_object_new_string(id));
