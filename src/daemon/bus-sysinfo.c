@@ -13,6 +13,7 @@
 #include "bus-sysinfo.h"
 #include "context.h"
 #include "harper-sysinfo.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "sysinfo.h"
@@ -20,7 +21,6 @@
 #include "systemd-units.h"
 
 /* Sections that need the instance's main process or the units' cgroups. */
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 #define NEEDS_UNITS ((1u << SYSINFO_TIME) | (1u << SYSINFO_MEMORY) | (1u << SYSINFO_HARPERDB_PROCESSES) | \
                      (1u << SYSINFO_PROCESS_THREADS) | (1u << SYSINFO_UNIT_METRICS))

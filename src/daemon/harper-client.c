@@ -10,6 +10,7 @@
 #include "config.h"
 #include "harper-client.h"
 #include "harper-reply.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "text.h"
@@ -78,7 +79,6 @@ static void call_free(HarperCall *call) {
         free(call);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(HarperCall *, call_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 /* Forgets call, then tells its caller: the callback may start or cancel other calls. error is
  * 0 (and message NULL) or a code of harper-reply.h with its sentence. */

@@ -11,6 +11,7 @@
 #include "http-login.h"
 #include "http-request.h"
 #include "http-server.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "request-head.h"
@@ -38,7 +39,6 @@ static Request *request_free(Request *req) {
         return NULL;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Request *, request_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static struct MHD_Response *response_new(unsigned status, const char *json, size_t length, bool owned,
                                          bool close) {

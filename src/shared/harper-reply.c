@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harper-reply.h"
+#include "json-util.h"
 #include "macro.h"
 #include "text.h"
 
@@ -15,8 +16,6 @@
 /* A text error body longer than this is not a message meant for people. */
 #define ERROR_TEXT_MAX 300
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static size_t answer_max(const HarperAnswer *a) {
         assert(a);

@@ -7,6 +7,7 @@
 #include <systemd/sd-id128.h>
 
 #include "job.h"
+#include "json-util.h"
 #include "macro.h"
 #include "string-table.h"
 #include "text.h"
@@ -324,8 +325,6 @@ int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t n
         n->end_ms = now_ms;
         return 0;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
 char *job_replicated_result(const Job *j) {
         _cleanup_(json_object_putp) json_object *result = json_object_new_object();

@@ -22,6 +22,7 @@ void log_setup(const char *program, int max_level) {
         log_to_journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_line(int level, const char *format, va_list ap) {
         char line[LOG_LINE_MAX];
         int saved_errno = errno;   /* for %m */
