@@ -16,7 +16,6 @@
 /* A text error body longer than this is not a message meant for people. */
 #define ERROR_TEXT_MAX 300
 
-
 static size_t answer_max(const HarperAnswer *a) {
         assert(a);
         return a->max ? a->max : HARPER_ANSWER_MAX_BYTES;
