@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Where Harper answers: what the Harper locator finds (harper-locator.h) and the watches and
- * the status mirror talk to. harper_target_done() and harper_target_copy() live in
- * harper-watch.c. */
+ * the status mirror talk to. */
 #pragma once
 
 typedef struct HarperTarget {

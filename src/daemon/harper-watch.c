@@ -43,30 +43,6 @@ struct HarperWatch {
         void *userdata;
 };
 
-void harper_target_done(HarperTarget *t) {
-        assert(t);
-
-        free(t->socket);
-        free(t->tcp_url);
-        free(t->pid_file);
-        *t = (HarperTarget) {};
-}
-
-int harper_target_copy(HarperTarget *to, const HarperTarget *from) {
-        assert(to);
-        assert(from);
-
-        *to = (HarperTarget) {
-                .socket = strdup(from->socket),
-                .tcp_url = from->tcp_url ? strdup(from->tcp_url) : NULL,
-                .pid_file = from->pid_file ? strdup(from->pid_file) : NULL,
-        };
-        if (to->socket && (!from->tcp_url || to->tcp_url) && (!from->pid_file || to->pid_file))
-                return 0;
-        harper_target_done(to);
-        return -ENOMEM;
-}
-
 static void watch_free(HarperWatch *w) {
         harper_call_cancel(w->call);
         harper_call_cancel(w->tcp_call);
