@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,10 +7,12 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "job-properties.h"
 #include "log.h"
+#include "macro.h"
 #include "peer-client.h"
-#include "text.h"
 #include "sysops-names.h"
+#include "text.h"
 
 struct PeerRun {
         sd_event *event;
@@ -40,7 +43,7 @@ static void run_free(PeerRun *run) {
 }
 
 static int on_release(sd_event_source *s, void *userdata) {
-        run_free(userdata);
+        run_free(ASSERT_PTR(userdata));
         return 0;
 }
 
@@ -55,7 +58,7 @@ static void run_end(PeerRun *run, PeerRunEvent event, const char *text) {
         sd_event_source_set_enabled(run->timeout, SD_EVENT_OFF);
         r = sd_event_add_defer(run->event, &run->release, on_release, run);
         if (r < 0)
-                log_error("Cannot schedule the end of the run on %s: %s", run->node, strerror(-r));
+                log_error_errno(r, "Cannot schedule the end of the run on %s: %m", run->node);
         run->callback(event, text, run->userdata);
 }
 
@@ -66,72 +69,51 @@ static void run_end_owned(PeerRun *run, PeerRunEvent event, char *text) {
         free(text);
 }
 
-/* A Status and Message from a{sv} (GetAll's answer, or PropertiesChanged's changes). */
-static int read_status(sd_bus_message *m, const char **status, const char **message) {
-        const char *name;
-        int r;
+/* The peer's job as its properties (all of them, or those that changed) say. */
+static void job_changed(PeerRun *run, sd_bus_message *properties) {
+        JobState job = {};
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        while (r > 0) {
-                r = sd_bus_message_enter_container(m, 'e', "sv");
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0 && strcmp(name, "Status") == 0)
-                        r = sd_bus_message_read(m, "v", "s", status);
-                else if (r >= 0 && strcmp(name, "Message") == 0)
-                        r = sd_bus_message_read(m, "v", "s", message);
-                else if (r >= 0)
-                        r = sd_bus_message_skip(m, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-        }
-        return r;
-}
-
-static void job_status(PeerRun *run, const char *status, const char *message) {
-        if (!status)
+        if (job_properties_read(properties, &job) < 0 || !job.status)
                 return;
-        if (strcmp(status, "COMPLETE") == 0)
-                run_end(run, PEER_RUN_DONE, message ? message : "");
-        else if (strcmp(status, "ERROR") == 0)
+        if (streq(job.status, "COMPLETE"))
+                run_end(run, PEER_RUN_DONE, job.message ?: "");
+        else if (streq(job.status, "ERROR"))
                 /* Harper fails the whole rollout with the peer's own message */
-                run_end(run, PEER_RUN_FAILED, message && *message ? message : "The peer's restart job failed.");
+                run_end(run, PEER_RUN_FAILED, job.message && *job.message ? job.message : "The peer's restart job failed.");
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = userdata;
-        const char *interface, *status = NULL, *message = NULL;
+        PeerRun *run = ASSERT_PTR(userdata);
+        const char *interface;
 
         if (run->over)   /* it timed out meanwhile */
                 return 0;
-        if (!run->job_path || strcmp(sd_bus_message_get_path(m), run->job_path) != 0)
+        if (!run->job_path || !streq(sd_bus_message_get_path(m), run->job_path))
                 return 0;
-        if (sd_bus_message_read(m, "s", &interface) < 0 || strcmp(interface, SYSOPS_JOB_INTERFACE) != 0)
+        if (sd_bus_message_read(m, "s", &interface) < 0 || !streq(interface, SYSOPS_JOB_INTERFACE))
                 return 0;
-        if (read_status(m, &status, &message) >= 0)
-                job_status(run, status, message);
+        job_changed(run, m);
         return 0;
 }
 
 static int on_job_read(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = userdata;
+        PeerRun *run = ASSERT_PTR(userdata);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *status = NULL, *message = NULL;
 
         if (run->over)   /* it timed out meanwhile */
                 return 0;
         run->call = sd_bus_slot_unref(run->call);
-        if (e)
-                return run_endf(run, PEER_RUN_FAILED, "Cannot read the restart job %s on %s: %s", run->job_id,
-                                run->node, e->message), 0;
-        if (read_status(reply, &status, &message) >= 0)
-                job_status(run, status, message);
+        if (e) {
+                run_endf(run, PEER_RUN_FAILED, "Cannot read the restart job %s on %s: %s", run->job_id, run->node,
+                         e->message);
+                return 0;
+        }
+        job_changed(run, reply);
         return 0;
 }
 
 static int on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = userdata;
+        PeerRun *run = ASSERT_PTR(userdata);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *message, *id, *path;
         int r;
@@ -139,12 +121,15 @@ static int on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
         if (run->over)   /* it timed out meanwhile */
                 return 0;
         run->call = sd_bus_slot_unref(run->call);
-        if (e)
-                return run_endf(run, PEER_RUN_UNREACHABLE, "%s", e->message ? e->message : e->name), 0;
+        if (e) {
+                run_endf(run, PEER_RUN_UNREACHABLE, "%s", e->message ?: e->name);
+                return 0;
+        }
         if (sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path) < 0 ||
-            !(run->job_id = strdup(id)) || !(run->job_path = strdup(path)))
-                return run_endf(run, PEER_RUN_UNREACHABLE, "harper-sysopsd on %s sent a malformed answer.",
-                                run->node), 0;
+            !(run->job_id = strdup(id)) || !(run->job_path = strdup(path))) {
+                run_endf(run, PEER_RUN_UNREACHABLE, "harper-sysopsd on %s sent a malformed answer.", run->node);
+                return 0;
+        }
         log_info("%s started restart job %s.", run->node, id);
         run->callback(PEER_RUN_STARTED, id, run->userdata);
 
@@ -165,33 +150,28 @@ static void lost(PeerRun *run, const char *what) {
 }
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = userdata;
+        PeerRun *run = ASSERT_PTR(userdata);
         const char *name, *old_owner, *new_owner;
-        char *what = NULL;
+        _cleanup_free_ char *what = NULL;
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner)
                 return 0;
-        if (asprintf(&what, "harper-sysopsd on %s went away", run->node) < 0)
-                what = NULL;
-        lost(run, what ? what : "The peer's harper-sysopsd went away");
-        free(what);
+        what = text_printf("harper-sysopsd on %s went away", run->node);
+        lost(run, what ?: "The peer's harper-sysopsd went away");
         return 0;
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = userdata;
-        char *what = NULL;
+        PeerRun *run = ASSERT_PTR(userdata);
+        _cleanup_free_ char *what = text_printf("Lost the connection to %s", run->node);
 
-        if (asprintf(&what, "Lost the connection to %s", run->node) < 0)
-                what = NULL;
-        lost(run, what ? what : "Lost the connection to the peer");
-        free(what);
+        lost(run, what ?: "Lost the connection to the peer");
         return 0;
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         /* Harper's words for a peer that does not finish in time */
-        run_end(userdata, PEER_RUN_FAILED, "Timed out waiting for restart job to complete");
+        run_end(ASSERT_PTR(userdata), PEER_RUN_FAILED, "Timed out waiting for restart job to complete");
         return 0;
 }
 
@@ -202,66 +182,98 @@ static int connect_peer(PeerRun *run, const PeerConfig *peer) {
                 /* ssh HOST systemd-stdio-bridge: the peer's system bus, as busctl -H */
                 return sd_bus_open_system_remote(&run->bus, peer->ssh);
         r = sd_bus_new(&run->bus);
-        if (r >= 0)
-                r = sd_bus_set_address(run->bus, peer->address);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(run->bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(run->bus);
-        return r;
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(run->bus, peer->address);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_bus_client(run->bus, 1);
+        if (r < 0)
+                return r;
+        return sd_bus_start(run->bus);
 }
+
+/* The matches go out before the call: the peer's signals about its job cannot be missed. */
+static int add_matches(PeerRun *run) {
+        int r;
+
+        r = sd_bus_match_signal(run->bus, &run->disconnected_match, "org.freedesktop.DBus.Local",
+                                "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local", "Disconnected",
+                                on_disconnected, run);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_match_async(run->bus, &run->properties_match,
+                                   "type='signal',sender='" SYSOPS_BUS_NAME "',"
+                                   "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                   "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
+                                   on_properties_changed, NULL, run);
+        if (r < 0)
+                return r;
+        return sd_bus_add_match_async(run->bus, &run->owner_match,
+                                      "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                      "member='NameOwnerChanged',arg0='" SYSOPS_BUS_NAME "'",
+                                      on_owner_changed, NULL, run);
+}
+
+static int ask_restart(PeerRun *run, const char *service) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(run->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
+                                           "RestartService");
+        if (r < 0)
+                return r;
+        /* replicated false: the peer restarts itself only, it does not fan out again */
+        r = sd_bus_message_append(call, "sb", service, 0);
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(run->bus, &run->call, call, on_started, run, 0);
+}
+
+/* Connects, listens, asks the peer and sets the time bound. */
+static int run_begin(PeerRun *run, const PeerConfig *peer, const char *service) {
+        int r;
+
+        r = connect_peer(run, peer);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(run->bus, run->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = add_matches(run);
+        if (r < 0)
+                return r;
+        r = ask_restart(run, service);
+        if (r < 0)
+                return r;
+        return sd_event_add_time_relative(run->event, &run->timeout, CLOCK_MONOTONIC, run->timeout_usec, 0,
+                                          on_timeout, run);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(PeerRun *, run_free);
 
 int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *service,
                    uint64_t timeout_usec, peer_run_callback_t callback, void *userdata) {
-        PeerRun *run = calloc(1, sizeof(PeerRun));
-        sd_bus_message *call = NULL;
+        _cleanup_(run_freep) PeerRun *run = NULL;
         int r;
 
-        if (!run || !(run->node = strdup(peer->name))) {
-                free(run);
-                return -ENOMEM;
-        }
-        run->event = sd_event_ref(event);
-        run->callback = callback;
-        run->userdata = userdata;
-        run->timeout_usec = timeout_usec;
+        assert(ret);
+        assert(event);
+        assert(peer);
+        assert(service);
+        assert(callback);
 
-        r = connect_peer(run, peer);
-        if (r >= 0)
-                r = sd_bus_attach_event(run->bus, event, SD_EVENT_PRIORITY_NORMAL);
-        /* the matches go out before the call: the peer's signals about its job cannot be missed */
-        if (r >= 0)
-                r = sd_bus_match_signal(run->bus, &run->disconnected_match, "org.freedesktop.DBus.Local",
-                                        "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local", "Disconnected",
-                                        on_disconnected, run);
-        if (r >= 0)
-                r = sd_bus_add_match_async(run->bus, &run->properties_match,
-                                           "type='signal',sender='" SYSOPS_BUS_NAME "',"
-                                           "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                                           "path_namespace='" SYSOPS_JOB_PATH_PREFIX "'",
-                                           on_properties_changed, NULL, run);
-        if (r >= 0)
-                r = sd_bus_add_match_async(run->bus, &run->owner_match,
-                                           "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                                           "member='NameOwnerChanged',arg0='" SYSOPS_BUS_NAME "'",
-                                           on_owner_changed, NULL, run);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(run->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH,
-                                                   SYSOPS_INTERFACE, "RestartService");
-        /* replicated false: the peer restarts itself only, it does not fan out again */
-        if (r >= 0)
-                r = sd_bus_message_append(call, "sb", service, 0);
-        if (r >= 0)
-                r = sd_bus_call_async(run->bus, &run->call, call, on_started, run, 0);
-        sd_bus_message_unref(call);
-        if (r >= 0)
-                r = sd_event_add_time_relative(event, &run->timeout, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, run);
-        if (r < 0) {
-                log_warning("Cannot reach %s: %s", peer->name, strerror(-r));
-                run_free(run);
-                return r;
-        }
-        *ret = run;
+        run = calloc(1, sizeof(PeerRun));
+        if (!run)
+                return -ENOMEM;
+        *run = (PeerRun) { .event = sd_event_ref(event), .callback = callback, .userdata = userdata,
+                           .timeout_usec = timeout_usec, .node = strdup(peer->name) };
+        if (!run->node)
+                return -ENOMEM;
+        r = run_begin(run, peer, service);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot reach %s: %m", peer->name);
+        *ret = TAKE_PTR(run);
         return 0;
 }
 

@@ -8,16 +8,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-/* A job's properties as read; the strings point into the GetAll reply they came from. */
-typedef struct JobState {
-        const char *id, *type, *status, *message, *result;
-        uint32_t uid;
-        uint64_t created_ms, start_ms, end_ms;
-        unsigned steps_done, steps_total;
-        const char *running_unit;   /* a step being acted on, if any */
-        unsigned nodes_over, nodes_total;   /* replicated: peers done or skipped, of all */
-        const char *current_node;   /* the peer being restarted, or "" */
-} JobState;
+#include "job-properties.h"
 
 /* Reads all properties of the job object at path into s; *reply holds them (the caller unrefs
  * it, also on failure). <0 with error set when the call fails or the job is malformed. */
@@ -25,6 +16,3 @@ int job_read(sd_bus *bus, const char *path, JobState *s, sd_bus_message **reply,
 
 /* Harper's get_job record; the user is the login name of the job's uid (the number if none). */
 json_object *job_state_to_json(const JobState *s);
-
-/* Has the job ended (COMPLETE or ERROR)? */
-bool job_state_finished(const JobState *s);

@@ -16,13 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "sysops-names.h"
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
+#include "time-util.h"
 
 static int append_attributes(sd_bus_message *m, size_t n) {
         int r = sd_bus_message_open_container(m, 'a', "s");
@@ -65,7 +59,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         a->done = true;
-        a->usec = now_usec();
+        a->usec = monotonic_usec();
         snprintf(a->name, sizeof a->name, "%s", e ? e->name : "ok");
         a->message = strdup(e && e->message ? e->message : "");
         return 0;
@@ -74,7 +68,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 /* the daemon may be too busy even to time out the call: the deadline is kept here */
 static void on_timeout(Answer *a) {
         a->done = true;
-        a->usec = now_usec();
+        a->usec = monotonic_usec();
         snprintf(a->name, sizeof a->name, "timeout");
 }
 
@@ -95,7 +89,7 @@ int main(int argc, char *argv[]) {
                                                    argv[1]);
         if (r >= 0)
                 r = append_arguments(call, argv[1], strtoull(argv[2], NULL, 10));
-        start = now_usec();
+        start = monotonic_usec();
         deadline = start + (argc > 3 ? strtoull(argv[3], NULL, 10) : 25) * 1000000u;
         if (r >= 0)
                 r = sd_bus_call_async(bus, NULL, call, on_reply, &answer, deadline - start);
@@ -110,12 +104,12 @@ int main(int argc, char *argv[]) {
         fflush(stdout);
         while (r >= 0 && !answer.done) {
                 r = sd_bus_process(bus, NULL);
-                if (r == 0 && now_usec() > deadline) {
+                if (r == 0 && monotonic_usec() > deadline) {
                         on_timeout(&answer);
                         break;
                 }
                 if (r == 0)
-                        r = sd_bus_wait(bus, deadline - now_usec());
+                        r = sd_bus_wait(bus, deadline - monotonic_usec());
         }
         if (r < 0) {
                 fprintf(stderr, "huge-call: lost the bus: %s\n", strerror(-r));

@@ -12,6 +12,8 @@
 #include <systemd/sd-id128.h>
 #include <time.h>
 
+#include "time-util.h"
+
 typedef struct BusPair {
         sd_event *event;
         sd_bus *daemon;        /* the server end */
@@ -44,26 +46,19 @@ static inline void bus_pair_close(BusPair *p) {
         p->event = sd_event_unref(p->event);
 }
 
-static inline uint64_t bus_pair_now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* Runs the loop until *counter reaches want or max_ms pass; returns the ms it took. */
 static inline unsigned bus_pair_run_until(BusPair *p, const unsigned *counter, unsigned want, unsigned max_ms) {
-        uint64_t start = bus_pair_now_usec(), deadline = start + max_ms * 1000ull;
+        uint64_t start = monotonic_usec(), deadline = start + max_ms * 1000ull;
 
-        while (*counter < want && bus_pair_now_usec() < deadline)
+        while (*counter < want && monotonic_usec() < deadline)
                 assert_true(sd_event_run(p->event, 5000) >= 0);
-        return (unsigned) ((bus_pair_now_usec() - start) / 1000u);
+        return (unsigned) ((monotonic_usec() - start) / 1000u);
 }
 
 /* Runs the loop for ms, whatever happens. */
 static inline void bus_pair_run_for(BusPair *p, unsigned ms) {
-        uint64_t deadline = bus_pair_now_usec() + ms * 1000ull;
+        uint64_t deadline = monotonic_usec() + ms * 1000ull;
 
-        while (bus_pair_now_usec() < deadline)
+        while (monotonic_usec() < deadline)
                 assert_true(sd_event_run(p->event, 5000) >= 0);
 }
