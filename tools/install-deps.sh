@@ -30,6 +30,9 @@ packages=(
         systemd-container debootstrap
         # fuzz/: libFuzzer targets (clang, its sanitizer and fuzzer runtimes)
         clang-14 libclang-rt-14-dev
+        # the lint suite (tests/lint): shellcheck on the shell scripts; eslint for the Cockpit
+        # page's JavaScript comes from npm (tools/npm-cache.sh, at meson test)
+        shellcheck
 )
 # node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
 # only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)

@@ -28,6 +28,7 @@ before=$(statuses)
 # polkit's challenge comes back as InteractiveAuthorizationRequired; with the flag and no
 # agent to ask, the answer is a plain AccessDenied
 for m in "SetStatus primary changed" "GetStatus primary" "ListStatuses" "ClearStatus primary"; do
+    # shellcheck disable=SC2086 # split into the method and its arguments on purpose
     set -- $m
     out=$(dcall -u hsops-user "$@")
     is "plain user: $1 without interaction needs authentication" "$(dbus_error "$out")" \

@@ -108,7 +108,7 @@ case_system_information() {
     local u
     for u in root $ADMIN; do
         is "system_information as $u: Harper's eleven sections, the host's own three, and harper" \
-            "$(ops $u '{"operation":"system_information"}' | json 'len(d)')" 15
+            "$(ops "$u" '{"operation":"system_information"}' | json 'len(d)')" 15
     done
     is "... a plain user may not (exit 4)" \
         "$(ops $PLAIN '{"operation":"system_information"}' 2>/dev/null; echo "exit $?")" \
@@ -153,7 +153,7 @@ case_http() {
         "$(b_user $PLAIN curl -s -o /dev/null -w '%{http_code}' --unix-socket /run/harper-sysops/http.sock -d "$body" http://localhost/)" 403
     # systemd will not add a socket to a running service: the service takes both when next started
     check "the opt-in TCP socket unit starts (the service stopped first)" \
-        b_in sh -c 'systemctl stop harper-ops-http.service && systemctl enable --now harper-ops-http-tcp.socket' 
+        b_in sh -c 'systemctl stop harper-ops-http.service && systemctl enable --now harper-ops-http-tcp.socket'
     is "a harper-admin member's login over TCP on 9939: 200" \
         "$(b_in curl -s -o /dev/null -w '%{http_code}' -u "$ADMIN:$ADMIN_PASSWORD" -d "$body" http://127.0.0.1:9939/)" 200
 }

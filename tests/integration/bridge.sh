@@ -19,7 +19,6 @@ expect() {
 }
 
 R='"__createdtime__":T,"__updatedtime__":T'
-E400=400
 
 # --- the seed's examples
 expect root 0 '{"operation":"set_status","id":"primary","status":"active"}' $'200\n{"id":"primary","status":"active",'"$R}"

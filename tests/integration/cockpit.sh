@@ -47,7 +47,7 @@ h_users && harper_user || bail_out "test users"
 PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
 
 # --------------------------------------------------------------- the stack
-WS_PID= CG=
+WS_PID='' CG=''
 e2e_down() {
     [ -n "$WS_PID" ] && kill "$WS_PID" 2>/dev/null
     if [ -n "$H_T" ] && [ -d "$ARTIFACTS" ]; then
@@ -86,6 +86,7 @@ hash=$(P=$PASSWORD perl -e 'my @c = ("a".."z", "A".."Z", 0..9, ".", "/");
 # mounts of single files: the kernel drops those as soon as another test's useradd or usermod
 # renames a new /etc/passwd or /etc/shadow into place on the host.)
 up=$H_T/etc/upper
+# shellcheck disable=SC2174 # $H_T exists: -m is for the one directory made
 mkdir -p -m 700 "$H_T/etc" && mkdir -p "$up" "$H_T/etc/work" && chmod 755 "$up" &&
     awk -F: -v OFS=: '$1 == "hsops-admin" || $1 == "hsops-user" { $7 = "/bin/sh" } 1' /etc/passwd >"$up/passwd" &&
     awk -F: -v OFS=: -v h="$hash" '$1 == "hsops-admin" || $1 == "hsops-user" { $2 = h } 1' /etc/shadow >"$up/shadow" &&

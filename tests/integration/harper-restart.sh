@@ -80,7 +80,8 @@ done
 # Harper runs each of its jobs in a thread of its own for a moment: the worker threads once
 # the list is the same twice, a second apart
 settled_threads() {
-    local a b=$(harper_threads)
+    local a b
+    b=$(harper_threads)
     for _ in 1 2 3 4 5 6 7 8 9 10; do a=$b; sleep 1; b=$(harper_threads); [ "$a" = "$b" ] && break; done
     echo "$b"
 }

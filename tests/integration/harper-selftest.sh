@@ -91,7 +91,7 @@ main=$new
 # once under the sanitizer leg's load. That is Harper's bug, not the harness's: say so and try
 # again, four times in all.
 crashes=0
-for attempt in 1 2 3 4; do
+for _ in 1 2 3 4; do
     before=$(harper_threads)
     t=$(_h_usec)
     out=$(harper_op '{"operation":"restart_service","service":"http_workers"}')

@@ -42,6 +42,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 print(libc.ptrace(16, int(sys.argv[1]), 0, 0), ctypes.get_errno())' "$w")   # PTRACE_ATTACH
 is "... nor ptrace it (EPERM)" "$out" "-1 1"
 check "the listener has fd 7 open (the test's inherited descriptor)" test -e "/proc/$HTTP_PID/fd/7"
+# shellcheck disable=SC2012 # the names are descriptor numbers
 fds=$(cd "/proc/$w/fd" && for f in $(ls | sort -n); do [ "$f" -lt 3 ] || readlink "$f"; done | sed 's/:.*//' | tr '\n' ' ')
 is "the worker has only stdin, stdout, stderr, its socket and its bus connection" "$fds" "socket socket "
 is "no signal is blocked in it (the listener blocks TERM and INT)" "$(awk '/^SigBlk:/ {print $2}' "/proc/$w/status")" \
@@ -180,7 +181,7 @@ wait $holder
 http_stop
 
 # the listener again, with only the capabilities the shipped unit gives it
-caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SRCDIR/systemd/harper-ops-http.service.in" | tr 'A-Z' 'a-z' |
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$SRCDIR/systemd/harper-ops-http.service.in" | tr '[:upper:]' '[:lower:]' |
     sed -E 's/cap_/+/g; s/ +/,/g')
 HTTP_WRAP=(setpriv --bounding-set="-all,$caps" --)
 http_start --worker-timeout=2 --worker-idle=60 || bail_out "harper-ops-http did not start under setpriv"

@@ -30,37 +30,38 @@ print(v if not isinstance(v,(dict,list)) else json.dumps(v,separators=(",",":"))
 
 # ---------------------------------------------------------------- every operation, both ways
 for way in "unix root" "tcp $ADMIN"; do
+    # shellcheck disable=SC2086 # split into the transport and the user on purpose
     set -- $way
     t=$1 who=$2 label="$1 as ${2%%:*}"
-    is "$label: set_status" "$(hpost $t $who '{"operation":"set_status","id":"maintenance","status":"via http"}' | times_masked)" \
+    is "$label: set_status" "$(hpost "$t" "$who" '{"operation":"set_status","id":"maintenance","status":"via http"}' | times_masked)" \
         $'200\n{"id":"maintenance","status":"via http",'"$R}"
-    is "$label: get_status with an id" "$(hpost $t $who '{"operation":"get_status","id":"maintenance"}' | times_masked)" \
+    is "$label: get_status with an id" "$(hpost "$t" "$who" '{"operation":"get_status","id":"maintenance"}' | times_masked)" \
         $'200\n{"id":"maintenance","status":"via http",'"$R}"
-    is "$label: get_status, all" "$(hpost $t $who '{"operation":"get_status"}' | times_masked)" \
+    is "$label: get_status, all" "$(hpost "$t" "$who" '{"operation":"get_status"}' | times_masked)" \
         $'200\n[{"id":"maintenance","status":"via http",'"$R}]"
-    is "$label: clear_status" "$(hpost $t $who '{"operation":"clear_status","id":"maintenance"}')" \
+    is "$label: clear_status" "$(hpost "$t" "$who" '{"operation":"clear_status","id":"maintenance"}')" \
         $'200\n{"message":"Status successfully cleared"}'
-    out=$(hpost $t $who '{"operation":"system_information","attributes":["memory","time"]}')
+    out=$(hpost "$t" "$who" '{"operation":"system_information","attributes":["memory","time"]}')
     # memory's heap is Harper's: "harper" says whether it answered
     is "$label: system_information answers 200 with the sections asked for" \
         "$(head -n1 <<<"$out") $(json <<<"$out" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))')" \
         "200 ['harper', 'memory', 'time']"
-    out=$(hpost $t $who '{"operation":"restart_service","service":"clustering_config"}')
+    out=$(hpost "$t" "$who" '{"operation":"restart_service","service":"clustering_config"}')
     like "$label: restart_service answers at once with a job id" "$out" \
         '^200$'$'\n''\{"message":"Restarting clustering_config","job_id":"[0-9a-f-]{36}"\}$'
     job=$(json job_id <<<"$out")
     for i in $(seq 50); do
-        out=$(hpost $t $who "{\"operation\":\"get_job\",\"id\":\"$job\"}")
+        out=$(hpost "$t" "$who" "{\"operation\":\"get_job\",\"id\":\"$job\"}")
         [ "$(json 0 status <<<"$out" 2>/dev/null)" = COMPLETE ] && break
         sleep 0.1
     done
     is "$label: get_job follows it to COMPLETE" "$(json 0 status <<<"$out") $(json 0 message <<<"$out")" \
         "COMPLETE Successfully completed job: $job"
-    out=$(hpost $t $who '{"operation":"restart"}' -D "$H_T/headers")
+    out=$(hpost "$t" "$who" '{"operation":"restart"}' -D "$H_T/headers")
     like "$label: restart answers 200 with Harper's message" "$out" \
         '^200$'$'\n''\{"message":"Restarting HarperDB. This may take up to 60 seconds.","job_id":"[0-9a-f-]{36}"\}$'
     like "$label: ... and closes the connection, as Harper does for restarts" "$(tr -d '\r' <"$H_T/headers")" '^Connection: close$'
-    like "$label: unknown operation" "$(hpost $t $who '{"operation":"blah"}')" $'^400\n\\{"error":"Operation \'blah\' not found"\\}$'
+    like "$label: unknown operation" "$(hpost "$t" "$who" '{"operation":"blah"}')" $'^400\n\\{"error":"Operation \'blah\' not found"\\}$'
 done
 sleep 1   # let the instance restart settle before the next tests call
 

@@ -64,7 +64,7 @@ done
 
 # a: start the local daemon with these peers (NAME or NAME=ADDRESS) and extra JSON
 a_with_peers() {
-    local extra=$1 peers= p
+    local extra=$1 peers='' p
     shift
     for p in "$@"; do
         case $p in
@@ -82,6 +82,7 @@ a_with_peers() {
     h_daemon_start --config="$H_T/a.json" || bail_out "harper-sysopsd did not start with $(cat "$H_T/a.json")"
 }
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# shellcheck disable=SC2002 # cat: a log not written yet counts 0 lines
 marks() { cat "${DIR[$1]}/marks/workers.log" 2>/dev/null | wc -l; }
 REPLICATED='{"operation":"restart_service","service":"http_workers","replicated":true}'
 # s_has_a_job ID: job ID's Nodes name S running with a job id of its own

@@ -25,7 +25,7 @@ B_SUITE=bookworm
 # libpam-systemd must be named: debootstrap does not resolve polkitd's "default-logind | logind"
 # alternative. The libraries are the project's run-time dependencies; the tools are the test's.
 B_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,libjson-c5,libmicrohttpd12,libpam0g,libcurl4,libyaml-0-2,man-db,curl,python3,procps,iproute2
-B_T= B_NS_PID= B_PID1=
+B_T='' B_NS_PID='' B_PID1=''
 
 b_unshare() {
     [ -n "${B_UNSHARED:-}" ] && return 0
@@ -69,9 +69,11 @@ b_prepare() {
     mkdir "$B_T/root" "$B_T/upper" "$B_T/work" &&
         mount -t overlay overlay -o "lowerdir=$B_ROOTFS,upperdir=$B_T/upper,workdir=$B_T/work" "$B_T/root" ||
         return 1
+    # shellcheck disable=SC2034 # for tests/integration/booted.sh's diag
     B_OVERLAY_MS=$(_b_ms_since "$t0")
     t0=$(_b_usec)
     b_build_project >"$B_T/build.log" 2>&1 || { tail -n 40 "$B_T/build.log" >&2; return 1; }
+    # shellcheck disable=SC2034 # for tests/integration/booted.sh's diag
     B_BUILD_MS=$(_b_ms_since "$t0")
     b_install_project >"$B_T/install.log" 2>&1 || { tail -n 40 "$B_T/install.log" >&2; return 1; }
 }
@@ -99,7 +101,7 @@ b_install_project() {
 # degraded). systemd need not be this host's PID 1: nothing to register with (--register=no
 # --keep-unit), and nspawn keeps its state in /run/systemd, a tmpfs of the test's own.
 b_boot() {
-    local t0 i
+    local t0
     t0=$(_b_usec)
     mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
     # $$ is the inner shell, which becomes nspawn
@@ -108,7 +110,7 @@ b_boot() {
         sh "$B_T/root" "${H_CGROUPS[@]}" >"$B_T/console.log" 2>&1 </dev/null &
     B_NS_PID=$!
     # the container's systemd: a descendant of nspawn (the first child is an intermediate)
-    for i in $(seq 200); do
+    for _ in $(seq 200); do
         B_PID1=$(_b_find_systemd "$B_NS_PID") && break
         kill -0 "$B_NS_PID" 2>/dev/null || break
         sleep 0.05
@@ -116,11 +118,12 @@ b_boot() {
     [ -n "$B_PID1" ] || { echo "booted: no systemd in the container" >&2; tail -n 30 "$B_T/console.log" >&2; return 1; }
     # until PID 1 has its private socket, systemctl cannot ask and says nothing; until it has
     # made /run/systemd/system, systemctl says "offline" without asking (sd_booted() is false)
-    for i in $(seq 600); do
+    for _ in $(seq 600); do
         B_STATE=$(nsenter -t "$B_PID1" -a timeout 30 systemctl is-system-running --wait 2>/dev/null)
         [ -n "$B_STATE" ] && [ "$B_STATE" != offline ] && break
         sleep 0.05
     done
+    # shellcheck disable=SC2034 # for tests/integration/booted.sh's diag
     B_BOOT_MS=$(_b_ms_since "$t0")
     case $B_STATE in
     running|degraded) return 0 ;;
@@ -143,6 +146,7 @@ _b_cgroups() {
 
 _b_find_systemd() {
     local pid=$1 kid
+    # shellcheck disable=SC2013 # the children files are space-separated pids
     for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
         if [ "$(cat /proc/"$kid"/comm 2>/dev/null)" = systemd ]; then echo "$kid"; return 0; fi
         _b_find_systemd "$kid" && return 0
@@ -163,16 +167,15 @@ b_session() { b_in env XDG_SEAT=seat0 runuser -l "$1" -c "$2"; }
 
 # b_poweroff: an orderly power-off; nspawn exits with the container
 b_poweroff() {
-    local i
     [ -n "$B_NS_PID" ] || return 0
     [ -n "$B_PID1" ] && b_in systemctl --no-block poweroff >/dev/null 2>&1
-    for i in $(seq 300); do kill -0 "$B_NS_PID" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 300); do kill -0 "$B_NS_PID" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$B_NS_PID" 2>/dev/null; then
         echo "booted: the container did not power off; killing nspawn" >&2
         kill "$B_NS_PID"; sleep 2; kill -KILL "$B_NS_PID" 2>/dev/null
     fi
     wait "$B_NS_PID" 2>/dev/null
-    B_NS_PID= B_PID1=
+    B_NS_PID='' B_PID1=''
 }
 
 b_down() {

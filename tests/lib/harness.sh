@@ -31,8 +31,9 @@ H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SRCDIR BUILDDIR
 
 H_BUS_NAME=io.harperdb.SystemOperations1
+# shellcheck disable=SC2034 # for the tests' busctl and gdbus calls
 H_OBJ_PATH=/io/harperdb/SystemOperations1
-H_T= H_SYSTEMD_PID= H_POLKIT_PID= H_DAEMON_PID= H_DAEMON_STATUS=
+H_T='' H_SYSTEMD_PID='' H_POLKIT_PID='' H_DAEMON_PID='' H_DAEMON_STATUS=''
 H_CGROUPS=()
 
 # ---------------------------------------------------------------- small helpers
@@ -158,8 +159,7 @@ h_systemctl() { XDG_RUNTIME_DIR=$H_T/rt systemctl --user "$@"; }
 # two useradds at once fail ("cannot lock /etc/passwd"), hence the flock; the retries are
 # for anything else on the machine that holds the passwd lock for a moment.
 _h_retry() {
-    local i
-    for i in 1 2 3 4 5; do "$@" && return 0; sleep 0.5; done
+    for _ in 1 2 3 4 5; do "$@" && return 0; sleep 0.5; done
     return 1
 }
 h_users() {
@@ -287,6 +287,7 @@ h_polkit_start() {
     local -; set +e
     local f rc
     [ -z "$H_POLKIT_PID" ] || { echo "h_polkit_start: already running ($H_POLKIT_PID)" >&2; return 1; }
+    # shellcheck disable=SC2174 # $H_T exists: -m is for the directories made
     mkdir -p -m 755 "$H_T/polkit-actions" "$H_T/polkit-rules" || return 1
     for f in "${H_POLKIT_ACTIONS:-$SRCDIR/polkit}"/*.policy; do
         [ -e "$f" ] && install -m 644 "$f" "$H_T/polkit-actions/"
@@ -294,6 +295,7 @@ h_polkit_start() {
     for f in "${H_POLKIT_RULES:-$SRCDIR/polkit}"/*.rules; do
         [ -e "$f" ] && install -m 644 "$f" "$H_T/polkit-rules/"
     done
+    # shellcheck disable=SC2012 # a log line of our own files' names
     _h_log "polkit actions: $(ls "$H_T/polkit-actions" | tr '\n' ' ')rules: $(ls "$H_T/polkit-rules" | tr '\n' ' ')"
 
     # unshare and sh both exec: H_POLKIT_PID is polkitd itself (SIGSTOP-able). It
@@ -441,6 +443,7 @@ h_down() {
         if [ -e "$cg/cgroup.kill" ]; then
             echo 1 >"$cg/cgroup.kill"
         else    # the v1 mirror, or a kernel older than 5.14
+            # shellcheck disable=SC2038 # xargs reads the pids in cgroup.procs, not file names
             find "$cg" -name cgroup.procs -exec cat {} + | xargs -r kill -KILL
         fi 2>/dev/null
         h_wait 5 _h_rmtree "$cg" || echo "harness: cannot remove cgroup $cg" >&2
@@ -456,7 +459,7 @@ _h_rmtree() { find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; [ ! -d "$1"
 
 # ---------------------------------------------------------------- TAP producer
 
-_h_tap_n=0 _h_tap_failed=0 _h_tap_plan= _h_tap_begun=
+_h_tap_n=0 _h_tap_failed=0 _h_tap_plan='' _h_tap_begun=''
 
 _h_tap_begin() {   # meson accepts "TAP version" only on the very first line
     [ -n "$_h_tap_begun" ] || { echo "TAP version 13"; _h_tap_begun=1; }

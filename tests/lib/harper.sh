@@ -34,8 +34,8 @@
 HARPER_USER=hsops-harper
 HARPER_UNIT=harperdb.service
 HARPER_ADMIN=HDB_ADMIN
-HARPER_ROOT= HARPER_HOME= HARPER_SOCK= HARPER_OPS_PORT= HARPER_HTTP_PORT= HARPER_REPL_PORT=
-HARPER_MQTT_PORT= HARPER_PASSWORD= HARPER_NODE_MODULES= HARPER_READY_MS= HARPER_PROXY_PID=
+HARPER_ROOT='' HARPER_HOME='' HARPER_SOCK='' HARPER_OPS_PORT='' HARPER_HTTP_PORT='' HARPER_REPL_PORT=''
+HARPER_MQTT_PORT='' HARPER_PASSWORD='' HARPER_NODE_MODULES='' HARPER_READY_MS='' HARPER_PROXY_PID=''
 
 harper_user() {
     local lock=/run/hsops-test-users.lock     # the same lock as h_users: one useradd at a time
@@ -124,7 +124,7 @@ EOF
 }
 
 _harper_curl() {   # [-s] CURL ARGS...: body, with -s the HTTP status on a line first
-    local show= out code
+    local show='' out code
     [ "$1" = -s ] && { show=1; shift; }
     out=$(curl -s --max-time 60 -H 'Content-Type: application/json' -w '\n%{http_code}' "$@") || true
     code=${out##*$'\n'}
@@ -140,7 +140,7 @@ harper_op() {
 }
 
 harper_tcp_op() {
-    local s= auth=(-u "$HARPER_ADMIN:$HARPER_PASSWORD")
+    local s='' auth=(-u "$HARPER_ADMIN:$HARPER_PASSWORD")
     while :; do
         case $1 in
         -s) s=-s; shift ;;
@@ -250,6 +250,7 @@ harper_down() {
 }
 
 harper_test_up() {
+    # shellcheck disable=SC2034 # read by h_daemon_start (harness.sh)
     H_REAL_HARPER=1
     h_users
     h_up || bail_out "stack did not come up"

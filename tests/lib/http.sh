@@ -16,7 +16,7 @@
 
 HTTP_BIN=$BUILDDIR/src/harper-ops-http
 HTTP_PW=hsops-test-password
-HTTP_PID= HTTP_STATUS= HTTP_SOCK= HTTP_PORT=
+HTTP_PID='' HTTP_STATUS='' HTTP_SOCK='' HTTP_PORT=''
 HTTP_WRAP=()
 
 http_users() {
@@ -31,12 +31,12 @@ http_users() {
 _http_up() { curl -s -o /dev/null --max-time 2 --unix-socket "$HTTP_SOCK" http://localhost/; }
 
 http_start() {
-    local tries
     HTTP_SOCK=$H_T/http.sock
-    for tries in 1 2 3; do
+    for _ in 1 2 3; do
         HTTP_PORT=$(h_free_ports 1)
         _h_spawn http "${HTTP_WRAP[@]}" "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
             --pam-dir="$SRCDIR/pam" "$@"
+        # shellcheck disable=SC2154 # _h_spawn (harness.sh, sourced first) sets _h_pid
         HTTP_PID=$_h_pid
         _h_until 10 "$HTTP_PID" _http_up && return 0
         _h_kill "$HTTP_PID" 5 http
@@ -48,7 +48,8 @@ http_start() {
 http_stop() {
     [ -n "$HTTP_PID" ] || return 0
     _h_kill "$HTTP_PID" 10 http
-    HTTP_STATUS=$_h_status HTTP_PID=
+    # shellcheck disable=SC2034,SC2154 # _h_kill (harness.sh) sets _h_status; HTTP_STATUS is for the tests
+    HTTP_STATUS=$_h_status HTTP_PID=''
 }
 
 http_down() { http_stop; h_down; }
@@ -86,7 +87,7 @@ hpost() {
 
 # (the uid from /proc/PID/status: workers are not dumpable, so their /proc/PID is root's)
 http_workers() {
-    local uid= p
+    local uid='' p
     [ -n "${1:-}" ] && uid=$(id -u "$1")
     for p in $(pgrep -P "$HTTP_PID"); do
         [ -z "$uid" ] || [ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$uid" ] && echo "$p"

@@ -47,6 +47,7 @@ _check_units() {
 # does) and man renders it without a warning.
 _man_page_renders() {
     local file out
+    # shellcheck disable=SC2012 # the first of two known paths that exists
     file=$(ls "$1/usr/share/man/$2" "$1/usr/share/man/$2.gz" 2>/dev/null | head -n1)
     [ -n "$file" ] || { echo "no $1/usr/share/man/$2{,.gz}"; return 1; }
     out=$(MANWIDTH=80 man --warnings -E ascii -l "$file" 2>&1 >/dev/null) && [ -z "$out" ] || { echo "$out"; return 1; }

@@ -17,7 +17,7 @@
 HARPER_OPS=$BUILDDIR/src/harper-ops
 
 dcall() {
-    local user= flags=()
+    local user='' flags=()
     while :; do
         case $1 in
         -u) user=$2; shift 2 ;;
