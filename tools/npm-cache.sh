@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # tools/npm-cache.sh [--offline] [--cache DIR] [--node MAJOR] PKGDIR: make sure the npm packages
 # pinned by PKGDIR/package-lock.json are installed in a cache outside the source tree, and print
-# that copy's node_modules directory. Used by the Cockpit page's build (cockpit/) and its
-# browser test (tests/e2e/). Nothing is ever installed into the tree; no install scripts run.
+# that copy's node_modules directory. Used by the Cockpit page's build (cockpit/), its browser
+# test (tests/e2e/) and the lint suite's eslint (tests/lint/). Nothing is ever installed into the
+# tree; no install scripts run.
 #   --cache DIR   cache root (default $HSOPS_NPM_CACHE, else /var/cache/harper-sysops-test)
 #   --node MAJOR  the oldest node the packages work with (default 18)
 #   --offline     never ask the registry (also HSOPS_NPM_OFFLINE=1; a package build): fail when

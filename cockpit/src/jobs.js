@@ -89,7 +89,7 @@ function jobRow(job) {
     let result = job.Result || "";
     try {
         result = result && JSON.stringify(JSON.parse(result));
-    } catch (e) { /* not JSON: shown as it is */ }
+    } catch { /* not JSON: shown as it is */ }
     return row({ "data-job-id": job.Id, "data-status": job.Status }, HEAD, [
         [el("div", {}, jobTitle(job)), el("div", { class: "sysops-muted sysops-mono" }, job.Id)],
         el("span", { class: "pf-v6-c-label pf-m-filled pf-m-" + (STATUS_COLOR[job.Status] || "grey") + " job-status" },

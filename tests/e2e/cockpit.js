@@ -35,7 +35,7 @@ async function step(what, fn, { fatal = false } = {}) {
         out("FAIL", what, (e && e.message ? e.message.split("\n")[0] : String(e)).slice(0, 400));
         console.error(`FAIL ${what}:`, e);
         if (fatal)
-            throw new Error("stopping after a fatal failure");
+            throw new Error("stopping after a fatal failure", { cause: e });
     }
 }
 
