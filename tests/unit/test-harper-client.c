@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "fake-http.h"
 #include "harper-client.h"
 #include "harper-reply.h"
 
@@ -56,40 +57,6 @@ typedef struct FakeServer {
 
 static char dir[] = "/tmp/test-harper-client.XXXXXX";
 
-static void write_all(int fd, const char *text, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, text, n);
-                if (k <= 0)
-                        return;
-                text += k;
-                n -= (size_t) k;
-        }
-}
-
-static void write_text(int fd, const char *text) {
-        write_all(fd, text, strlen(text));
-}
-
-/* Reads one request (headers and Content-Length bytes of body) into buf. */
-static void read_request(int fd, char *buf, size_t size) {
-        size_t have = 0;
-        char *end = NULL, *length;
-
-        buf[0] = '\0';
-        while (have < size - 1) {
-                ssize_t k = read(fd, buf + have, size - 1 - have);
-                if (k <= 0)
-                        return;
-                have += (size_t) k;
-                buf[have] = '\0';
-                if (!end && (end = strstr(buf, "\r\n\r\n")))
-                        end += 4;
-                length = end ? strcasestr(buf, "Content-Length:") : NULL;
-                if (end && (!length || have >= (size_t) (end - buf) + strtoul(length + 15, NULL, 10)))
-                        return;
-        }
-}
-
 /* Waits until the test stops the server (for FAKE_SILENT). */
 static void wait_for_stop(FakeServer *s) {
         struct pollfd p = { .fd = s->stop[0], .events = POLLIN };
@@ -105,33 +72,33 @@ static void answer(FakeServer *s, int fd) {
         case FAKE_JSON:
                 snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                              "Content-Length: %zu\r\n\r\n", strlen(json));
-                write_text(fd, head);
-                write_text(fd, json);
+                fake_http_write_text(fd, head);
+                fake_http_write_text(fd, json);
                 break;
         case FAKE_NOT_JSON:
-                write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n<html></html>");
+                fake_http_write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n<html></html>");
                 break;
         case FAKE_NOT_HTTP:
-                write_text(fd, "hello there, this is not HTTP\r\n\r\n");
+                fake_http_write_text(fd, "hello there, this is not HTTP\r\n\r\n");
                 break;
         case FAKE_BAD_REQUEST:
-                write_text(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 27\r\n\r\n{\"error\":\"Invalid service\"}");
+                fake_http_write_text(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 27\r\n\r\n{\"error\":\"Invalid service\"}");
                 break;
         case FAKE_UNAUTHORIZED:
-                write_text(fd, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 22\r\n\r\n{\"error\":\"Must login\"}");
+                fake_http_write_text(fd, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 22\r\n\r\n{\"error\":\"Must login\"}");
                 break;
         case FAKE_SILENT:
                 wait_for_stop(s);
                 break;
         case FAKE_CUT_OFF:
-                write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"message\"");
+                fake_http_write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"message\"");
                 break;
         case FAKE_HUGE: {
                 static char chunk[65536];
-                write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 17825792\r\n\r\n");   /* 17 MiB */
+                fake_http_write_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 17825792\r\n\r\n");   /* 17 MiB */
                 memset(chunk, ' ', sizeof(chunk));
                 for (int i = 0; i < 17 * 16; i++)
-                        write_all(fd, chunk, sizeof(chunk));
+                        fake_http_write_all(fd, chunk, sizeof(chunk));
                 break;
         }
         case FAKE_HANG_UP:
@@ -146,13 +113,13 @@ static void answer_pair(FakeServer *s, int first) {
         char buf[4096];
 
         assert_true(second >= 0);
-        read_request(second, buf, sizeof(buf));
+        fake_http_read_request(second, buf, sizeof(buf));
         for (int i = 0; i < 2; i++) {
                 const char *body = i == 0 ? "{\"n\":2}" : "{\"n\":1}";
                 char head[128];
                 snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", strlen(body));
-                write_text(i == 0 ? second : first, head);
-                write_text(i == 0 ? second : first, body);
+                fake_http_write_text(i == 0 ? second : first, head);
+                fake_http_write_text(i == 0 ? second : first, body);
         }
         close(second);
 }
@@ -169,7 +136,7 @@ static void *serve(void *userdata) {
                 fd = accept(s->listen_fd, NULL, NULL);
                 if (fd < 0)
                         continue;
-                read_request(fd, s->request, sizeof(s->request));
+                fake_http_read_request(fd, s->request, sizeof(s->request));
                 if (s->mode == FAKE_PAIR)
                         answer_pair(s, fd);
                 else
@@ -216,7 +183,7 @@ static const char *fake_endpoint(FakeServer *s) {
 }
 
 static void fake_stop(FakeServer *s) {
-        write_text(s->stop[1], "x");
+        fake_http_write_text(s->stop[1], "x");
         assert_int_equal(pthread_join(s->thread, NULL), 0);
         close(s->listen_fd);
         close(s->stop[0]);

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "fake-http.h"
 #include "log.h"
 #include "status-mirror.h"
 #include "text.h"
@@ -46,45 +47,13 @@ typedef struct FakeHarper {
 
 static char dir[] = "/tmp/test-status-mirror.XXXXXX";
 
-static void write_text(int fd, const char *text) {
-        size_t n = strlen(text);
-
-        while (n > 0) {
-                ssize_t k = write(fd, text, n);
-                if (k <= 0)
-                        return;
-                text += k;
-                n -= (size_t) k;
-        }
-}
-
-/* One request: headers and Content-Length bytes of body, into buf. */
-static void read_request(int fd, char *buf, size_t size) {
-        size_t have = 0;
-        char *end = NULL, *length;
-
-        buf[0] = '\0';
-        while (have < size - 1) {
-                ssize_t k = read(fd, buf + have, size - 1 - have);
-                if (k <= 0)
-                        return;
-                have += (size_t) k;
-                buf[have] = '\0';
-                if (!end && (end = strstr(buf, "\r\n\r\n")))
-                        end += 4;
-                length = end ? strcasestr(buf, "Content-Length:") : NULL;
-                if (end && (!length || have >= (size_t) (end - buf) + strtoul(length + 15, NULL, 10)))
-                        return;
-        }
-}
-
 static void respond(int fd, int status, const char *body) {
         char head[160];
 
         snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                  status, strlen(body));
-        write_text(fd, head);
-        write_text(fd, body);
+        fake_http_write_text(fd, head);
+        fake_http_write_text(fd, body);
 }
 
 static void answer(FakeHarper *h, int fd, const char *request) {
@@ -127,7 +96,7 @@ static void *serve(void *userdata) {
                 fd = accept(h->listen_fd, NULL, NULL);
                 if (fd < 0)
                         continue;
-                read_request(fd, request, sizeof request);
+                fake_http_read_request(fd, request, sizeof request);
                 answer(h, fd, request);
                 close(fd);
         }
@@ -159,7 +128,7 @@ static void fake_listen(FakeHarper *h) {
 
 static void fake_free(FakeHarper *h) {
         if (h->listen_fd >= 0) {
-                write_text(h->stop[1], "x");
+                fake_http_write_text(h->stop[1], "x");
                 assert_int_equal(pthread_join(h->thread, NULL), 0);
                 close(h->listen_fd);
                 close(h->stop[0]);
