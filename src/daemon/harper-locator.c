@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harper-locate.h"
 #include "harper-locator.h"
+#include "harper-settings.h"
 #include "text.h"
 
 struct HarperLocator {

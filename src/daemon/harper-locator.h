@@ -2,7 +2,7 @@
 /* Where the real Harper answers, found without configuration: the configuration's harper
  * section when it has one, else the instance unit as systemd reports it (its ROOTPATH, else
  * Harper's boot properties in the unit user's home) and Harper's own harperdb-config.yaml
- * (read by harper-locate.h, no bus types).
+ * (read by harper-settings.h, no bus types).
  *
  * One locator, owned by the Context, keeps where Harper was found last, for a caller that asks
  * often (system_information: one search less per call, a question to systemd and a read of

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harper-locate.h"
+#include "harper-settings.h"
 #include "harper-watch.h"
 #include "log.h"
 #include "macro.h"

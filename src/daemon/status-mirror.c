@@ -6,12 +6,12 @@
 #include <string.h>
 
 #include "harper-locator.h"
-#include "harper-locate.h"
 #include "harper-reply.h"
-#include "status-rules.h"
+#include "harper-settings.h"
 #include "log.h"
 #include "macro.h"
 #include "status-mirror.h"
+#include "status-rules.h"
 #include "text.h"
 
 /* One question to Harper; Harper answers a status in a few ms. */

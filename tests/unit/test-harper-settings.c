@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "harper-locate.h"
+#include "harper-settings.h"
 
-static char dir[] = "/tmp/test-harper-locate.XXXXXX";
+static char dir[] = "/tmp/test-harper-settings.XXXXXX";
 
 static int dir_setup(void **state) {
         return mkdtemp(dir) ? 0 : -1;
@@ -29,7 +29,7 @@ static int dir_teardown(void **state) {
         assert_true(asprintf(&command, "rm -rf '%s'", dir) > 0);
         assert_int_equal(system(command), 0);
         free(command);
-        strcpy(dir, "/tmp/test-harper-locate.XXXXXX");
+        strcpy(dir, "/tmp/test-harper-settings.XXXXXX");
         return 0;
 }
 

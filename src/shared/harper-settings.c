@@ -7,7 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "harper-locate.h"
+#include "harper-settings.h"
 #include "macro.h"
 #include "text.h"
 

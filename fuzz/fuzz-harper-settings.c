@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* How the daemon finds Harper (src/shared/harper-locate.c): the same fuzzed bytes as Harper's
+/* How the daemon finds Harper (src/shared/harper-settings.c): the same fuzzed bytes as Harper's
  * harperdb-config.yaml, as a boot properties file, as a unit's Environment= (one entry a line)
  * and as a port value. */
 #include <limits.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz-util.h"
-#include "harper-locate.h"
+#include "harper-settings.h"
 
 static void environment(char *text) {
         char *entries[64];
