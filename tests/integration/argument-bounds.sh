@@ -47,9 +47,10 @@ answer=$(huge_answer)
 is "a plain user's 1M-name SystemInformation: InvalidArgs" "$(answer_name "$answer")" \
     org.freedesktop.DBus.Error.InvalidArgs
 like "... saying how many names it takes" "$(huge_message)" "^'attributes' has more than 32 entries\.$"
-check "... within 1500 ms (took $(answer_ms "$answer") ms)" test "$(answer_ms "$answer")" -lt 1500
+# seconds, not minutes: the bound holds on a loaded machine (2 s seen under ASan in CI)
+check "... within 10 s (took $(answer_ms "$answer") ms)" test "$(answer_ms "$answer")" -lt 10000
 like "root's ListStatuses sent right behind it is answered" "$out" "^\(@?a\(sstt\)"
-check "... within 1500 ms (took ${root_ms} ms)" test "$root_ms" -lt 1500
+check "... within 10 s (took ${root_ms} ms)" test "$root_ms" -lt 10000
 
 answer=$(huge root SystemInformation 1000000)
 is "root's 1M-name SystemInformation is refused too" "$(answer_name "$answer")" org.freedesktop.DBus.Error.InvalidArgs

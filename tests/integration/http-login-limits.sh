@@ -57,7 +57,8 @@ start=$EPOCHREALTIME
 status=$(hpost unix hsops-admin "$body" | head -n1)
 t=$(since "$start")
 is "during the burst the right password is not needed on the unix socket: 200 at once (${t} s)" "$status" 200
-check "... within 2 s (a loaded machine: 200 guessing threads)" at_most "$t" 2
+# held behind the burst, it would wait its 5 s left; under ASan on 2 cores it took up to 3.5 s
+check "... before the burst ends (within 4.5 s; 200 guessing threads)" at_most "$t" 4.5
 start=$EPOCHREALTIME
 out=$(tcp_login 127.0.0.1 "$ADMIN")
 t=$(since "$start")
@@ -66,7 +67,7 @@ start=$EPOCHREALTIME
 out=$(tcp_login 127.0.0.2 "$ADMIN")
 t=$(since "$start")
 is "... from another address the right password works: 200 (${t} s)" "$out" "200 "
-check "... at once (within 2 s)" at_most "$t" 2
+check "... before the burst ends (within 4.5 s)" at_most "$t" 4.5
 wait $burst
 diag "$(cat "$H_T/burst.out")"
 counts=$(sed -n 's/^checked \([0-9]*\) held \([0-9]*\) other \([0-9]*\)$/\1 \2 \3/p' "$H_T/burst.out")
