@@ -99,8 +99,9 @@ t_quick=$(python3 -c "import time; print(round(time.time() - $start, 2))")
 wait $slow
 t_slow=$(python3 -c "import time; print(round(time.time() - $start, 2))")
 diag "failed login answered after ${t_slow} s; a request meanwhile after ${t_quick} s"
-check "a request during a failed login is not held up by it (answered within 1 s)" \
-    python3 -c "import sys; sys.exit(not ($quick == 200 and $t_quick < 1.0))"
+# (before it, not within a fixed time: load slows both alike, and held up it would come after)
+check "a request during a failed login is not held up by it (answered before the failed login)" \
+    python3 -c "import sys; sys.exit(not ($quick == 200 and $t_quick < $t_slow))"
 
 # ---------------------------------------------------------------- the workers
 user_uid=$(id -u hsops-user) user_gid=$(id -g hsops-user) admin_gid=$(getent group harper-admin | cut -d: -f3)
