@@ -10,8 +10,6 @@
 #include "restart-drivers.h"
 #include "text.h"
 
-#define USEC_PER_SEC 1000000ULL
-
 /* The clients report failures as sentences only; to the engine each is an error. */
 #define FAILED_CODE (-EIO)
 

@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deadline.h"
 #include "http-connection.h"
 #include "http-login.h"
 #include "http-server.h"
@@ -17,6 +16,7 @@
 #include "login-throttle.h"
 #include "macro.h"
 #include "text.h"
+#include "time-util.h"
 
 /* How often the watchdog looks at the connections. */
 #define WATCHDOG_PERIOD_USEC (250 * 1000u)
@@ -188,7 +188,7 @@ static void *watchdog(void *userdata) {
         pthread_mutex_lock(&s->conns_lock);
         while (!s->watchdog_stopping) {
                 uint64_t now = monotonic_usec();
-                struct timespec deadline = deadline_timespec(now + WATCHDOG_PERIOD_USEC);
+                struct timespec deadline = timespec_from_usec(now + WATCHDOG_PERIOD_USEC);
 
                 close_overdue(s, now);
                 (void) pthread_cond_timedwait(&s->watchdog_wake, &s->conns_lock, &deadline);

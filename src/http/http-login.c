@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deadline.h"
 #include "http-login.h"
 #include "http-server.h"
 #include "identity.h"
@@ -15,6 +14,7 @@
 #include "macro.h"
 #include "pam-login.h"
 #include "text.h"
+#include "time-util.h"
 
 #define MSG_MUST_LOGIN "{\"error\":\"Must login\"}"
 #define MSG_LOGIN_FAILED "{\"error\":\"Login failed\"}"
@@ -92,7 +92,7 @@ static int login_slot_take(HttpServer *s) {
 
         assert(s);
 
-        deadline = deadline_timespec(monotonic_usec() + (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC);
+        deadline = timespec_from_usec(monotonic_usec() + (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC);
         while (sem_clockwait(&s->login_slots, CLOCK_MONOTONIC, &deadline) < 0)
                 if (errno != EINTR)
                         return -EBUSY;
@@ -252,7 +252,7 @@ static int throttled_check(const Conn *conn, const char *user, const char *passw
                                    (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC, &at)) {
                 /* not a warning each time: an attack from many addresses would flood the log */
                 log_debug("Login of '%s' from %s refused: the name is under attack, its turn is %" PRIu64 " s away.",
-                          shown, conn->remote, at / USEC_PER_SEC);
+                          shown, conn->remote, (uint64_t) (at / USEC_PER_SEC));
                 *retry_usec = at;
                 return -EBUSY;
         }

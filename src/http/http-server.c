@@ -5,10 +5,10 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "deadline.h"
 #include "http-login.h"
 #include "http-server.h"
 #include "log.h"
+#include "time-util.h"
 
 int http_server_new(HttpServer **ret, const HttpOptions *o) {
         _cleanup_(http_server_freep) HttpServer *s = NULL;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deadline.h"
 #include "login-throttle.h"
 #include "macro.h"
+#include "time-util.h"
 
 /* Longer keys are cut: two names that share a record are only held off sooner. */
 #define ACCOUNT_KEY_MAX 64

@@ -15,14 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deadline.h"
 #include "frame.h"
 #include "log.h"
 #include "macro.h"
 #include "text.h"
-#include "worker.h"
+#include "time-util.h"
 #include "worker-pool.h"
 #include "worker-protocol.h"
+#include "worker.h"
 
 /* How often the manager thread looks for idle workers and exited ones. */
 #define MANAGER_PERIOD_USEC (250 * 1000u)
@@ -281,7 +281,7 @@ static void *manager_thread(void *userdata) {
                 run_spawn_jobs(p);
                 retire_idle(p);
                 reap(p);
-                deadline = deadline_timespec(monotonic_usec() + MANAGER_PERIOD_USEC);
+                deadline = timespec_from_usec(monotonic_usec() + MANAGER_PERIOD_USEC);
                 if (!p->jobs)
                         pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
         }
@@ -406,7 +406,7 @@ static Slot *slot_take(WorkerPool *p, uid_t uid) {
 /* A slot for uid (BUSY: the caller's), waiting for one up to queue_usec; NULL when none came
  * free in time or the pool is stopping. */
 static Slot *slot_wait(WorkerPool *p, uid_t uid) {
-        struct timespec deadline = deadline_timespec(monotonic_usec() + p->config.queue_usec);
+        struct timespec deadline = timespec_from_usec(monotonic_usec() + p->config.queue_usec);
         Slot *s;
 
         pthread_mutex_lock(&p->lock);

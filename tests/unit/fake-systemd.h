@@ -11,9 +11,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "time-util.h"
+
 #define FAKE_UNIT "test.service"
 #define FAKE_JOB_PATH "/org/freedesktop/systemd1/job/42"
-#define USEC_PER_MSEC 1000ULL
 
 typedef struct FakeSystemd {
         sd_event *event;

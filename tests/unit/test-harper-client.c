@@ -28,8 +28,8 @@
 #include "fake-http.h"
 #include "harper-client.h"
 #include "harper-reply.h"
+#include "time-util.h"
 
-#define USEC_PER_MSEC 1000ULL
 #define LONG_TIMEOUT (5000 * USEC_PER_MSEC)
 
 typedef enum FakeMode {
@@ -320,13 +320,6 @@ static void test_json_answer_and_the_request_sent(void **state) {
         assert_non_null(strstr(s->request, "\r\n\r\n{\"operation\":\"restart_service\"}"));
         outcome_done(&o);
         fake_stop(s);
-}
-
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 /* curl asks for its timer every few ms while a call runs: sd-event's default accuracy (250 ms)
