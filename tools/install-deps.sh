@@ -30,6 +30,10 @@ packages=(
         systemd-container debootstrap
         # fuzz/: libFuzzer targets (clang, its sanitizer and fuzzer runtimes)
         clang-14 libclang-rt-14-dev
+        # the cluster test (tests/integration/cluster.sh): each node's OpenSSH server, which the
+        # test starts itself on the node's loopback address (the package's own sshd stays as the
+        # system has it)
+        openssh-server openssh-client
         # the lint suite (tests/lint): shellcheck on the shell scripts; eslint for the Cockpit
         # page's JavaScript comes from npm (tools/npm-cache.sh, at meson test)
         shellcheck
