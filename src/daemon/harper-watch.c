@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster-view.h"
 #include "harper-settings.h"
 #include "harper-watch.h"
 #include "log.h"
@@ -15,6 +16,8 @@
  * answers), a Harper job less often (a rolling restart of workers takes seconds). */
 #define ANSWERING_RETRY_USEC (10 * 1000ULL)
 #define JOB_POLL_USEC (100 * 1000ULL)
+/* replication reconnects within seconds; each question costs Harper a round to every worker */
+#define REPLICATION_POLL_USEC (250 * 1000ULL)
 /* one question to Harper; the watch's own deadline bounds the whole */
 #define CALL_USEC (5 * 1000000ULL)
 #define RETRY_ACCURACY_USEC 1000ULL
@@ -23,6 +26,7 @@ typedef enum WatchPhase {
         PHASE_ANSWERING,       /* waiting for the socket and the TCP port, asked side by side */
         PHASE_ASK_RESTART,     /* restart_service: asking Harper */
         PHASE_FOLLOW_JOB,      /* restart_service: get_job until it ends */
+        PHASE_REPLICATION,     /* cluster_status until the replication to every node is connected */
 } WatchPhase;
 
 struct HarperWatch {
@@ -30,6 +34,7 @@ struct HarperWatch {
         sd_event *event;
         HarperTarget target;
         char *service;
+        char **nodes;          /* replication: the nodes to be connected to */
         char *harper_job;      /* Harper's job id */
         char *pid_at_start;    /* hdb.pid when the watch began */
         WatchPhase phase;
@@ -51,6 +56,7 @@ static void watch_free(HarperWatch *w) {
         sd_event_unref(w->event);
         harper_target_done(&w->target);
         free(w->service);
+        strv_free(w->nodes);
         free(w->harper_job);
         free(w->pid_at_start);
         free(w->last_error);
@@ -120,6 +126,9 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         if (w->phase == PHASE_FOLLOW_JOB)
                 watch_fail_owned(w, text_printf("Harper's job %s (restart_service %s) did not end within %u s.",
                                                 w->harper_job, w->service, secs));
+        else if (w->phase == PHASE_REPLICATION)
+                watch_fail_owned(w, text_printf("Harper's replication did not connect again within %u s: %s.",
+                                                secs, w->last_error ?: "Harper did not answer"));
         else
                 watch_fail_owned(w, text_printf("Harper did not answer %s within %u s%s%s",
                                                 w->socket_answered ? "on its TCP operations port" : "again",
@@ -181,6 +190,28 @@ static void on_job_answer(json_object *reply, int error, const char *message, vo
         retry_later(w, NULL, JOB_POLL_USEC);
 }
 
+/* The first node whose replication is not connected, NULL when none. */
+static const char *first_disconnected(HarperWatch *w, json_object *status) {
+        for (char **n = w->nodes; *n; n++)
+                if (!cluster_status_connected_to(status, *n))
+                        return *n;
+        return NULL;
+}
+
+static void on_cluster_status(json_object *reply, int error, const char *message, void *userdata) {
+        HarperWatch *w = ASSERT_PTR(userdata);
+        const char *waiting;
+
+        w->call = NULL;
+        if (error < 0)   /* its workers may be restarting still */
+                return retry_later(w, message, REPLICATION_POLL_USEC);
+        waiting = first_disconnected(w, reply);
+        if (!waiting)
+                return watch_end(w, HARPER_WATCH_DONE, NULL);
+        _cleanup_free_ char *why = text_printf("the replication to %s is not connected", waiting);
+        retry_later(w, why, REPLICATION_POLL_USEC);
+}
+
 static void on_restart_answer(json_object *reply, int error, const char *message, void *userdata) {
         HarperWatch *w = ASSERT_PTR(userdata);
         json_object *id = json_object_object_get(reply, "job_id");
@@ -208,7 +239,9 @@ static json_object *operation_body(HarperWatch *w) {
         if (w->phase == PHASE_ASK_RESTART) {
                 json_object_object_add(body, "operation", json_object_new_string("restart_service"));
                 json_object_object_add(body, "service", json_object_new_string(w->service));
-        } else {
+        } else if (w->phase == PHASE_REPLICATION)
+                json_object_object_add(body, "operation", json_object_new_string("cluster_status"));
+        else {
                 json_object_object_add(body, "operation", json_object_new_string("get_job"));
                 json_object_object_add(body, "id", json_object_new_string(w->harper_job));
         }
@@ -240,7 +273,8 @@ static int ask(HarperWatch *w) {
         if (!body)
                 return -ENOMEM;
         r = harper_client_call(w->client, w->target.socket, body, CALL_USEC,
-                               w->phase == PHASE_ASK_RESTART ? on_restart_answer : on_job_answer, w, &w->call);
+                               w->phase == PHASE_ASK_RESTART ? on_restart_answer :
+                               w->phase == PHASE_REPLICATION ? on_cluster_status : on_job_answer, w, &w->call);
         json_object_put(body);
         return r;
 }
@@ -311,5 +345,23 @@ int harper_watch_restart_service(HarperWatch **ret, HarperClient *client, sd_eve
         if (!w->service)
                 return -ENOMEM;
         w->pid_at_start = harper_pid_read(t->pid_file);
+        return watch_begin(ret, TAKE_PTR(w));
+}
+
+int harper_watch_replication(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
+                             char *const *nodes, uint64_t timeout_usec, harper_watch_callback_t callback,
+                             void *userdata) {
+        _cleanup_(watch_freep) HarperWatch *w = NULL;
+        int r;
+
+        assert(nodes);
+
+        r = watch_new(&w, client, event, t, timeout_usec, callback, userdata);
+        if (r < 0)
+                return r;
+        w->phase = PHASE_REPLICATION;
+        r = strv_copy(nodes, &w->nodes);
+        if (r < 0)
+                return r;
         return watch_begin(ret, TAKE_PTR(w));
 }

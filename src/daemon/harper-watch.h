@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Harper's part of a restart, over its operations socket: wait until Harper answers again after
- * its unit restarted (on its socket, then on its TCP operations port when it has one), or have
+ * its unit restarted (on its socket, then on its TCP operations port when it has one), have
  * Harper restart one of its services itself (its own restart_service, a Harper job) and follow
- * that job to its end. No bus types; everything runs on the event loop. */
+ * that job to its end, or wait until Harper's replication to other nodes is connected again. No bus types; everything runs on the event loop. */
 #pragma once
 
 #include <stdint.h>
@@ -33,6 +33,12 @@ int harper_watch_answering(HarperWatch **ret, HarperClient *client, sd_event *ev
 int harper_watch_restart_service(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
                                  const char *service, uint64_t timeout_usec, harper_watch_callback_t callback,
                                  void *userdata);
+
+/* Asks Harper's cluster_status every few hundred ms until its replication to every node of
+ * nodes (Harper's names, NULL-terminated) is connected, for at most timeout_usec. */
+int harper_watch_replication(HarperWatch **ret, HarperClient *client, sd_event *event, const HarperTarget *t,
+                             char *const *nodes, uint64_t timeout_usec, harper_watch_callback_t callback,
+                             void *userdata);
 
 /* Ends a watch without calling back; NULL is fine. */
 void harper_watch_cancel(HarperWatch *w);

@@ -104,8 +104,7 @@ static int on_job_read(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
                 return 0;
         run->call = sd_bus_slot_unref(run->call);
         if (e) {
-                run_endf(run, PEER_RUN_FAILED, "Cannot read the restart job %s on %s: %s", run->job_id, run->node,
-                         e->message);
+                run_endf(run, PEER_RUN_FAILED, "Cannot read its restart job %s: %s", run->job_id, e->message);
                 return 0;
         }
         job_changed(run, reply);
@@ -127,7 +126,7 @@ static int on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
         }
         if (sd_bus_message_read(reply, SYSOPS_JOB_REPLY, &message, &id, &path) < 0 ||
             !(run->job_id = strdup(id)) || !(run->job_path = strdup(path))) {
-                run_endf(run, PEER_RUN_UNREACHABLE, "harper-sysopsd on %s sent a malformed answer.", run->node);
+                run_end(run, PEER_RUN_UNREACHABLE, "harper-sysopsd sent a malformed answer.");
                 return 0;
         }
         log_info("%s started restart job %s.", run->node, id);
@@ -138,8 +137,7 @@ static int on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
                                      "org.freedesktop.DBus.Properties", "GetAll", on_job_read, run, "s",
                                      SYSOPS_JOB_INTERFACE);
         if (r < 0)
-                run_endf(run, PEER_RUN_FAILED, "Cannot follow the restart job %s on %s: %s", id, run->node,
-                         strerror(-r));
+                run_endf(run, PEER_RUN_FAILED, "Cannot follow its restart job %s: %s", id, strerror(-r));
         return 0;
 }
 
@@ -152,20 +150,15 @@ static void lost(PeerRun *run, const char *what) {
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PeerRun *run = ASSERT_PTR(userdata);
         const char *name, *old_owner, *new_owner;
-        _cleanup_free_ char *what = NULL;
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner)
                 return 0;
-        what = text_printf("harper-sysopsd on %s went away", run->node);
-        lost(run, what ?: "The peer's harper-sysopsd went away");
+        lost(run, "harper-sysopsd went away");
         return 0;
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        PeerRun *run = ASSERT_PTR(userdata);
-        _cleanup_free_ char *what = text_printf("Lost the connection to %s", run->node);
-
-        lost(run, what ?: "Lost the connection to the peer");
+        lost(ASSERT_PTR(userdata), "Lost the connection");
         return 0;
 }
 
@@ -175,16 +168,53 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int connect_peer(PeerRun *run, const PeerConfig *peer) {
+/* s escaped for a D-Bus address value: every byte but [-_/.a-zA-Z0-9] as %XX. */
+static char *address_escape(const char *s) {
+        char *escaped = malloc(strlen(s) * 3 + 1), *p = escaped;
+
+        if (!escaped)
+                return NULL;
+        for (; *s; s++)
+                if (strchr("-_/.", *s) || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                    (*s >= '0' && *s <= '9'))
+                        *p++ = *s;
+                else
+                        p += sprintf(p, "%%%02x", (unsigned char) *s);
+        *p = 0;
+        return escaped;
+}
+
+/* ssh to host, then systemd-stdio-bridge there: the node's system bus, as busctl -H, but never
+ * asking anyone anything (BatchMode), checking the host key, bounded, with the admin's ssh
+ * configuration (its identity, known hosts, user, port) when there is one. */
+static char *ssh_address(const char *host, const char *ssh_config) {
+        _cleanup_free_ char *h = address_escape(host);
+        _cleanup_free_ char *f = ssh_config ? address_escape(ssh_config) : NULL;
+
+        if (!h || (ssh_config && !f))
+                return NULL;
+        if (!f)
+                return text_printf("unixexec:path=ssh,argv1=-xT,argv2=-oBatchMode%%3dyes,"
+                                   "argv3=-oStrictHostKeyChecking%%3dyes,argv4=-oConnectTimeout%%3d%u,argv5=--,"
+                                   "argv6=%s,argv7=systemd-stdio-bridge", PEER_SSH_CONNECT_TIMEOUT_SEC, h);
+        return text_printf("unixexec:path=ssh,argv1=-xT,argv2=-oBatchMode%%3dyes,"
+                           "argv3=-oStrictHostKeyChecking%%3dyes,argv4=-oConnectTimeout%%3d%u,argv5=-F,argv6=%s,"
+                           "argv7=--,argv8=%s,argv9=systemd-stdio-bridge", PEER_SSH_CONNECT_TIMEOUT_SEC, f, h);
+}
+
+static int connect_peer(PeerRun *run, const PeerConfig *peer, const char *ssh_config) {
+        _cleanup_free_ char *ssh = NULL;
         int r;
 
-        if (peer->ssh)
-                /* ssh HOST systemd-stdio-bridge: the peer's system bus, as busctl -H */
-                return sd_bus_open_system_remote(&run->bus, peer->ssh);
+        if (peer->ssh) {
+                ssh = ssh_address(peer->ssh, ssh_config);
+                if (!ssh)
+                        return -ENOMEM;
+        }
         r = sd_bus_new(&run->bus);
         if (r < 0)
                 return r;
-        r = sd_bus_set_address(run->bus, peer->address);
+        r = sd_bus_set_address(run->bus, ssh ?: peer->address);
         if (r < 0)
                 return r;
         r = sd_bus_set_bus_client(run->bus, 1);
@@ -231,10 +261,10 @@ static int ask_restart(PeerRun *run, const char *service) {
 }
 
 /* Connects, listens, asks the peer and sets the time bound. */
-static int run_begin(PeerRun *run, const PeerConfig *peer, const char *service) {
+static int run_begin(PeerRun *run, const PeerConfig *peer, const char *ssh_config, const char *service) {
         int r;
 
-        r = connect_peer(run, peer);
+        r = connect_peer(run, peer, ssh_config);
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(run->bus, run->event, SD_EVENT_PRIORITY_NORMAL);
@@ -252,8 +282,8 @@ static int run_begin(PeerRun *run, const PeerConfig *peer, const char *service) 
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(PeerRun *, run_free);
 
-int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *service,
-                   uint64_t timeout_usec, peer_run_callback_t callback, void *userdata) {
+int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *ssh_config,
+                   const char *service, uint64_t timeout_usec, peer_run_callback_t callback, void *userdata) {
         _cleanup_(run_freep) PeerRun *run = NULL;
         int r;
 
@@ -270,7 +300,7 @@ int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const
                            .timeout_usec = timeout_usec, .node = strdup(peer->name) };
         if (!run->node)
                 return -ENOMEM;
-        r = run_begin(run, peer, service);
+        r = run_begin(run, peer, ssh_config, service);
         if (r < 0)
                 return log_warning_errno(r, "Cannot reach %s: %m", peer->name);
         *ret = TAKE_PTR(run);

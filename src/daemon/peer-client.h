@@ -22,8 +22,13 @@ typedef enum PeerRunEvent {
 /* After DONE, UNREACHABLE or FAILED the run is over and frees itself: forget the pointer. */
 typedef void (*peer_run_callback_t)(PeerRunEvent event, const char *text, void *userdata);
 
-int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *service,
-                   uint64_t timeout_usec, peer_run_callback_t callback, void *userdata);
+/* How long ssh may take to reach a node before the node counts as unreachable. */
+#define PEER_SSH_CONNECT_TIMEOUT_SEC 10U
+
+/* An ssh peer is reached with ssh_config (ssh_config(5); NULL: ssh's own defaults). Texts of
+ * the events do not name the peer: the caller knows which it asked. */
+int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *ssh_config,
+                   const char *service, uint64_t timeout_usec, peer_run_callback_t callback, void *userdata);
 
 /* Ends a run that is not over, without calling back (the daemon exits). Not from its callback. */
 void peer_run_cancel(PeerRun *run);

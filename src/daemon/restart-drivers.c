@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "harper-cluster.h"
 #include "harper-locator.h"
 #include "harper-watch.h"
 #include "log.h"
@@ -44,11 +46,26 @@ static int units_list_running(void *userdata, char *const *patterns, RestartRun 
 typedef struct HarperStep {
         Context *context;
         RestartRun *run;
+        bool cluster;          /* a question about Harper's cluster, not a step */
         StepKind kind;
         HarperService service;
+        char **nodes;          /* STEP_HARPER_REPLICATION */
         HarperWatch *watch;    /* once Harper is found */
+        HarperClusterQuery *query;   /* once Harper is found (cluster) */
         HarperSearch *search;  /* while Harper is being found */
 } HarperStep;
+
+static HarperStep *harper_step_free(HarperStep *s) {
+        if (!s)
+                return NULL;
+        harper_search_cancel(s->search);
+        harper_watch_cancel(s->watch);
+        harper_cluster_query_cancel(s->query);
+        strv_free(s->nodes);
+        free(s);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(HarperStep *, harper_step_free);
 
 static void on_harper_watch(HarperWatchEvent event, const char *text, void *userdata) {
         HarperStep *s = ASSERT_PTR(userdata);
@@ -56,13 +73,30 @@ static void on_harper_watch(HarperWatchEvent event, const char *text, void *user
 
         if (event == HARPER_WATCH_STARTED)
                 return restart_run_harper_started(run, text);
-        free(s);   /* the watch is over and freed */
+        s->watch = NULL;   /* over and freed */
+        harper_step_free(s);
         restart_run_harper_finished(run, event == HARPER_WATCH_FAILED ? FAILED_CODE : 0, text);
+}
+
+static void on_cluster(ClusterView *view, int error, const char *message, void *userdata) {
+        HarperStep *s = ASSERT_PTR(userdata);
+        RestartRun *run = s->run;
+
+        s->query = NULL;   /* over and freed */
+        harper_step_free(s);
+        restart_run_cluster_found(run, view, error, message);
 }
 
 static int watch(HarperStep *s, const HarperTarget *t) {
         Context *c = s->context;
 
+        if (s->cluster)
+                return harper_cluster_ask(&s->query, c->harper, t, (uint64_t) c->config.harper.query_timeout_ms * USEC_PER_MSEC,
+                                          on_cluster, s);
+        if (s->kind == STEP_HARPER_REPLICATION)
+                return harper_watch_replication(&s->watch, c->harper, c->event, t, s->nodes,
+                                                (uint64_t) c->config.peer_timeout_sec * USEC_PER_SEC,
+                                                on_harper_watch, s);
         if (s->kind == STEP_HARPER_ANSWERING)
                 return harper_watch_answering(&s->watch, c->harper, c->event, t,
                                               (uint64_t) c->config.harper.answer_timeout_sec * USEC_PER_SEC,
@@ -72,52 +106,76 @@ static int watch(HarperStep *s, const HarperTarget *t) {
                                             s);
 }
 
-/* Harper is found: wait for it to answer, or have it restart the job's service. */
+/* Harper's step or question ends before it began: say why to the engine. */
+static void harper_step_failed(HarperStep *s, int error, const char *why) {
+        RestartRun *run = s->run;
+        bool cluster = s->cluster;
+
+        harper_step_free(s);
+        if (cluster)
+                restart_run_cluster_found(run, NULL, error, why);
+        else
+                restart_run_harper_finished(run, error, why);
+}
+
+/* Harper is found: wait for it, have it restart the job's service, or ask about its cluster. */
 static void on_harper_found(const HarperTarget *t, const char *error, void *userdata) {
-        _cleanup_free_ HarperStep *s = ASSERT_PTR(userdata);
+        HarperStep *s = ASSERT_PTR(userdata);
         int r;
 
         s->search = NULL;      /* over */
         if (error)
-                return restart_run_harper_finished(s->run, FAILED_CODE, error);
+                return harper_step_failed(s, FAILED_CODE, error);
         r = watch(s, t);
-        if (r >= 0) {
-                TAKE_PTR(s);   /* the watch has it now */
+        if (r >= 0)
                 return;
-        }
         _cleanup_free_ char *why = text_printf("Cannot ask Harper at %s: %s", t->socket, strerror(-r));
-        restart_run_harper_finished(s->run, r, why ? why : "Cannot ask Harper.");
+        harper_step_failed(s, r, why ?: "Cannot ask Harper.");
 }
 
-static int harper_start(void *userdata, StepKind kind, HarperService service, RestartRun *run, void **ret_handle) {
-        Context *c = ASSERT_PTR(userdata);
-        HarperStep *s;
+static int harper_begin(Context *c, HarperStep *step, void **ret_handle) {
+        _cleanup_(harper_step_freep) HarperStep *s = step;
         int r;
+
+        *ret_handle = s;   /* before Harper may be found, at once */
+        r = harper_locator_find(c->locator, HARPER_FIND_FRESH, on_harper_found, s, &s->search);
+        if (r < 0) {
+                *ret_handle = NULL;
+                return r;
+        }
+        TAKE_PTR(s);   /* the search has it now */
+        return 0;
+}
+
+static int harper_start(void *userdata, StepKind kind, HarperService service, char *const *nodes, RestartRun *run,
+                        void **ret_handle) {
+        Context *c = ASSERT_PTR(userdata);
+        _cleanup_(harper_step_freep) HarperStep *s = NULL;
 
         assert(ret_handle);
         s = calloc(1, sizeof(HarperStep));
         if (!s)
                 return -ENOMEM;
         *s = (HarperStep) { .context = c, .run = run, .kind = kind, .service = service };
-        *ret_handle = s;   /* before Harper may be found, at once */
-        r = harper_locator_find(c->locator, HARPER_FIND_FRESH, on_harper_found, s, &s->search);
-        if (r < 0) {
-                *ret_handle = NULL;
-                free(s);
-        }
-        return r;
+        if (kind == STEP_HARPER_REPLICATION && strv_copy(nodes, &s->nodes) < 0)
+                return -ENOMEM;
+        return harper_begin(c, TAKE_PTR(s), ret_handle);
+}
+
+static int harper_cluster(void *userdata, RestartRun *run, void **ret_handle) {
+        Context *c = ASSERT_PTR(userdata);
+        HarperStep *s;
+
+        assert(ret_handle);
+        s = calloc(1, sizeof(HarperStep));
+        if (!s)
+                return -ENOMEM;
+        *s = (HarperStep) { .context = c, .run = run, .cluster = true };
+        return harper_begin(c, s, ret_handle);
 }
 
 static void harper_cancel(void *userdata, void *handle) {
-        HarperStep *s = ASSERT_PTR(handle);
-
-        if (!s->watch) {
-                harper_search_cancel(s->search);
-                free(s);
-                return;
-        }
-        harper_watch_cancel(s->watch);
-        free(s);
+        harper_step_free(ASSERT_PTR(handle));
 }
 
 /* ---- peer nodes ---- */
@@ -131,7 +189,7 @@ static void on_peer_run(PeerRunEvent event, const char *text, void *userdata) {
         case PEER_RUN_DONE:
                 return restart_run_peer_finished(run, 0, text);
         case PEER_RUN_UNREACHABLE:
-                return restart_run_peer_finished(run, RESTART_PEER_UNREACHABLE, text);
+                return restart_run_peer_finished(run, -EHOSTUNREACH, text);
         case PEER_RUN_FAILED:
                 return restart_run_peer_finished(run, FAILED_CODE, text);
         }
@@ -140,11 +198,14 @@ static void on_peer_run(PeerRunEvent event, const char *text, void *userdata) {
 static int peer_start(void *userdata, const PeerConfig *peer, HarperService service, RestartRun *run,
                       void **ret_handle) {
         Context *c = ASSERT_PTR(userdata);
+        const char *ssh_config;
         PeerRun *p = NULL;
         int r;
 
         assert(ret_handle);
-        r = peer_run_start(&p, c->event, peer, harper_service_to_string(service),
+        /* the admin's ssh configuration when there is one (sysops.json(5), ssh_config) */
+        ssh_config = c->config.ssh_config && access(c->config.ssh_config, F_OK) == 0 ? c->config.ssh_config : NULL;
+        r = peer_run_start(&p, c->event, peer, ssh_config, harper_service_to_string(service),
                            (uint64_t) c->config.peer_timeout_sec * USEC_PER_SEC, on_peer_run, run);
         if (r < 0)
                 return r;
@@ -161,7 +222,8 @@ void restart_drivers_init(RestartDrivers *ret, Context *c) {
         assert(c);
         *ret = (RestartDrivers) {
                 .unit = { .run = unit_run, .list_running = units_list_running, .userdata = c },
-                .harper = { .start = harper_start, .cancel = harper_cancel, .userdata = c },
+                .harper = { .start = harper_start, .cluster = harper_cluster, .cancel = harper_cancel,
+                            .userdata = c },
                 .peer = { .start = peer_start, .cancel = peer_cancel, .userdata = c },
         };
 }

@@ -11,6 +11,7 @@
 #include "text.h"
 
 #define REPLICATED_NO_PEERS_NOTE "no peer nodes are configured, so only this node was restarted"
+#define REPLICATED_NO_NODES_NOTE "Harper knows no other node, so only this node was restarted"
 
 struct RestartRun {
         RestartEngine *engine;
@@ -19,7 +20,12 @@ struct RestartRun {
         int error;             /* the first step's failure, reported when the job ends */
         char *message;         /* its sentence */
         void *peer;            /* the peer being restarted (replicated restarts) */
-        void *harper;          /* Harper's running step */
+        void *harper;          /* Harper's running step or question */
+        ClusterView view;      /* Harper's cluster when the job began (empty: none, or not known) */
+        bool view_known;
+        bool rolling_out;      /* the local part is over: the peers' turn */
+        PeerConfig *peers;     /* replicated: how each other node is reached, in rollout order */
+        size_t n_peers;
         RestartRun *next;
 };
 
@@ -32,6 +38,7 @@ struct RestartEngine {
 
 static void advance(RestartRun *run);
 static void roll_out(RestartRun *run);
+static void start_local(RestartRun *run);
 
 int restart_engine_new(RestartEngine **ret, const Config *config, const RestartDrivers *drivers,
                        const RestartEvents *events) {
@@ -57,6 +64,8 @@ static void run_free(RestartRun *run) {
                 e->drivers.peer.cancel(e->drivers.peer.userdata, run->peer);
         if (run->harper)
                 e->drivers.harper.cancel(e->drivers.harper.userdata, run->harper);
+        cluster_view_done(&run->view);
+        restart_plan_peers_free(run->peers, run->n_peers);
         free(run->message);
         free(run);
 }
@@ -125,9 +134,10 @@ static UnitAction job_action(const Config *config, const Job *j) {
         return j->type == JOB_RESTART ? UNIT_ACTION_RESTART : config->services[j->service].action;
 }
 
-/* A restart's steps come one after the other: the unit, then Harper answering again. */
+/* A restart's steps come one after the other: the unit, then Harper answering again, then its
+ * replication; so do Harper's: its restart_service, then its replication. */
 static bool job_rolls(const Config *config, const Job *j) {
-        return j->type == JOB_RESTART || config->services[j->service].rolling;
+        return j->type == JOB_RESTART || config->services[j->service].by_harper || config->services[j->service].rolling;
 }
 
 static JobStep *find_step(Job *j, const char *unit, StepState state) {
@@ -201,6 +211,27 @@ void restart_run_harper_finished(RestartRun *run, int error, const char *message
                 step_ended(run, step, error, message);
 }
 
+/* The nodes Harper's replication was connected to when the job began, NULL-terminated and
+ * borrowed from the view (free only the array); NULL when out of memory. */
+static char **connected_nodes(const ClusterView *view) {
+        char **names = calloc(view->n_nodes + 1, sizeof(char *));
+        size_t n = 0;
+
+        for (size_t i = 0; names && i < view->n_nodes; i++)
+                if (view->nodes[i].connected)
+                        names[n++] = view->nodes[i].name;
+        return names;
+}
+
+static int start_harper_step(RestartRun *run, JobStep *step) {
+        const RestartDrivers *d = &run->engine->drivers;
+        _cleanup_free_ char **nodes = connected_nodes(&run->view);
+
+        if (!nodes)
+                return -ENOMEM;
+        return d->harper.start(d->harper.userdata, step->kind, run->job->service, nodes, run, &run->harper);
+}
+
 static void start_step(RestartRun *run, JobStep *step) {
         const RestartDrivers *d = &run->engine->drivers;
         Job *j = run->job;
@@ -210,7 +241,7 @@ static void start_step(RestartRun *run, JobStep *step) {
         if (step->kind == STEP_UNIT)
                 r = d->unit.run(d->unit.userdata, step->unit, job_action(run->engine->config, j), run);
         else
-                r = d->harper.start(d->harper.userdata, step->kind, j->service, run, &run->harper);
+                r = start_harper_step(run, step);
         if (r < 0) {
                 if (step->kind != STEP_UNIT)
                         run->harper = NULL;   /* a start that failed leaves nothing to cancel */
@@ -219,23 +250,17 @@ static void start_step(RestartRun *run, JobStep *step) {
         }
 }
 
-/* Replicated with no peers configured: say so rather than pretend. */
 static void complete(RestartRun *run) {
-        Job *j = run->job;
-
-        if (j->replicated && job_set_result(j, "{\"replicated\":[]}") < 0)
-                log_error("Out of memory while ending job %s.", j->id);
-        if (job_complete(j, now_ms(), j->replicated ? REPLICATED_NO_PEERS_NOTE : NULL) < 0)
-                log_error("Out of memory while ending job %s.", j->id);
+        if (job_complete(run->job, now_ms(), NULL) < 0)
+                log_error("Out of memory while ending job %s.", run->job->id);
         end(run);
 }
 
 /* Starts what may start now (restart_plan_next decides), and ends the job when nothing is
  * left, with the first failure as its message. */
 static void advance(RestartRun *run) {
-        const Config *config = run->engine->config;
         Job *j = run->job;
-        bool rolling = job_rolls(config, j);
+        bool rolling = job_rolls(run->engine->config, j);
         JobStep *step;
         PlanNext next;
 
@@ -250,7 +275,7 @@ static void advance(RestartRun *run) {
                 return;
         if (run->error < 0)
                 return fail(run, run->error, run->message);
-        if (j->replicated && config->n_peers > 0)
+        if (j->replicated)
                 return roll_out(run);
         complete(run);
 }
@@ -268,6 +293,16 @@ void restart_run_peer_started(RestartRun *run, const char *peer_job_id) {
         changed(run);
 }
 
+/* Harper's result of the rollout, on COMPLETE and ERROR alike: this node, then every other. */
+static void set_replicated_result(RestartRun *run) {
+        Job *j = run->job;
+        _cleanup_free_ char *local = text_printf("Successfully completed job: %s", j->id);
+        _cleanup_free_ char *result = local ? job_replicated_result(j, run->view.this_node, local) : NULL;
+
+        if (!result || job_set_result(j, result) < 0)
+                log_error("Out of memory while ending job %s.", j->id);
+}
+
 void restart_run_peer_finished(RestartRun *run, int error, const char *message) {
         JobNode *node;
         NodeState state;
@@ -279,66 +314,105 @@ void restart_run_peer_finished(RestartRun *run, int error, const char *message) 
                 return;
         if (!message)
                 message = "Out of memory.";
-        state = error >= 0 ? NODE_DONE : error == RESTART_PEER_UNREACHABLE ? NODE_SKIPPED : NODE_FAILED;
+        state = error >= 0 ? NODE_DONE : NODE_FAILED;
         log_info("Job %s: %s %s: %s", run->job->id, node->name, node_state_to_string(state), message);
         if (job_node_finish(node, state, message, now_ms()) < 0)
                 log_error("Out of memory while following %s.", node->name);
-        /* Harper: a peer whose job fails stops the rollout and fails the whole job with its message */
-        if (!restart_plan_goes_on_after(state))
-                return fail(run, error, message);
-        roll_out(run);
+        if (restart_plan_goes_on_after(state))
+                return roll_out(run);
+        /* the rollout stops here: the job fails with the node's own words, naming it */
+        set_replicated_result(run);
+        _cleanup_free_ char *named = text_printf("%s: %s", node->name, message);
+        fail(run, error, named ?: message);
 }
 
-/* Starts node's restart; <0 when the peer cannot be asked (not configured any more, or no
- * connection). */
+static const PeerConfig *peer_of(RestartRun *run, const char *name) {
+        for (size_t i = 0; i < run->n_peers; i++)
+                if (streq(run->peers[i].name, name))
+                        return &run->peers[i];
+        return NULL;
+}
+
+/* Starts node's restart; <0 when the peer cannot be asked (no connection). */
 static int start_peer(RestartRun *run, JobNode *node) {
         RestartEngine *e = run->engine;
-        const PeerConfig *peer = restart_plan_find_peer(e->config, node->name);
+        const PeerConfig *peer = ASSERT_PTR(peer_of(run, node->name));
 
         job_node_start(node, now_ms());
-        if (!peer)
-                return -ENOENT;
         return e->drivers.peer.start(e->drivers.peer.userdata, peer, run->job->service, run, &run->peer);
 }
 
+/* The other nodes, in rollout order: Harper's (the view), or without Harper's API the
+ * configuration's. */
 static int set_peer_nodes(RestartRun *run) {
         const Config *config = run->engine->config;
-        _cleanup_free_ char **names = calloc(config->n_peers + 1, sizeof(char *));
+        _cleanup_free_ char **names = NULL;
+        int r;
 
+        r = restart_plan_peers(config, config->harper.api ? &run->view : NULL, &run->peers, &run->n_peers);
+        if (r < 0)
+                return r;
+        names = calloc(run->n_peers + 1, sizeof(char *));
         if (!names)
                 return -ENOMEM;
-        restart_plan_peer_names(config, names);
+        for (size_t i = 0; i < run->n_peers; i++)
+                names[i] = run->peers[i].name;
         return job_set_nodes(run->job, names);
 }
 
-/* After the local restart: each peer in configuration order, one at a time, each fully done
- * before the next; a peer that cannot be asked is recorded and skipped. */
+/* A node left out by the configuration is recorded as such; true when node was. */
+static bool skip_excluded(RestartRun *run, JobNode *node) {
+        if (!ASSERT_PTR(peer_of(run, node->name))->exclude)
+                return false;
+        log_info("Job %s: %s is left out by the configuration.", run->job->id, node->name);
+        if (job_node_finish(node, NODE_SKIPPED, "Left out of replicated restarts by the configuration.", now_ms()) < 0)
+                log_error("Out of memory while following %s.", node->name);
+        return true;
+}
+
+/* Only this node: say so rather than pretend. */
+static void complete_alone(RestartRun *run) {
+        Job *j = run->job;
+        bool api = run->engine->config->harper.api;
+
+        set_replicated_result(run);
+        if (job_complete(j, now_ms(), api ? REPLICATED_NO_NODES_NOTE : REPLICATED_NO_PEERS_NOTE) < 0)
+                log_error("Out of memory while ending job %s.", j->id);
+        end(run);
+}
+
+static void ask_cluster(RestartRun *run);
+
+/* After the local restart: each other node in turn, each fully done (back in the cluster)
+ * before the next; any node that is not done stops the rollout. */
 static void roll_out(RestartRun *run) {
         Job *j = run->job;
         JobNode *node;
         int r;
 
-        if (!j->nodes && set_peer_nodes(run) < 0)
-                return fail(run, -ENOMEM, "Out of memory.");
-        while ((node = job_current_node(j))) {
-                if (node->state == NODE_RUNNING)
-                        return;
-                r = start_peer(run, node);
-                if (r >= 0) {
-                        log_info("Job %s: restarting %s on %s.", j->id, harper_service_to_string(j->service),
-                                 node->name);
-                        changed(run);
-                        return;
-                }
-                _cleanup_free_ char *why = text_printf("Cannot connect to %s: %s", node->name, strerror(-r));
-                if (job_node_finish(node, NODE_SKIPPED, why ? why : "Cannot connect.", now_ms()) < 0)
-                        log_error("Out of memory while following %s.", node->name);
+        run->rolling_out = true;
+        if (!j->nodes && run->engine->config->harper.api && !run->view_known)
+                return ask_cluster(run);   /* Harper did not answer when the job began */
+        if (!j->nodes && (r = set_peer_nodes(run)) < 0)
+                return fail(run, r, "Out of memory.");
+        if (j->n_nodes == 0)
+                return complete_alone(run);
+        while ((node = job_current_node(j)) && skip_excluded(run, node))
+                ;
+        if (!node) {
+                set_replicated_result(run);
+                return complete(run);
         }
-
-        _cleanup_free_ char *result = job_replicated_result(j);
-        if (!result || job_set_result(j, result) < 0 || job_complete(j, now_ms(), NULL) < 0)
-                log_error("Out of memory while ending job %s.", j->id);
-        end(run);
+        if (node->state == NODE_RUNNING)
+                return;
+        r = start_peer(run, node);
+        if (r < 0) {
+                _cleanup_free_ char *why = text_printf("Cannot connect: %s", strerror(-r));
+                return restart_run_peer_finished(run, r, why ?: "Cannot connect.");
+        }
+        log_info("Job %s: restarting %s on %s.", j->id, j->type == JOB_RESTART ? "the instance" :
+                 harper_service_to_string(j->service), node->name);
+        changed(run);
 }
 
 /* The units found for the job's patterns: now its steps can be settled (restart_plan_units). */
@@ -363,6 +437,15 @@ void restart_run_units_found(RestartRun *run, char *const *running, int error, c
         advance(run);
 }
 
+/* On a node of a cluster, the restart is over when Harper's replication to the nodes it was
+ * connected to before is connected again. */
+static int add_replication_step(RestartRun *run) {
+        for (size_t i = 0; i < run->view.n_nodes; i++)
+                if (run->view.nodes[i].connected)
+                        return job_add_step(run->job, STEP_HARPER_REPLICATION, STEP_NAME_HARPER_REPLICATION);
+        return 0;
+}
+
 /* The instance unit, then (for the real Harper) Harper answering again. */
 static void start_restart(RestartRun *run) {
         const Config *config = run->engine->config;
@@ -372,6 +455,8 @@ static void start_restart(RestartRun *run) {
         r = job_set_units(run->job, instance);
         if (r >= 0 && config->harper.api)
                 r = job_add_step(run->job, STEP_HARPER_ANSWERING, STEP_NAME_HARPER_ANSWERING);
+        if (r >= 0)
+                r = add_replication_step(run);
         if (r < 0)
                 return fail(run, r, NULL);
         advance(run);
@@ -383,7 +468,7 @@ static void start_by_harper(RestartRun *run) {
         _cleanup_free_ char *name = text_printf(STEP_NAME_HARPER_SERVICE_PREFIX "%s",
                                                 harper_service_to_string(j->service));
 
-        if (!name || job_add_step(j, STEP_HARPER_SERVICE, name) < 0)
+        if (!name || job_add_step(j, STEP_HARPER_SERVICE, name) < 0 || add_replication_step(run) < 0)
                 return fail(run, -ENOMEM, NULL);
         advance(run);
 }
@@ -415,6 +500,54 @@ static void start_by_units(RestartRun *run) {
         }
 }
 
+static void start_local(RestartRun *run) {
+        Job *j = run->job;
+
+        if (j->type == JOB_RESTART)   /* no service: j->service is _HARPER_SERVICE_INVALID */
+                return start_restart(run);
+        if (run->engine->config->services[j->service].by_harper)
+                return start_by_harper(run);
+        start_by_units(run);
+}
+
+static void ask_cluster(RestartRun *run) {
+        const RestartHarperDriver *d = &run->engine->drivers.harper;
+        int r;
+
+        r = d->cluster(d->userdata, run, &run->harper);
+        if (r < 0) {
+                run->harper = NULL;
+                _cleanup_free_ char *why = text_printf("Cannot ask Harper: %s", strerror(-r));
+                restart_run_cluster_found(run, NULL, r, why ?: "Cannot ask Harper.");
+        }
+}
+
+/* Before the job's own steps, what Harper's replication was connected to (not knowing is no
+ * reason not to restart: Harper may be down, and that is why); before the rollout, the nodes. */
+void restart_run_cluster_found(RestartRun *run, ClusterView *view, int error, const char *message) {
+        Job *j;
+
+        assert(run);
+        run->harper = NULL;   /* over, and freed */
+        j = run->job;
+        if (!j)
+                return;
+        if (error >= 0) {
+                cluster_view_done(&run->view);
+                run->view = *ASSERT_PTR(view);
+                *view = (ClusterView) {};
+                run->view_known = true;
+        } else if (run->rolling_out) {
+                _cleanup_free_ char *why = text_printf("Cannot learn the nodes of Harper's cluster: %s", message);
+                return fail(run, error, why ?: message);
+        } else
+                log_info("Job %s: Harper did not say which nodes it replicates to (%s); the restart does not "
+                         "wait for replication.", j->id, message);
+        if (run->rolling_out)
+                return roll_out(run);
+        start_local(run);
+}
+
 static void fail_unstarted(RestartEngine *e, Job *j, bool answer) {
         if (job_fail(j, now_ms(), "Out of memory.") < 0)
                 log_error("Out of memory while ending job %s.", j->id);
@@ -436,9 +569,7 @@ void restart_engine_start(RestartEngine *e, Job *j, bool answer) {
         e->runs = run;
 
         job_start(j, now_ms());
-        if (j->type == JOB_RESTART)   /* no service: j->service is _HARPER_SERVICE_INVALID */
-                return start_restart(run);
-        if (e->config->services[j->service].by_harper)
-                return start_by_harper(run);
-        start_by_units(run);
+        if (e->config->harper.api && (j->type == JOB_RESTART || e->config->services[j->service].by_harper))
+                return ask_cluster(run);   /* first: which nodes it is connected to now */
+        start_local(run);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The restart engine: carries a restart job out, step by step, with no bus in sight. A job's
  * steps are systemd unit jobs (restart or reload one unit), Harper's own part (Harper answering
- * again after its unit restarted, or Harper restarting one of its services as a Harper job), and
- * for a replicated restart the same restart on each peer node in turn. restart-plan.h decides
+ * again after its unit restarted, or Harper restarting one of its services as a Harper job; then,
+ * on a node of a cluster, Harper's replication to the nodes it was connected to before connected
+ * again), and for a replicated restart the same restart on each other node of Harper's cluster
+ * in turn. restart-plan.h decides
  * what comes next; the engine starts it through three small driver interfaces (systemd units,
  * Harper, peers) and hears back through the restart_run_*() reports below. The daemon fills the
  * drivers with adapters over its clients (restart-drivers.h), unit tests with fakes.
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "cluster-view.h"
 #include "job.h"
 #include "sysops-config.h"
 
@@ -22,10 +25,6 @@ typedef struct RestartEngine RestartEngine;
 /* One job's run: the token a driver reports to. It stays valid until the driver has reported the
  * end of what it was asked to do (or was canceled). */
 typedef struct RestartRun RestartRun;
-
-/* A peer that could not be asked at all (no connection, no daemon, refused): the peer is
- * recorded as skipped and the rollout goes on. Any other error stops the rollout. */
-#define RESTART_PEER_UNREACHABLE (-EHOSTUNREACH)
 
 /* systemd: unit jobs, and which units run. Unit runs cannot be canceled: systemd finishes a
  * queued job on its own, and the daemon frees its systemd client (whose runs then end without
@@ -43,10 +42,15 @@ typedef struct RestartUnitDriver {
 typedef struct RestartHarperDriver {
         /* kind STEP_HARPER_ANSWERING: wait until Harper answers again; STEP_HARPER_SERVICE: have
          * Harper restart service itself and follow its job (restart_run_harper_started() with
-         * Harper's job id). restart_run_harper_finished() exactly once, possibly before this
-         * returns; *ret_handle is set before any report. <0: no report. */
-        int (*start)(void *userdata, StepKind kind, HarperService service, RestartRun *run, void **ret_handle);
-        /* Ends a step that has not finished, without a report. */
+         * Harper's job id); STEP_HARPER_REPLICATION: wait until Harper's replication to each node
+         * of nodes (NULL-terminated, borrowed for the call) is connected again.
+         * restart_run_harper_finished() exactly once, possibly before this returns; *ret_handle
+         * is set before any report. <0: no report. */
+        int (*start)(void *userdata, StepKind kind, HarperService service, char *const *nodes, RestartRun *run,
+                     void **ret_handle);
+        /* Asks Harper for its cluster: restart_run_cluster_found() exactly once, as start. */
+        int (*cluster)(void *userdata, RestartRun *run, void **ret_handle);
+        /* Ends a step or question that has not finished, without a report. */
         void (*cancel)(void *userdata, void *handle);
         void *userdata;
 } RestartHarperDriver;
@@ -54,7 +58,7 @@ typedef struct RestartHarperDriver {
 /* A peer node's harper-sysopsd, asked for the same restart_service (not replicated). */
 typedef struct RestartPeerDriver {
         /* restart_run_peer_started() with the peer's job id, restart_run_peer_finished() exactly
-         * once, never before this returns. <0: no report. */
+         * once, never before this returns; its message names the peer. <0: no report. */
         int (*start)(void *userdata, const PeerConfig *peer, HarperService service, RestartRun *run,
                      void **ret_handle);
         void (*cancel)(void *userdata, void *handle);
@@ -98,5 +102,8 @@ void restart_run_unit_finished(RestartRun *run, const char *unit, int error, con
 void restart_run_units_found(RestartRun *run, char *const *units, int error, const char *message);
 void restart_run_harper_started(RestartRun *run, const char *harper_job_id);
 void restart_run_harper_finished(RestartRun *run, int error, const char *message);
+/* view: Harper's cluster when error is 0 (the engine takes what it holds and leaves it empty),
+ * else NULL. */
+void restart_run_cluster_found(RestartRun *run, ClusterView *view, int error, const char *message);
 void restart_run_peer_started(RestartRun *run, const char *peer_job_id);
 void restart_run_peer_finished(RestartRun *run, int error, const char *message);

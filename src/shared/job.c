@@ -326,7 +326,20 @@ int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t n
         return 0;
 }
 
-char *job_replicated_result(const Job *j) {
+static int add_result_entry(json_object *list, const char *node, const char *message) {
+        json_object *entry = json_object_new_object();
+
+        if (!entry || json_object_array_add(list, entry) < 0) {
+                json_object_put(entry);
+                return -ENOMEM;
+        }
+        if (json_object_object_add(entry, "node", json_object_new_string(node)) < 0 ||
+            json_object_object_add(entry, "message", json_object_new_string(message ?: "")) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+char *job_replicated_result(const Job *j, const char *this_node, const char *this_message) {
         _cleanup_(json_object_putp) json_object *result = json_object_new_object();
         json_object *list;
 
@@ -338,19 +351,13 @@ char *job_replicated_result(const Job *j) {
                 json_object_put(list);
                 return NULL;
         }
+        if (this_node && add_result_entry(list, this_node, this_message) < 0)
+                return NULL;
         for (size_t i = 0; i < j->n_nodes; i++) {
                 const JobNode *n = &j->nodes[i];
-                json_object *entry;
 
-                if (n->state != NODE_DONE && n->state != NODE_SKIPPED)
-                        continue;
-                entry = json_object_new_object();
-                if (!entry || json_object_array_add(list, entry) < 0) {
-                        json_object_put(entry);
+                if (add_result_entry(list, n->name, n->state == NODE_PENDING ? JOB_NODE_NOT_REACHED : n->message) < 0)
                         return NULL;
-                }
-                json_object_object_add(entry, "node", json_object_new_string(n->name));
-                json_object_object_add(entry, "message", json_object_new_string(n->message ? n->message : ""));
         }
         return strdup(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -39,8 +39,9 @@ typedef enum NodeState {
         NODE_PENDING,
         NODE_RUNNING,          /* its restart job is running */
         NODE_DONE,             /* its job is COMPLETE */
-        NODE_SKIPPED,          /* it could not be asked (unreachable, refused): recorded, rollout goes on */
-        NODE_FAILED,           /* its job ended in ERROR, timed out, or it was lost mid-job: rollout stops */
+        NODE_SKIPPED,          /* left out by the configuration: recorded, the rollout goes on */
+        NODE_FAILED,           /* it could not be asked (unreachable, refused), its job ended in ERROR,
+                                * timed out, or it was lost mid-job: the rollout stops */
         _NODE_STATE_MAX,
 } NodeState;
 
@@ -56,11 +57,13 @@ typedef enum StepKind {
         STEP_UNIT,             /* a systemd job on the unit */
         STEP_HARPER_ANSWERING, /* Harper answers again (after its unit restarted) */
         STEP_HARPER_SERVICE,   /* Harper restarts the job's service itself, as a Harper job */
+        STEP_HARPER_REPLICATION, /* Harper's replication to the nodes it was connected to is back */
 } StepKind;
 
 /* The names Steps shows for Harper's own steps. */
 #define STEP_NAME_HARPER_ANSWERING "harper:answering"
 #define STEP_NAME_HARPER_SERVICE_PREFIX "harper:restart_service:"
+#define STEP_NAME_HARPER_REPLICATION "harper:replication"
 
 typedef struct JobStep {
         char *unit;            /* the unit, or what Harper does (the names above) */
@@ -132,9 +135,12 @@ JobNode *job_current_node(Job *j);
 void job_node_start(JobNode *n, uint64_t now_ms);
 int job_node_set_job_id(JobNode *n, const char *job_id);
 int job_node_finish(JobNode *n, NodeState state, const char *message, uint64_t now_ms);
-/* Harper's result of a replicated restart: {"replicated":[{"node","message"},…]} for the peers
- * that are done or were skipped, in rollout order. NULL when out of memory. */
-char *job_replicated_result(const Job *j);
+/* Harper's result of a replicated restart: {"replicated":[{"node","message"},…]}, this node first
+ * (when this_node is not NULL: it is in a cluster), then every other node in rollout order, on
+ * COMPLETE and on ERROR alike; a node the rollout did not reach says JOB_NODE_NOT_REACHED. NULL
+ * when out of memory. */
+#define JOB_NODE_NOT_REACHED "Not restarted: the rollout stopped before this node."
+char *job_replicated_result(const Job *j, const char *this_node, const char *this_message);
 
 const char *job_status_to_string(JobStatus s);
 const char *node_state_to_string(NodeState s);

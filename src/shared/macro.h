@@ -5,6 +5,7 @@
 #pragma once
 
 #include <assert.h>
+#include <errno.h>
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,3 +94,22 @@ static inline void strv_free(char **l) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* A copy of l and of every string in it, in *ret; -ENOMEM and nothing when out of memory. */
+static inline int strv_copy(char *const *l, char ***ret) {
+        size_t n = 0;
+        char **copy;
+
+        while (l[n])
+                n++;
+        copy = calloc(n + 1, sizeof(char *));
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(copy[i] = strdup(l[i]))) {
+                        strv_free(copy);
+                        return -ENOMEM;
+                }
+        *ret = copy;
+        return 0;
+}

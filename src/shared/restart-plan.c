@@ -93,17 +93,59 @@ PlanNext restart_plan_next(Job *j, bool rolling, bool failed, JobStep **ret_step
         return running > 0 ? PLAN_WAIT : PLAN_STEPS_DONE;
 }
 
-void restart_plan_peer_names(const Config *config, char **ret) {
-        for (size_t i = 0; i < config->n_peers; i++)
-                ret[i] = config->peers[i].name;
-        ret[config->n_peers] = NULL;
+void restart_plan_peers_free(PeerConfig *peers, size_t n) {
+        for (size_t i = 0; peers && i < n; i++) {
+                free(peers[i].name);
+                free(peers[i].ssh);
+                free(peers[i].address);
+        }
+        free(peers);
 }
 
-const PeerConfig *restart_plan_find_peer(const Config *config, const char *name) {
+static const PeerConfig *configured_peer(const Config *config, const char *name) {
         for (size_t i = 0; i < config->n_peers; i++)
-                if (strcmp(config->peers[i].name, name) == 0)
+                if (streq(config->peers[i].name, name))
                         return &config->peers[i];
         return NULL;
+}
+
+/* A copy of how the configuration reaches name, else ssh to the host of url (else to name). */
+static int peer_for_node(const Config *config, const char *name, const char *url, PeerConfig *ret) {
+        const PeerConfig *entry = configured_peer(config, name);
+
+        *ret = (PeerConfig) { .name = strdup(name), .exclude = entry && entry->exclude };
+        if (!ret->name)
+                return -ENOMEM;
+        if (entry && entry->address)
+                ret->address = strdup(entry->address);
+        else if (entry && entry->ssh)
+                ret->ssh = strdup(entry->ssh);
+        else
+                ret->ssh = cluster_url_host(url) ?: strdup(name);
+        return ret->ssh || ret->address ? 0 : -ENOMEM;
+}
+
+int restart_plan_peers(const Config *config, const ClusterView *view, PeerConfig **ret, size_t *ret_n) {
+        size_t n = view ? view->n_nodes : config->n_peers;
+        PeerConfig *peers;
+        int r = 0;
+
+        assert(ret);
+        assert(ret_n);
+
+        peers = calloc(n + 1, sizeof(PeerConfig));
+        if (!peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = view ? peer_for_node(config, view->nodes[i].name, view->nodes[i].url, &peers[i]) :
+                           peer_for_node(config, config->peers[i].name, NULL, &peers[i]);
+        if (r < 0) {
+                restart_plan_peers_free(peers, n);
+                return r;
+        }
+        *ret = peers;
+        *ret_n = n;
+        return 0;
 }
 
 bool restart_plan_goes_on_after(NodeState state) {

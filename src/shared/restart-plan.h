@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cluster-view.h"
 #include "job.h"
 #include "sysops-config.h"
 
@@ -32,10 +33,14 @@ typedef enum PlanNext {
  * failure nothing new starts, and the job is over once its running steps are. */
 PlanNext restart_plan_next(Job *j, bool rolling, bool failed, JobStep **ret_step);
 
-/* The peers a replicated job restarts, in rollout order (the configuration's), as a
- * NULL-terminated array of borrowed names in ret (n_peers + 1 pointers). */
-void restart_plan_peer_names(const Config *config, char **ret);
-const PeerConfig *restart_plan_find_peer(const Config *config, const char *name);
-/* Harper's rule: a peer that is done or was skipped (could not be asked) lets the rollout go
- * on; one whose job failed, timed out or was lost stops it. */
+/* The nodes a replicated job restarts after this one, in rollout order, each with how it is
+ * reached (copies, to free with restart_plan_peers_free): with view (Harper's cluster), every
+ * node of it, by name, as the configuration's entry of that name says (ssh, address, or left
+ * out), else over ssh at the host of its replication URL; without (no Harper API), the
+ * configuration's peers in their order. */
+int restart_plan_peers(const Config *config, const ClusterView *view, PeerConfig **ret, size_t *ret_n);
+void restart_plan_peers_free(PeerConfig *peers, size_t n);
+/* A node that is done, or was left out by the configuration, lets the rollout go on; any
+ * other (it could not be asked, its job failed, timed out or was lost) stops it: never two
+ * nodes out of the cluster at once. */
 bool restart_plan_goes_on_after(NodeState state);

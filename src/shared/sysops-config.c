@@ -62,6 +62,7 @@ void config_defaults(Config *config) {
                 .harper = { .api = true, .answer_timeout_sec = 60, .query_timeout_ms = 2000 },
         };
         config->instance_unit = strdup("harperdb.service");
+        config->ssh_config = strdup(SYSOPS_SSH_CONFIG_FILE);
         /* Harper restarts its own services; what applies once units are configured for one */
         config->services[HARPER_SERVICE_HTTP_WORKERS] = (ServiceConfig) {
                 .by_harper = true, .action = UNIT_ACTION_RESTART, .rolling = true };
@@ -85,6 +86,7 @@ void config_done(Config *config) {
 
         free(config->instance_unit);
         free(config->systemd_address);
+        free(config->ssh_config);
         free(config->data_dir);
         for (int i = 0; i < _HARPER_SERVICE_MAX; i++)
                 strv_free(config->services[i].units);
@@ -339,7 +341,7 @@ static int read_peer(json_object *v, PeerConfig *peer, const char *path, size_t 
 
         snprintf(key, sizeof key, "peers[%zu]", index);
         if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, key, "must be an object with name and ssh or address");
+                return bad(problem, path, key, "must be an object with name and ssh, address or exclude");
         json_object_object_foreach(v, name, value) {
                 snprintf(key, sizeof key, "peers[%zu].%s", index, name);
                 if (strcmp(name, "name") == 0)
@@ -348,16 +350,20 @@ static int read_peer(json_object *v, PeerConfig *peer, const char *path, size_t 
                         r = read_string(value, &peer->ssh, path, key, problem);
                 else if (strcmp(name, "address") == 0)
                         r = read_string(value, &peer->address, path, key, problem);
+                else if (strcmp(name, "exclude") == 0)
+                        r = read_bool(value, &peer->exclude, path, key, problem);
                 else
-                        return bad(problem, path, key, "is not a known key (name, ssh, address)");
+                        return bad(problem, path, key, "is not a known key (name, ssh, address, exclude)");
                 if (r < 0)
                         return r;
         }
         snprintf(key, sizeof key, "peers[%zu]", index);
         if (!peer->name)
                 return bad(problem, path, key, "needs a name");
-        if (!peer->ssh == !peer->address)
-                return bad(problem, path, key, "needs either ssh (a host) or address (a D-Bus address)");
+        if (peer->ssh && peer->address)
+                return bad(problem, path, key, "needs either ssh (a host) or address (a D-Bus address), not both");
+        if (!peer->ssh && !peer->address && !peer->exclude)
+                return bad(problem, path, key, "needs ssh (a host), address (a D-Bus address) or exclude");
         return 0;
 }
 
@@ -366,7 +372,7 @@ static int read_peers(json_object *v, Config *config, const char *path, char **p
         int r;
 
         if (!json_object_is_type(v, json_type_array))
-                return bad(problem, path, "peers", "must be a list of {name, ssh or address}");
+                return bad(problem, path, "peers", "must be a list of {name, ssh, address or exclude}");
         n = json_object_array_length(v);
         peers_free(config->peers, config->n_peers);
         config->n_peers = 0;
@@ -404,6 +410,8 @@ static int apply(json_object *root, Config *config, const char *path, char **pro
                         r = read_whole_number(value, &config->peer_timeout_sec, 24 * 3600, path, name, problem);
                 else if (strcmp(name, "peers") == 0)
                         r = read_peers(value, config, path, problem);
+                else if (strcmp(name, "ssh_config") == 0)
+                        r = read_absolute_path(value, &config->ssh_config, path, name, problem);
                 else if (strcmp(name, "jobs_kept") == 0)
                         r = read_whole_number(value, &config->jobs_kept, 10000, path, name, problem);
                 else if (strcmp(name, "services") == 0)

@@ -58,12 +58,18 @@ typedef struct HarperConfig {
         unsigned query_timeout_ms;   /* how long system_information waits for Harper's figures */
 } HarperConfig;
 
-/* A cluster node that replicated restarts reach: its system bus over ssh (sd-bus's remote
- * transport, as busctl -H uses) or at a D-Bus address. */
+/* The ssh client configuration replicated restarts reach other nodes with, when it exists. */
+#define SYSOPS_SSH_CONFIG_FILE "/etc/harper-sysops/ssh-peers.conf"
+
+/* How a node of Harper's cluster is reached (by Harper's name of it): its system bus over ssh
+ * (sd-bus's remote transport, as busctl -H uses) or at a D-Bus address; or left out of
+ * replicated restarts. Without an entry, a node is reached over ssh at the host of its
+ * replication URL. */
 typedef struct PeerConfig {
         char *name;
         char *ssh;             /* [user@]host, or NULL */
         char *address;         /* D-Bus address, or NULL */
+        bool exclude;          /* left out of replicated restarts */
 } PeerConfig;
 
 typedef struct Config {
@@ -74,8 +80,10 @@ typedef struct Config {
         unsigned jobs_kept;    /* finished jobs kept for get_job */
         ServiceConfig services[_HARPER_SERVICE_MAX];
         HarperConfig harper;
-        PeerConfig *peers;     /* in rollout order */
+        PeerConfig *peers;     /* Harper's nodes: how each is reached; without Harper's API, the
+                                * nodes themselves, in rollout order */
         size_t n_peers;
+        char *ssh_config;      /* ssh_config(5) file for reaching nodes */
         unsigned peer_timeout_sec;   /* longest wait for one peer's job */
         /* system_information */
         bool sysinfo_disk, sysinfo_network;

@@ -5,7 +5,8 @@
 # polkitd, harper-sysopsd); this test's own stack is the local node A. Asserted: the order
 # (local, then peers in configuration order, each started only after the previous one's job is
 # COMPLETE), Harper's result shape, a peer ERROR stops the rollout, unreachable / refusing /
-# daemon-less peers are recorded and skipped, the per-peer timeout, a peer lost mid-job, a
+# daemon-less peers stop the rollout and name the peer, a peer left out by the configuration is
+# skipped, the per-peer timeout, a peer lost mid-job, a
 # local failure touches no peer, and a non-replicated request touches no peer.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
@@ -68,6 +69,7 @@ a_with_peers() {
     shift
     for p in "$@"; do
         case $p in
+        *=exclude) peers+="${peers:+,}{\"name\":\"${p%%=*}\",\"exclude\":true}" ;;
         *=*) peers+="${peers:+,}{\"name\":\"${p%%=*}\",\"address\":\"${p#*=}\"}" ;;
         # through a process that speaks the peer's bus on stdio: the transport of ssh peers
         # (ssh HOST systemd-stdio-bridge), with the bridge started locally instead of over ssh
@@ -146,23 +148,35 @@ is "replicated false: COMPLETE, no result" "$(py 'd["status"], "result" in d' <<
 is "... and no peer was touched" "$(marks B) $(marks C)" "$before"
 
 # ---------------------------------------------------------------- peers that cannot be asked
-a_with_peers "" ghost="unix:path=$H_T/no-such.sock" D B
+a_with_peers "" B ghost="unix:path=$H_T/no-such.sock" C
+before=$(marks C)
 out=$(ops --wait "$REPLICATED"); rc=$?
-is "unreachable and refusing peers are skipped, the rest goes on: COMPLETE (exit 0)" \
+is "an unreachable peer stops the rollout: ERROR naming it (exit 5)" "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" \
+   "ERROR ghost: Cannot connect: No such file or directory (exit 5)"
+is "... Harper's result on the error lists every peer, in order" \
+   "$(py '[e["node"] for e in d["result"]["replicated"]]' <<<"$out")" "['B', 'ghost', 'C']"
+like "... B restarted" "$(py 'd["result"]["replicated"][0]["message"]' <<<"$out")" "^Successfully completed job: "
+is "... C not reached, and untouched" "$(py 'd["result"]["replicated"][2]["message"]' <<<"$out") $(marks C)" \
+   "Not restarted: the rollout stopped before this node. $before"
+a_with_peers "" D B
+before=$(marks B)
+out=$(ops --wait "$REPLICATED"); rc=$?
+like "a peer whose bus refuses the call: ERROR naming it and why (exit 5)" \
+     "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "^ERROR D: .*Rejected send message.* \(exit 5\)$"
+is "... the later peer was not touched" "$(marks B)" "$before"
+a_with_peers "" ghost=exclude B
+out=$(ops --wait "$REPLICATED"); rc=$?
+is "a peer the configuration leaves out is skipped, the rest goes on: COMPLETE (exit 0)" \
    "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
-is "... all three recorded in order" "$(py '[e["node"] for e in d["result"]["replicated"]]' <<<"$out")" "['ghost', 'D', 'B']"
-like "... the unreachable one says why" "$(py 'd["result"]["replicated"][0]["message"]' <<<"$out")" \
-     "^Cannot connect to ghost: No such file or directory$"
-like "... the refusing one too (its bus denied the call)" "$(py 'd["result"]["replicated"][1]["message"]' <<<"$out")" \
-     "Rejected send message"
-like "... B restarted" "$(py 'd["result"]["replicated"][2]["message"]' <<<"$out")" "^Successfully completed job: "
+is "... the result says so" "$(py '[(e["node"], e["message"][:28]) for e in d["result"]["replicated"]]' <<<"$out")" \
+   "[('ghost', 'Left out of replicated resta'), ('B', 'Successfully completed job: ')]"
 
 # ---------------------------------------------------------------- a failing peer stops the rollout
 a_with_peers "" F C
 before=$(marks C)
 out=$(ops --wait "$REPLICATED"); rc=$?
-is "a peer whose job fails: ERROR with the peer's message (exit 5)" "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" \
-   "ERROR Restart of hsops-fail.service failed: exit-code (exit 5)"
+is "a peer whose job fails: ERROR with the peer's message, naming it (exit 5)" "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" \
+   "ERROR F: Restart of hsops-fail.service failed: exit-code (exit 5)"
 is "... the later peer was not touched" "$(marks C)" "$before"
 nodes=$(gdbus call --system -d "$H_BUS_NAME" -o "$(dcall GetJob "$(py 'd["id"]' <<<"$out")" | grep -o "'/[^']*'" | tr -d "'")" \
         -m org.freedesktop.DBus.Properties.Get "$H_BUS_NAME.Job" Nodes)
@@ -172,8 +186,8 @@ like "... Nodes: F failed, C still pending" "$nodes" "\('F', 'failed', .*\('C', 
 a_with_peers '"peer_timeout_sec":1' S C
 before=$(marks C)
 out=$(ops --wait "$REPLICATED"); rc=$?
-is "a peer slower than peer_timeout_sec: ERROR, Harper's timeout message (exit 5)" \
-   "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "ERROR Timed out waiting for restart job to complete (exit 5)"
+is "a peer slower than peer_timeout_sec: ERROR, Harper's timeout message naming it (exit 5)" \
+   "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "ERROR S: Timed out waiting for restart job to complete (exit 5)"
 is "... the later peer was not touched" "$(marks C)" "$before"
 # S's own job still runs: let it finish, so that S takes the next restart (its gate then closes)
 touch "${DIR[S]}/marks/gate.open"
@@ -188,11 +202,10 @@ kill -TERM "${DPID[S]}"
 h_wait 10 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS $HARPER_OPS '{\"operation\":\"get_job\",\"id\":\"$id\"}' | grep -q ERROR"
 out=$(ops '{"operation":"get_job","id":"'"$id"'"}')
 like "a peer whose daemon goes away mid-job: ERROR saying so" "$(py 'd[0]["status"], d[0]["message"]' <<<"$out")" \
-     "^ERROR harper-sysopsd on S went away while its restart job [0-9a-f-]{36} ran.$"
+     "^ERROR S: harper-sysopsd went away while its restart job [0-9a-f-]{36} ran.$"
 out=$(ops --wait "$REPLICATED"); rc=$?
-is "a peer without harper-sysopsd: recorded and skipped (exit 0)" "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
-like "... saying the daemon is not there" "$(py 'd["result"]["replicated"][0]["message"]' <<<"$out")" \
-     "io.harperdb.SystemOperations1 was not provided"
+like "a peer without harper-sysopsd: ERROR naming it, saying the daemon is not there (exit 5)" \
+     "$(py 'd["status"], d["message"]' <<<"$out") (exit $rc)" "^ERROR S: .*io.harperdb.SystemOperations1 was not provided.* \(exit 5\)$"
 
 # ---------------------------------------------------------------- a local failure touches no peer
 a_with_peers '"services":{"http_workers":{"units":["hsops-fail.service"]}}' B

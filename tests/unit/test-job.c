@@ -161,15 +161,23 @@ static void test_nodes_and_harpers_replicated_result(void **state) {
         assert_int_equal(j->nodes[0].end_ms, 20);
         assert_ptr_equal(job_current_node(j), &j->nodes[1]);
         /* never started: recorded with its start time set */
-        assert_int_equal(job_node_finish(&j->nodes[1], NODE_SKIPPED, "Cannot connect to ghost", 30), 0);
+        assert_int_equal(job_node_finish(&j->nodes[1], NODE_SKIPPED, "Left out", 30), 0);
         assert_int_equal(j->nodes[1].start_ms, 30);
         job_node_start(&j->nodes[2], 40);
         assert_int_equal(job_node_finish(&j->nodes[2], NODE_FAILED, "Timed out waiting for restart job to complete", 50), 0);
 
-        /* done and skipped peers are in Harper's result, in order; failed and pending ones are not */
-        result = job_replicated_result(j);
-        assert_string_equal(result, "{\"replicated\":[{\"node\":\"b\",\"message\":\"Successfully completed job: peer-job\"},"
-                                    "{\"node\":\"ghost\",\"message\":\"Cannot connect to ghost\"}]}");
+        /* every node is in Harper's result, in order, this node first: each with its message, a
+         * node not reached saying so */
+        result = job_replicated_result(j, "a", "Successfully completed job: this");
+        assert_string_equal(result, "{\"replicated\":[{\"node\":\"a\",\"message\":\"Successfully completed job: this\"},"
+                                    "{\"node\":\"b\",\"message\":\"Successfully completed job: peer-job\"},"
+                                    "{\"node\":\"ghost\",\"message\":\"Left out\"},"
+                                    "{\"node\":\"c\",\"message\":\"Timed out waiting for restart job to complete\"},"
+                                    "{\"node\":\"d\",\"message\":\"" JOB_NODE_NOT_REACHED "\"}]}");
+        free(result);
+        /* a node in no cluster has no name: the others only */
+        result = job_replicated_result(j, NULL, NULL);
+        assert_non_null(strstr(result, "{\"replicated\":[{\"node\":\"b\""));
         free(result);
         assert_string_equal(node_state_to_string(NODE_SKIPPED), "skipped");
         assert_ptr_equal(job_current_node(j), &j->nodes[3]);

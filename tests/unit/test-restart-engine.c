@@ -23,12 +23,14 @@ typedef enum CallKind {
         CALL_LIST,
         CALL_HARPER,
         CALL_PEER,
+        CALL_CLUSTER,
 } CallKind;
 
 /* One thing a driver was asked to do. */
 typedef struct Call {
         CallKind kind;
-        char what[64];         /* the unit, the first pattern, the peer's name, or Harper's step */
+        char what[64];         /* the unit, the first pattern, the peer's name (and how it is reached),
+                                * or Harper's step (and the nodes a replication step waits for) */
         UnitAction action;
         HarperService service;
         RestartRun *run;
@@ -44,6 +46,11 @@ typedef struct Test {
         int start_error;       /* what the next start returns */
         bool harper_at_once;   /* Harper's step ends before its start returns (Harper found in the
                                 * configuration, and it fails to be asked) */
+        /* Harper's cluster, as the fake answers a cluster question at once: this node's name
+         * (NULL: in no cluster) and the other nodes as "name" or "name+" (connected) */
+        const char *this_node;
+        const char *cluster[8];
+        bool cluster_later;    /* record the question instead; the test answers it */
         unsigned n_changed;
         unsigned n_answers;
         int answer_error;
@@ -87,15 +94,25 @@ static int fake_list_running(void *userdata, char *const *patterns, RestartRun *
         return 0;
 }
 
-static int fake_harper_start(void *userdata, StepKind kind, HarperService service, RestartRun *run,
-                             void **ret_handle) {
+static const char *const step_names[] = {
+        [STEP_HARPER_ANSWERING] = "answering",
+        [STEP_HARPER_SERVICE] = "restart_service",
+        [STEP_HARPER_REPLICATION] = "replication",
+};
+
+static int fake_harper_start(void *userdata, StepKind kind, HarperService service, char *const *nodes,
+                             RestartRun *run, void **ret_handle) {
         Test *t = userdata;
         int r = take_start_error(t);
+        char what[64];
         Call *c;
 
         if (r < 0)
                 return r;
-        c = record(t, CALL_HARPER, kind == STEP_HARPER_ANSWERING ? "answering" : "restart_service", run);
+        snprintf(what, sizeof what, "%s", step_names[kind]);
+        for (char *const *n = nodes; kind == STEP_HARPER_REPLICATION && *n; n++)
+                snprintf(what + strlen(what), sizeof what - strlen(what), " %s", *n);
+        c = record(t, CALL_HARPER, what, run);
         c->service = service;
         *ret_handle = c;
         if (t->harper_at_once)
@@ -112,8 +129,44 @@ static int fake_peer_start(void *userdata, const PeerConfig *peer, HarperService
         if (r < 0)
                 return r;
         c = record(t, CALL_PEER, peer->name, run);
+        if (peer->ssh && strcmp(peer->ssh, peer->name) != 0)
+                snprintf(c->what + strlen(c->what), sizeof c->what - strlen(c->what), " ssh:%s", peer->ssh);
+        else if (peer->address)
+                snprintf(c->what + strlen(c->what), sizeof c->what - strlen(c->what), " %s", peer->address);
         c->service = service;
         *ret_handle = c;
+        return 0;
+}
+
+/* Harper's cluster as the test describes it, as cluster-view.h would read it. */
+static void answer_cluster(Test *t, RestartRun *run) {
+        ClusterView view = { .this_node = t->this_node ? strdup(t->this_node) : NULL };
+
+        while (t->cluster[view.n_nodes])
+                view.n_nodes++;
+        view.nodes = calloc(view.n_nodes + 1, sizeof(ClusterNode));
+        assert_non_null(view.nodes);
+        for (size_t i = 0; i < view.n_nodes; i++) {
+                const char *name = t->cluster[i];
+                size_t len = strcspn(name, "+");
+
+                view.nodes[i] = (ClusterNode) { .name = strndup(name, len), .connected = name[len] == '+' };
+        }
+        restart_run_cluster_found(run, &view, 0, NULL);
+        cluster_view_done(&view);
+}
+
+static int fake_cluster(void *userdata, RestartRun *run, void **ret_handle) {
+        Test *t = userdata;
+        Call *c;
+
+        if (t->cluster_later) {
+                c = record(t, CALL_CLUSTER, "cluster", run);
+                *ret_handle = c;
+                return 0;
+        }
+        *ret_handle = t;   /* reported at once: the engine forgets it */
+        answer_cluster(t, run);
         return 0;
 }
 
@@ -143,7 +196,8 @@ static int setup(void **state) {
         Test *t = calloc(1, sizeof(Test));
         RestartDrivers drivers = {
                 .unit = { .run = fake_unit_run, .list_running = fake_list_running, .userdata = t },
-                .harper = { .start = fake_harper_start, .cancel = fake_cancel, .userdata = t },
+                .harper = { .start = fake_harper_start, .cluster = fake_cluster, .cancel = fake_cancel,
+                            .userdata = t },
                 .peer = { .start = fake_peer_start, .cancel = fake_cancel, .userdata = t },
         };
         RestartEvents events = { .job_changed = on_job_changed, .call_answer = on_call_answer, .userdata = t };
@@ -487,11 +541,12 @@ static void test_harper_restarts_its_service_itself(void **state) {
         assert_error(j, "Harper's job harper-job-2 ended in ERROR: worker died");
 }
 
-/* ---- replicated: the peers, one after the other ---- */
+/* ---- replicated without Harper's API: the configured peers, one after the other ---- */
 
 static Job *start_replicated_past_local_part(Test *t, size_t n_peers) {
         Job *j;
 
+        t->config.harper.api = false;   /* stand-ins: the configuration names the nodes */
         t->config.peers = peers;
         t->config.n_peers = n_peers;
         j = start(t, JOB_RESTART_SERVICE, true);
@@ -520,21 +575,49 @@ static void test_replicated_all_peers_done(void **state) {
                                        "peer-job-2\"}]}");
 }
 
-static void test_replicated_unreachable_peer_is_skipped(void **state) {
+static void test_replicated_unreachable_peer_stops_the_rollout(void **state) {
         Test *t = *state;
         Job *j = start_replicated_past_local_part(t, 3);
 
-        restart_run_peer_finished(t->calls[2].run, RESTART_PEER_UNREACHABLE, "Cannot reach n1: no route");
-        assert_nodes(j, "n1:skipped n2:running n3:pending");
-        /* a peer that cannot even be connected to is skipped as well */
-        t->start_error = -ECONNREFUSED;
-        restart_run_peer_finished(t->calls[3].run, 0, "Successfully completed job: p2");
-        assert_nodes(j, "n1:skipped n2:done n3:skipped");
-        assert_string_equal(j->nodes[2].message, "Cannot connect to n3: Connection refused");
+        restart_run_peer_finished(t->calls[2].run, 0, "Successfully completed job: p1");
+        restart_run_peer_finished(t->calls[3].run, -EHOSTUNREACH, "Cannot connect: no route");
+        assert_nodes(j, "n1:done n2:failed n3:pending");
+        assert_error(j, "n2: Cannot connect: no route");
+        assert_int_equal(t->n_calls, 4);   /* n3 not asked */
+        /* Harper's result on the error too: every node, the one not reached saying so */
+        assert_string_equal(j->result, "{\"replicated\":[{\"node\":\"n1\",\"message\":\"Successfully completed job: p1\"},"
+                                       "{\"node\":\"n2\",\"message\":\"Cannot connect: no route\"},"
+                                       "{\"node\":\"n3\",\"message\":\"" JOB_NODE_NOT_REACHED "\"}]}");
+}
+
+static void test_replicated_peer_that_cannot_be_connected_to(void **state) {
+        Test *t = *state;
+        Job *j;
+
+        t->start_error = 0;
+        j = start_replicated_past_local_part(t, 2);
+        t->start_error = -ECONNREFUSED;   /* the next start: n2's */
+        restart_run_peer_finished(t->calls[2].run, 0, "Successfully completed job: p1");
+        assert_nodes(j, "n1:done n2:failed");
+        assert_error(j, "n2: Cannot connect: Connection refused");
+}
+
+static void test_replicated_left_out_peer_is_skipped(void **state) {
+        Test *t = *state;
+        PeerConfig with_excluded[] = { { .name = "n1", .exclude = true }, { .name = "n2", .address = "unix:path=/b" } };
+        Job *j;
+
+        t->config.harper.api = false;
+        t->config.peers = with_excluded;
+        t->config.n_peers = 2;
+        j = start(t, JOB_RESTART_SERVICE, true);
+        restart_run_unit_finished(t->calls[0].run, "a.service", 0, NULL);
+        restart_run_unit_finished(t->calls[1].run, "b.service", 0, NULL);
+        assert_nodes(j, "n1:skipped n2:running");
+        assert_call(t, 2, CALL_PEER, "n2 unix:path=/b");
+        restart_run_peer_finished(t->calls[2].run, 0, "Successfully completed job: p2");
         assert_completed(j);
-        assert_string_equal(j->result, "{\"replicated\":[{\"node\":\"n1\",\"message\":\"Cannot reach n1: no route\"},"
-                                       "{\"node\":\"n2\",\"message\":\"Successfully completed job: p2\"},"
-                                       "{\"node\":\"n3\",\"message\":\"Cannot connect to n3: Connection refused\"}]}");
+        assert_string_equal(j->nodes[0].message, "Left out of replicated restarts by the configuration.");
 }
 
 static void test_replicated_failed_peer_stops_the_rollout(void **state) {
@@ -542,7 +625,7 @@ static void test_replicated_failed_peer_stops_the_rollout(void **state) {
         Job *j = start_replicated_past_local_part(t, 3);
 
         restart_run_peer_finished(t->calls[2].run, -EIO, "Restart of w.service failed: exit-code");
-        assert_error(j, "Restart of w.service failed: exit-code");
+        assert_error(j, "n1: Restart of w.service failed: exit-code");
         assert_nodes(j, "n1:failed n2:pending n3:pending");
         assert_int_equal(t->n_calls, 3);
 }
@@ -551,8 +634,8 @@ static void test_replicated_peer_timeout_is_an_error(void **state) {
         Test *t = *state;
         Job *j = start_replicated_past_local_part(t, 2);
 
-        restart_run_peer_finished(t->calls[2].run, -ETIMEDOUT, "n1 did not finish within 600 s.");
-        assert_error(j, "n1 did not finish within 600 s.");
+        restart_run_peer_finished(t->calls[2].run, -ETIMEDOUT, "Timed out waiting for restart job to complete");
+        assert_error(j, "n1: Timed out waiting for restart job to complete");
         assert_nodes(j, "n1:failed n2:pending");
 }
 
@@ -560,6 +643,7 @@ static void test_replicated_local_failure_reaches_no_peer(void **state) {
         Test *t = *state;
         Job *j;
 
+        t->config.harper.api = false;
         t->config.peers = peers;
         t->config.n_peers = 2;
         j = start(t, JOB_RESTART_SERVICE, true);
@@ -583,12 +667,153 @@ static void test_replicated_without_peers_says_so(void **state) {
         assert_string_equal(j->result, "{\"replicated\":[]}");
 }
 
+/* ---- with Harper: its cluster's nodes, each back in the cluster before the next ---- */
+
+/* replicated http_workers restarted by Harper on node a of a, b, c */
+static Job *start_in_cluster(Test *t, JobType type) {
+        Job *j;
+
+        t->config.services[HARPER_SERVICE_HTTP_WORKERS].by_harper = true;
+        t->this_node = "a";
+        t->cluster[0] = "b+";
+        t->cluster[1] = "c+";
+        j = start(t, type, true);
+        return j;
+}
+
+static void test_cluster_nodes_come_from_harper_in_its_order(void **state) {
+        Test *t = *state;
+        Job *j = start_in_cluster(t, JOB_RESTART_SERVICE);
+
+        /* asked before the restart: the replication step waits for the nodes connected then */
+        assert_steps(j, "harper:restart_service:http_workers:running harper:replication:pending");
+        restart_run_harper_finished(t->calls[0].run, 0, "Successfully completed job: h1");
+        assert_call(t, 1, CALL_HARPER, "replication b c");
+        assert_int_equal(j->n_nodes, 0);   /* no peer before this node is back in the cluster */
+        restart_run_harper_finished(t->calls[1].run, 0, NULL);
+        assert_nodes(j, "b:running c:pending");
+        assert_call(t, 2, CALL_PEER, "b");   /* over ssh to its name (the fake has no URLs) */
+        restart_run_peer_finished(t->calls[2].run, 0, "Successfully completed job: pb");
+        assert_call(t, 3, CALL_PEER, "c");
+        restart_run_peer_finished(t->calls[3].run, 0, "Successfully completed job: pc");
+        assert_completed(j);
+        /* this node first, named as Harper names it */
+        char expected[512];
+        snprintf(expected, sizeof expected,
+                 "{\"replicated\":[{\"node\":\"a\",\"message\":\"Successfully completed job: %s\"},"
+                 "{\"node\":\"b\",\"message\":\"Successfully completed job: pb\"},"
+                 "{\"node\":\"c\",\"message\":\"Successfully completed job: pc\"}]}", j->id);
+        assert_string_equal(j->result, expected);
+}
+
+static void test_cluster_configuration_says_how_and_whether(void **state) {
+        Test *t = *state;
+        PeerConfig how[] = { { .name = "b", .exclude = true }, { .name = "c", .ssh = "admin@c.example" },
+                             { .name = "z", .ssh = "z" } };
+        Job *j;
+
+        t->config.peers = how;
+        t->config.n_peers = 3;
+        j = start_in_cluster(t, JOB_RESTART_SERVICE);
+        restart_run_harper_finished(t->calls[0].run, 0, NULL);
+        restart_run_harper_finished(t->calls[1].run, 0, NULL);
+        /* z is not Harper's: not a node; b left out; c as configured */
+        assert_nodes(j, "b:skipped c:running");
+        assert_call(t, 2, CALL_PEER, "c ssh:admin@c.example");
+        restart_run_peer_finished(t->calls[2].run, 0, "Successfully completed job: pc");
+        assert_completed(j);
+}
+
+static void test_cluster_only_connected_nodes_are_waited_for(void **state) {
+        Test *t = *state;
+        Job *j;
+
+        t->this_node = "a";
+        t->cluster[0] = "b";    /* down when the restart began */
+        t->cluster[1] = "c+";
+        j = start(t, JOB_RESTART, false);
+        assert_steps(j, "harperdb.service:running harper:answering:pending harper:replication:pending");
+        restart_run_unit_finished(t->calls[0].run, "harperdb.service", 0, NULL);
+        restart_run_harper_finished(t->calls[1].run, 0, NULL);
+        assert_call(t, 2, CALL_HARPER, "replication c");
+        restart_run_harper_finished(t->calls[2].run, -EIO,
+                                    "Harper's replication did not connect again within 600 s: the replication to c is not connected.");
+        assert_error(j, "Harper's replication did not connect again within 600 s: the replication to c is not connected.");
+}
+
+static void test_cluster_unknown_at_start_does_not_stop_a_restart(void **state) {
+        Test *t = *state;
+        Job *j;
+
+        t->cluster_later = true;
+        j = start(t, JOB_RESTART, false);
+        assert_call(t, 0, CALL_CLUSTER, "cluster");
+        assert_int_equal(j->n_steps, 0);   /* nothing restarts before Harper said */
+        restart_run_cluster_found(t->calls[0].run, NULL, -ECONNREFUSED, "Harper is not running.");
+        /* Harper down is a reason to restart it: no replication to wait for */
+        assert_steps(j, "harperdb.service:running harper:answering:pending");
+        restart_run_unit_queued(t->calls[1].run, "harperdb.service");
+        assert_int_equal(t->answer_error, 0);
+}
+
+static void test_cluster_unknown_at_rollout_is_an_error(void **state) {
+        Test *t = *state;
+        Job *j;
+
+        t->cluster_later = true;
+        j = start(t, JOB_RESTART, true);
+        restart_run_cluster_found(t->calls[0].run, NULL, -ECONNREFUSED, "Harper is not running.");
+        restart_run_unit_finished(t->calls[1].run, "harperdb.service", 0, NULL);
+        restart_run_harper_finished(t->calls[2].run, 0, NULL);
+        /* asked again now that Harper answers */
+        assert_call(t, 3, CALL_CLUSTER, "cluster");
+        restart_run_cluster_found(t->calls[3].run, NULL, -ETIMEDOUT, "Harper did not answer within 2 s.");
+        assert_error(j, "Cannot learn the nodes of Harper's cluster: Harper did not answer within 2 s.");
+}
+
+static void test_cluster_of_one_says_so(void **state) {
+        Test *t = *state;
+        Job *j;
+        char expected[160];
+
+        t->config.services[HARPER_SERVICE_HTTP_WORKERS].by_harper = true;
+        j = start(t, JOB_RESTART_SERVICE, true);
+        assert_steps(j, "harper:restart_service:http_workers:running");   /* in no cluster: no wait */
+        restart_run_harper_finished(t->calls[0].run, 0, NULL);
+        snprintf(expected, sizeof expected,
+                 "Successfully completed job: %s; Harper knows no other node, so only this node was restarted", j->id);
+        assert_string_equal(j->message, expected);
+        assert_string_equal(j->result, "{\"replicated\":[]}");
+}
+
+static void test_cluster_failed_node_names_it_and_lists_all(void **state) {
+        Test *t = *state;
+        Job *j = start_in_cluster(t, JOB_RESTART);
+        char expected[512];
+
+        restart_run_unit_finished(t->calls[0].run, "harperdb.service", 0, NULL);
+        restart_run_harper_finished(t->calls[1].run, 0, NULL);
+        restart_run_harper_finished(t->calls[2].run, 0, NULL);
+        assert_call(t, 3, CALL_PEER, "b");
+        restart_run_peer_finished(t->calls[3].run, 0, "Successfully completed job: pb");
+        restart_run_peer_finished(t->calls[4].run, -EIO, "Harper is not running: connection refused.");
+        assert_error(j, "c: Harper is not running: connection refused.");
+        snprintf(expected, sizeof expected,
+                 "{\"replicated\":[{\"node\":\"a\",\"message\":\"Successfully completed job: %s\"},"
+                 "{\"node\":\"b\",\"message\":\"Successfully completed job: pb\"},"
+                 "{\"node\":\"c\",\"message\":\"Harper is not running: connection refused.\"}]}", j->id);
+        assert_string_equal(j->result, expected);
+}
+
 /* ---- the daemon exits ---- */
 
 static void test_free_cancels_running_peer_and_harper_steps(void **state) {
         Test *t = *state;
         Job *peer_job = start_replicated_past_local_part(t, 1);
-        Job *harper_job = start(t, JOB_RESTART, false);
+        Job *harper_job;
+
+        t->config.harper.api = true;
+        harper_job = start(t, JOB_RESTART, false);
 
         restart_run_unit_finished(t->calls[3].run, "harperdb.service", 0, NULL);
         assert_call(t, 2, CALL_PEER, "n1");
@@ -622,11 +847,20 @@ int main(void) {
                 T(test_units_that_cannot_be_listed),
                 T(test_harper_restarts_its_service_itself),
                 T(test_replicated_all_peers_done),
-                T(test_replicated_unreachable_peer_is_skipped),
+                T(test_replicated_unreachable_peer_stops_the_rollout),
+                T(test_replicated_peer_that_cannot_be_connected_to),
+                T(test_replicated_left_out_peer_is_skipped),
                 T(test_replicated_failed_peer_stops_the_rollout),
                 T(test_replicated_peer_timeout_is_an_error),
                 T(test_replicated_local_failure_reaches_no_peer),
                 T(test_replicated_without_peers_says_so),
+                T(test_cluster_nodes_come_from_harper_in_its_order),
+                T(test_cluster_configuration_says_how_and_whether),
+                T(test_cluster_only_connected_nodes_are_waited_for),
+                T(test_cluster_unknown_at_start_does_not_stop_a_restart),
+                T(test_cluster_unknown_at_rollout_is_an_error),
+                T(test_cluster_of_one_says_so),
+                T(test_cluster_failed_node_names_it_and_lists_all),
                 T(test_free_cancels_running_peer_and_harper_steps),
 #undef T
         };

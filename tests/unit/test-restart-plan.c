@@ -143,18 +143,48 @@ static void test_after_a_failure_nothing_starts_and_running_steps_finish(void **
         job_table_done(&t);
 }
 
-static void test_peers_roll_out_in_configuration_order(void **state) {
-        PeerConfig peers[] = { { .name = "node-c" }, { .name = "node-a" }, { .name = "node-b" } };
+static void test_peers_without_harper_roll_out_in_configuration_order(void **state) {
+        PeerConfig peers[] = { { .name = "node-c", .ssh = "c" }, { .name = "node-a", .address = "unix:path=/a" },
+                               { .name = "node-b", .exclude = true } };
         Config config = { .peers = peers, .n_peers = 3 };
-        char *names[4];
+        PeerConfig *plan = NULL;
+        size_t n = 0;
 
-        restart_plan_peer_names(&config, names);
-        assert_strv_equal(names, (const char *[]) { "node-c", "node-a", "node-b", NULL });
-        assert_ptr_equal(restart_plan_find_peer(&config, "node-a"), &peers[1]);
-        assert_null(restart_plan_find_peer(&config, "node-x"));
+        assert_int_equal(restart_plan_peers(&config, NULL, &plan, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(plan[0].name, "node-c");
+        assert_string_equal(plan[0].ssh, "c");
+        assert_string_equal(plan[1].address, "unix:path=/a");
+        assert_null(plan[1].ssh);
+        assert_true(plan[2].exclude);
+        restart_plan_peers_free(plan, n);
 }
 
-static void test_rollout_goes_on_past_done_and_skipped_peers_only(void **state) {
+static void test_harper_nodes_are_reached_over_ssh_unless_configured(void **state) {
+        PeerConfig peers[] = { { .name = "127.0.0.13", .address = "unix:path=/c" },
+                               { .name = "127.0.0.14", .exclude = true },
+                               { .name = "not-in-harper", .ssh = "x" } };
+        ClusterNode nodes[] = { { .name = "127.0.0.12", .url = "wss://127.0.0.12:12023" },
+                                { .name = "127.0.0.13", .url = "wss://127.0.0.13:12033" },
+                                { .name = "127.0.0.14" }, { .name = "named", .url = "wss://[::1]:9933/" } };
+        ClusterView view = { .this_node = "127.0.0.11", .nodes = nodes, .n_nodes = 4 };
+        Config config = { .peers = peers, .n_peers = 3 };
+        PeerConfig *plan = NULL;
+        size_t n = 0;
+
+        assert_int_equal(restart_plan_peers(&config, &view, &plan, &n), 0);
+        /* Harper's nodes, in the view's order; a configured name Harper does not know is not one */
+        assert_int_equal(n, 4);
+        assert_string_equal(plan[0].name, "127.0.0.12");
+        assert_string_equal(plan[0].ssh, "127.0.0.12");       /* the host of its URL */
+        assert_string_equal(plan[1].address, "unix:path=/c"); /* the configuration's way */
+        assert_null(plan[1].ssh);
+        assert_true(plan[2].exclude);
+        assert_string_equal(plan[3].ssh, "::1");
+        restart_plan_peers_free(plan, n);
+}
+
+static void test_rollout_goes_on_past_done_and_left_out_nodes_only(void **state) {
         assert_true(restart_plan_goes_on_after(NODE_DONE));
         assert_true(restart_plan_goes_on_after(NODE_SKIPPED));
         assert_false(restart_plan_goes_on_after(NODE_FAILED));
@@ -170,8 +200,9 @@ int main(void) {
                 cmocka_unit_test(test_rolling_starts_one_step_at_a_time),
                 cmocka_unit_test(test_not_rolling_starts_every_step_at_once),
                 cmocka_unit_test(test_after_a_failure_nothing_starts_and_running_steps_finish),
-                cmocka_unit_test(test_peers_roll_out_in_configuration_order),
-                cmocka_unit_test(test_rollout_goes_on_past_done_and_skipped_peers_only),
+                cmocka_unit_test(test_peers_without_harper_roll_out_in_configuration_order),
+                cmocka_unit_test(test_harper_nodes_are_reached_over_ssh_unless_configured),
+                cmocka_unit_test(test_rollout_goes_on_past_done_and_left_out_nodes_only),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

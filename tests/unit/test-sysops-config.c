@@ -161,9 +161,17 @@ static void test_peers_in_rollout_order(void **state) {
         assert_int_equal(c.peer_timeout_sec, 30);
         config_done(&c);
 
+        assert_int_equal(load(&c, "{\"ssh_config\":\"/etc/x/ssh.conf\",\"peers\":[{\"name\":\"127.0.0.13\",\"exclude\":true}]}",
+                              &problem), 0);
+        assert_true(c.peers[0].exclude);
+        assert_null(c.peers[0].ssh);
+        assert_string_equal(c.ssh_config, "/etc/x/ssh.conf");
+        config_done(&c);
+
         config_defaults(&c);
         assert_int_equal(c.n_peers, 0);
         assert_int_equal(c.peer_timeout_sec, 600);
+        assert_string_equal(c.ssh_config, SYSOPS_SSH_CONFIG_FILE);
         config_done(&c);
 }
 
@@ -245,16 +253,20 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                   "'system_information.cpu' is not a known key (disk, network, data_dir)" },
                 { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key" },
                 { "[1]", "'(top level)' must be a JSON object" },
-                { "{\"peers\":{}}", "'peers' must be a list of {name, ssh or address}" },
-                { "{\"peers\":[\"b\"]}", "'peers[0]' must be an object with name and ssh or address" },
+                { "{\"peers\":{}}", "'peers' must be a list of {name, ssh, address or exclude}" },
+                { "{\"peers\":[\"b\"]}", "'peers[0]' must be an object with name and ssh, address or exclude" },
                 { "{\"peers\":[{\"ssh\":\"b\"}]}", "'peers[0]' needs a name" },
-                { "{\"peers\":[{\"name\":\"b\"}]}", "'peers[0]' needs either ssh (a host) or address (a D-Bus address)" },
+                { "{\"peers\":[{\"name\":\"b\"}]}", "'peers[0]' needs ssh (a host), address (a D-Bus address) or exclude" },
+                { "{\"peers\":[{\"name\":\"b\",\"exclude\":false}]}",
+                  "'peers[0]' needs ssh (a host), address (a D-Bus address) or exclude" },
+                { "{\"peers\":[{\"name\":\"b\",\"exclude\":\"yes\"}]}", "'peers[0].exclude' must be true or false" },
                 { "{\"peers\":[{\"name\":\"b\",\"ssh\":\"b\",\"address\":\"unix:path=/x\"}]}",
-                  "'peers[0]' needs either ssh (a host) or address (a D-Bus address)" },
+                  "'peers[0]' needs either ssh (a host) or address (a D-Bus address), not both" },
+                { "{\"ssh_config\":\"ssh-peers.conf\"}", "'ssh_config' must be an absolute path" },
                 { "{\"peers\":[{\"name\":\"b\",\"ssh\":\"b\"},{\"name\":\"b\",\"ssh\":\"c\"}]}",
                   "'peers[1].name' repeats 'b'" },
                 { "{\"peers\":[{\"name\":\"b\",\"host\":\"b\"}]}",
-                  "'peers[0].host' is not a known key (name, ssh, address)" },
+                  "'peers[0].host' is not a known key (name, ssh, address, exclude)" },
                 { "{\"peer_timeout_sec\":0}", "'peer_timeout_sec' must be between 1 and 86400" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
