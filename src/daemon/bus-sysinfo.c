@@ -58,13 +58,13 @@ static int collect(Request *r, unsigned sections, json_object **ret) {
         if (!peers || !ssh)
                 return -ENOMEM;
 
-        /* replication: the configured peers, an ssh one as ssh:HOST */
+        /* replication: how the configuration reaches nodes, an ssh one as ssh:HOST */
         for (size_t i = 0; i < n_peers; i++) {
                 const PeerConfig *p = &c->config.peers[i];
                 ssh[i] = NULL;
                 if (p->ssh && asprintf(&ssh[i], "ssh:%s", p->ssh) < 0)
                         ssh[i] = NULL;
-                peers[i] = (SysinfoPeer) { p->name, p->address ? p->address : ssh[i] };
+                peers[i] = (SysinfoPeer) { .name = p->name, .address = p->address ?: ssh[i], .exclude = p->exclude };
         }
         src.peers = peers;
         src.n_peers = n_peers;

@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cluster-view.h"
+#include "macro.h"
 #include "string-table.h"
 #include "sysinfo-harper-figures.h"
 #include "sysinfo-json.h"
 #include "sysinfo-macro.h"
+#include "text.h"
 
 /* The sections of Harper's own system_information that hold what only Harper knows. */
 static const SysinfoSection from_system_information[] = {
@@ -147,21 +150,63 @@ int sysinfo_harper_table_size(SysinfoCall *c, void **state, json_object **ret) {
         return 0;
 }
 
-static int add_peers(json_object *o, const SysinfoSources *src) {
+static int add_peer(json_object *peers, const char *name, const char *address, json_object *url, json_object *connected) {
+        json_object *p = json_object_new_object();
+        int r;
+
+        if (!p || (r = si_append(peers, p)) < 0)
+                return -ENOMEM;
+        if ((r = si_add(p, "name", si_json_string(name))) < 0 || (r = si_add(p, "address", si_json_string(address))) < 0)
+                return r;
+        if (url && ((r = si_add(p, "url", url)) < 0 || (r = si_add(p, "connected", connected)) < 0))
+                return r;
+        return 0;
+}
+
+static const SysinfoPeer *configured_peer(const SysinfoSources *src, const char *name) {
+        for (size_t i = 0; i < src->n_peers; i++)
+                if (streq(src->peers[i].name, name))
+                        return &src->peers[i];
+        return NULL;
+}
+
+/* Harper's nodes (its cluster_status), each with how a replicated restart reaches it: as the
+ * configuration says, else ssh to the host of its URL; null when it is left out. */
+static int add_harper_nodes(json_object *peers, const SysinfoSources *src, json_object *status) {
+        _cleanup_(cluster_view_done) ClusterView view = {};
+        int r;
+
+        r = cluster_view_from_harper(status, NULL, &view);
+        if (r < 0)
+                return r == -EBADMSG ? 0 : r;
+        for (size_t i = 0; i < view.n_nodes; i++) {
+                const ClusterNode *n = &view.nodes[i];
+                const SysinfoPeer *how = configured_peer(src, n->name);
+                _cleanup_free_ char *host = cluster_url_host(n->url);
+                _cleanup_free_ char *ssh = text_printf("ssh:%s", host ?: n->name);
+
+                if (!ssh)
+                        return -ENOMEM;
+                r = add_peer(peers, n->name, how ? how->address : ssh, si_json_string(n->url),
+                             json_object_new_boolean(n->connected));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_peers(json_object *o, const SysinfoSources *src, json_object *status) {
         json_object *peers = json_object_new_array();
         int r;
 
         if ((r = si_add(o, "peers", peers)) < 0 || !peers)
                 return -ENOMEM;
-        for (size_t i = 0; i < src->n_peers; i++) {
-                json_object *p = json_object_new_object();
-
-                if (!p || (r = si_append(peers, p)) < 0)
-                        return -ENOMEM;
-                if ((r = si_add(p, "name", si_json_string(src->peers[i].name))) < 0 ||
-                    (r = si_add(p, "address", si_json_string(src->peers[i].address))) < 0)
+        if (json_object_is_type(status, json_type_object))
+                return add_harper_nodes(peers, src, status);
+        /* without Harper's answer: the nodes the configuration names */
+        for (size_t i = 0; i < src->n_peers; i++)
+                if ((r = add_peer(peers, src->peers[i].name, src->peers[i].address, NULL, NULL)) < 0)
                         return r;
-        }
         return 0;
 }
 
@@ -172,7 +217,7 @@ int sysinfo_harper_replication(SysinfoCall *c, void **state, json_object **ret) 
         if (!o)
                 return -ENOMEM;
         if (si_add(o, "cluster_status", json_object_is_type(status, json_type_object) ? json_object_get(status) : NULL) < 0 ||
-            add_peers(o, c->src) < 0)
+            add_peers(o, c->src, status) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;

@@ -55,8 +55,11 @@ typedef struct SysinfoUnit {
         uint64_t active_enter_usec;   /* CLOCK_REALTIME µs, 0 = never */
 } SysinfoUnit;
 
+/* How the configuration reaches a node (sysops-config.h's PeerConfig, by Harper's name): address
+ * is a D-Bus address or "ssh:HOST"; NULL and exclude when the node is left out. */
 typedef struct SysinfoPeer {
         const char *name, *address;
+        bool exclude;
 } SysinfoPeer;
 
 /* The questions to Harper that only it can answer: its own system_information (memory's heap,

@@ -509,7 +509,7 @@ static void test_harper_figures_are_harpers(void **state) {
                             "[{\"database\":\"dev\",\"table\":\"dog\",\"record_count\":3,\"table_size\":4096,"
                             "\"db_size\":65536,\"db_audit_size\":4096}]");
         assert_string_equal(plain_at(o, "replication", NULL),
-                            "{\"cluster_status\":{\"connections\":[]},\"peers\":[{\"name\":\"node-b\",\"address\":\"10.0.0.6\"}]}");
+                            "{\"cluster_status\":{\"connections\":[]},\"peers\":[]}");   /* in no cluster */
         assert_string_equal(plain_at(o, "harper", NULL), "{\"answered\":true}");
         json_object_put(o);
 
@@ -549,6 +549,35 @@ static void test_harper_missing_answer_leaves_its_fields_null(void **state) {
                             "\"active\"");
         assert_int_equal(json_object_array_length(json_object_object_get(o, "process_threads")), 2);
         json_object_put(o);
+}
+
+static void test_replication_peers_are_harpers_nodes(void **state) {
+        /* node 127.0.0.11 of three: .12 reached as configured (node-b's entry names it so), .13 over
+         * ssh at the host of its URL, .14 left out */
+        static const SysinfoPeer how[] = {
+                { .name = "127.0.0.12", .address = "ssh:admin@b.example" },
+                { .name = "127.0.0.14", .exclude = true },
+        };
+        json_object *status = json_tokener_parse(
+                "{\"node_name\":\"127.0.0.11\",\"connections\":["
+                "{\"name\":\"127.0.0.13\",\"url\":\"wss://127.0.0.13:9933\",\"database_sockets\":[{\"connected\":true}]},"
+                "{\"name\":\"127.0.0.12\",\"url\":\"wss://127.0.0.12:9933\",\"database_sockets\":[{\"connected\":false}]},"
+                "{\"name\":\"127.0.0.14\",\"url\":\"wss://127.0.0.14:9933\",\"database_sockets\":[]}]}");
+        SysinfoHarper answered = { .answers = { [SYSINFO_HARPER_CLUSTER_STATUS] = status } };
+        Shape shape;
+        json_object *o;
+
+        shape_init(&shape, "one-cpu");
+        shape.src.harper = &answered;
+        shape.src.peers = how;
+        shape.src.n_peers = 2;
+        o = collect(&shape.src, 1u << SYSINFO_REPLICATION);
+        assert_string_equal(plain_at(o, "replication", "peers"),
+                            "[{\"name\":\"127.0.0.12\",\"address\":\"ssh:admin@b.example\",\"url\":\"wss:\\/\\/127.0.0.12:9933\",\"connected\":false},"
+                            "{\"name\":\"127.0.0.13\",\"address\":\"ssh:127.0.0.13\",\"url\":\"wss:\\/\\/127.0.0.13:9933\",\"connected\":true},"
+                            "{\"name\":\"127.0.0.14\",\"address\":null,\"url\":\"wss:\\/\\/127.0.0.14:9933\",\"connected\":false}]");
+        json_object_put(o);
+        json_object_put(status);
 }
 
 static void test_harper_answers_of_another_shape_are_null(void **state) {
@@ -647,6 +676,7 @@ int main(void) {
                 cmocka_unit_test(test_harper_is_asked_only_what_the_attributes_need),
                 cmocka_unit_test(test_harper_figures_are_harpers),
                 cmocka_unit_test(test_harper_missing_answer_leaves_its_fields_null),
+                cmocka_unit_test(test_replication_peers_are_harpers_nodes),
                 cmocka_unit_test(test_harper_answers_of_another_shape_are_null),
                 cmocka_unit_test(test_figures_beyond_64_bits_are_unknown),
                 cmocka_unit_test(test_live_machine_answers_every_section),
