@@ -32,7 +32,7 @@ static const RefusalKind kinds[] = {
 };
 
 static bool changes_state(const char *member) {
-        static const char *const members[] = { "SetStatus", "ClearStatus", "Restart", "RestartService" };
+        static const char *const members[] = { "SetStatus", "ClearStatus", "Restart", "RestartInstance", "RestartService" };
 
         for (size_t i = 0; member && i < ELEMENTSOF(members); i++)
                 if (strcmp(member, members[i]) == 0)

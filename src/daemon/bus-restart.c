@@ -21,8 +21,9 @@ static int refuse_if_running(Context *c, JobType type, HarperService service, sd
                                  running->id);
 }
 
-int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Context *c = ASSERT_PTR(userdata);
+/* Restart() and RestartInstance(replicated): the instance unit, then (replicated) every other
+ * node of Harper's cluster in turn. */
+static int restart_instance(sd_bus_message *m, Context *c, bool replicated, sd_bus_error *error) {
         uid_t uid;
         Job *j;
         int r;
@@ -39,13 +40,27 @@ int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r < 0)
                 return r;
 
-        j = bus_job_new(c, JOB_RESTART, _HARPER_SERVICE_INVALID, false, uid);
+        j = bus_job_new(c, JOB_RESTART, _HARPER_SERVICE_INVALID, replicated, uid);
         if (!j)
                 return -ENOMEM;
-        log_info("uid %u asked to restart %s (job %s).", (unsigned) uid, c->config.instance_unit, j->id);
+        log_info("uid %u asked to restart %s%s (job %s).", (unsigned) uid, c->config.instance_unit,
+                 replicated ? " (replicated)" : "", j->id);
         /* Harper answers at once; here "at once" is when systemd has queued the restart */
         bus_job_start(c, j, m);
         return 1;
+}
+
+int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return restart_instance(m, ASSERT_PTR(userdata), false, error);
+}
+
+int method_restart_instance(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int replicated, r;
+
+        r = sd_bus_message_read(m, "b", &replicated);
+        if (r < 0)
+                return r;
+        return restart_instance(m, ASSERT_PTR(userdata), replicated, error);
 }
 
 int method_restart_service(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -250,11 +250,11 @@ static int ask_restart(PeerRun *run, const char *service) {
         int r;
 
         r = sd_bus_message_new_method_call(run->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
-                                           "RestartService");
+                                           service ? "RestartService" : "Restart");
         if (r < 0)
                 return r;
         /* replicated false: the peer restarts itself only, it does not fan out again */
-        r = sd_bus_message_append(call, "sb", service, 0);
+        r = service ? sd_bus_message_append(call, "sb", service, 0) : 0;
         if (r < 0)
                 return r;
         return sd_bus_call_async(run->bus, &run->call, call, on_started, run, 0);
@@ -290,7 +290,6 @@ int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const
         assert(ret);
         assert(event);
         assert(peer);
-        assert(service);
         assert(callback);
 
         run = calloc(1, sizeof(PeerRun));

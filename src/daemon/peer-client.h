@@ -25,8 +25,9 @@ typedef void (*peer_run_callback_t)(PeerRunEvent event, const char *text, void *
 /* How long ssh may take to reach a node before the node counts as unreachable. */
 #define PEER_SSH_CONNECT_TIMEOUT_SEC 10U
 
-/* An ssh peer is reached with ssh_config (ssh_config(5); NULL: ssh's own defaults). Texts of
- * the events do not name the peer: the caller knows which it asked. */
+/* An ssh peer is reached with ssh_config (ssh_config(5); NULL: ssh's own defaults); service
+ * NULL restarts the peer's instance (Restart()). Texts of the events do not name the peer: the
+ * caller knows which it asked. */
 int peer_run_start(PeerRun **ret, sd_event *event, const PeerConfig *peer, const char *ssh_config,
                    const char *service, uint64_t timeout_usec, peer_run_callback_t callback, void *userdata);
 

@@ -47,6 +47,7 @@ typedef struct Options {
 LOGGED(method_set_status)
 LOGGED(method_clear_status)
 LOGGED(method_restart)
+LOGGED(method_restart_instance)
 LOGGED(method_restart_service)
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -75,6 +76,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", message, "s", job_id, "o", job),
                                 logged_method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestartInstance",
+                                SD_BUS_ARGS("b", replicated),
+                                SD_BUS_RESULT("s", message, "s", job_id, "o", job),
+                                logged_method_restart_instance, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RestartService",
                                 SD_BUS_ARGS("s", service, "b", replicated),
                                 SD_BUS_RESULT("s", message, "s", job_id, "o", job),

@@ -35,11 +35,21 @@ static bool is_bus_string(json_object *v) {
 }
 
 Response run_restart(const CallContext *ctx, json_object *request, const Operation *op) {
+        int replicated_present;
+        json_object *replicated = request_field(request, "replicated", &replicated_present);
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
 
-        /* Harper reads nothing but the operation */
-        if (call_method(ctx, "Restart", &error, &reply, "") < 0)
+        /* Harper reads nothing but the operation; replicated (the whole cluster, one node at a
+         * time) is harper-sysops' own */
+        if (replicated_present && !json_object_is_type(replicated, json_type_boolean))
+                return response_error(OUTCOME_BAD_REQUEST, "'replicated' must be true or false");
+        if (replicated_present && json_object_get_boolean(replicated))
+                r = call_method(ctx, "RestartInstance", &error, &reply, "b", 1);
+        else
+                r = call_method(ctx, "Restart", &error, &reply, "");
+        if (r < 0)
                 return failed_call(ctx, op, &error);
         return job_started(ctx, op, reply);
 }

@@ -147,6 +147,19 @@ out=$(ops --wait '{"operation":"restart_service","service":"http_workers","repli
 is "replicated false: COMPLETE, no result" "$(py 'd["status"], "result" in d' <<<"$out")" "COMPLETE False"
 is "... and no peer was touched" "$(marks B) $(marks C)" "$before"
 
+# ---------------------------------------------------------------- the instance, node by node
+a_with_peers "" B C
+out=$(ops --wait '{"operation":"restart","replicated":true}'); rc=$?
+is "replicated instance restart over A, B, C: COMPLETE (exit 0)" "$(py 'd["status"]' <<<"$out") (exit $rc)" "COMPLETE (exit 0)"
+is "... each peer's instance restarted, in order" \
+   "$(py '[(e["node"], e["message"][:28]) for e in d["result"]["replicated"]]' <<<"$out")" \
+   "[('B', 'Successfully completed job: '), ('C', 'Successfully completed job: ')]"
+check "... asked of B and C as Restart(), not replicated again" \
+    grep -q "asked to restart harperdb.service (job" "${DIR[B]}/daemon.log" "${DIR[C]}/daemon.log"
+out=$(ops '{"operation":"restart","replicated":"yes"}'); rc=$?
+is "replicated must be a boolean: 400, nothing restarted (exit 2)" "$out (exit $rc)" \
+   '{"error":"'"'"'replicated'"'"' must be true or false"} (exit 2)'
+
 # ---------------------------------------------------------------- peers that cannot be asked
 a_with_peers "" B ghost="unix:path=$H_T/no-such.sock" C
 before=$(marks C)
