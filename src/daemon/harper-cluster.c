@@ -12,6 +12,7 @@ struct HarperClusterQuery {
         HarperClient *client;
         char *socket;
         uint64_t timeout_usec;
+        bool all_nodes;        /* ask for system.hdb_nodes too */
         json_object *status;   /* cluster_status's answer, once it came */
         HarperCall *call;
         harper_cluster_callback_t callback;
@@ -72,6 +73,8 @@ static void on_status(json_object *reply, int error, const char *message, void *
         if (error < 0)
                 return query_end(q, NULL, error, message);
         q->status = json_object_get(reply);
+        if (!q->all_nodes)
+                return view_ready(q, NULL);
         body = json_tokener_parse("{\"operation\":\"search_by_value\",\"database\":\"system\","
                                   "\"table\":\"hdb_nodes\",\"search_attribute\":\"name\",\"search_value\":\"*\","
                                   "\"get_attributes\":[\"name\",\"url\"]}");
@@ -82,8 +85,8 @@ static void on_status(json_object *reply, int error, const char *message, void *
                 query_end(q, NULL, r, "Cannot ask Harper for its nodes.");
 }
 
-int harper_cluster_ask(HarperClusterQuery **ret, HarperClient *client, const HarperTarget *t, uint64_t timeout_usec,
-                       harper_cluster_callback_t callback, void *userdata) {
+int harper_cluster_ask(HarperClusterQuery **ret, HarperClient *client, const HarperTarget *t, bool all_nodes,
+                       uint64_t timeout_usec, harper_cluster_callback_t callback, void *userdata) {
         _cleanup_(harper_cluster_query_cancelp) HarperClusterQuery *q = NULL;
         _cleanup_json_ json_object *body = NULL;
         int r;
@@ -96,7 +99,8 @@ int harper_cluster_ask(HarperClusterQuery **ret, HarperClient *client, const Har
         q = calloc(1, sizeof(HarperClusterQuery));
         if (!q)
                 return -ENOMEM;
-        *q = (HarperClusterQuery) { .client = client, .timeout_usec = timeout_usec, .callback = callback,
+        *q = (HarperClusterQuery) { .client = client, .timeout_usec = timeout_usec, .all_nodes = all_nodes,
+                                    .callback = callback,
                                     .userdata = userdata, .socket = strdup(t->socket) };
         body = json_tokener_parse("{\"operation\":\"cluster_status\"}");
         if (!q->socket || !body)

@@ -4,6 +4,7 @@
  * joined, connected or not). On the event loop; no bus types. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cluster-view.h"
@@ -16,10 +17,11 @@ typedef struct HarperClusterQuery HarperClusterQuery;
  * error a code of harper-client.h and message a sentence. */
 typedef void (*harper_cluster_callback_t)(ClusterView *view, int error, const char *message, void *userdata);
 
-/* callback exactly once, from the event loop, unless cancelled; each of the two questions within
- * timeout_usec. A negative errno: no callback. */
-int harper_cluster_ask(HarperClusterQuery **ret, HarperClient *client, const HarperTarget *t, uint64_t timeout_usec,
-                       harper_cluster_callback_t callback, void *userdata);
+/* callback exactly once, from the event loop, unless cancelled; each question within
+ * timeout_usec. Without all_nodes only cluster_status is asked (the nodes it is connected to,
+ * a question less). A negative errno: no callback. */
+int harper_cluster_ask(HarperClusterQuery **ret, HarperClient *client, const HarperTarget *t, bool all_nodes,
+                       uint64_t timeout_usec, harper_cluster_callback_t callback, void *userdata);
 
 /* Ends a query without calling back; NULL is fine. */
 void harper_cluster_query_cancel(HarperClusterQuery *q);

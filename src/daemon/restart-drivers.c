@@ -47,6 +47,7 @@ typedef struct HarperStep {
         Context *context;
         RestartRun *run;
         bool cluster;          /* a question about Harper's cluster, not a step */
+        bool all_nodes;        /* cluster: every node Harper knows */
         StepKind kind;
         HarperService service;
         char **nodes;          /* STEP_HARPER_REPLICATION */
@@ -91,8 +92,8 @@ static int watch(HarperStep *s, const HarperTarget *t) {
         Context *c = s->context;
 
         if (s->cluster)
-                return harper_cluster_ask(&s->query, c->harper, t, (uint64_t) c->config.harper.query_timeout_ms * USEC_PER_MSEC,
-                                          on_cluster, s);
+                return harper_cluster_ask(&s->query, c->harper, t, s->all_nodes,
+                                          (uint64_t) c->config.harper.query_timeout_ms * USEC_PER_MSEC, on_cluster, s);
         if (s->kind == STEP_HARPER_REPLICATION)
                 return harper_watch_replication(&s->watch, c->harper, c->event, t, s->nodes,
                                                 (uint64_t) c->config.peer_timeout_sec * USEC_PER_SEC,
@@ -162,7 +163,7 @@ static int harper_start(void *userdata, StepKind kind, HarperService service, ch
         return harper_begin(c, TAKE_PTR(s), ret_handle);
 }
 
-static int harper_cluster(void *userdata, RestartRun *run, void **ret_handle) {
+static int harper_cluster(void *userdata, bool all_nodes, RestartRun *run, void **ret_handle) {
         Context *c = ASSERT_PTR(userdata);
         HarperStep *s;
 
@@ -170,7 +171,7 @@ static int harper_cluster(void *userdata, RestartRun *run, void **ret_handle) {
         s = calloc(1, sizeof(HarperStep));
         if (!s)
                 return -ENOMEM;
-        *s = (HarperStep) { .context = c, .run = run, .cluster = true };
+        *s = (HarperStep) { .context = c, .run = run, .cluster = true, .all_nodes = all_nodes };
         return harper_begin(c, s, ret_handle);
 }
 

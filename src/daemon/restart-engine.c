@@ -514,7 +514,8 @@ static void ask_cluster(RestartRun *run) {
         const RestartHarperDriver *d = &run->engine->drivers.harper;
         int r;
 
-        r = d->cluster(d->userdata, run, &run->harper);
+        /* every node Harper knows only when they are to be restarted */
+        r = d->cluster(d->userdata, run->job->replicated, run, &run->harper);
         if (r < 0) {
                 run->harper = NULL;
                 _cleanup_free_ char *why = text_printf("Cannot ask Harper: %s", strerror(-r));

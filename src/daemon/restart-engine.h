@@ -48,8 +48,9 @@ typedef struct RestartHarperDriver {
          * is set before any report. <0: no report. */
         int (*start)(void *userdata, StepKind kind, HarperService service, char *const *nodes, RestartRun *run,
                      void **ret_handle);
-        /* Asks Harper for its cluster: restart_run_cluster_found() exactly once, as start. */
-        int (*cluster)(void *userdata, RestartRun *run, void **ret_handle);
+        /* Asks Harper for its cluster (all_nodes: every node it knows, else those it is connected
+         * to): restart_run_cluster_found() exactly once, as start. */
+        int (*cluster)(void *userdata, bool all_nodes, RestartRun *run, void **ret_handle);
         /* Ends a step or question that has not finished, without a report. */
         void (*cancel)(void *userdata, void *handle);
         void *userdata;

@@ -51,6 +51,7 @@ typedef struct Test {
         const char *this_node;
         const char *cluster[8];
         bool cluster_later;    /* record the question instead; the test answers it */
+        int all_nodes;         /* what the last question asked for: -1 none, else 0 or 1 */
         unsigned n_changed;
         unsigned n_answers;
         int answer_error;
@@ -156,10 +157,11 @@ static void answer_cluster(Test *t, RestartRun *run) {
         cluster_view_done(&view);
 }
 
-static int fake_cluster(void *userdata, RestartRun *run, void **ret_handle) {
+static int fake_cluster(void *userdata, bool all_nodes, RestartRun *run, void **ret_handle) {
         Test *t = userdata;
         Call *c;
 
+        t->all_nodes = all_nodes;
         if (t->cluster_later) {
                 c = record(t, CALL_CLUSTER, "cluster", run);
                 *ret_handle = c;
@@ -685,7 +687,9 @@ static void test_cluster_nodes_come_from_harper_in_its_order(void **state) {
         Test *t = *state;
         Job *j = start_in_cluster(t, JOB_RESTART_SERVICE);
 
-        /* asked before the restart: the replication step waits for the nodes connected then */
+        /* asked before the restart (every node Harper knows: they are to be restarted); the
+         * replication step waits for the nodes connected then */
+        assert_int_equal(t->all_nodes, 1);
         assert_steps(j, "harper:restart_service:http_workers:running harper:replication:pending");
         restart_run_harper_finished(t->calls[0].run, 0, "Successfully completed job: h1");
         assert_call(t, 1, CALL_HARPER, "replication b c");
@@ -732,6 +736,7 @@ static void test_cluster_only_connected_nodes_are_waited_for(void **state) {
         t->cluster[0] = "b";    /* down when the restart began */
         t->cluster[1] = "c+";
         j = start(t, JOB_RESTART, false);
+        assert_int_equal(t->all_nodes, 0);   /* only which it is connected to */
         assert_steps(j, "harperdb.service:running harper:answering:pending harper:replication:pending");
         restart_run_unit_finished(t->calls[0].run, "harperdb.service", 0, NULL);
         restart_run_harper_finished(t->calls[1].run, 0, NULL);
