@@ -94,8 +94,13 @@ static void on_unit_exec(char **environment, const char *user, const char *error
                 return search_answer(s, NULL, error);
         /* the unit's user is a local system account: NSS answers from /etc at once */
         pw = getpwnam(user);
-        if (harper_locate_config(environment, pw ? pw->pw_dir : NULL, &config_path, &problem) < 0)
-                return search_answer(s, NULL, problem ?: "Cannot find Harper's root directory.");
+        if (harper_locate_config(environment, pw ? pw->pw_dir : NULL, &config_path, &problem) < 0) {
+                /* what was looked at, and the keys that say where Harper is instead */
+                _cleanup_free_ char *why = text_printf("Cannot find Harper from %s: %s (harper.root_path or "
+                                                       "instance_unit in sysops.json(5) say where it is).",
+                                                       s->config->instance_unit, problem ?: "no root directory");
+                return search_answer(s, NULL, why ?: "Cannot find Harper's root directory.");
+        }
         found_in_file(s, config_path);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* How a unit runs: its Environment= and User=, for finding Harper from its unit. Two Get()s at
- * once; the question is answered when both slots are gone (answered, or the connection
- * closed). */
+/* How a unit runs: its Environment= and User=, for finding Harper from its unit, and whether
+ * systemd has the unit at all. Three Get()s at once; the question is answered when every slot is
+ * gone (answered, or the connection closed). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 
 typedef struct ExecQuestion {
         SystemdClient *client;
+        char *unit;
         char **environment;
         char *user;
         char *error;
@@ -41,6 +42,7 @@ static void exec_question_unref(void *userdata) {
         strv_free(q->environment);
         free(q->user);
         free(q->error);
+        free(q->unit);
         free(q);
 }
 
@@ -77,13 +79,29 @@ static int on_exec_answer(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
+/* A unit systemd has no file for has an empty environment and runs as root: say that instead,
+ * and which key names Harper's unit. */
+static int on_load_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ExecQuestion *q = ASSERT_PTR(userdata);
+        const char *state;
+
+        q->n_answered++;
+        if (sd_bus_message_is_method_error(reply, NULL) ||
+            sd_bus_message_read(reply, "v", "s", &state) < 0 || !streq(state, "not-found"))
+                return 0;   /* the other two questions tell what went wrong, if anything */
+        keep_error(q, text_printf("systemd has no unit %s (instance_unit in sysops.json(5) names Harper's unit).",
+                                  q->unit));
+        return 0;
+}
+
 /* Sends the Get() of one property; the slot holds a reference of q until it is gone. */
-static int ask_property(ExecQuestion *q, const char *path, const char *property) {
+static int ask_property(ExecQuestion *q, const char *path, const char *interface, const char *property,
+                        sd_bus_message_handler_t callback) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         int r;
 
         r = sd_bus_call_method_async(q->client->bus, &slot, SYSTEMD_NAME, path, "org.freedesktop.DBus.Properties",
-                                     "Get", on_exec_answer, q, "ss", "org.freedesktop.systemd1.Service", property);
+                                     "Get", callback, q, "ss", interface, property);
         if (r < 0)
                 return r;
         q->pending++;
@@ -93,13 +111,17 @@ static int ask_property(ExecQuestion *q, const char *path, const char *property)
         return 0;
 }
 
-static int ask_both(ExecQuestion *q, const char *path) {
+static int ask_all(ExecQuestion *q, const char *path) {
         int r;
 
-        r = ask_property(q, path, "Environment");
+        /* first: its answer comes first, and a missing unit is the error to tell */
+        r = ask_property(q, path, "org.freedesktop.systemd1.Unit", "LoadState", on_load_state);
         if (r < 0)
                 return r;
-        return ask_property(q, path, "User");
+        r = ask_property(q, path, "org.freedesktop.systemd1.Service", "Environment", on_exec_answer);
+        if (r < 0)
+                return r;
+        return ask_property(q, path, "org.freedesktop.systemd1.Service", "User", on_exec_answer);
 }
 
 int systemd_client_unit_exec(SystemdClient *c, const char *unit, unit_exec_callback_t callback, void *userdata) {
@@ -120,8 +142,9 @@ int systemd_client_unit_exec(SystemdClient *c, const char *unit, unit_exec_callb
         if (!q)
                 return -ENOMEM;
         /* our own reference while asking: answered once both slots are gone */
-        *q = (ExecQuestion) { .client = c, .callback = callback, .userdata = userdata, .pending = 1 };
-        r = ask_both(q, path);
+        *q = (ExecQuestion) { .client = c, .callback = callback, .userdata = userdata, .pending = 1,
+                              .unit = strdup(unit) };
+        r = q->unit ? ask_all(q, path) : -ENOMEM;
         if (r < 0)
                 keep_error(q, text_printf("Cannot ask systemd about %s: %s", unit, strerror(-r)));
         exec_question_unref(q);

@@ -49,6 +49,8 @@ static int fake_get(FakeSystemd *f, sd_bus_message *m) {
                 f->n_exec_asked++;
                 return reply_strv(m, f->environment);
         }
+        if (strcmp(property, "LoadState") == 0)
+                return reply_string(m, f->load_state ?: "loaded");
         if (strcmp(property, "User") == 0) {
                 f->n_exec_asked++;
                 return reply_string(m, f->user);

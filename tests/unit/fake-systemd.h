@@ -31,6 +31,7 @@ typedef struct FakeSystemd {
         const char *job_state;         /* Job.State ("running"); NULL: the job is gone */
         char *environment[4];          /* the unit's Environment= */
         const char *user;              /* the unit's User= ("") */
+        const char *load_state;        /* the unit's LoadState ("loaded") */
 } FakeSystemd;
 
 /* A fake listening in a new temporary directory, with its own event loop. */

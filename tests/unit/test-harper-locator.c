@@ -157,7 +157,23 @@ static void test_unit_without_root(void **state) {
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
         fake_run_until(t->fake, &f.n, 20000);
         assert_null(f.socket);
-        assert_string_equal(f.error, "/nonexistent/.harperdb/hdb_boot_properties.file: No such file or directory");
+        assert_string_equal(f.error, "Cannot find Harper from harperdb.service: /nonexistent/.harperdb/hdb_boot_properties.file: "
+                                     "No such file or directory (harper.root_path or instance_unit in sysops.json(5) "
+                                     "say where it is).");
+        found_done(&f);
+}
+
+/* A unit name systemd has no file for: said so, with the key that names Harper's unit. */
+static void test_unit_not_found(void **state) {
+        Test *t = *state;
+        Found f = {};
+
+        t->fake->load_state = "not-found";
+        assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
+        fake_run_until(t->fake, &f.n, 20000);
+        assert_null(f.socket);
+        assert_string_equal(f.error, "systemd has no unit harperdb.service (instance_unit in sysops.json(5) names "
+                                     "Harper's unit).");
         found_done(&f);
 }
 
@@ -232,6 +248,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_socket_configured, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_from_unit_kept_until_forgotten, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unit_without_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unit_not_found, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_forget_during_search, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_free_with_search_out, setup, teardown),
