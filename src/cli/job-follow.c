@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "job-follow.h"
+#include "job.h"
 #include "job-object.h"
 #include "log.h"
 #include "macro.h"
@@ -11,13 +12,16 @@
 #include "time-util.h"
 
 static void show_progress(const JobFollow *follow, const JobState *s) {
+        char step[128];
+
         if (!follow->progress)
                 return;
         /* one line, rewritten in place */
-        fprintf(stderr, "\r\033[K%s: %u/%u units done%s%s", s->status, s->steps_done, s->steps_total,
-                s->running_unit ? ", now " : "", s->running_unit ? s->running_unit : "");
+        fprintf(stderr, "\r\033[K%s: %u/%u steps done%s%s", s->status, s->steps_done, s->steps_total,
+                s->running_unit ? ", now " : "",
+                s->running_unit ? step_display_name(s->running_unit, step, sizeof step) : "");
         if (s->nodes_total > 0)
-                fprintf(stderr, "; peers %u/%u%s%s", s->nodes_over, s->nodes_total,
+                fprintf(stderr, "; other nodes %u/%u%s%s", s->nodes_over, s->nodes_total,
                         s->current_node && *s->current_node ? ", now " : "",
                         s->current_node && *s->current_node ? s->current_node : "");
         if (job_state_finished(s))

@@ -339,6 +339,21 @@ static int add_result_entry(json_object *list, const char *node, const char *mes
         return 0;
 }
 
+const char *step_display_name(const char *step, char *buf, size_t size) {
+        assert(step);
+        assert(buf);
+
+        if (streq(step, STEP_NAME_HARPER_ANSWERING))
+                return "Harper answering";
+        if (streq(step, STEP_NAME_HARPER_REPLICATION))
+                return "Harper's replication connected again";
+        if (strncmp(step, STEP_NAME_HARPER_SERVICE_PREFIX, strlen(STEP_NAME_HARPER_SERVICE_PREFIX)) == 0) {
+                snprintf(buf, size, "Harper restarting %s", step + strlen(STEP_NAME_HARPER_SERVICE_PREFIX));
+                return buf;
+        }
+        return step;
+}
+
 char *job_replicated_result(const Job *j, const char *this_node, const char *this_message) {
         _cleanup_(json_object_putp) json_object *result = json_object_new_object();
         json_object *list;

@@ -65,6 +65,9 @@ typedef enum StepKind {
 #define STEP_NAME_HARPER_SERVICE_PREFIX "harper:restart_service:"
 #define STEP_NAME_HARPER_REPLICATION "harper:replication"
 
+/* A step's name in words for people ("Harper answering"; a unit stays its name), in buf. */
+const char *step_display_name(const char *step, char *buf, size_t size);
+
 typedef struct JobStep {
         char *unit;            /* the unit, or what Harper does (the names above) */
         StepKind kind;

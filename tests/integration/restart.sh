@@ -165,8 +165,8 @@ is "a harper-admin member restarts without a password" "$(json status <<<"$out")
 # on a terminal --wait shows the progress on stderr (script(1) gives it a pty)
 out=$(script -qec "$HARPER_OPS --no-ask-password --wait '{\"operation\":\"restart_service\",\"service\":\"http_workers\"}'" /dev/null |
       tr '\r' '\n')
-like "--wait on a terminal: the job and its progress, unit by unit" "$(grep -E 'Restarting|units done' <<<"$out" | tr '\n' '|')" \
-     "Restarting http_workers \(job [0-9a-f-]{36}\)\|.*IN_PROGRESS: 1/3 units done, now harperdb-http@2.service.*COMPLETE: 3/3 units done"
+like "--wait on a terminal: the job and its progress, step by step" "$(grep -E 'Restarting|steps done' <<<"$out" | tr '\n' '|')" \
+     "Restarting http_workers \(job [0-9a-f-]{36}\)\|.*IN_PROGRESS: 1/3 steps done, now harperdb-http@2.service.*COMPLETE: 3/3 steps done"
 
 # ---------------------------------------------------------------- failures, overlap, history
 h_daemon_stop

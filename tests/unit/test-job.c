@@ -183,6 +183,17 @@ static void test_nodes_and_harpers_replicated_result(void **state) {
         assert_ptr_equal(job_current_node(j), &j->nodes[3]);
 }
 
+static void test_step_names_in_words(void **state) {
+        char buf[64];
+
+        assert_string_equal(step_display_name(STEP_NAME_HARPER_ANSWERING, buf, sizeof buf), "Harper answering");
+        assert_string_equal(step_display_name(STEP_NAME_HARPER_REPLICATION, buf, sizeof buf),
+                            "Harper's replication connected again");
+        assert_string_equal(step_display_name(STEP_NAME_HARPER_SERVICE_PREFIX "http_workers", buf, sizeof buf),
+                            "Harper restarting http_workers");
+        assert_string_equal(step_display_name("harperdb-http@2.service", buf, sizeof buf), "harperdb-http@2.service");
+}
+
 static void test_messages_from_elsewhere_are_bounded(void **state) {
         JobTable *t = *state;
         Job *j = job_table_add(t, JOB_RESTART_SERVICE, HARPER_SERVICE_HTTP_WORKERS, true, 0, 1);
@@ -209,6 +220,7 @@ int main(void) {
                                                 table_teardown),
                 cmocka_unit_test_setup_teardown(test_steps, table_setup, table_teardown),
                 cmocka_unit_test_setup_teardown(test_nodes_and_harpers_replicated_result, table_setup, table_teardown),
+                cmocka_unit_test(test_step_names_in_words),
                 cmocka_unit_test_setup_teardown(test_messages_from_elsewhere_are_bounded, table_setup, table_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
