@@ -88,12 +88,19 @@ static void on_cluster(ClusterView *view, int error, const char *message, void *
         restart_run_cluster_found(run, view, error, message);
 }
 
+/* Asked before a restart, whose reason may be a Harper that does not answer: a short bound. */
+#define CLUSTER_QUESTION_MAX_USEC (2 * USEC_PER_SEC)
+static uint64_t cluster_question_usec(const Context *c) {
+        uint64_t usec = (uint64_t) c->config.harper.query_timeout_ms * USEC_PER_MSEC;
+
+        return usec < CLUSTER_QUESTION_MAX_USEC ? usec : CLUSTER_QUESTION_MAX_USEC;
+}
+
 static int watch(HarperStep *s, const HarperTarget *t) {
         Context *c = s->context;
 
         if (s->cluster)
-                return harper_cluster_ask(&s->query, c->harper, t, s->all_nodes,
-                                          (uint64_t) c->config.harper.query_timeout_ms * USEC_PER_MSEC, on_cluster, s);
+                return harper_cluster_ask(&s->query, c->harper, t, s->all_nodes, cluster_question_usec(c), on_cluster, s);
         if (s->kind == STEP_HARPER_REPLICATION)
                 return harper_watch_replication(&s->watch, c->harper, c->event, t, s->nodes,
                                                 (uint64_t) c->config.peer_timeout_sec * USEC_PER_SEC,

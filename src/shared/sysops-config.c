@@ -59,7 +59,8 @@ void config_defaults(Config *config) {
                 .sysinfo_disk = true,
                 .sysinfo_network = true,
                 /* Harper allows itself 60 s for a restart (its RESTART_TIMEOUT_MS) */
-                .harper = { .api = true, .answer_timeout_sec = 60, .query_timeout_ms = 2000 },
+                /* Harper's figures: a busy host's Harper takes seconds; its callers wait 25 s */
+                .harper = { .api = true, .answer_timeout_sec = 60, .query_timeout_ms = 10000 },
         };
         config->instance_unit = strdup("harperdb.service");
         config->ssh_config = strdup(SYSOPS_SSH_CONFIG_FILE);

@@ -136,8 +136,8 @@ out=$(si)
 took=$(( ($(date +%s%N) - t0) / 1000000 ))
 kill -CONT "$(harper_pid)"
 is "Harper frozen (SIGSTOP): harper says it did not answer" "$(py 'd["harper"]' <<<"$out")" \
-   "{'answered': False, 'error': 'Harper did not answer within 2 s.'}"
-check "... and the answer came within the bound of 2 s and a little ($took ms)" test "$took" -lt 3500
+   "{'answered': False, 'error': 'Harper did not answer within 10 s.'}"
+check "... and the answer came within the bound of 10 s and a little ($took ms)" test "$took" -lt 15000
 is "... Harper's fields null" \
    "$(py 'd["threads"], d["metrics"], d["table_size"], d["memory"]["heapUsed"], d["system"]["node_version"], d["replication"]["cluster_status"]' <<<"$out")" \
    "None None None None None None"

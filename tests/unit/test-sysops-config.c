@@ -78,7 +78,7 @@ static void test_defaults_are_the_documented_ones(void **state) {
         assert_int_equal(c.services[HARPER_SERVICE_CLUSTERING_CONFIG].action, UNIT_ACTION_RELOAD);
         assert_null(c.harper.root_path);
         assert_null(c.harper.socket);
-        assert_int_equal(c.harper.query_timeout_ms, 2000);
+        assert_int_equal(c.harper.query_timeout_ms, 10000);
         assert_int_equal(c.unit_timeout_sec, 600);
         assert_int_equal(c.jobs_kept, 64);
         assert_true(c.sysinfo_disk);
