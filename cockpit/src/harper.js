@@ -59,12 +59,11 @@ function metricsPart(metrics) {
                                            el("pre", { class: "sysops-mono" }, JSON.stringify(stats, null, 2))));
 }
 
+// the nodes themselves are listed with the restarts (cluster.js); here Harper's own words
 function replicationPart(replication) {
-    const peers = replication.peers || [];
     const status = replication.cluster_status;
     return [
         descriptionList([
-            [_("Peer nodes"), peers.length > 0 ? peers.map(p => p.address ? `${p.name} (${p.address})` : p.name).join(", ") : _("none configured")],
             [_("Harper's cluster status"), status ? el("pre", { class: "sysops-mono" }, JSON.stringify(status, null, 2)) : NONE],
         ]),
     ];

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* global cockpit */
 // Restart jobs: the Job objects through client.proxies() (the object manager at / and each
-// job's PropertiesChanged, kept by Cockpit), shown newest first with each unit's and each peer
-// node's progress as a progress stepper.
+// job's PropertiesChanged, kept by Cockpit), shown newest first with each step's and, for a
+// replicated restart, each node's progress as a progress stepper (this node, then Nodes).
 import { JOB_IFACE, OBJ_PATH, client } from "./bus.js";
+import { stepLabel } from "./cluster.js";
 import { $, _, el, fmtTime, NONE, row, table, title } from "./dom.js";
 
 const JOBS_SHOWN = 20;
@@ -30,7 +31,7 @@ export function jobsPart() {
 
 function jobTitle(job) {
     if (job.Type === "restart")
-        return _("Restart Harper");
+        return job.Replicated ? cockpit.format(_("$0 (replicated)"), _("Restart Harper")) : _("Restart Harper");
     const name = cockpit.format(_("Restart $0"), job.Service || _("service"));
     return job.Replicated ? cockpit.format(_("$0 (replicated)"), name) : name;
 }
@@ -60,19 +61,31 @@ function progressBar(done, total) {
                  indicator));
 }
 
+// this node's part of a replicated restart: its own steps come first, the other nodes after it
+function thisNodeState(job, steps, nodes) {
+    if (steps.some(s => s[1] === "failed"))
+        return "failed";
+    if ((steps.length > 0 && steps.every(s => s[1] === "done")) || nodes.some(n => n[1] !== "pending") || job.Status === "COMPLETE")
+        return "done";
+    return job.Status === "IN_PROGRESS" ? "running" : "pending";
+}
+
 function progress(job) {
     const steps = job.Steps || [];
     const nodes = job.Nodes || [];
     const parts = [];
     if (steps.length > 0) {
         parts.push(progressBar(steps.filter(s => s[1] === "done").length, steps.length));
-        parts.push(stepper(_("Units"), "job-steps", steps.map(([unit, state]) => ({ name: unit, state, data: { "data-unit": unit } }))));
+        parts.push(stepper(_("Steps"), "job-steps", steps.map(([unit, state]) => ({ name: stepLabel(unit), state, data: { "data-unit": unit } }))));
     }
     if (nodes.length > 0) {
-        parts.push(stepper(_("Peer nodes"), "job-nodes", nodes.map(([name, state, message, peerJob]) => ({
-            name, state, current: name === job.CurrentNode, data: { "data-node": name },
-            detail: [message, peerJob ? cockpit.format(_("job $0"), peerJob) : ""].filter(Boolean).join(" · "),
-        }))));
+        parts.push(stepper(_("Nodes"), "job-nodes", [
+            { name: _("this node"), state: thisNodeState(job, steps, nodes), current: job.Status === "IN_PROGRESS" && !job.CurrentNode, data: { "data-node": "", "data-this-node": "1" } },
+            ...nodes.map(([name, state, message, peerJob]) => ({
+                name, state, current: name === job.CurrentNode, data: { "data-node": name },
+                detail: [message, peerJob ? cockpit.format(_("job $0"), peerJob) : ""].filter(Boolean).join(" · "),
+            })),
+        ]));
     } else if (job.Replicated && job.CurrentNode) {
         parts.push(el("div", { class: "job-current-node" }, cockpit.format(_("Now on $0"), job.CurrentNode)));
     }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* global cockpit */
-// Restarts: Restart() and RestartService(service, replicated), each after a confirmation that
-// names what will happen, from what the last system information said about the units
-// (unit_metrics' roles) and the peer nodes (replication.peers).
+// Restarts: Restart(), RestartInstance(true) and RestartService(service, replicated), each after
+// a confirmation that names what will happen, from what the last system information said about
+// the units (unit_metrics' roles) and the cluster's nodes (replication, cluster.js).
 import { INTERACTIVE, call } from "./bus.js";
+import { clusterOf, clusterPart, leftOut, nodesInOrder } from "./cluster.js";
 import { confirmAction } from "./confirm.js";
 import { $, _, button, card, el, formGroup, selectControl, showAlert, showError } from "./dom.js";
 import { jobsPart } from "./jobs.js";
@@ -20,13 +21,17 @@ export function restartsCard() {
     const service = el("select", { id: "service" }, SERVICES.map(([value, label]) => el("option", { value }, label)));
     return card("restarts", _("Restarts"), null,
                 el("div", { class: "sysops-alert", id: "restart-alert", "aria-live": "polite" }),
+                clusterPart(),
                 el("div", { class: "sysops-actions" },
                    button("danger", { id: "restart" }, _("Restart Harper")),
+                   el("div", { class: "pf-v6-c-check" },
+                      el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "restart-replicated" }),
+                      el("label", { class: "pf-v6-c-check__label", for: "restart-replicated" }, _("on every node of the cluster, one at a time"))),
                    el("form", { class: "pf-v6-c-form pf-m-horizontal sysops-inline-form", id: "service-form" },
                       formGroup("service", _("Service"), selectControl(service)),
                       el("div", { class: "pf-v6-c-check" },
                          el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "replicated" }),
-                         el("label", { class: "pf-v6-c-check__label", for: "replicated" }, _("on every peer node (replicated)"))),
+                         el("label", { class: "pf-v6-c-check__label", for: "replicated" }, _("on every node of the cluster (replicated)"))),
                       el("button", { class: "pf-v6-c-button pf-m-secondary", type: "submit", id: "restart-service" },
                          el("span", { class: "pf-v6-c-button__text" }, _("Restart service"))))),
                 jobsPart());
@@ -61,11 +66,19 @@ function serviceWhat(service) {
     }
 }
 
-function peersWhat() {
-    const peers = ((lastInfo().replication || {}).peers || []).map(p => p.name);
-    return peers.length > 0
-        ? cockpit.format(_("Afterwards the same restart on each peer node in turn, each done before the next: $0."), peers.join(", "))
-        : _("No peer nodes are configured: only this node is restarted.");
+// the nodes a replicated restart takes, in order, in words
+function nodesWhat() {
+    const cluster = clusterOf(lastInfo());
+    if (cluster.peers.length === 0) {
+        return [cluster.answered
+            ? _("Harper is in no cluster: only this node is restarted.")
+            : _("Harper could not be asked about its cluster and no other nodes are configured: only this node is restarted.")];
+    }
+    const out = leftOut(cluster);
+    return [
+        cockpit.format(_("One node at a time, each back in the cluster before the next: $0."), nodesInOrder(cluster)),
+        out.length > 0 ? cockpit.format(_("Left out by the configuration: $0."), out.join(", ")) : null,
+    ].filter(Boolean);
 }
 
 function startRestart(busy, method, args) {
@@ -79,10 +92,13 @@ function startRestart(busy, method, args) {
 }
 
 function restartInstance() {
-    confirmAction(_("Restart Harper?"), [
-        cockpit.format(_("harper-sysopsd restarts $0 as a systemd job."), instanceUnit()),
-        _("Harper does not answer requests until it is running again."),
-    ], _("Restart Harper")).then(ok => ok && startRestart($("restart"), "Restart", []));
+    const replicated = $("restart-replicated").checked;
+    const paragraphs = [cockpit.format(_("harper-sysopsd restarts $0 as a systemd job."), instanceUnit())];
+    if (replicated)
+        paragraphs.push(...nodesWhat());
+    paragraphs.push(_("Harper does not answer requests until it is running again."));
+    confirmAction(replicated ? _("Restart Harper on every node?") : _("Restart Harper?"), paragraphs, _("Restart Harper"))
+            .then(ok => ok && (replicated ? startRestart($("restart"), "RestartInstance", [true]) : startRestart($("restart"), "Restart", [])));
 }
 
 function restartService(ev) {
@@ -91,7 +107,7 @@ function restartService(ev) {
     const replicated = $("replicated").checked;
     const paragraphs = [serviceWhat(service)];
     if (replicated)
-        paragraphs.push(peersWhat());
+        paragraphs.push(...nodesWhat());
     const heading = replicated ? cockpit.format(_("Restart $0 on every node?"), service) : cockpit.format(_("Restart $0?"), service);
     confirmAction(heading, paragraphs, _("Restart"))
             .then(ok => ok && startRestart($("restart-service"), "RestartService", [service, replicated]));

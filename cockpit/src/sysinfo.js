@@ -4,6 +4,7 @@
 // (nothing while it is hidden); each answer also becomes a point of the charts.
 import { BACKGROUND, INTERACTIVE, call } from "./bus.js";
 import { chartsPart, record } from "./charts.js";
+import { renderCluster } from "./cluster.js";
 import { $, _, button, card, clearLoadError, descriptionList, el, fmtBytes, fmtNumber, fmtPercent, fmtTime, NONE, row, showError, table, title } from "./dom.js";
 import { renderHarper } from "./harper.js";
 
@@ -120,6 +121,7 @@ function processesAndUnits(info) {
 function render(info) {
     $("sysinfo-summary").replaceChildren(...summary(info));
     $("sysinfo-harper").replaceChildren(...renderHarper(info));
+    renderCluster(info);
     $("sysinfo-tables").replaceChildren(...disksAndNetwork(info), ...processesAndUnits(info));
 }
 
