@@ -78,7 +78,8 @@ function progress(job) {
         parts.push(progressBar(steps.filter(s => s[1] === "done").length, steps.length));
         parts.push(stepper(_("Steps"), "job-steps", steps.map(([unit, state]) => ({ name: stepLabel(unit), state, data: { "data-unit": unit } }))));
     }
-    if (nodes.length > 0) {
+    // a replicated job: this node, then the others (Nodes may be empty until this node is done)
+    if (job.Replicated) {
         parts.push(stepper(_("Nodes"), "job-nodes", [
             { name: _("this node"), state: thisNodeState(job, steps, nodes), current: job.Status === "IN_PROGRESS" && !job.CurrentNode, data: { "data-node": "", "data-this-node": "1" } },
             ...nodes.map(([name, state, message, peerJob]) => ({
@@ -86,8 +87,6 @@ function progress(job) {
                 detail: [message, peerJob ? cockpit.format(_("job $0"), peerJob) : ""].filter(Boolean).join(" · "),
             })),
         ]));
-    } else if (job.Replicated && job.CurrentNode) {
-        parts.push(el("div", { class: "job-current-node" }, cockpit.format(_("Now on $0"), job.CurrentNode)));
     }
     return parts;
 }
