@@ -6,13 +6,16 @@
 // env: URL (cockpit-ws), ADMIN_USER (in harper-admin), PLAIN_USER, PASSWORD (both), ARTIFACTS
 // (screenshot dir), SYSTEMD_RT (the harness's systemd runtime dir, for systemctl --user),
 // DBUS_SYSTEM_BUS_ADDRESS (the harness's bus, for busctl as root). With REAL_HARPER=1 only the
-// checks of Harper's own figures run (the daemon then asks the real Harper; the script's part).
+// checks of Harper's own figures run (the daemon then asks the real Harper; the script's part);
+// with CLUSTER="NAME=RUNTIME_DIR ..." only the cluster's (the daemon's peers are stand-in nodes
+// of the script's, each NAME with the runtime dir of its systemd manager; LEFT_OUT names the
+// node the configuration leaves out).
 "use strict";
 const { chromium } = require("playwright-core");
 const { execFileSync } = require("child_process");
 const path = require("path");
 
-const { URL, ADMIN_USER, PLAIN_USER, PASSWORD, ARTIFACTS, SYSTEMD_RT } = process.env;
+const { URL, ADMIN_USER, PLAIN_USER, PASSWORD, ARTIFACTS, SYSTEMD_RT, LEFT_OUT } = process.env;
 const BUS = "io.harperdb.SystemOperations1";
 const OBJ = "/io/harperdb/SystemOperations1";
 const FRAME = 'iframe[name="cockpit1:localhost/harper-sysops"]';
@@ -62,12 +65,15 @@ function sysopsError(method, sig, ...args) {
 const listStatuses = () => JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "ListStatuses")).data[0];
 const jobPaths = () => Object.keys(JSON.parse(busctl("--json=short", "call", BUS, "/", "org.freedesktop.DBus.ObjectManager",
                                                      "GetManagedObjects")).data[0]).filter(p => p.startsWith(OBJ + "/job/")).sort();
-const mainPid = unit => execFileSync("systemctl", ["--user", "show", "-P", "MainPID", unit],
-                                     { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: SYSTEMD_RT } }).trim();
-function jobStatus(id) {
-    const jobPath = sysops("GetJob", "s", id).replace(/^o "(.*)"$/, "$1");
-    return busctl("get-property", BUS, jobPath, BUS + ".Job", "Status").replace(/^s "(.*)"$/, "$1");
-}
+// a unit's MainPID on this node's systemd manager, or on another's (its runtime dir)
+const mainPid = (unit, rt) => execFileSync("systemctl", ["--user", "show", "-P", "MainPID", unit],
+                                           { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: rt || SYSTEMD_RT } }).trim();
+const jobPath = id => sysops("GetJob", "s", id).replace(/^o "(.*)"$/, "$1");
+// a job's property as busctl --json gives it
+const jobProperty = (id, name) => JSON.parse(busctl("--json=short", "get-property", BUS, jobPath(id), BUS + ".Job", name)).data;
+const jobStatus = id => jobProperty(id, "Status");
+const sysinfo = (...sections) => JSON.parse(JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "SystemInformation", "as",
+                                                              String(sections.length), ...sections)).data[0]);
 
 // ------------------------------------------------------------------ the browser
 
@@ -189,8 +195,18 @@ async function adminChecks(browser) {
         return text.slice(0, 160);
     });
 
-    await step("a replicated restart asks first, naming the units and the peer nodes; Cancel changes nothing", async () => {
-        const pids = ["harperdb-http@1.service", "harperdb-http@3.service"].map(mainPid).join(" ");
+    await step("neither Harper's cluster nor configured nodes: the cluster part says so in one line, no node list", async () => {
+        const answer = sysinfo("replication");
+        check(answer.replication.cluster_status === null && answer.replication.peers.length === 0,
+              `the daemon says ${JSON.stringify(answer.replication)}`);
+        const shown = (await frame.locator("#cluster-nodes").textContent()).trim();
+        check(shown === "Harper could not be asked about its cluster and no other nodes are configured: only this node.", `shown: ${shown}`);
+        check(await frame.locator("#cluster-table").count() === 0, "a node list is shown");
+        return shown;
+    });
+
+    await step("a replicated restart asks first, naming the units and that only this node is restarted; Cancel changes nothing", async () => {
+        const pids = ["harperdb-http@1.service", "harperdb-http@3.service"].map(u => mainPid(u)).join(" ");
         const jobs = jobPaths().join(" ");
         await frame.locator("#service").selectOption("http_workers");
         await frame.locator("#replicated").check();
@@ -201,9 +217,10 @@ async function adminChecks(browser) {
         await frame.locator("#confirm-cancel").click();
         await frame.locator("#replicated").uncheck();
         check(/harperdb-http@1\.service, harperdb-http@2\.service, harperdb-http@3\.service/.test(text), `the units are not named: ${text}`);
-        check(/No peer nodes are configured/.test(text), `the nodes are not named: ${text}`);
+        check(/Harper could not be asked about its cluster and no other nodes are configured: only this node is restarted\./.test(text),
+              `the dialog does not say that only this node is restarted: ${text}`);
         await page.waitForTimeout(500);
-        check(["harperdb-http@1.service", "harperdb-http@3.service"].map(mainPid).join(" ") === pids, "a worker restarted");
+        check(["harperdb-http@1.service", "harperdb-http@3.service"].map(u => mainPid(u)).join(" ") === pids, "a worker restarted");
         check(jobPaths().join(" ") === jobs, "a job was created");
         return text.slice(0, 200);
     });
@@ -267,7 +284,7 @@ async function adminChecks(browser) {
     });
 
     await step("Harper could not be asked: the page says so in words, with the daemon's reason", async () => {
-        const answer = JSON.parse(JSON.parse(busctl("--json=short", "call", BUS, OBJ, BUS, "SystemInformation", "as", "1", "memory")).data[0]);
+        const answer = sysinfo("memory");
         check(answer.harper && answer.harper.answered === false, `the daemon says ${JSON.stringify(answer.harper)}`);
         const shown = (await frame.locator("#harper-unanswered").textContent()).trim();
         check(shown === `Harper could not be asked: ${answer.harper.error}`, `shown: ${shown}; daemon: ${answer.harper.error}`);
@@ -421,6 +438,137 @@ async function plainUserChecks(browser) {
     await s.context.close();
 }
 
+// The nodes' states in a job's row: "this:running 127.0.0.12:pending* ..." (* = aria-current)
+const nodeStates = row => row.evaluate(tr => [...tr.querySelectorAll(".job-nodes [data-node]")].map(li =>
+    `${li.dataset.thisNode ? "this" : li.dataset.node}:${li.dataset.state}${li.getAttribute("aria-current") ? "*" : ""}`).join(" "));
+
+// follow a job's row until it ends: each different "STATUS nodes" the page showed, in order
+async function followNodes(page, row, seconds, picture) {
+    const seen = [];
+    const end = Date.now() + seconds * 1000;
+    for (;;) {
+        check(Date.now() < end, `no end within ${seconds} s; seen: ${seen.join(" → ")}`);
+        const state = await row.evaluate(tr => tr.dataset.status).then(async st => `${st} ${await nodeStates(row)}`).catch(() => null);
+        if (state && seen[seen.length - 1] !== state) {
+            seen.push(state);
+            if (picture && /running\*/.test(state) && !/^\S+ this:running/.test(state))
+                await row.screenshot({ path: path.join(ARTIFACTS, picture) }).catch(() => {});
+        }
+        if (state && /^(COMPLETE|ERROR)/.test(state))
+            return seen;
+        await page.waitForTimeout(50);
+    }
+}
+
+// The cluster: this node (its daemon on the harness's bus, stand-in units, no Harper to ask) and
+// the stand-in nodes of cockpit.sh, reached by D-Bus address as the configuration says.
+async function clusterChecks(browser) {
+    const nodes = process.env.CLUSTER.split(/\s+/).filter(Boolean).map(e => e.split("="));
+    const names = nodes.map(([name]) => name);
+    const rt = Object.fromEntries(nodes);
+    const { context, page, frame, problems } = await login(browser, ADMIN_USER);
+    await frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+    const answer = sysinfo("replication").replication;
+    const order = `this node, then ${names.join(", then ")}`;
+
+    await step("the page lists the nodes: this node first, then each configured node with how it is reached, the left-out one as such", async () => {
+        check(answer.cluster_status === null, `Harper answered: ${JSON.stringify(answer.cluster_status)}`);
+        check(JSON.stringify(answer.peers.map(p => p.name)) === JSON.stringify([...names, LEFT_OUT]), `the daemon's peers: ${JSON.stringify(answer.peers)}`);
+        const rows = await frame.locator("#cluster-table tbody tr").evaluateAll(trs => trs.map(tr =>
+            [...tr.querySelectorAll("td")].map(td => td.textContent.trim()).join(" | ")));
+        const want = ["this node | Harper could not be asked | on this machine",
+            ...answer.peers.map(p => p.address === null
+                ? `${p.name} | not known (Harper did not answer) | left out`
+                : `${p.name} | not known (Harper did not answer) | D-Bus address ${p.address}`)];
+        check(JSON.stringify(rows) === JSON.stringify(want), `rows: ${JSON.stringify(rows)}; want ${JSON.stringify(want)}`);
+        check(await frame.locator("#cluster-none").count() === 0, "the page also says there is no cluster");
+        return rows.map(r => r.split(" | ")[0] + ": " + r.split(" | ")[2].slice(0, 40)).join("; ");
+    });
+
+    await step("a replicated restart of http_workers asks first, naming the nodes in order and the left-out one; Cancel changes nothing", async () => {
+        const pids = names.map(n => mainPid("harperdb-http@1.service", rt[n])).join(" ");
+        const jobs = jobPaths().join(" ");
+        await frame.locator("#service").selectOption("http_workers");
+        await frame.locator("#replicated").check();
+        await frame.locator("#restart-service").click();
+        const dialog = frame.locator("#confirm-dialog");
+        await dialog.waitFor({ timeout: 5000 });
+        const text = (await dialog.textContent()).replace(/\s+/g, " ");
+        await page.screenshot({ path: path.join(ARTIFACTS, "confirm-cluster.png") });
+        await frame.locator("#confirm-cancel").click();
+        await dialog.waitFor({ state: "detached", timeout: 5000 });
+        check(text.includes(`One node at a time, each back in the cluster before the next: ${order}.`), `the nodes are not named in order (${order}): ${text}`);
+        check(text.includes(`Left out by the configuration: ${LEFT_OUT}.`), `the left-out node is not named: ${text}`);
+        await page.waitForTimeout(500);
+        check(names.map(n => mainPid("harperdb-http@1.service", rt[n])).join(" ") === pids, "a node's worker restarted");
+        check(jobPaths().join(" ") === jobs, "a job was created");
+        return text.slice(text.indexOf("One node"), text.indexOf("One node") + 120);
+    });
+
+    await step("the replicated restart of http_workers shows each node's progress (Nodes, CurrentNode) as it goes, then COMPLETE", async () => {
+        const before = names.map(n => mainPid("harperdb-http@1.service", rt[n]));
+        await frame.locator("#restart-service").click();
+        await frame.locator("#confirm-ok").click();
+        const id = await jobIdFromAlert(frame);
+        const row = frame.locator(`#jobs-table tr[data-job-id="${id}"]`);
+        const seen = await followNodes(page, row, 120, "cluster-progress.png");
+        await frame.locator("#replicated").uncheck();
+        const [a, b] = names;
+        // this node first (the daemon lists the other nodes in Nodes once they are reached for:
+        // with no Harper to ask, after this node's restart), then each node in turn
+        const want = [
+            new RegExp(`^IN_PROGRESS this:running\\*( ${a}:pending ${b}:pending ${LEFT_OUT}:pending)?$`),
+            `IN_PROGRESS this:done ${a}:running* ${b}:pending ${LEFT_OUT}:pending`,
+            `IN_PROGRESS this:done ${a}:done ${b}:running* ${LEFT_OUT}:pending`,
+            `COMPLETE this:done ${a}:done ${b}:done ${LEFT_OUT}:skipped`,
+        ];
+        const at = want.map(w => seen.findIndex(st => (typeof w === "string" ? st === w : w.test(st))));
+        const missing = want.filter((w, k) => at[k] < 0);
+        check(missing.length === 0, `never shown: ${missing.join("; ")}; seen: ${seen.join(" → ")}`);
+        // in this order
+        check(at.every((i, k) => k === 0 || i > at[k - 1]), `out of order: ${seen.join(" → ")}`);
+        // what the daemon says at the end is what the page shows
+        const daemon = jobProperty(id, "Nodes").map(([name, state]) => `${name}:${state}`).join(" ");
+        check(`COMPLETE this:done ${daemon}` === seen[seen.length - 1], `daemon: ${daemon}; page: ${seen[seen.length - 1]}`);
+        const after = names.map(n => mainPid("harperdb-http@1.service", rt[n]));
+        check(after.every((pid, i) => pid !== before[i] && pid !== "0"), `the nodes' first workers: ${before} -> ${after}`);
+        return seen.join(" → ");
+    });
+
+    await step("Restart Harper on every node: the confirmation names the nodes in order; each node's instance restarts, one after another", async () => {
+        const before = names.map(n => mainPid("harperdb.service", rt[n]));
+        const here = mainPid("harperdb.service");
+        await frame.locator("#restart-replicated").check();
+        await frame.locator("#restart").click();
+        const dialog = frame.locator("#confirm-dialog");
+        await dialog.waitFor({ timeout: 5000 });
+        const text = (await dialog.textContent()).replace(/\s+/g, " ");
+        check(/^Restart Harper on every node\?/.test(text), `heading: ${text.slice(0, 60)}`);
+        check(text.includes(`One node at a time, each back in the cluster before the next: ${order}.`), `the nodes are not named in order (${order}): ${text}`);
+        await frame.locator("#confirm-ok").click();
+        const id = await jobIdFromAlert(frame);
+        const row = frame.locator(`#jobs-table tr[data-job-id="${id}"]`);
+        const seen = await followNodes(page, row, 120);
+        await frame.locator("#restart-replicated").uncheck();
+        check(seen[seen.length - 1] === `COMPLETE this:done ${names.map(n => n + ":done").join(" ")} ${LEFT_OUT}:skipped`, `ended: ${seen.join(" → ")}`);
+        check(jobProperty(id, "Type") === "restart" && jobProperty(id, "Replicated") === true, "not a replicated restart of the instance");
+        check(/^Restart Harper \(replicated\)/.test((await row.locator("td").first().textContent()).trim()), "the row does not say it is replicated");
+        const after = names.map(n => mainPid("harperdb.service", rt[n]));
+        check(mainPid("harperdb.service") !== here, "this node's instance did not restart");
+        check(after.every((pid, i) => pid !== before[i] && pid !== "0"), `the nodes' instances: ${before} -> ${after}`);
+        // one after another: each node's job started after the previous one ended
+        const times = jobProperty(id, "Nodes").filter(n => n[1] === "done").map(n => [Number(n[4]), Number(n[5])]);
+        check(times.length === names.length && times.every(([start], i) => i === 0 || start >= times[i - 1][1]), `node times: ${JSON.stringify(times)}`);
+        return seen.join(" → ");
+    });
+
+    await step("no console errors, content-policy violations or missing files (cluster)", async () => {
+        check(problems.length === 0, problems.join("; "));
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, "cluster.png"), fullPage: true });
+    await context.close();
+}
+
 // Harper's figures as the page shows them against the daemon's answer of the same moment (the
 // shell compares that answer with Harper's own).
 async function harperChecks(browser) {
@@ -457,6 +605,34 @@ async function harperChecks(browser) {
               `shown: ${shown}; Harper's: ${Object.keys(answer.metrics)}`);
         return shown.join(", ");
     });
+    await step("... Harper in no cluster: the page says so in one short line, and nothing more", async () => {
+        const status = answer.replication.cluster_status;
+        check(status && typeof status === "object" && answer.replication.peers.length === 0,
+              `the daemon's replication: ${JSON.stringify(answer.replication)}`);
+        const shown = (await frame.locator("#cluster-nodes").textContent()).trim();
+        check(shown === "Harper is in no cluster: only this node.", `shown: ${shown}`);
+        check(await frame.locator("#cluster-nodes > *").count() === 1 && await frame.locator("#cluster-table").count() === 0, "more than the line is shown");
+        return `${shown} (cluster_status ${JSON.stringify(status).slice(0, 80)})`;
+    });
+    await step("... a restart of http_workers by Harper: each step of the job shown in words, not by its internal name", async () => {
+        await frame.locator("#service").selectOption("http_workers");
+        await frame.locator("#restart-service").click();
+        await frame.locator("#confirm-ok").click();
+        const id = await jobIdFromAlert(frame);
+        const row = frame.locator(`#jobs-table tr[data-job-id="${id}"]`);
+        await frame.locator(`#jobs-table tr[data-job-id="${id}"]:is([data-status="COMPLETE"], [data-status="ERROR"])`).waitFor({ timeout: 120000 });
+        check(jobStatus(id) === "COMPLETE", `the job ended ${jobStatus(id)}: ${jobProperty(id, "Message")}`);
+        const words = { "harper:answering": "Harper answering", "harper:replication": "Replication connected again",
+            "harper:restart_service:http_workers": "Harper restarts http_workers" };
+        const steps = jobProperty(id, "Steps").map(([name]) => name);
+        check(steps.includes("harper:restart_service:http_workers"), `the daemon's steps: ${steps}`);
+        const shown = await row.locator(".job-steps [data-unit]").evaluateAll(lis => lis.map(li =>
+            [li.dataset.unit, li.querySelector(".pf-v6-c-progress-stepper__step-title").textContent.trim()]));
+        check(JSON.stringify(shown.map(([name]) => name)) === JSON.stringify(steps), `steps shown: ${JSON.stringify(shown)}; daemon: ${steps}`);
+        const wrong = shown.filter(([name, title]) => title !== (words[name] || name) || /^harper:/.test(title));
+        check(wrong.length === 0, `not in words: ${JSON.stringify(wrong)}`);
+        return shown.map(([, title]) => title).join(", ");
+    });
     await page.screenshot({ path: path.join(ARTIFACTS, "harper-figures.png"), fullPage: true });
     await context.close();
 }
@@ -472,6 +648,8 @@ async function harperChecks(browser) {
     try {
         if (process.env.REAL_HARPER === "1") {
             await harperChecks(browser);
+        } else if (process.env.CLUSTER) {
+            await clusterChecks(browser);
         } else {
             await adminChecks(browser);
             await translatedChecks(browser);

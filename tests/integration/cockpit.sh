@@ -4,8 +4,10 @@
 # playwright-core, tests/e2e/cockpit.js) -> real cockpit-ws on 127.0.0.1 without TLS ->
 # cockpit-session (PAM password login of the test users) -> cockpit-bridge -> the harness's
 # private system bus -> the real harper-sysopsd -> real polkitd and the harness's systemd
-# manager with the stand-in units, then once more with the real Harper (tests/lib/harper.sh) for
-# Harper's own figures. The browser test's checks become this script's TAP lines.
+# manager with the stand-in units; then with two more nodes for the cluster's part (see "the
+# cluster" below: what is real there and what stands in); then once more with the real Harper
+# (tests/lib/harper.sh) for Harper's own figures and its being in no cluster. The browser
+# test's checks become this script's TAP lines.
 #
 # What it touches outside the harness:
 #   - nothing in /etc: cockpit-ws runs in a private mount namespace (util-linux unshare) where
@@ -48,8 +50,16 @@ PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
 
 # --------------------------------------------------------------- the stack
 WS_PID='' CG=''
+declare -A NODE_PID=()
+stop_nodes() {
+    local n
+    for n in "${!NODE_PID[@]}"; do kill -TERM "${NODE_PID[$n]}" 2>/dev/null; done
+    for n in "${!NODE_PID[@]}"; do wait "${NODE_PID[$n]}" 2>/dev/null; done
+    NODE_PID=()
+}
 e2e_down() {
     [ -n "$WS_PID" ] && kill "$WS_PID" 2>/dev/null
+    stop_nodes
     if [ -n "$H_T" ] && [ -d "$ARTIFACTS" ]; then
         sed -e '/invalid or unusable locale/d' "$H_T/ws.log" >"$ARTIFACTS/cockpit-ws.log" 2>/dev/null
         cp "$H_T/e2e.log" "$ARTIFACTS/browser.log" 2>/dev/null
@@ -176,6 +186,41 @@ browser_test() {
 }
 mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/*.png
 browser_test
+
+# --------------------------------------------------------------- the cluster
+# Real: the page, cockpit-ws, the bridge, this node's harper-sysopsd and polkitd, and two more
+# nodes, each a whole stack of its own (tests/lib/node.sh: its own systemd manager, bus,
+# polkitd and harper-sysopsd) that this node's daemon asks over D-Bus as in a real rollout;
+# every restart is a real systemd job of a real unit on the node's own manager.
+# Stands in: Harper. A cluster of real Harpers (three Harper installs joined by add_node, and
+# ssh to each) is the cluster test's (issue 21), and far too heavy for a page test; so the
+# instance and its workers are the stand-in units (harper.api false, as in the first part), and
+# with no Harper to ask, the nodes are the configuration's "peers" (sysops.json(5): by D-Bus
+# address, in rollout order, one left out), which is also what replication.peers then lists.
+# Their names are the loopback addresses Harper would give them. Each node's workers take a
+# second to start, so that every node's turn is long enough to be seen on the page.
+NODES="127.0.0.12 127.0.0.13"
+LEFT_OUT=127.0.0.14
+declare -A NODE_ADDR NODE_DIR
+for n in $NODES; do
+    bash "$SRCDIR/tests/lib/node.sh" "$H_T/node-$n.ready" >"$H_T/node-$n.log" 2>&1 &
+    NODE_PID[$n]=$!
+done
+peers='' cluster_env=''
+for n in $NODES; do
+    h_wait 60 test -s "$H_T/node-$n.ready" || { cat "$H_T/node-$n.log" >&2; bail_out "node $n did not come up"; }
+    read -r "NODE_ADDR[$n]" "NODE_DIR[$n]" _ <"$H_T/node-$n.ready"
+    mkdir -p "${NODE_DIR[$n]}/units/harperdb-http@.service.d" &&
+        cp "$H_T/units/harperdb-http@.service.d/e2e-slow.conf" "${NODE_DIR[$n]}/units/harperdb-http@.service.d/" &&
+        XDG_RUNTIME_DIR=${NODE_DIR[$n]}/rt systemctl --user daemon-reload || bail_out "node $n: slow workers"
+    peers+="${peers:+,}{\"name\":\"$n\",\"address\":\"${NODE_ADDR[$n]}\"}"
+    cluster_env+="${cluster_env:+ }$n=${NODE_DIR[$n]}/rt"
+done
+echo "{\"peers\":[$peers,{\"name\":\"$LEFT_OUT\",\"exclude\":true}]}" >"$H_T/cluster.json"
+h_daemon_stop
+h_daemon_start --config="$H_T/cluster.json" || bail_out "harper-sysopsd did not start with $(cat "$H_T/cluster.json")"
+browser_test CLUSTER="$cluster_env" LEFT_OUT="$LEFT_OUT"
+stop_nodes
 
 # --------------------------------------------------------------- the real Harper's figures
 # The instance unit becomes the real Harper (tests/lib/harper.sh) with a table of 3 rows, the
