@@ -502,6 +502,12 @@ static void start_by_units(RestartRun *run) {
 
 static void start_local(RestartRun *run) {
         Job *j = run->job;
+        int r;
+
+        /* the other nodes are known now (Harper said, or the configuration names them): shown as
+         * pending from the start */
+        if (j->replicated && (!run->engine->config->harper.api || run->view_known) && (r = set_peer_nodes(run)) < 0)
+                return fail(run, r, "Out of memory.");
 
         if (j->type == JOB_RESTART)   /* no service: j->service is _HARPER_SERVICE_INVALID */
                 return start_restart(run);
