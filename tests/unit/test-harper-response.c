@@ -103,6 +103,42 @@ static void test_parse_rejects_invalid_utf8_in_a_string(void **state) {
         assert_parse_fails_str("{\"operation\":\"a\"}\xff", BODY_INVALID_JSON);
 }
 
+/* Harper (JSON.parse) takes any valid UTF-8 in strings, keys included; json-c 0.18's strict
+ * mode alone refused every byte above 0x7f (see harper-request.c) */
+static void test_parse_accepts_non_ascii_in_strings(void **state) {
+        static const struct {
+                const char *text, *key, *value;
+        } cases[] = {
+                { "{\"operation\":\"set_status\",\"status\":\"\xc3\xa9\"}", "status", "\xc3\xa9" },
+                { "{\"operation\":\"a\",\"s\":\"\xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf\"}", "s",
+                  "\xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf" },
+                { "{\"operation\":\"a\",\"k\xc3\xa9\":\"v\"}", "k\xc3\xa9", "v" },
+                /* an escaped backslash, then a character: still in the string */
+                { "{\"operation\":\"a\",\"s\":\"\\\\\xc3\xa9\\\"\xc3\xa9\"}", "s", "\\\xc3\xa9\"\xc3\xa9" },
+                { "{\"operation\":\"a\",\"s\":\"\\u00e9\xc3\xa9\"}", "s", "\xc3\xa9\xc3\xa9" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                json_object *request = parse_ok(cases[i].text, strlen(cases[i].text)), *value;
+
+                assert_true(json_object_object_get_ex(request, cases[i].key, &value));
+                assert_string_equal(json_object_get_string(value), cases[i].value);
+                json_object_put(request);
+        }
+}
+
+/* what JSON.parse refuses, refused whatever json-c's version: raw control characters in a
+ * string (json-c 0.16 takes them), a character that is not an escape after a backslash, and
+ * non-ASCII outside strings */
+static void test_parse_rejects_control_characters_and_bad_non_ascii(void **state) {
+        assert_parse_fails_str("{\"operation\":\"a\tb\"}", BODY_INVALID_JSON);
+        assert_parse_fails_str("{\"operation\":\"\xc3\xa9\x01\"}", BODY_INVALID_JSON);
+        assert_parse_fails_str("{\"operation\":\"a\",\"s\":\"\\\xc3\xa9\"}", BODY_INVALID_JSON);
+        assert_parse_fails_str("{\"operation\":\"a\"\xc2\xa0}", BODY_INVALID_JSON);
+        assert_parse_fails_str("{\"operation\":\"a\",\"n\":1\xc3\xa9}", BODY_INVALID_JSON);
+        assert_parse_fails_str("{\"operation\":\"\xc3\xa9}", BODY_INVALID_JSON);
+}
+
 static void test_parse_requires_an_operation(void **state) {
         assert_parse_fails_str("{\"id\":\"primary\"}", BODY_NO_OPERATION);
         assert_parse_fails_str("{\"Operation\":\"get_status\"}", BODY_NO_OPERATION);
@@ -403,6 +439,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_rejects_trailing_garbage),
                 cmocka_unit_test(test_parse_rejects_malformed_json),
                 cmocka_unit_test(test_parse_rejects_invalid_utf8_in_a_string),
+                cmocka_unit_test(test_parse_accepts_non_ascii_in_strings),
+                cmocka_unit_test(test_parse_rejects_control_characters_and_bad_non_ascii),
                 cmocka_unit_test(test_parse_requires_an_operation),
                 cmocka_unit_test(test_parse_treats_null_operation_as_missing),
                 cmocka_unit_test(test_parse_accepts_trailing_white_space),
