@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Installs what harper-sysops needs to build, run and test on Debian 12 (as root).
+# Installs what harper-sysops needs to build, run and test on Debian 12 or 13 (as root). Each
+# package is one the release has: its default clang, systemd-dev only where systemd.pc is there.
 set -euo pipefail
 
 packages=(
         # build
         meson ninja-build gcc pkg-config libsystemd-dev libjson-c-dev libcmocka-dev
+        # dpkg-buildpackage checks for it (tests/lib/build-debs.sh)
+        build-essential
         # the Cockpit page's build: xgettext (its .pot; msgcmp in its test); esbuild and PatternFly
         # come from npm (tools/npm-cache.sh, into /var/cache/harper-sysops-build, at meson compile)
         gettext
@@ -28,8 +31,9 @@ packages=(
         scdoc man-db bash-completion dpkg-dev debhelper lintian
         # the booted-system test (tests/integration/booted.sh): a debootstrapped Debian in nspawn
         systemd-container debootstrap
-        # fuzz/: libFuzzer targets (clang, its sanitizer and fuzzer runtimes)
-        clang-14 libclang-rt-14-dev
+        # fuzz/: libFuzzer targets (the release's clang, 14 on Debian 12 and 19 on 13, with its
+        # sanitizer and fuzzer runtimes; .ci/run builds them with CC=clang)
+        clang libclang-rt-dev
         # the cluster test (tests/integration/cluster.sh): each node's OpenSSH server, which the
         # test starts itself on the node's loopback address (the package's own sshd stays as the
         # system has it)
@@ -39,9 +43,15 @@ packages=(
         shellcheck
 )
 # node and npm: the machine's image brings them (node >= 20 for playwright-core); Debian's
-# only where they are missing (Debian 12's is node 18: Harper 4.7 asks for >= 16; untried)
+# only where they are missing (Debian 13's node 20 runs Harper 4.7 and the tests; Debian 12's
+# node 18 is too old for playwright-core)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
+
+# a fresh root (debootstrap) has no package lists yet: what the release has is not known
+apt-cache show meson >/dev/null 2>&1 || apt-get update -q
+# systemd.pc (the unit directories) is in systemd-dev from Debian 13 on, in systemd before
+apt-cache show systemd-dev >/dev/null 2>&1 && packages+=(systemd-dev)
 
 missing=()
 for p in "${packages[@]}"; do
