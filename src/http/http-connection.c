@@ -87,9 +87,25 @@ static void conns_remove(Conn *conn) {
         pthread_mutex_unlock(&s->conns_lock);
 }
 
+/* The connection's socket, or -EBADF. Read it out at once: from libmicrohttpd 1.0 on, every
+ * MHD_get_connection_info() answer of a connection is one buffer that the next call overwrites
+ * (0.9 pointed at each field), so asking for the client address after the fd turned the fd
+ * into bytes of the address's pointer. */
+static int conn_fd(struct MHD_Connection *c) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        return info ? info->connect_fd : -EBADF;
+}
+
+/* The client's address, copied out before any other question (see conn_fd) */
+static void conn_tcp_peer(Conn *conn, struct MHD_Connection *c) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+        note_tcp_peer(conn, info ? info->client_addr : NULL);
+}
+
 static Conn *conn_new(const Listener *listener, struct MHD_Connection *c) {
-        const union MHD_ConnectionInfo *fd_info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int fd = conn_fd(c);
         Conn *conn;
 
         assert(listener);
@@ -102,12 +118,12 @@ static Conn *conn_new(const Listener *listener, struct MHD_Connection *c) {
         conn->server = listener->server;
         conn->receiving = true;
         conn->phase_start = monotonic_usec();
-        conn->watch_fd = fd_info ? fcntl(fd_info->connect_fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
+        conn->watch_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
         if (listener->tcp)
-                note_tcp_peer(conn, addr ? addr->client_addr : NULL);
-        else if (fd_info)
-                note_unix_peer(conn, fd_info->connect_fd);
-        conns_add(conn, fd_info ? fd_info->connect_fd : -EBADF);
+                conn_tcp_peer(conn, c);
+        else if (fd >= 0)
+                note_unix_peer(conn, fd);
+        conns_add(conn, fd);
         return conn;
 }
 

@@ -159,10 +159,11 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 /* The checks once the headers are in, before a byte of the body is read: MHD_YES to read on,
  * else the refusal is queued (and the request does nothing). */
 static enum MHD_Result check_headers(struct MHD_Connection *c, const Conn *conn, const Request *req,
-                                     const char *method) {
+                                     const char *method, const char *version) {
         RequestHead head = {
                 .tcp = conn->listener->tcp,
                 .method = method,
+                .http11_or_later = version && strcmp(version, MHD_HTTP_VERSION_1_0) != 0,
                 .target = req->target,
                 .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
                 .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
@@ -219,7 +220,7 @@ enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                 return MHD_NO;
         if (!req->headers_checked) {   /* the headers are in; the body (if any) comes next */
                 req->headers_checked = true;
-                return check_headers(c, conn, req, method);
+                return check_headers(c, conn, req, method, version);
         }
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;

@@ -44,6 +44,14 @@ unsigned request_head_check(const RequestHead *head, unsigned long long max_body
         assert(ret_json);
         assert(ret_close);
 
+        /* RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host. libmicrohttpd 1.0 answers so
+         * itself before asking us (0.9 only with MHD_OPTION_STRICT_FOR_CLIENT, which also refuses
+         * more), so this makes 0.9 do the same; it closes the connection as 1.0 does */
+        if (head->http11_or_later && !head->host) {
+                *ret_close = true;
+                *ret_json = "{\"error\":\"An HTTP/1.1 request must have a Host header\"}";
+                return 400;
+        }
         *ret_close = false;
         *ret_json = framing_problem(head);
         if (*ret_json) {   /* first: any other answer would leave the body to be read as it says */

@@ -8,6 +8,7 @@
 typedef struct RequestHead {
         bool tcp;                        /* on the TCP listener (Host is checked there) */
         const char *method;
+        bool http11_or_later;            /* HTTP/1.1, which must name its Host */
         const char *target;              /* the request target as sent, a query included */
         const char *host, *origin;       /* NULL when absent */
         const char *content_length;      /* the first one, NULL when absent */

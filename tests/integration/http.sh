@@ -162,7 +162,9 @@ like "malformed HTTP (a header line without a colon): 400" "$(raw 'POST / HTTP/1
 like "a Content-Length that is no number: 400" "$(raw 'POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n')" '^HTTP/1\.1 400'
 like "broken chunked encoding: 400" "$(raw 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n')" '^HTTP/1\.1 400'
 like "an unknown HTTP version: 505" "$(raw 'POST / HTTP/9.9\r\n\r\n')" '^HTTP/1\.1 505'
-like "an unknown method: 405" "$(raw 'BREW / HTTP/1.1\r\n\r\n')" '^HTTP/1\.1 405'
+like "an unknown method: 405" "$(raw 'BREW / HTTP/1.1\r\nHost: localhost\r\n\r\n')" '^HTTP/1\.1 405'
+like "an HTTP/1.1 request without Host: 400 (RFC 9112, as libmicrohttpd 1.0 answers)" \
+    "$(raw 'BREW / HTTP/1.1\r\n\r\n')" '^HTTP/1\.1 400'
 is "a request line libmicrohttpd cannot parse at all: closed without an answer" "$(raw 'GARBAGE\r\n\r\n')" "(closed)"
 like "an oversized header block: a 4xx" "$(raw "POST / HTTP/1.1\\r\\nHost: x\\r\\nX-Big: $(printf 'a%.0s' $(seq 40000))\\r\\n\\r\\n")" '^HTTP/1\.1 4[0-9][0-9]'
 is "refused requests changed nothing" "$(statuses)" "$before"

@@ -200,6 +200,18 @@ static void test_framing_must_be_plain(void **state) {
         assert_int_equal(check(HEAD(), &close), 0);
 }
 
+/* as libmicrohttpd 1.0 answers by itself (0.9 does not): before any other check, and closed */
+static void test_http11_must_name_its_host(void **state) {
+        bool close;
+
+        assert_int_equal(check(HEAD(.http11_or_later = true, .method = "BREW", .origin = "https://evil.example"),
+                               &close), 400);
+        assert_true(close);
+        assert_int_equal(check(HEAD(.http11_or_later = true, .host = "x"), &close), 0);
+        assert_int_equal(check(HEAD(.method = "BREW"), &close), 405);   /* HTTP/1.0 */
+        assert_false(close);
+}
+
 static void test_target_must_be_exactly_root(void **state) {
         bool close;
 
@@ -236,6 +248,7 @@ int main(void) {
                 cmocka_unit_test(test_long_keys_are_cut_not_overflowed),
                 cmocka_unit_test(test_source_of_an_address),
                 cmocka_unit_test(test_framing_must_be_plain),
+                cmocka_unit_test(test_http11_must_name_its_host),
                 cmocka_unit_test(test_target_must_be_exactly_root),
                 cmocka_unit_test(test_other_refusals),
         };
