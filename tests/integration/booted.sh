@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# harper-sysops on a booted Debian 12 (systemd as PID 1, logind, polkitd, dbus; systemd-nspawn on
-# its own network), installed as a package installs it, tried as an admin would: D-Bus activation
-# of the shipped hardened unit by the first call, every operation as root, a harper-admin member
-# and a plain user, restarts of stand-in Harper units enabled in the container, HTTP over its
-# sockets, Harper's ports left alone, the watchdog, systemd-analyze security, and interactive
-# polkit in a seat0 session (pkttyagent on a pty; an agent that dismisses).
+# harper-sysops on a booted Debian of the host's release, 12 or 13 (systemd as PID 1, logind,
+# polkitd, dbus; systemd-nspawn on its own network), installed as a package installs it, tried as
+# an admin would: D-Bus activation of the shipped hardened unit by the first call, every
+# operation as root, a harper-admin member and a plain user, restarts of stand-in Harper units
+# enabled in the container, HTTP over its sockets, Harper's ports left alone, the watchdog,
+# systemd-analyze security, and interactive polkit in a seat0 session (pkttyagent on a pty; an
+# agent that dismisses).
 # Boots once, runs every case, powers off. The first run debootstraps the tree (≈ 1-2 min) into
 # /var/cache/harper-sysops-test (tests/lib/booted.sh).
 #

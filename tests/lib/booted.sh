@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# tests/lib/booted.sh - a booted Debian 12 in systemd-nspawn for tests (bash; source it; root).
+# tests/lib/booted.sh - a booted Debian (the host's release: 12 or 13) in systemd-nspawn for tests
+# (bash; source it; root).
 #
 # The tree comes from debootstrap once, into a cache outside the repository named after its
 # package list; every run boots a fresh copy of it (an overlay: the cache stays as it is) with
@@ -21,10 +22,14 @@ B_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$B_LIB_DIR/harness.sh"
 
 : "${B_CACHE:=/var/cache/harper-sysops-test}"
-B_SUITE=bookworm
+# The host's release: the packages are built on the host, for its libraries
+B_SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 # libpam-systemd must be named: debootstrap does not resolve polkitd's "default-logind | logind"
-# alternative. The libraries are the project's run-time dependencies; the tools are the test's.
-B_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,libjson-c5,libmicrohttpd12,libpam0g,libcurl4,libyaml-0-2,man-db,curl,python3,procps,iproute2
+# alternative. The libraries are the project's run-time dependencies (Debian 13 renamed two in
+# the 64-bit time_t transition); the tools are the test's.
+B_T64=t64
+[ "$B_SUITE" = bookworm ] && B_T64=''
+B_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,polkitd,libjson-c5,libmicrohttpd12$B_T64,libpam0g,libcurl4$B_T64,libyaml-0-2,man-db,curl,python3,procps,iproute2
 B_T='' B_NS_PID='' B_PID1=''
 
 b_unshare() {
