@@ -5,7 +5,8 @@
 # its bus name, and every operation still works inside the sandbox (restarts through systemd,
 # statuses through polkit, system information from /proc, /sys, netlink and a data directory
 # that belongs to another user). What the test changes in the unit, and why, is in the drop-in
-# below; nothing else.
+# below; nothing else (with systemd 257 the harness adds PrivateUsers=identity, as its
+# _h_systemd_start says why).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 H_UNITS_DIR=$SRCDIR/tests/units

@@ -238,6 +238,17 @@ Sockets=dbus.socket
 ExecStart=/usr/bin/dbus-daemon --config-file=$H_T/bus.conf --address=systemd: --nofork --nopidfile --systemd-activation
 EOF
 
+    # systemd 257's user manager runs each unit that uses a file-system sandboxing option in a
+    # user namespace even as root (an implied PrivateUsers=self, which maps root alone; 252
+    # skipped it with CAP_SYS_ADMIN): other users' files and processes are nobody's there and
+    # CAP_DAC_* cannot reach them, unlike under PID 1. The shipped unit gets the identity mapping
+    # (uids and gids 0-65535 as they are), as close to PID 1 as a user manager goes.
+    if [ "$(/lib/systemd/systemd --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')" -ge 257 ]; then
+        mkdir -p "$H_T/units/harper-sysopsd.service.d" &&
+            printf '[Service]\nPrivateUsers=identity\n' >"$H_T/units/harper-sysopsd.service.d/harness-userns.conf" ||
+            return 1
+    fi
+
     # A cgroup of its own (a user manager must own its subtree), created here so
     # that h_down can remove it even if the start fails half-way. On a hybrid host
     # systemd mirrors it into the v1 name=systemd tree; that copy goes too.
@@ -257,10 +268,10 @@ mkdir -m 755 /run/systemd/inaccessible && cd /run/systemd/inaccessible &&
     install -m 0 /dev/null reg && mkdir -m 0 dir && mkfifo -m 0 fifo && mknod -m 0 chr c 0 0 &&
     mknod -m 0 blk b 0 0 && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("sock")' &&
     chmod 0 sock && cd / || exit 1
-# In a systemd-nspawn container /proc/kmsg is nspawn's FIFO (bind-mounted from the container's
-# /run), not procfs's file, and systemd 257's user manager cannot make it inaccessible: every
-# unit with ProtectKernelLogs= exits 226/NAMESPACE (PID 1 of a booted container can). Here, and only
-# in this namespace, procfs's own file comes back, as on a host.
+# In a systemd-nspawn container /proc/kmsg is nspawn's FIFO, bind-mounted from the container's
+# /run; from the user namespace a unit of systemd 257 gets (above) it cannot be covered, so every unit with
+# ProtectKernelLogs= exits 226/NAMESPACE. Here, and only in this namespace, procfs's own file
+# comes back, as on a host.
 [ ! -p /proc/kmsg ] || umount /proc/kmsg || exit 1
 echo \$\$ >$cg2/$name/cgroup.procs || exit 1
 exec /lib/systemd/systemd --user --unit=hsops-test.target --log-target=console \\
