@@ -17,6 +17,8 @@ packages=(
         # tests: busctl/gdbus clients, setpriv, valgrind for the leak checks, gdb for the stacks
         # of a process that ignores SIGTERM (tests/lib/harness.sh)
         libglib2.0-bin util-linux valgrind gdb
+        # ip and ss (the interfaces and listeners the tests compare with; not in a minimal root)
+        iproute2
         # the Cockpit page's browser test (tests/integration/cockpit.sh; node >= 20 with npm comes
         # with the machine's image, playwright-core from npm into /var/cache/harper-sysops-test)
         cockpit-ws cockpit-bridge cockpit-system chromium curl
