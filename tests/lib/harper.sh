@@ -26,6 +26,9 @@
 # Variables: HARPER_USER HARPER_UNIT HARPER_ROOT HARPER_HOME HARPER_SOCK HARPER_OPS_PORT
 #   HARPER_HTTP_PORT HARPER_REPL_PORT HARPER_MQTT_PORT HARPER_ADMIN HARPER_PASSWORD
 #   HARPER_NODE_MODULES HARPER_READY_MS; Harper's output (install and run) in $H_T/harper.log.
+# Inputs of harper_setup: HARPER_ADDRESS, the loopback address every listener binds (default
+#   127.0.0.1), HARPER_REPLICATION_HOSTNAME, Harper's replication.hostname = its node name
+#   (default: Harper's own, the host name; tests/lib/cluster.sh sets both per node).
 #
 # Harper runs as its own user, as in production: the socket <root>/operations-server then
 # belongs to that user (mode 0755) and root reaches it only through CAP_DAC_OVERRIDE, which is
@@ -34,6 +37,7 @@
 HARPER_USER=hsops-harper
 HARPER_UNIT=harperdb.service
 HARPER_ADMIN=HDB_ADMIN
+: "${HARPER_ADDRESS:=127.0.0.1}" "${HARPER_REPLICATION_HOSTNAME:=}"
 HARPER_ROOT='' HARPER_HOME='' HARPER_SOCK='' HARPER_OPS_PORT='' HARPER_HTTP_PORT='' HARPER_REPL_PORT=''
 HARPER_MQTT_PORT='' HARPER_PASSWORD='' HARPER_NODE_MODULES='' HARPER_READY_MS='' HARPER_PROXY_PID=''
 
@@ -63,11 +67,12 @@ harper_setup() {
 
     # Harper's non-interactive install, as its user. DEFAULTS_MODE stays unset: prod mode
     # (dev mode sets authorizeLocal, and every authentication check would pass).
-    _h_log "harper: install into $HARPER_ROOT, ops 127.0.0.1:$HARPER_OPS_PORT http :$HARPER_HTTP_PORT"
+    _h_log "harper: install into $HARPER_ROOT, ops $HARPER_ADDRESS:$HARPER_OPS_PORT http :$HARPER_HTTP_PORT"
     (cd "$H_T/harper" && as_user "$HARPER_USER" env -i PATH="$PATH" HOME="$HARPER_HOME" \
         TC_AGREEMENT=yes ROOTPATH="$HARPER_ROOT" \
         HDB_ADMIN_USERNAME="$HARPER_ADMIN" HDB_ADMIN_PASSWORD="$HARPER_PASSWORD" \
-        OPERATIONSAPI_NETWORK_PORT="127.0.0.1:$HARPER_OPS_PORT" HTTP_PORT="127.0.0.1:$HARPER_HTTP_PORT" \
+        OPERATIONSAPI_NETWORK_PORT="$HARPER_ADDRESS:$HARPER_OPS_PORT" HTTP_PORT="$HARPER_ADDRESS:$HARPER_HTTP_PORT" \
+        ${HARPER_REPLICATION_HOSTNAME:+REPLICATION_HOSTNAME="$HARPER_REPLICATION_HOSTNAME"} \
         node "$HARPER_NODE_MODULES/harperdb/bin/harperdb.js" install) >>"$H_T/harper.log" 2>&1 ||
         { _h_fail "harper install failed" "$H_T/harper.log"; return 1; }
 
@@ -75,13 +80,13 @@ harper_setup() {
     # ports and loopback, MQTT over TLS off (null: no listener); 2 worker threads, so that the
     # rolling restart of http_workers is quick whatever the CPU count.
     cfg=$HARPER_ROOT/harperdb-config.yaml
-    sed -i -e "s/^  securePort: 9933\$/  securePort: 127.0.0.1:$HARPER_REPL_PORT/" \
-        -e "s/^    port: 1883\$/    port: 127.0.0.1:$HARPER_MQTT_PORT/" \
+    sed -i -e "s/^  securePort: 9933\$/  securePort: $HARPER_ADDRESS:$HARPER_REPL_PORT/" \
+        -e "s/^    port: 1883\$/    port: $HARPER_ADDRESS:$HARPER_MQTT_PORT/" \
         -e 's/^    securePort: 8883$/    securePort: null/' \
         -e 's/^  count: [0-9]*$/  count: 2/' "$cfg" || return 1
     # the installer's layout may change with a new Harper: then fail here, not on a port clash
-    for p in "securePort: 127.0.0.1:$HARPER_REPL_PORT" "port: 127.0.0.1:$HARPER_MQTT_PORT" \
-             "port: 127.0.0.1:$HARPER_OPS_PORT" "port: 127.0.0.1:$HARPER_HTTP_PORT" "count: 2"; do
+    for p in "securePort: $HARPER_ADDRESS:$HARPER_REPL_PORT" "port: $HARPER_ADDRESS:$HARPER_MQTT_PORT" \
+             "port: $HARPER_ADDRESS:$HARPER_OPS_PORT" "port: $HARPER_ADDRESS:$HARPER_HTTP_PORT" "count: 2"; do
         grep -q "^ *$p\$" "$cfg" || { echo "harper_setup: $cfg has no '$p'" >&2; return 1; }
     done
     ! grep -Eq ': *(9925|9926|9932|9933|1883|8883)$' "$cfg" ||
@@ -149,14 +154,14 @@ harper_tcp_op() {
         *) break ;;
         esac
     done
-    _harper_curl $s "${auth[@]}" -d "$1" "http://127.0.0.1:$HARPER_OPS_PORT/"
+    _harper_curl $s "${auth[@]}" -d "$1" "http://$HARPER_ADDRESS:$HARPER_OPS_PORT/"
 }
 
 # Ready: get_status answers 200 on the socket and the TCP port answers at all (Harper keeps
 # running, "healthy", when that port failed to bind).
 _harper_ready() {
     [ "$(harper_op -s '{"operation":"get_status"}' 2>/dev/null | head -n1)" = 200 ] &&
-        [ "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "http://127.0.0.1:$HARPER_OPS_PORT/")" != 000 ]
+        [ "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "http://$HARPER_ADDRESS:$HARPER_OPS_PORT/")" != 000 ]
 }
 
 harper_wait_ready() {
