@@ -38,6 +38,8 @@ RI='{"operation":"restart","replicated":true}'
 t_begin=$(date +%s)
 
 cl_init || bail_out "the cluster's folder, users or keys could not be made"
+config_sums() { sha256sum "$CL_SSH_CONFIG" "$CL_SYSOPS"; }
+sums_at_start=$(config_sums)
 for i in 1 2 3; do cl_node_add "$i" || bail_out "node $i did not come up"; done
 diag "$(date +%T) 3 nodes up after $(( $(date +%s) - t_begin )) s; ssh port $CL_SSH_PORT"
 
@@ -161,7 +163,8 @@ check "... the mesh is whole again (three connections each)" h_wait 120 cl_clust
 rollout "$RS"
 is "... the next replicated http_workers: COMPLETE (exit 0)" "$(field status) (exit $rc)" "COMPLETE (exit 0)" ||
     daemon_log 1
-is "... D is in it, without any configuration touched" "$(res_nodes 2>&1)" "$A $B $C $D"
+is "... D is in it" "$(res_nodes 2>&1)" "$A $B $C $D"
+is "... and ssh-peers.conf and sysops.json are as they were written at the start" "$(config_sums)" "$sums_at_start"
 check "... the poller: A, B, C, D in order, one at a time" cl_rollout_check threads "$start" "$end" $A $B $C $D
 
 # ---------------------------------------------------------------- failures at C
