@@ -150,6 +150,7 @@ is "replicated restart (instances) from A: COMPLETE (exit 0)" "$(field status) (
 is "... result lists A, B, C in order" "$(res_nodes 2>&1)" "$A $B $C"
 check "... the poller: each Harper restarted (new hdb.pid) in turn, after the previous one's replication was whole; at every moment at least two of three answered" \
     cl_rollout_check pid "$start" "$end" $A $B $C
+check "... B's and C's own restart jobs COMPLETE with harper:replication done" eval 'peer_job_whole 2 restart && peer_job_whole 3 restart'
 written=$(sort -n "$CL_T/written" | paste -sd,)
 check "... the writer got inserts into A during the rollout ($(wc -l <"$CL_T/written"))" test -n "$written"
 all_ids=$(printf '1\n%s\n' "$(tr ',' '\n' <<<"$written")" | sort -n | grep . | paste -sd,)

@@ -39,8 +39,9 @@
 #                                (the node's admin maps the peers' account to a non-admin one)
 #   cl_sshd_stop I               end it (by PID)
 #   cl_bridge_call I USER ARGS   busctl over ssh (the daemon's transport) as USER into node I's bus
-#   cl_poller_start / _stop      every 100 ms, each node's thread ids, hdb.pid and whether its
-#                                replication is connected; a line per change in $CL_T/poll.log
+#   cl_poller_start / _stop      every 100 ms, each node's thread ids, hdb.pid and its replication
+#                                (connections whole/all, the names of the whole ones); a line per
+#                                change in $CL_T/poll.log: MS NODE THREADS|down PID|- UP/ALL NAMES
 #   cl_rollout_check MODE START_MS END_MS I...   what the poller saw of a rollout over nodes I...
 #                                (MODE threads: http_workers; pid: instance restarts)
 #   cl_now_ms                    the clock of poll.log
@@ -345,13 +346,13 @@ def watch(name, root):   # one thread per node: a node that hangs does not delay
     while True:
         try: th = ",".join(sorted(str(t["threadId"]) for t in q(root, {"operation": "system_information", "attributes": ["threads"]})["threads"])) or "none"
         except Exception: th = "down"
-        repl = "-"
         if th != "down":
             try:
                 c = q(root, {"operation": "cluster_status"}).get("connections") or []
-                up = sum(1 for x in c if x.get("database_sockets") and all(d.get("connected") for d in x["database_sockets"]))
-                repl = f"{up}/{len(c)}"
-            except Exception: repl = "?"
+                whole = sorted(str(x.get("name")) for x in c if x.get("database_sockets") and all(d.get("connected") for d in x["database_sockets"]))
+                repl = f"{len(whole)}/{len(c)} {','.join(whole) or 'none'}"
+            except Exception: repl = "? ?"
+        else: repl = "- -"
         st = f"{th} {pid(root)} {repl}"
         if st != last:
             with lock: log.write(f"{int(time.time() * 1000)} {name} {st}\n")
@@ -379,7 +380,8 @@ cl_poller_stop() {
 # in this order. MODE threads: a node is "restarted" once all its worker threads are new (none of
 # those it had at START) and as many; it "began" at its first state other than at START. MODE
 # pid: restarted once it answers with a new hdb.pid; began at its first sample not answering or
-# with another pid. Asserts: every node restarted between START and END (+ 5 s: the poller's lag); node k+1 began only
+# with another pid. Its replication is whole again when its cluster_status has as many connections
+# with every database socket connected as before START (a node that was down stays down). Asserts: every node restarted between START and END (+ 5 s: the poller's lag); node k+1 began only
 # after node k was restarted; and after node k was restarted and before node k+1 began, node k's
 # cluster_status had every connection connected; never two nodes of the cluster not answering
 # at once (of these nodes). Prints what it saw (and a line "WHOLE NODE MS" per node whose
@@ -393,17 +395,17 @@ GRACE = 5000   # the poller sees a state up to ~1 s late (its 1 s timeout): a no
 rows = []
 for l in open(path):
     p = l.split()
-    if len(p) == 5: rows.append((int(p[0]), p[1], p[2], p[3], p[4]))
+    if len(p) >= 5: rows.append((int(p[0]), p[1], p[2], p[3], p[4]))
 base, seen = {}, {}
 for t, n, th, pid, repl in rows:
     if t <= start: base[n] = (th, pid, repl)
 ev = [r for r in rows if start < r[0] <= end + GRACE]
 bad = []
 began, done, whole = {}, {}, {}
-def is_whole(repl):
-    if repl in ("-", "?"): return False
-    up, total = repl.split("/")
-    return up == total and int(total) >= 1
+def up_of(repl):
+    return int(repl.split("/")[0]) if "/" in repl else -1
+def is_whole(repl, n):   # connected to at least as many nodes as before START (a node down then stays down)
+    return "/" in repl and up_of(repl) >= max(1, up_of(base[n][2]))
 for n in order:
     if n not in base or base[n][0] == "down":
         bad.append(f"{n}: not answering at START ({base.get(n)})"); continue
@@ -418,7 +420,7 @@ for n in order:
                 if not set(new) & set(b_th.split(",")) and len(new) >= len(b_th.split(",")): done[n] = t
             elif pid not in ("-", b_pid):
                 done[n] = t
-        if n in done and n not in whole and is_whole(repl): whole[n] = t
+        if n in done and n not in whole and is_whole(repl, n): whole[n] = t
 def rel(d, n): return f"{d[n] - start} ms" if n in d else "never"
 for n in order:
     print(f"{n}: began {rel(began, n)}, restarted {rel(done, n)}, its replication whole {rel(whole, n)} (after START)")
