@@ -41,7 +41,8 @@
 #   cl_bridge_call I USER ARGS   busctl over ssh (the daemon's transport) as USER into node I's bus
 #   cl_poller_start / _stop      every 100 ms, each node's thread ids, hdb.pid and its replication
 #                                (connections whole/all, the names of the whole ones); a line per
-#                                change in $CL_T/poll.log: MS NODE THREADS|down PID|- UP/ALL NAMES
+#                                sample in $CL_T/poll.log: REPLY_MS NODE THREADS|down PID|- UP/ALL
+#                                NAMES SENT_MS
 #   cl_rollout_check MODE START_MS END_MS I...   what the poller saw of a rollout over nodes I...
 #                                (MODE threads: http_workers; pid: instance restarts)
 #   cl_now_ms                    the clock of poll.log
@@ -342,8 +343,8 @@ def pid(root):
     try: return open(root + "/hdb.pid").read().strip() or "-"
     except OSError: return "-"
 def watch(name, root):   # one thread per node: a node that hangs does not delay the others
-    last = None
     while True:
+        sent = int(time.time() * 1000)
         try: th = ",".join(sorted(str(t["threadId"]) for t in q(root, {"operation": "system_information", "attributes": ["threads"]})["threads"])) or "none"
         except Exception: th = "down"
         if th != "down":
@@ -353,10 +354,7 @@ def watch(name, root):   # one thread per node: a node that hangs does not delay
                 repl = f"{len(whole)}/{len(c)} {','.join(whole) or 'none'}"
             except Exception: repl = "? ?"
         else: repl = "- -"
-        st = f"{th} {pid(root)} {repl}"
-        if st != last:
-            with lock: log.write(f"{int(time.time() * 1000)} {name} {st}\n")
-            last = st
+        with lock: log.write(f"{int(time.time() * 1000)} {name} {th} {pid(root)} {repl} {sent}\n")
         time.sleep(0.1)
 started = set()
 while True:
@@ -378,64 +376,77 @@ cl_poller_stop() {
 }
 # cl_rollout_check MODE START_MS END_MS NODE_IP...: from poll.log, the rollout over these nodes
 # in this order. MODE threads: a node is "restarted" once all its worker threads are new (none of
-# those it had at START) and as many; it "began" at its first state other than at START. MODE
-# pid: restarted once it answers with a new hdb.pid; began at its first sample not answering or
-# with another pid. Its replication is whole again when its cluster_status has as many connections
-# with every database socket connected as before START (a node that was down stays down). Asserts: every node restarted between START and END (+ 5 s: the poller's lag); node k+1 began only
-# after node k was restarted; and after node k was restarted and before node k+1 began, node k's
-# cluster_status had every connection connected; never two nodes of the cluster not answering
-# at once (of these nodes). Prints what it saw (and a line "WHOLE NODE MS" per node whose
+# those it had at START) and at least as many (Harper's job runs in a thread of its own for a
+# while); it "began" at its first state other than at START. MODE pid: restarted once it answers
+# with a new hdb.pid; began at its first sample not answering or with another pid. Its replication
+# is whole again when its cluster_status has as many connections with every database socket
+# connected as before START (a node that was down stays down). Asserts: every node restarted
+# between START and END (+ 5 s: the poller's lag); node k+1 began only after node k was restarted
+# and its replication was whole again, a violation counting only when certain (a question sent
+# after node k+1 was seen to have begun still saw node k not restarted, or not whole); never two
+# of these nodes not answering at once. Prints what it saw (and "WHOLE NODE MS" per node whose
 # replication was whole again); exit 1 on any violation.
 cl_rollout_check() {
     python3 - "$CL_T/poll.log" "$@" <<'PY'
 import sys
 path, mode, start, end, order = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
-GRACE = 5000   # the poller sees a state up to ~1 s late (its 1 s timeout): a node restarted last
-               # may show its new threads just after the job ended
-rows = []
+GRACE = 5000   # the poller sees a state up to ~2 s late (two questions, 1 s timeout each): a node
+               # restarted last may show its new threads just after the job ended
+rows = []      # (reply ms, node, threads, pid, up/all, sent ms): every sample
 for l in open(path):
     p = l.split()
-    if len(p) >= 5: rows.append((int(p[0]), p[1], p[2], p[3], p[4]))
-base, seen = {}, {}
-for t, n, th, pid, repl in rows:
+    if len(p) == 7: rows.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6])))
+base = {}
+for t, n, th, pid, repl, sent in rows:
     if t <= start: base[n] = (th, pid, repl)
 ev = [r for r in rows if start < r[0] <= end + GRACE]
 bad = []
-began, done, whole = {}, {}, {}
 def up_of(repl):
     return int(repl.split("/")[0]) if "/" in repl else -1
 def is_whole(repl, n):   # connected to at least as many nodes as before START (a node down then stays down)
     return "/" in repl and up_of(repl) >= max(1, up_of(base[n][2]))
+# began: the reply of its first sample that differs (it began at or before then).
+# done / whole: the reply of its first sample that is; and "not yet" = the send time of the last
+# sample before that one (it was not yet done/whole at or after then).
+began, done, whole, not_done, not_whole = {}, {}, {}, {}, {}
 for n in order:
     if n not in base or base[n][0] == "down":
         bad.append(f"{n}: not answering at START ({base.get(n)})"); continue
     b_th, b_pid, _ = base[n]
-    for t, m, th, pid, repl in ev:
+    for t, m, th, pid, repl, sent in ev:
         if m != n: continue
         if n not in began and (th == "down" or (th != b_th if mode == "threads" else pid != b_pid)):
             began[n] = t
-        if n in began and n not in done and th != "down":
-            if mode == "threads":
-                new = th.split(",")
-                if not set(new) & set(b_th.split(",")) and len(new) >= len(b_th.split(",")): done[n] = t
-            elif pid not in ("-", b_pid):
-                done[n] = t
-        if n in done and n not in whole and is_whole(repl, n): whole[n] = t
+        if n in began and n not in done:
+            ok = False
+            if th != "down":
+                if mode == "threads":
+                    new = th.split(",")
+                    ok = not set(new) & set(b_th.split(",")) and len(new) >= len(b_th.split(","))
+                else:
+                    ok = pid not in ("-", b_pid)
+            if ok: done[n] = t
+            else: not_done[n] = sent
+        if n in done and n not in whole:
+            if is_whole(repl, n): whole[n] = t
+            else: not_whole[n] = sent
 def rel(d, n): return f"{d[n] - start} ms" if n in d else "never"
 for n in order:
-    print(f"{n}: began {rel(began, n)}, restarted {rel(done, n)}, its replication whole {rel(whole, n)} (after START)")
+    print(f"{n}: began {rel(began, n)}, restarted {rel(done, n)}, its replication whole {rel(whole, n)} (after START; last seen not whole {rel(not_whole, n)})")
     if n not in done: bad.append(f"{n} was not restarted between START and END")
     if n in whole: print(f"WHOLE {n} {whole[n]}")
 for a, b in zip(order, order[1:]):
     if b not in began: continue
-    if a not in done or began[b] <= done[a]:
-        bad.append(f"{b} began ({rel(began, b)}) before {a} was restarted ({rel(done, a)})")
-    elif a not in whole or whole[a] > began[b]:
-        bad.append(f"{b} began ({rel(began, b)}) before {a}'s cluster_status said its replication was whole ({rel(whole, a)})")
+    # a violation only when it is certain: the previous node was seen not yet restarted (not yet
+    # whole) by a question sent after the next node was seen to have begun
+    if a not in done or not_done.get(a, 0) >= began[b]:
+        bad.append(f"{b} began ({rel(began, b)}) before {a} was restarted ({rel(done, a)}; seen not restarted at {rel(not_done, a)})")
+    elif a not in whole or not_whole.get(a, 0) >= began[b]:
+        bad.append(f"{b} began ({rel(began, b)}) before {a}'s cluster_status said its replication was whole (seen not whole at {rel(not_whole, a)}, whole at {rel(whole, a)})")
 # never two nodes of the rollout down at once
 state = {n: v[0] for n, v in base.items() if n in order}
 worst, when = 0, None
-for t, n, th, pid, repl in ev:
+for t, n, th, pid, repl, sent in ev:
     if n not in order: continue
     state[n] = th
     d = sorted(m for m, s in state.items() if s == "down")
