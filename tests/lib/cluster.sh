@@ -486,7 +486,9 @@ cl_down() {
     cl_poller_stop
     for i in "${CL_BG_PIDS[@]}"; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null; done
     CL_BG_PIDS=()
-    for i in "${CL_NODES[@]}"; do cl_on "$i" harper_stop; done
+    local stops=()    # every Harper stops at once (each flushes for a few seconds)
+    for i in "${CL_NODES[@]}"; do (cl_on "$i" harper_stop) & stops+=($!); done
+    wait "${stops[@]}"
     for i in "${CL_NODES[@]}"; do cl_on "$i" h_down; done
     CL_NODES=() CL_BG_PIDS=()
     if [ -n "$CL_T" ]; then
