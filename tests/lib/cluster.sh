@@ -488,7 +488,7 @@ cl_down() {
     CL_BG_PIDS=()
     local stops=()    # every Harper stops at once (each flushes for a few seconds)
     for i in "${CL_NODES[@]}"; do (cl_on "$i" harper_stop) & stops+=($!); done
-    wait "${stops[@]}"
+    [ ${#stops[@]} = 0 ] || wait "${stops[@]}"
     for i in "${CL_NODES[@]}"; do cl_on "$i" h_down; done
     CL_NODES=() CL_BG_PIDS=()
     if [ -n "$CL_T" ]; then
