@@ -87,7 +87,7 @@ check "the poller sees every node" h_wait 10 eval '[ "$(awk "{print \$2}" "$CL_T
 # rollout BODY [any]: harper-ops --wait on A, bounded; sets out rc start end took (ms). First the
 # cluster is whole again (any: a node is down on purpose, then no wait). Harper 4.7.29 itself
 # now and then dies (SIGSEGV) while it stops a worker thread (tests/harper/README.md): the job then
-# truthfully ends in ERROR ("<node>: Harper stopped while its job ... ran"); that is noted, and
+# truthfully ends in ERROR ("[<node>: ]Harper stopped while its job ... ran"); that is noted, and
 # the rollout is run again once Harper is back, three times in all.
 segvs() { local i n=0; for i in "${CL_NODES[@]}"; do n=$((n + $(grep -ac 'received SIGSEGV' "${_CL_STATE[$i:H_T]}/harper.log"))); done; echo "$n"; }
 harpers_answer() {   # [any]: every node's Harper answers (any: but C's)
@@ -109,7 +109,7 @@ rollout() {
         end=$(cl_now_ms) took=$(( end - start ))
         [ -z "$(cat "$CL_T/ops.err")" ] || diag "harper-ops: $(cat "$CL_T/ops.err")"
         diag "$(date +%T) $1 took $took ms (exit $rc): $(head -c 1500 <<<"$out")"
-        [[ $(field message) =~ ^127\.0\.0\.[0-9]+:\ Harper\ stopped\ while\ its\ job ]] && [ "$(segvs)" -gt "$segv" ] || return 0
+        [[ $(field message) =~ ^(127\.0\.0\.[0-9]+:\ )?Harper\ stopped\ while\ its\ job ]] && [ "$(segvs)" -gt "$segv" ] || return 0
         diag "Harper crashed (SIGSEGV, a Harper 4.7.29 defect) during the rolling restart, attempt $attempt"
         h_wait 120 harpers_answer "${2:-}"
     done
