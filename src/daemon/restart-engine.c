@@ -39,6 +39,7 @@ struct RestartEngine {
 static void advance(RestartRun *run);
 static void roll_out(RestartRun *run);
 static void start_local(RestartRun *run);
+static void set_replicated_result(RestartRun *run, const char *local_failure);
 
 int restart_engine_new(RestartEngine **ret, const Config *config, const RestartDrivers *drivers,
                        const RestartEvents *events) {
@@ -273,8 +274,11 @@ static void advance(RestartRun *run) {
         }
         if (next == PLAN_WAIT || job_is_finished(j))
                 return;
-        if (run->error < 0)
+        if (run->error < 0) {
+                if (j->replicated)   /* this node failed: no other was touched */
+                        set_replicated_result(run, run->message ?: "Out of memory.");
                 return fail(run, run->error, run->message);
+        }
         if (j->replicated)
                 return roll_out(run);
         complete(run);
@@ -293,10 +297,12 @@ void restart_run_peer_started(RestartRun *run, const char *peer_job_id) {
         changed(run);
 }
 
-/* Harper's result of the rollout, on COMPLETE and ERROR alike: this node, then every other. */
-static void set_replicated_result(RestartRun *run) {
+/* Harper's result of the rollout, on COMPLETE and ERROR alike: this node (local_failure, or done),
+ * then every other. */
+static void set_replicated_result(RestartRun *run, const char *local_failure) {
         Job *j = run->job;
-        _cleanup_free_ char *local = text_printf("Successfully completed job: %s", j->id);
+        _cleanup_free_ char *local = local_failure ? strdup(local_failure) :
+                                     text_printf("Successfully completed job: %s", j->id);
         _cleanup_free_ char *result = local ? job_replicated_result(j, run->view.this_node, local) : NULL;
 
         if (!result || job_set_result(j, result) < 0)
@@ -321,7 +327,7 @@ void restart_run_peer_finished(RestartRun *run, int error, const char *message) 
         if (restart_plan_goes_on_after(state))
                 return roll_out(run);
         /* the rollout stops here: the job fails with the node's own words, naming it */
-        set_replicated_result(run);
+        set_replicated_result(run, NULL);
         _cleanup_free_ char *named = text_printf("%s: %s", node->name, message);
         fail(run, error, named ?: message);
 }
@@ -375,7 +381,7 @@ static void complete_alone(RestartRun *run) {
         Job *j = run->job;
         bool api = run->engine->config->harper.api;
 
-        set_replicated_result(run);
+        set_replicated_result(run, NULL);
         if (job_complete(j, now_ms(), api ? REPLICATED_NO_NODES_NOTE : REPLICATED_NO_PEERS_NOTE) < 0)
                 log_error("Out of memory while ending job %s.", j->id);
         end(run);
@@ -400,7 +406,7 @@ static void roll_out(RestartRun *run) {
         while ((node = job_current_node(j)) && skip_excluded(run, node))
                 ;
         if (!node) {
-                set_replicated_result(run);
+                set_replicated_result(run, NULL);
                 return complete(run);
         }
         if (node->state == NODE_RUNNING)

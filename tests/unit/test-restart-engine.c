@@ -654,6 +654,9 @@ static void test_replicated_local_failure_reaches_no_peer(void **state) {
         assert_error(j, "Restart of a.service failed.");
         assert_nodes(j, "n1:pending n2:pending");
         assert_int_equal(t->n_calls, 2);
+        /* Harper's result on the error too: every node, none reached (no Harper: this node unnamed) */
+        assert_string_equal(j->result, "{\"replicated\":[{\"node\":\"n1\",\"message\":\"" JOB_NODE_NOT_REACHED "\"},"
+                                       "{\"node\":\"n2\",\"message\":\"" JOB_NODE_NOT_REACHED "\"}]}");
 }
 
 static void test_replicated_without_peers_says_so(void **state) {
@@ -791,6 +794,18 @@ static void test_cluster_of_one_says_so(void **state) {
         assert_string_equal(j->result, "{\"replicated\":[]}");
 }
 
+static void test_cluster_local_failure_lists_every_node(void **state) {
+        Test *t = *state;
+        Job *j = start_in_cluster(t, JOB_RESTART_SERVICE);
+
+        restart_run_harper_finished(t->calls[0].run, -EIO, "Harper's job h ended in ERROR: worker died");
+        assert_error(j, "Harper's job h ended in ERROR: worker died");
+        assert_string_equal(j->result, "{\"replicated\":[{\"node\":\"a\",\"message\":\"Harper's job h ended in ERROR: worker died\"},"
+                                       "{\"node\":\"b\",\"message\":\"" JOB_NODE_NOT_REACHED "\"},"
+                                       "{\"node\":\"c\",\"message\":\"" JOB_NODE_NOT_REACHED "\"}]}");
+        assert_int_equal(t->n_calls, 1);
+}
+
 static void test_cluster_failed_node_names_it_and_lists_all(void **state) {
         Test *t = *state;
         Job *j = start_in_cluster(t, JOB_RESTART);
@@ -866,6 +881,7 @@ int main(void) {
                 T(test_cluster_unknown_at_rollout_is_an_error),
                 T(test_cluster_of_one_says_so),
                 T(test_cluster_failed_node_names_it_and_lists_all),
+                T(test_cluster_local_failure_lists_every_node),
                 T(test_free_cancels_running_peer_and_harper_steps),
 #undef T
         };
