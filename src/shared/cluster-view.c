@@ -124,6 +124,11 @@ int cluster_view_from_harper(json_object *status, json_object *node_records, Clu
         return 0;
 }
 
+char *cluster_node_ssh_host(const char *name, const char *url) {
+        assert(name);
+        return cluster_url_host(url) ?: strdup(name);
+}
+
 char *cluster_url_host(const char *url) {
         const char *host, *end;
 

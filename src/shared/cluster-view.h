@@ -34,6 +34,10 @@ const ClusterNode *cluster_view_find(const ClusterView *v, const char *name);
  * name: a connection of that name whose database sockets are all connected, and at least one. */
 bool cluster_status_connected_to(json_object *status, const char *name);
 
+/* Where a node is reached over ssh when the configuration says nothing: the host of its
+ * replication URL, else its name. NULL when out of memory. */
+char *cluster_node_ssh_host(const char *name, const char *url);
+
 /* The host of a URL ("wss://127.0.0.12:9933" → "127.0.0.12", "wss://[::1]:9933/" → "::1"),
  * NULL when it has none (or out of memory). */
 char *cluster_url_host(const char *url);

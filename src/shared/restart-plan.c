@@ -121,7 +121,7 @@ static int peer_for_node(const Config *config, const char *name, const char *url
         else if (entry && entry->ssh)
                 ret->ssh = strdup(entry->ssh);
         else
-                ret->ssh = cluster_url_host(url) ?: strdup(name);
+                ret->ssh = cluster_node_ssh_host(name, url);
         return ret->ssh || ret->address ? 0 : -ENOMEM;
 }
 

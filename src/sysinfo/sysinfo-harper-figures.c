@@ -182,8 +182,8 @@ static int add_harper_nodes(json_object *peers, const SysinfoSources *src, json_
         for (size_t i = 0; i < view.n_nodes; i++) {
                 const ClusterNode *n = &view.nodes[i];
                 const SysinfoPeer *how = configured_peer(src, n->name);
-                _cleanup_free_ char *host = cluster_url_host(n->url);
-                _cleanup_free_ char *ssh = text_printf("ssh:%s", host ?: n->name);
+                _cleanup_free_ char *host = cluster_node_ssh_host(n->name, n->url);
+                _cleanup_free_ char *ssh = host ? text_printf("ssh:%s", host) : NULL;
 
                 if (!ssh)
                         return -ENOMEM;
