@@ -9,10 +9,18 @@
 
 #include "harper-settings.h"
 #include "macro.h"
+#include "string-table.h"
 #include "text.h"
 
 #define BOOT_SETTINGS_PATH_KEY "settings_path"
 /* What Harper's defaultConfig.yaml says before the installer fills in the root */
+static const char *const harper_settings_key_table[_HARPER_KEY_MAX] = {
+        [HARPER_KEY_ROOT_PATH] = "rootPath",
+        [HARPER_KEY_DOMAIN_SOCKET] = "operationsApi.network.domainSocket",
+        [HARPER_KEY_OPERATIONS_PORT] = "operationsApi.network.port",
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(harper_settings_key, HarperSettingsKey, _HARPER_KEY_MAX);
+
 #define DEFAULT_DOMAIN_SOCKET "hdb/operations-server"
 
 char *harper_root_from_environment(char *const *environment) {
@@ -270,19 +278,19 @@ static int read_settings(ConfigReader *reader, HarperSettings *s) {
         char *root = NULL, *socket = NULL;
         int r;
 
-        r = read_string(reader, "rootPath", &root);
+        r = read_string(reader, harper_settings_key_to_string(HARPER_KEY_ROOT_PATH), &root);
         if (r < 0)
                 return r;
         r = resolve_root(s, root);
         if (r < 0)
                 return r;
-        r = read_string(reader, "operationsApi.network.domainSocket", &socket);
+        r = read_string(reader, harper_settings_key_to_string(HARPER_KEY_DOMAIN_SOCKET), &socket);
         if (r < 0)
                 return r;
         r = resolve_domain_socket(s, socket);
         if (r < 0)
                 return r;
-        return read_port(reader, "operationsApi.network.port", &s->operations_port);
+        return read_port(reader, harper_settings_key_to_string(HARPER_KEY_OPERATIONS_PORT), &s->operations_port);
 }
 
 /* The YAML document in reader->path into reader->document. */

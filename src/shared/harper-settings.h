@@ -11,6 +11,17 @@
 /* <home>/.harperdb/hdb_boot_properties.file: "settings_path = <root>/harperdb-config.yaml" */
 #define HARPER_BOOT_PROPERTIES_PATH ".harperdb/hdb_boot_properties.file"
 
+/* The keys of Harper's harperdb-config.yaml that harper-sysops reads, as dotted paths
+ * (sysops.json(5) describes each). */
+typedef enum HarperSettingsKey {
+        HARPER_KEY_ROOT_PATH,
+        HARPER_KEY_DOMAIN_SOCKET,
+        HARPER_KEY_OPERATIONS_PORT,
+        _HARPER_KEY_MAX,
+} HarperSettingsKey;
+
+const char *harper_settings_key_to_string(HarperSettingsKey k);
+
 /* A TCP listener as Harper's config names it: a number, or "host:port" (the installer writes
  * what it was given, e.g. 127.0.0.1:9925). */
 typedef struct HarperPort {

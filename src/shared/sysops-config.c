@@ -105,6 +105,27 @@ static int bad_owned(char **problem, const char *path, const char *key, char *wh
         return -EINVAL;
 }
 
+typedef struct ConfigKey ConfigKey;
+
+/* Reads v, the value of key (its dotted path), into the object at base: a Config, or the
+ * ServiceConfig or PeerConfig of an entry. */
+typedef int (*ConfigKeyReader)(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                               char **problem);
+
+/* One key of sysops.json. The tables below are both what the parser accepts and what
+ * config_keys_print() lists for the check that sysops.json(5) describes every key. */
+struct ConfigKey {
+        const char *name;
+        ConfigKeyReader read;
+        size_t offset;           /* of the field in base */
+        unsigned max;            /* a whole number's largest value */
+        const ConfigKey *keys;   /* the keys of an object, or of each entry; the last has no name */
+        const char *entries;     /* how config_keys_print() writes an entry: ".*" for an object keyed by
+                                  * name, "[]" for a list, NULL for a plain key or object */
+};
+
+#define FIELD(base, k, type) ((type *) ((char *) (base) + (k)->offset))
+
 static int read_string(json_object *v, char **field, const char *path, const char *key, char **problem) {
         char *copy;
 
@@ -120,13 +141,19 @@ static int read_string(json_object *v, char **field, const char *path, const cha
         return 0;
 }
 
+static int key_string(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                      char **problem) {
+        return read_string(v, FIELD(base, k, char *), path, key, problem);
+}
+
 /* "auto", "system", "private" or "private:PATH" (systemd's private socket), or a D-Bus address
  * of a transport sd-bus speaks. */
-static int read_systemd_connection(json_object *v, Config *config, const char *path, const char *key,
-                                   char **problem) {
+static int key_systemd_bus(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                           char **problem) {
         static const char *const transports[] = { "unix:", "tcp:", "unixexec:", "x-machine-unix:", "x-machine-exec:" };
         const char *value = json_object_get_string(v);
         SystemdConnection how = SYSTEMD_BUS_ADDRESS;
+        Config *config = ASSERT_PTR(base);
         const char *address = value;
         bool known = false;
 
@@ -154,24 +181,25 @@ static int read_systemd_connection(json_object *v, Config *config, const char *p
         return 0;
 }
 
-static int read_bool(json_object *v, bool *field, const char *path, const char *key, char **problem) {
+static int key_bool(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                    char **problem) {
         if (!json_object_is_type(v, json_type_boolean))
                 return bad(problem, path, key, "must be true or false");
-        *field = json_object_get_boolean(v);
+        *FIELD(base, k, bool) = json_object_get_boolean(v);
         return 0;
 }
 
-/* A count or a number of seconds, 1 to max. */
-static int read_whole_number(json_object *v, unsigned *field, unsigned max, const char *path, const char *key,
-                             char **problem) {
+/* A count or a number of seconds, 1 to k->max. */
+static int key_whole_number(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                            char **problem) {
         int64_t n;
 
         if (!json_object_is_type(v, json_type_int))
                 return bad(problem, path, key, "must be a whole number");
         n = json_object_get_int64(v);
-        if (n < 1 || n > max)
-                return bad(problem, path, key, "must be between 1 and %u", max);
-        *field = (unsigned) n;
+        if (n < 1 || n > k->max)
+                return bad(problem, path, key, "must be between 1 and %u", k->max);
+        *FIELD(base, k, unsigned) = (unsigned) n;
         return 0;
 }
 
@@ -189,8 +217,15 @@ static int read_unit(json_object *v, char **field, bool pattern_allowed, const c
         return read_string(v, field, path, key, problem);
 }
 
-static int read_units(json_object *v, char ***field, const char *path, const char *key, char **problem) {
+static int key_one_unit(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                        char **problem) {
+        return read_unit(v, FIELD(base, k, char *), false, path, key, problem);
+}
+
+static int key_units(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                     char **problem) {
         _cleanup_strv_free_ char **units = NULL;
+        char ***field = FIELD(base, k, char **);
         size_t n;
         int r;
 
@@ -219,8 +254,10 @@ static int read_units(json_object *v, char ***field, const char *path, const cha
         return 0;
 }
 
-static int read_action(json_object *v, ServiceConfig *s, const char *path, const char *key, char **problem) {
+static int key_action(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                      char **problem) {
         UnitAction a = unit_action_from_string(json_object_get_string(v));
+        ServiceConfig *s = ASSERT_PTR(base);
 
         if (!json_object_is_type(v, json_type_string) || (a < 0 && strcmp(json_object_get_string(v), "harper") != 0))
                 return bad(problem, path, key, "must be harper, restart, reload or reload-or-restart");
@@ -230,32 +267,78 @@ static int read_action(json_object *v, ServiceConfig *s, const char *path, const
         return 0;
 }
 
-/* Units without an action mean the service's default systemd action; "harper" takes no units,
- * a systemd action needs them. */
-static int read_service(json_object *v, ServiceConfig *s, const char *path, const char *service, char **problem) {
-        json_object *action = NULL;
-        char key[128];
-        int r = 0;
+static int key_absolute_path(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                             char **problem) {
+        if (!json_object_is_type(v, json_type_string) || json_object_get_string(v)[0] != '/')
+                return bad(problem, path, key, "must be an absolute path");
+        return key_string(v, base, k, path, key, problem);
+}
 
-        snprintf(key, sizeof key, "services.%s", service);
-        if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, key, "must be an object with action, units and rolling");
+/* "a, b, c": the names of keys, for messages. */
+static char *key_names(const ConfigKey *keys) {
+        _cleanup_free_ char *names = strdup("");
+
+        for (const ConfigKey *k = keys; names && k->name; k++) {
+                char *more = text_printf("%s%s%s", names, k == keys ? "" : ", ", k->name);
+                free(names);
+                names = more;
+        }
+        return TAKE_PTR(names);
+}
+
+/* Each member of the object v by the table keys into base; prefix is the object's dotted path
+ * (NULL at the top). */
+static int read_object(json_object *v, void *base, const ConfigKey *keys, const char *path, const char *prefix,
+                       char **problem) {
+        assert(json_object_is_type(v, json_type_object));
+
         json_object_object_foreach(v, name, value) {
-                snprintf(key, sizeof key, "services.%s.%s", service, name);
-                if (strcmp(name, "units") == 0)
-                        r = read_units(value, &s->units, path, key, problem);
-                else if (strcmp(name, "rolling") == 0)
-                        r = read_bool(value, &s->rolling, path, key, problem);
-                else if (strcmp(name, "action") == 0)
-                        r = read_action(action = value, s, path, key, problem);
-                else
-                        return bad(problem, path, key, "is not a known key (action, units, rolling)");
+                _cleanup_free_ char *key = prefix ? text_printf("%s.%s", prefix, name) : strdup(name);
+                const ConfigKey *k = keys;
+                int r;
+
+                if (!key)
+                        return -ENOMEM;
+                while (k->name && strcmp(k->name, name) != 0)
+                        k++;
+                if (!k->name) {
+                        _cleanup_free_ char *known = key_names(keys);
+                        if (!known)
+                                return -ENOMEM;
+                        return bad(problem, path, key, "is not a known key (%s)", known);
+                }
+                r = k->read(value, base, k, path, key, problem);
                 if (r < 0)
                         return r;
         }
-        if (!action)
+        return 0;
+}
+
+/* An object of keys of its own, read into the same base (harper, system_information). */
+static int key_section(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                       char **problem) {
+        if (!json_object_is_type(v, json_type_object)) {
+                _cleanup_free_ char *known = key_names(k->keys);
+                if (!known)
+                        return -ENOMEM;
+                return bad(problem, path, key, "must be an object (%s)", known);
+        }
+        return read_object(v, base, k->keys, path, key, problem);
+}
+
+/* Units without an action mean the service's default systemd action; "harper" takes no units,
+ * a systemd action needs them. */
+static int read_service(json_object *v, ServiceConfig *s, const ConfigKey *keys, const char *path, const char *key,
+                        char **problem) {
+        int r;
+
+        if (!json_object_is_type(v, json_type_object))
+                return bad(problem, path, key, "must be an object with action, units and rolling");
+        r = read_object(v, s, keys, path, key, problem);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(v, "action", NULL))
                 s->by_harper = !s->units;
-        snprintf(key, sizeof key, "services.%s", service);
         if (s->by_harper && s->units)
                 return bad(problem, path, key, "has units, which action harper does not use");
         if (!s->by_harper && !s->units)
@@ -263,102 +346,38 @@ static int read_service(json_object *v, ServiceConfig *s, const char *path, cons
         return 0;
 }
 
-static int read_absolute_path(json_object *v, char **field, const char *path, const char *key, char **problem) {
-        if (!json_object_is_type(v, json_type_string) || json_object_get_string(v)[0] != '/')
-                return bad(problem, path, key, "must be an absolute path");
-        return read_string(v, field, path, key, problem);
-}
+static int key_services(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                        char **problem) {
+        Config *config = ASSERT_PTR(base);
 
-static int read_harper(json_object *v, Config *config, const char *path, char **problem) {
         if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, "harper", "must be an object with root_path and socket");
+                return bad(problem, path, key, "must be an object keyed by Harper service name");
         json_object_object_foreach(v, name, value) {
-                char key[128];
-                int r;
-
-                snprintf(key, sizeof key, "harper.%s", name);
-                if (strcmp(name, "root_path") == 0)
-                        r = read_absolute_path(value, &config->harper.root_path, path, key, problem);
-                else if (strcmp(name, "socket") == 0)
-                        r = read_absolute_path(value, &config->harper.socket, path, key, problem);
-                else if (strcmp(name, "api") == 0)
-                        r = read_bool(value, &config->harper.api, path, key, problem);
-                else if (strcmp(name, "answer_timeout_sec") == 0)
-                        r = read_whole_number(value, &config->harper.answer_timeout_sec, 3600, path, key, problem);
-                else if (strcmp(name, "query_timeout_ms") == 0)
-                        r = read_whole_number(value, &config->harper.query_timeout_ms, 60000, path, key, problem);
-                else
-                        return bad(problem, path, key, "is not a known key (root_path, socket, api, "
-                                   "answer_timeout_sec, query_timeout_ms)");
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int read_services(json_object *v, Config *config, const char *path, char **problem) {
-        if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, "services", "must be an object keyed by Harper service name");
-        json_object_object_foreach(v, name, value) {
+                _cleanup_free_ char *service_key = text_printf("%s.%s", key, name);
                 HarperService s = harper_service_from_string(name);
-                char key[128];
                 int r;
 
-                snprintf(key, sizeof key, "services.%s", name);
+                if (!service_key)
+                        return -ENOMEM;
                 if (s < 0)
-                        return bad(problem, path, key, "is not a Harper service (http_workers, clustering, clustering_config)");
-                r = read_service(value, &config->services[s], path, name, problem);
+                        return bad(problem, path, service_key,
+                                   "is not a Harper service (http_workers, clustering, clustering_config)");
+                r = read_service(value, &config->services[s], k->keys, path, service_key, problem);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int read_sysinfo(json_object *v, Config *config, const char *path, char **problem) {
-        if (!json_object_is_type(v, json_type_object))
-                return bad(problem, path, "system_information", "must be an object");
-        json_object_object_foreach(v, name, value) {
-                char key[128];
-                int r;
+static int read_peer(json_object *v, PeerConfig *peer, const ConfigKey *keys, const char *path, const char *key,
+                     char **problem) {
+        int r;
 
-                snprintf(key, sizeof key, "system_information.%s", name);
-                if (strcmp(name, "disk") == 0)
-                        r = read_bool(value, &config->sysinfo_disk, path, key, problem);
-                else if (strcmp(name, "network") == 0)
-                        r = read_bool(value, &config->sysinfo_network, path, key, problem);
-                else if (strcmp(name, "data_dir") == 0)
-                        r = read_string(value, &config->data_dir, path, key, problem);
-                else
-                        return bad(problem, path, key, "is not a known key (disk, network, data_dir)");
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int read_peer(json_object *v, PeerConfig *peer, const char *path, size_t index, char **problem) {
-        char key[64];
-        int r = 0;
-
-        snprintf(key, sizeof key, "peers[%zu]", index);
         if (!json_object_is_type(v, json_type_object))
                 return bad(problem, path, key, "must be an object with name and ssh, address or exclude");
-        json_object_object_foreach(v, name, value) {
-                snprintf(key, sizeof key, "peers[%zu].%s", index, name);
-                if (strcmp(name, "name") == 0)
-                        r = read_string(value, &peer->name, path, key, problem);
-                else if (strcmp(name, "ssh") == 0)
-                        r = read_string(value, &peer->ssh, path, key, problem);
-                else if (strcmp(name, "address") == 0)
-                        r = read_string(value, &peer->address, path, key, problem);
-                else if (strcmp(name, "exclude") == 0)
-                        r = read_bool(value, &peer->exclude, path, key, problem);
-                else
-                        return bad(problem, path, key, "is not a known key (name, ssh, address, exclude)");
-                if (r < 0)
-                        return r;
-        }
-        snprintf(key, sizeof key, "peers[%zu]", index);
+        r = read_object(v, peer, keys, path, key, problem);
+        if (r < 0)
+                return r;
         if (!peer->name)
                 return bad(problem, path, key, "needs a name");
         if (peer->ssh && peer->address)
@@ -368,12 +387,13 @@ static int read_peer(json_object *v, PeerConfig *peer, const char *path, size_t 
         return 0;
 }
 
-static int read_peers(json_object *v, Config *config, const char *path, char **problem) {
+static int key_peers(json_object *v, void *base, const ConfigKey *k, const char *path, const char *key,
+                     char **problem) {
+        Config *config = ASSERT_PTR(base);
         size_t n;
-        int r;
 
         if (!json_object_is_type(v, json_type_array))
-                return bad(problem, path, "peers", "must be a list of {name, ssh, address or exclude}");
+                return bad(problem, path, key, "must be a list of {name, ssh, address or exclude}");
         n = json_object_array_length(v);
         peers_free(config->peers, config->n_peers);
         config->n_peers = 0;
@@ -381,54 +401,103 @@ static int read_peers(json_object *v, Config *config, const char *path, char **p
         if (!config->peers)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *peer_key = text_printf("%s[%zu]", key, i);
+                int r;
+
+                if (!peer_key)
+                        return -ENOMEM;
                 config->n_peers++;
-                r = read_peer(json_object_array_get_idx(v, i), &config->peers[i], path, i, problem);
+                r = read_peer(json_object_array_get_idx(v, i), &config->peers[i], k->keys, path, peer_key, problem);
                 if (r < 0)
                         return r;
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(config->peers[k].name, config->peers[i].name) == 0) {
-                                char key[64];
-                                snprintf(key, sizeof key, "peers[%zu].name", i);
-                                return bad(problem, path, key, "repeats '%s'", config->peers[i].name);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(config->peers[j].name, config->peers[i].name) == 0) {
+                                _cleanup_free_ char *name_key = text_printf("%s.name", peer_key);
+                                if (!name_key)
+                                        return -ENOMEM;
+                                return bad(problem, path, name_key, "repeats '%s'", config->peers[i].name);
                         }
         }
         return 0;
 }
 
+#define KEY(n, reader, ...) { .name = n, .read = reader, __VA_ARGS__ }
+
+static const ConfigKey service_keys[] = {
+        KEY("action", key_action),
+        KEY("units", key_units, .offset = offsetof(ServiceConfig, units)),
+        KEY("rolling", key_bool, .offset = offsetof(ServiceConfig, rolling)),
+        {},
+};
+
+static const ConfigKey harper_keys[] = {
+        KEY("root_path", key_absolute_path, .offset = offsetof(Config, harper.root_path)),
+        KEY("socket", key_absolute_path, .offset = offsetof(Config, harper.socket)),
+        KEY("api", key_bool, .offset = offsetof(Config, harper.api)),
+        KEY("answer_timeout_sec", key_whole_number, .offset = offsetof(Config, harper.answer_timeout_sec),
+            .max = 3600),
+        KEY("query_timeout_ms", key_whole_number, .offset = offsetof(Config, harper.query_timeout_ms),
+            .max = 60000),
+        {},
+};
+
+static const ConfigKey sysinfo_keys[] = {
+        KEY("disk", key_bool, .offset = offsetof(Config, sysinfo_disk)),
+        KEY("network", key_bool, .offset = offsetof(Config, sysinfo_network)),
+        KEY("data_dir", key_string, .offset = offsetof(Config, data_dir)),
+        {},
+};
+
+static const ConfigKey peer_keys[] = {
+        KEY("name", key_string, .offset = offsetof(PeerConfig, name)),
+        KEY("ssh", key_string, .offset = offsetof(PeerConfig, ssh)),
+        KEY("address", key_string, .offset = offsetof(PeerConfig, address)),
+        KEY("exclude", key_bool, .offset = offsetof(PeerConfig, exclude)),
+        {},
+};
+
+static const ConfigKey config_keys[] = {
+        KEY("instance_unit", key_one_unit, .offset = offsetof(Config, instance_unit)),
+        KEY("systemd_bus", key_systemd_bus),
+        KEY("unit_timeout_sec", key_whole_number, .offset = offsetof(Config, unit_timeout_sec), .max = 24 * 3600),
+        KEY("jobs_kept", key_whole_number, .offset = offsetof(Config, jobs_kept), .max = 10000),
+        KEY("services", key_services, .keys = service_keys, .entries = ".*"),
+        KEY("harper", key_section, .keys = harper_keys),
+        KEY("system_information", key_section, .keys = sysinfo_keys),
+        KEY("peers", key_peers, .keys = peer_keys, .entries = "[]"),
+        KEY("ssh_config", key_absolute_path, .offset = offsetof(Config, ssh_config)),
+        KEY("peer_timeout_sec", key_whole_number, .offset = offsetof(Config, peer_timeout_sec), .max = 24 * 3600),
+        {},
+};
+
 static int apply(json_object *root, Config *config, const char *path, char **problem) {
         if (!json_object_is_type(root, json_type_object))
                 return bad(problem, path, "(top level)", "must be a JSON object");
-        json_object_object_foreach(root, name, value) {
+        return read_object(root, config, config_keys, path, NULL, problem);
+}
+
+static int keys_print(FILE *f, const ConfigKey *keys, const char *prefix) {
+        for (const ConfigKey *k = keys; k->name; k++) {
+                _cleanup_free_ char *sub = NULL;
                 int r;
 
-                if (strcmp(name, "instance_unit") == 0)
-                        r = read_unit(value, &config->instance_unit, false, path, name, problem);
-                else if (strcmp(name, "systemd_bus") == 0)
-                        r = read_systemd_connection(value, config, path, name, problem);
-                else if (strcmp(name, "unit_timeout_sec") == 0)
-                        r = read_whole_number(value, &config->unit_timeout_sec, 24 * 3600, path, name, problem);
-                else if (strcmp(name, "peer_timeout_sec") == 0)
-                        r = read_whole_number(value, &config->peer_timeout_sec, 24 * 3600, path, name, problem);
-                else if (strcmp(name, "peers") == 0)
-                        r = read_peers(value, config, path, problem);
-                else if (strcmp(name, "ssh_config") == 0)
-                        r = read_absolute_path(value, &config->ssh_config, path, name, problem);
-                else if (strcmp(name, "jobs_kept") == 0)
-                        r = read_whole_number(value, &config->jobs_kept, 10000, path, name, problem);
-                else if (strcmp(name, "services") == 0)
-                        r = read_services(value, config, path, problem);
-                else if (strcmp(name, "system_information") == 0)
-                        r = read_sysinfo(value, config, path, problem);
-                else if (strcmp(name, "harper") == 0)
-                        r = read_harper(value, config, path, problem);
-                else
-                        return bad(problem, path, name, "is not a known key");
+                fprintf(f, "%s%s\n", prefix, k->name);
+                if (!k->keys)
+                        continue;
+                sub = text_printf("%s%s%s.", prefix, k->name, k->entries ?: "");
+                if (!sub)
+                        return -ENOMEM;
+                r = keys_print(f, k->keys, sub);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+int config_keys_print(FILE *f) {
+        assert(f);
+        return keys_print(f, config_keys, "");
+}
 /* A configuration file is small: anything larger is clearly not one. */
 #define CONFIG_FILE_MAX (1024 * 1024)
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SYSOPS_CONFIG_FILE "/etc/harper-sysops/sysops.json"
 
@@ -95,6 +96,10 @@ typedef struct Config {
  * key and what is wrong, for the start-up log. */
 int config_load(Config *config, const char *path, bool required, char **problem);
 void config_defaults(Config *config);
+/* Writes every key config_load() accepts to f, one dotted path a line ("harper.socket"; an
+ * entry of an object keyed by name is "*", of a list "[]": "peers[].name"). For the check that
+ * sysops.json(5) describes them all. */
+int config_keys_print(FILE *f);
 void config_done(Config *config);
 
 /* Harper's name of a service ("http_workers"), NULL out of range; the service of a name,

@@ -251,7 +251,11 @@ static void test_bad_files_are_refused_with_file_key_and_problem(void **state) {
                   SYSTEMD_BUS_PROBLEM },
                 { "{\"system_information\":{\"cpu\":true}}",
                   "'system_information.cpu' is not a known key (disk, network, data_dir)" },
-                { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key" },
+                { "{\"restart_timeout\":5}", "'restart_timeout' is not a known key (instance_unit, systemd_bus, "
+                  "unit_timeout_sec, jobs_kept, services, harper, system_information, peers, ssh_config, "
+                  "peer_timeout_sec)" },
+                { "{\"harper\":[]}", "'harper' must be an object (root_path, socket, api, answer_timeout_sec, "
+                  "query_timeout_ms)" },
                 { "[1]", "'(top level)' must be a JSON object" },
                 { "{\"peers\":{}}", "'peers' must be a list of {name, ssh, address or exclude}" },
                 { "{\"peers\":[\"b\"]}", "'peers[0]' must be an object with name and ssh, address or exclude" },
@@ -297,6 +301,24 @@ static void test_names_map_both_ways(void **state) {
         assert_false(unit_name_is_valid("a/b.service"));
 }
 
+/* The list the man-page check compares sysops.json(5) with: nested keys by dotted path. */
+static void test_keys_are_listed_by_dotted_path(void **state) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_non_null(f);
+        assert_int_equal(config_keys_print(f), 0);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(strncmp(text, "instance_unit\n", 14), 0);
+        assert_non_null(strstr(text, "\nharper\nharper.root_path\n"));
+        assert_non_null(strstr(text, "\nharper.query_timeout_ms\n"));
+        assert_non_null(strstr(text, "\nservices\nservices.*.action\n"));
+        assert_non_null(strstr(text, "\npeers\npeers[].name\n"));
+        assert_non_null(strstr(text, "\nsystem_information.data_dir\n"));
+        free(text);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults_are_the_documented_ones),
@@ -310,6 +332,7 @@ int main(void) {
                                                 file_teardown),
                 cmocka_unit_test_setup_teardown(test_text_that_is_not_json_is_refused, file_setup, file_teardown),
                 cmocka_unit_test(test_names_map_both_ways),
+                cmocka_unit_test(test_keys_are_listed_by_dotted_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
