@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "operations.h"
 #include "polkit-agent.h"
+#include "text.h"
 
 #define MAX_BODY_BYTES (16u * 1024u * 1024u)
 
@@ -238,6 +239,20 @@ static const char *denied_hint(void *userdata) {
                "harper-admin.";
 }
 
+/* A body of nothing but white space is a command line that gave no operation (often an empty
+ * pipe), not a JSON mistake: say where the body was looked for and where to read how. */
+static bool body_missing(const Options *o, const char *text, size_t length, Response *ret) {
+        _cleanup_free_ char *message = NULL;
+
+        if (strspn(text, " \t\r\n") < length)
+                return false;
+        message = text_printf("No operation given: %s%s is empty; see harper-ops --help.",
+                              !o->file ? "the argument" : streq(o->file, "-") ? "standard input" : "the file ",
+                              o->file && !streq(o->file, "-") ? o->file : "");
+        *ret = response_error(OUTCOME_BAD_REQUEST, message ?: "No operation given; see harper-ops --help.");
+        return true;
+}
+
 static Response run(const Options *o, const char *text, size_t length) {
         CliCall call = {
                 .follow = {
@@ -289,7 +304,8 @@ int main(int argc, char *argv[]) {
                 length = strlen(text);
         }
 
-        ret = run(&o, text, length);
+        if (!body_missing(&o, text, length, &ret))
+                ret = run(&o, text, length);
         if (o.show_status)
                 printf("%d\n", outcome_http_status(ret.outcome));
         printf("%s\n", response_body_text(&ret, o.pretty));

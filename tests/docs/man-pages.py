@@ -94,6 +94,9 @@ for path in PAGES:
     page = os.path.basename(path)
     rc, text, warnings = render(path)
     rendered[page], texts[page] = sections(text), text
+    headings = re.findall(r"^[A-Z][A-Z ]+$", text, re.M)
+    ok(len(headings) == len(set(headings)), f"{page} has each section once",
+       " ".join(h for h in set(headings) if headings.count(h) > 1))
     ok(rc == 0 and not warnings.strip() and "NAME" in rendered[page],
        f"man -l renders {page} without warnings", warnings)
 

@@ -137,6 +137,16 @@ printf '%s' "$body" >"$H_T/body.json"
 is "the body from a file" "$(ops -f "$H_T/body.json")" "$(ops "$body")"
 is "the body on stdin" "$(ops <"$H_T/body.json")" "$(ops "$body")"
 is "the body from stdin with -f -" "$(ops -f - <"$H_T/body.json")" "$(ops "$body")"
+out=$(ops --status </dev/null 2>/dev/null)
+is "empty stdin: no operation given, see --help (400, exit 2)" "$out (exit $?)" \
+    $'400\n{"error":"No operation given: standard input is empty; see harper-ops --help."} (exit 2)'
+out=$(printf ' \n' | ops --status -f - 2>/dev/null)
+is "stdin of white space with -f -: the same" "$out (exit $?)" \
+    $'400\n{"error":"No operation given: standard input is empty; see harper-ops --help."} (exit 2)'
+: >"$H_T/empty.json"
+is "an empty file names the file" "$(ops -f "$H_T/empty.json" 2>/dev/null) (exit $?)" \
+    '{"error":"No operation given: the file '"$H_T"'/empty.json is empty; see harper-ops --help."} (exit 2)'
+expect root 2 '' $'400\n{"error":"No operation given: the argument is empty; see harper-ops --help."}'
 like "--pretty indents" "$(ops --pretty "$body")" '^\{$'
 ops -f "$H_T/missing.json" >/dev/null 2>&1
 is "an unreadable body file is a usage error (64)" "$?" 64
