@@ -66,8 +66,8 @@ static void search_answer(HarperSearch *s, const HarperTarget *t, const char *er
 }
 
 /* From Harper's config file: its socket, TCP port and PID file; the configuration's socket
- * (may be NULL) wins. */
-static void found_in_file(HarperSearch *s, const char *config_path) {
+ * (may be NULL) wins. how says how the file was found. */
+static void found_in_file(HarperSearch *s, const char *config_path, const char *how) {
         HarperSettings settings = {};
         HarperTarget t = {};
         _cleanup_free_ char *error = NULL;
@@ -77,7 +77,8 @@ static void found_in_file(HarperSearch *s, const char *config_path) {
         t.socket = strdup(s->config->harper.socket ?: settings.domain_socket);
         t.tcp_url = harper_port_url(&settings.operations_port);
         t.pid_file = text_printf("%s/hdb.pid", settings.root_path);
-        if (t.socket && t.pid_file && (t.tcp_url || settings.operations_port.port == 0))
+        t.found_by = text_printf("%s, from %s", config_path, how);
+        if (t.socket && t.pid_file && t.found_by && (t.tcp_url || settings.operations_port.port == 0))
                 search_answer(s, &t, NULL);
         else
                 search_answer(s, NULL, "Out of memory while finding Harper.");
@@ -87,21 +88,26 @@ static void found_in_file(HarperSearch *s, const char *config_path) {
 
 static void on_unit_exec(char **environment, const char *user, const char *error, void *userdata) {
         HarperSearch *s = ASSERT_PTR(userdata);
-        _cleanup_free_ char *config_path = NULL, *problem = NULL;
+        _cleanup_free_ char *config_path = NULL, *how = NULL, *problem = NULL, *found_by = NULL;
+        const char *unit = s->config->instance_unit;
         struct passwd *pw;
 
         if (error)
                 return search_answer(s, NULL, error);
         /* the unit's user is a local system account: NSS answers from /etc at once */
         pw = getpwnam(user);
-        if (harper_locate_config(environment, pw ? pw->pw_dir : NULL, &config_path, &problem) < 0) {
-                /* what was looked at, and the keys that say where Harper is instead */
-                _cleanup_free_ char *why = text_printf("Cannot find Harper from %s: %s (harper.root_path or "
-                                                       "instance_unit in sysops.json(5) say where it is).",
-                                                       s->config->instance_unit, problem ?: "no root directory");
+        if (harper_locate_config(environment, pw ? pw->pw_dir : NULL, &config_path, &how, &problem) < 0) {
+                /* what was looked at (the unit, its environment, its user's home), and the keys
+                 * that say where Harper is instead */
+                _cleanup_free_ char *why = text_printf("Cannot find Harper from %s (user %s): %s (harper.root_path "
+                                                       "or instance_unit in sysops.json(5) say where it is).",
+                                                       unit, user, problem ?: "no root directory");
                 return search_answer(s, NULL, why ?: "Cannot find Harper's root directory.");
         }
-        found_in_file(s, config_path);
+        found_by = text_printf("%s (user %s): %s", unit, user, how);
+        if (!found_by)
+                return search_answer(s, NULL, "Out of memory while finding Harper.");
+        found_in_file(s, config_path, found_by);
 }
 
 /* Starts s: 0 when it has answered already (and is gone), 1 when it waits for systemd, or a
@@ -114,11 +120,11 @@ static int search_start(HarperSearch *s, SystemdClient *systemd) {
                 _cleanup_free_ char *path = text_printf("%s/" HARPER_CONFIG_FILE_NAME, config->harper.root_path);
                 if (!path)
                         return -ENOMEM;
-                found_in_file(s, path);
+                found_in_file(s, path, "harper.root_path in sysops.json");
                 return 0;
         }
         if (config->harper.socket) {
-                HarperTarget t = { .socket = config->harper.socket };
+                HarperTarget t = { .socket = config->harper.socket, .found_by = (char *) "harper.socket in sysops.json" };
                 search_answer(s, &t, NULL);
                 return 0;
         }

@@ -12,6 +12,7 @@ void harper_target_done(HarperTarget *t) {
         free(t->socket);
         free(t->tcp_url);
         free(t->pid_file);
+        free(t->found_by);
         *t = (HarperTarget) {};
 }
 
@@ -23,8 +24,10 @@ int harper_target_copy(HarperTarget *to, const HarperTarget *from) {
                 .socket = strdup(from->socket),
                 .tcp_url = from->tcp_url ? strdup(from->tcp_url) : NULL,
                 .pid_file = from->pid_file ? strdup(from->pid_file) : NULL,
+                .found_by = from->found_by ? strdup(from->found_by) : NULL,
         };
-        if (to->socket && (!from->tcp_url || to->tcp_url) && (!from->pid_file || to->pid_file))
+        if (to->socket && (!from->tcp_url || to->tcp_url) && (!from->pid_file || to->pid_file) &&
+            (!from->found_by || to->found_by))
                 return 0;
         harper_target_done(to);
         return -ENOMEM;

@@ -83,27 +83,34 @@ int harper_boot_properties_read(const char *path, char **ret_config_path, char *
         return text_error(ret_error, -ENOENT, "%s: no " BOOT_SETTINGS_PATH_KEY " in it", path);
 }
 
-int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_error) {
-        _cleanup_free_ char *root = harper_root_from_environment(environment), *boot = NULL;
+int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_how,
+                         char **ret_error) {
+        _cleanup_free_ char *root = harper_root_from_environment(environment), *boot = NULL, *problem = NULL;
         const char *unit_home = environment_get(environment, "HOME");
+        int r;
 
         assert(ret_config_path);
+        assert(ret_how);
         assert(ret_error);
-        *ret_config_path = NULL;
-        *ret_error = NULL;
+        *ret_config_path = *ret_how = *ret_error = NULL;
         if (root) {
                 *ret_config_path = text_printf("%s/%s", root, HARPER_CONFIG_FILE_NAME);
-                return *ret_config_path ? 0 : -ENOMEM;
+                *ret_how = text_printf("ROOTPATH=%s in its environment", root);
+                return *ret_config_path && *ret_how ? 0 : -ENOMEM;
         }
         if (unit_home && *unit_home)
                 home = unit_home;
         if (!home || !*home)
-                return text_error(ret_error, -ENOENT, "Cannot find Harper: no ROOTPATH in its unit's environment "
-                                                 "and no home directory to look in.");
+                return text_error(ret_error, -ENOENT, "no ROOTPATH= in its environment and no home directory to "
+                                                      "look in");
         boot = text_printf("%s/%s", home, HARPER_BOOT_PROPERTIES_PATH);
         if (!boot)
                 return -ENOMEM;
-        return harper_boot_properties_read(boot, ret_config_path, ret_error);
+        r = harper_boot_properties_read(boot, ret_config_path, &problem);
+        if (r < 0)
+                return text_error(ret_error, r, "no ROOTPATH= in its environment, and %s", problem ?: boot);
+        *ret_how = text_printf("settings_path in %s", boot);
+        return *ret_how ? 0 : -ENOMEM;
 }
 
 static int parse_port_number(const char *text, unsigned *ret) {

@@ -46,8 +46,11 @@ int harper_boot_properties_read(const char *path, char **ret_config_path, char *
 
 /* Where Harper's harperdb-config.yaml is: <ROOTPATH>/harperdb-config.yaml when the unit's
  * environment names ROOTPATH, else the boot properties file in HOME from the environment or
- * in home (the unit user's home). Errors as harper_boot_properties_read. */
-int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_error);
+ * in home (the unit user's home). 0 with *ret_config_path and *ret_how (how it was found, "ROOTPATH=/x
+ * in its environment"), or a negative errno and *ret_error saying what was looked at ("no
+ * ROOTPATH= in its environment, and <file>: <problem>"). */
+int harper_locate_config(char *const *environment, const char *home, char **ret_config_path, char **ret_how,
+                         char **ret_error);
 
 /* Reads Harper's config file into *s (zeroed first). On error a negative errno and *ret_error
  * ("<file>: <problem>": missing, not YAML, a key of the wrong type), and *s is empty. */

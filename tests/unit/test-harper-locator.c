@@ -27,13 +27,14 @@ typedef struct Test {
 
 typedef struct Found {
         unsigned n;
-        char *socket, *tcp_url, *pid_file, *error;
+        char *socket, *tcp_url, *pid_file, *found_by, *error;
 } Found;
 
 static void found_done(Found *f) {
         free(f->socket);
         free(f->tcp_url);
         free(f->pid_file);
+        free(f->found_by);
         free(f->error);
         *f = (Found) {};
 }
@@ -46,6 +47,7 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
         f->socket = t && t->socket ? strdup(t->socket) : NULL;
         f->tcp_url = t && t->tcp_url ? strdup(t->tcp_url) : NULL;
         f->pid_file = t && t->pid_file ? strdup(t->pid_file) : NULL;
+        f->found_by = t && t->found_by ? strdup(t->found_by) : NULL;
         f->error = error ? strdup(error) : NULL;
 }
 
@@ -101,6 +103,7 @@ static void test_root_path_configured(void **state) {
         assert_string_equal(f.socket, socket);
         assert_string_equal(f.tcp_url, "http://127.0.0.1:9925/");
         assert_string_equal(f.pid_file, pid_file);
+        assert_true(strstr(f.found_by, "/harperdb-config.yaml, from harper.root_path in sysops.json"));
         assert_int_equal(t->fake->n_exec_asked, 0);
         found_done(&f);
 }
@@ -116,6 +119,7 @@ static void test_socket_configured(void **state) {
         assert_string_equal(f.socket, "/run/harper/operations-server");
         assert_null(f.tcp_url);
         assert_null(f.pid_file);
+        assert_string_equal(f.found_by, "harper.socket in sysops.json");
         found_done(&f);
 }
 
@@ -123,6 +127,8 @@ static void test_socket_configured(void **state) {
 static void test_from_unit_kept_until_forgotten(void **state) {
         Test *t = *state;
         _cleanup_free_ char *socket = text_printf("%s/operations-server", t->fake->dir);
+        _cleanup_free_ char *found_by = text_printf("%s/harperdb-config.yaml, from harperdb.service (user root): "
+                                                    "ROOTPATH=%s in its environment", t->fake->dir, t->fake->dir);
         HarperSearch *search = NULL;
         Found f = {};
 
@@ -132,6 +138,7 @@ static void test_from_unit_kept_until_forgotten(void **state) {
         fake_run_until(t->fake, &f.n, 20000);
         assert_null(f.error);
         assert_string_equal(f.socket, socket);
+        assert_string_equal(f.found_by, found_by);
         assert_int_equal(t->fake->n_exec_asked, 2);
 
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_RECENT, on_found, &f, &search), 0);
@@ -157,9 +164,11 @@ static void test_unit_without_root(void **state) {
         assert_int_equal(harper_locator_find(t->locator, HARPER_FIND_FRESH, on_found, &f, NULL), 0);
         fake_run_until(t->fake, &f.n, 20000);
         assert_null(f.socket);
-        assert_string_equal(f.error, "Cannot find Harper from harperdb.service: /nonexistent/.harperdb/hdb_boot_properties.file: "
-                                     "No such file or directory (harper.root_path or instance_unit in sysops.json(5) "
-                                     "say where it is).");
+        /* what was looked at: the unit, its user, its environment, the home */
+        assert_string_equal(f.error, "Cannot find Harper from harperdb.service (user root): no ROOTPATH= in its "
+                                     "environment, and /nonexistent/.harperdb/hdb_boot_properties.file: No such "
+                                     "file or directory (harper.root_path or instance_unit in sysops.json(5) say "
+                                     "where it is).");
         found_done(&f);
 }
 

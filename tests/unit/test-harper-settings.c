@@ -118,29 +118,42 @@ static void test_boot_properties_problems(void **state) {
 
 static void test_locate_prefers_rootpath_then_unit_home(void **state) {
         char *with_root[] = { "ROOTPATH=/srv/harper", NULL }, *home_env[] = { NULL, NULL };
-        char *config = NULL, *error = NULL, *props;
+        char *config = NULL, *how = NULL, *error = NULL, *props, *want;
 
-        assert_int_equal(harper_locate_config(with_root, "/home/none", &config, &error), 0);
+        assert_int_equal(harper_locate_config(with_root, "/home/none", &config, &how, &error), 0);
         assert_string_equal(config, "/srv/harper/harperdb-config.yaml");
+        assert_string_equal(how, "ROOTPATH=/srv/harper in its environment");
         free(config);
+        free(how);
 
         make_dir(".harperdb");
         props = write_file(".harperdb/hdb_boot_properties.file", "settings_path=/opt/h/harperdb-config.yaml\n");
         assert_true(asprintf(&home_env[0], "HOME=%s", dir) > 0);
+        assert_true(asprintf(&want, "settings_path in %s", props) > 0);
         /* HOME= in the unit wins over the user's home from the password database */
-        assert_int_equal(harper_locate_config(home_env, "/home/none", &config, &error), 0);
+        assert_int_equal(harper_locate_config(home_env, "/home/none", &config, &how, &error), 0);
+        assert_string_equal(config, "/opt/h/harperdb-config.yaml");
+        assert_string_equal(how, want);
+        free(config);
+        free(how);
+        assert_int_equal(harper_locate_config(NULL, dir, &config, &how, &error), 0);
         assert_string_equal(config, "/opt/h/harperdb-config.yaml");
         free(config);
-        assert_int_equal(harper_locate_config(NULL, dir, &config, &error), 0);
-        assert_string_equal(config, "/opt/h/harperdb-config.yaml");
-        free(config);
+        free(how);
 
-        assert_true(harper_locate_config(NULL, NULL, &config, &error) < 0);
-        assert_string_equal(error, "Cannot find Harper: no ROOTPATH in its unit's environment and no home "
-                                   "directory to look in.");
+        /* what was looked at, for the caller to name the unit and the keys */
+        assert_true(harper_locate_config(NULL, NULL, &config, &how, &error) < 0);
+        assert_string_equal(error, "no ROOTPATH= in its environment and no home directory to look in");
+        assert_null(config);
+        assert_null(how);
+        free(error);
+        assert_true(harper_locate_config(NULL, "/nonexistent", &config, &how, &error) < 0);
+        assert_string_equal(error, "no ROOTPATH= in its environment, and /nonexistent/.harperdb/"
+                                   "hdb_boot_properties.file: No such file or directory");
         free(error);
         free(home_env[0]);
         free(props);
+        free(want);
 }
 
 static void test_installed_config(void **state) {
