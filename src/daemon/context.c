@@ -31,6 +31,87 @@ static int load(Config *config, const char *path, bool required, char **ret_prob
         return *ret_problem ? r : -ENOMEM;
 }
 
+/* Where the systemd manager is as cf says (NULL: the system bus), and whether it is reached
+ * directly: "auto" goes to PID 1's private socket when bus's manager is PID 1 and we are root. */
+static const char *systemd_address(const Config *cf, sd_bus *bus, bool *ret_direct) {
+        if (cf->systemd == SYSTEMD_AUTO && systemd_client_pid1_has_private_socket(bus)) {
+                *ret_direct = true;
+                return SYSTEMD_CLIENT_PRIVATE_SOCKET;
+        }
+        *ret_direct = cf->systemd == SYSTEMD_PRIVATE;
+        return cf->systemd_address;
+}
+
+typedef struct HarperCheck {
+        bool done;
+        HarperTarget target;
+        char *error;
+} HarperCheck;
+
+static void on_harper_checked(const HarperTarget *t, const char *error, void *userdata) {
+        HarperCheck *check = ASSERT_PTR(userdata);
+
+        check->done = true;
+        if (t && harper_target_copy(&check->target, t) >= 0)
+                return;
+        check->error = strdup(error ?: "Out of memory.");
+}
+
+/* Finds Harper as the next restart will (a question to the systemd manager cf names). */
+static int check_harper(const Config *cf, HarperCheck *check) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(systemd_client_freep) SystemdClient *systemd = NULL;
+        _cleanup_(harper_locator_freep) HarperLocator *locator = NULL;
+        const char *address;
+        bool direct;
+        int r;
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return r;
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        address = systemd_address(cf, bus, &direct);
+        r = systemd_client_new(&systemd, event, address, direct, (uint64_t) cf->unit_timeout_sec * 1000000ULL);
+        if (r < 0)
+                return r;
+        r = harper_locator_new(&locator, cf, systemd);
+        if (r < 0)
+                return r;
+        r = harper_locator_find(locator, HARPER_FIND_FRESH, on_harper_checked, check, NULL);
+        /* bounded by the systemd client's call timeout */
+        while (r >= 0 && !check->done)
+                r = sd_event_run(event, UINT64_MAX);
+        return r < 0 ? r : 0;
+}
+
+/* --check-config: where Harper is and how it was found, or what was looked at and which key
+ * says where it is; so an admin knows before a restart needs it. */
+static void print_harper(const Config *cf) {
+        HarperCheck check = {};
+        int r;
+
+        if (!cf->harper.api) {
+                printf("Harper: not looked for (harper.api is false).\n");
+                return;
+        }
+        r = check_harper(cf, &check);
+        if (r < 0)
+                printf("Harper: not looked for: cannot ask the systemd manager: %s.\n", strerror(-r));
+        else if (check.error)
+                printf("Harper: not found: %s\n", check.error);
+        else
+                printf("Harper: %s\n"
+                       "Harper's operations socket: %s\n"
+                       "Harper's operations port: %s\n",
+                       check.target.found_by ?: "found", check.target.socket,
+                       check.target.tcp_url ?: "none (operationsApi.network.port is not set)");
+        harper_target_done(&check.target);
+        free(check.error);
+}
+
 int context_check_config(const char *path, bool required) {
         _cleanup_free_ char *problem = NULL;
         Config config;
@@ -40,8 +121,9 @@ int context_check_config(const char *path, bool required) {
                 fprintf(stderr, "%s\n", problem ?: "Out of memory.");
                 return 1;
         }
-        config_done(&config);
         printf("%s: OK\n", path);
+        print_harper(&config);
+        config_done(&config);
         return 0;
 }
 
@@ -99,14 +181,10 @@ static int start_mirror(Context *c) {
 
 static int connect_clients(Context *c) {
         const Config *cf = &c->config;
-        bool direct = cf->systemd == SYSTEMD_PRIVATE;
-        const char *address = cf->systemd_address;
+        bool direct;
+        const char *address = systemd_address(cf, c->bus, &direct);
         int r;
 
-        if (cf->systemd == SYSTEMD_AUTO && systemd_client_pid1_has_private_socket(c->bus)) {
-                direct = true;
-                address = SYSTEMD_CLIENT_PRIVATE_SOCKET;
-        }
         log_info("Talking to systemd %s%s.", direct ? "over its private socket " : "on ",
                  address ?: "the system bus");
         r = systemd_client_new(&c->systemd, c->event, address, direct, (uint64_t) cf->unit_timeout_sec * 1000000ULL);

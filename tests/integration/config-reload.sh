@@ -61,4 +61,45 @@ like "a bad file on reload: the daemon says why" "$(tail -n 5 "$H_T/daemon.log")
 like "... and keeps serving with the running configuration" "$(dcall GetStatus primary)" "'primary', 'up'"
 is "... nothing refused" "$(dbus_error "$(dcall SetStatus maintenance later)")" ""
 h_daemon_stop
+# ---------------------------------------------------------------- --check-config finds Harper
+# as a restart would, asking our systemd about the instance unit: a Harper root named by the
+# unit's ROOTPATH=, then by the boot properties file in the unit's HOME=
+harper=$H_T/harper home=$H_T/home check=$H_T/check.json
+mkdir -p "$harper" "$home"
+printf 'rootPath: %s\noperationsApi:\n  network:\n    domainSocket: %s/ops.sock\n    port: 127.0.0.1:19925\n' \
+    "$harper" "$harper" >"$harper/harperdb-config.yaml"
+for unit in hsops-rootpath:"ROOTPATH=$harper" hsops-home:"HOME=$home"; do
+    printf '[Service]\nEnvironment=%s\nExecStart=/bin/sleep infinity\n' "${unit#*:}" >"$H_T/units/${unit%%:*}.service"
+done
+h_systemctl daemon-reload
+check_config() {   # check_config JSON: --check-config's output and exit status for that file
+    echo "$1" >"$check"
+    "$BUILDDIR/src/harper-sysopsd" --check-config --config="$check" 2>&1
+    echo "(exit $?)"
+}
+is "--check-config: where Harper is, found from the unit's ROOTPATH=, its socket and port" \
+   "$(check_config '{"instance_unit":"hsops-rootpath.service"}')" "$check: OK
+Harper: $harper/harperdb-config.yaml, from hsops-rootpath.service (user root): ROOTPATH=$harper in its environment
+Harper's operations socket: $harper/ops.sock
+Harper's operations port: http://127.0.0.1:19925/
+(exit 0)"
+is "... not found: what was looked at (the unit, its user, its environment, the home) and the keys" \
+   "$(check_config '{"instance_unit":"hsops-home.service"}')" "$check: OK
+Harper: not found: Cannot find Harper from hsops-home.service (user root): no ROOTPATH= in its environment, and \
+$home/.harperdb/hdb_boot_properties.file: No such file or directory (harper.root_path or instance_unit in sysops.json(5) say where it is).
+(exit 0)"
+mkdir "$home/.harperdb"
+echo "settings_path = $harper/harperdb-config.yaml" >"$home/.harperdb/hdb_boot_properties.file"
+is "... found from the boot properties file in the unit's home" \
+   "$(check_config '{"instance_unit":"hsops-home.service"}' | sed -n 2p)" \
+   "Harper: $harper/harperdb-config.yaml, from hsops-home.service (user root): settings_path in $home/.harperdb/hdb_boot_properties.file"
+is "... a unit systemd does not have: named, with the key that names Harper's unit" \
+   "$(check_config '{"instance_unit":"hsops-nosuch.service"}' | sed -n 2p)" \
+   "Harper: not found: systemd has no unit hsops-nosuch.service (instance_unit in sysops.json(5) names Harper's unit)."
+is "... harper.root_path: found from the configuration" \
+   "$(check_config "{\"instance_unit\":\"hsops-nosuch.service\",\"harper\":{\"root_path\":\"$harper\"}}" | sed -n 2p)" \
+   "Harper: $harper/harperdb-config.yaml, from harper.root_path in sysops.json"
+is "... harper.api false: not looked for" "$(check_config '{"harper":{"api":false}}')" "$check: OK
+Harper: not looked for (harper.api is false).
+(exit 0)"
 done_testing
