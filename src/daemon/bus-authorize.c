@@ -21,11 +21,25 @@
 /* users with questions in line share this much of it (three users at their own cap); the
  * rest is kept for users with none in line yet, so no crowd shuts a newcomer out */
 #define MAX_SHARED_QUERIES 96u
+/* polkitd works through the questions it holds in the order they came: whatever we send it
+ * waits there behind everything sent before. So only a few are out at a time, taken from our
+ * line one per user in turn: a question waits behind at most one per other user. */
+#define MAX_ASKED 8u
+#define MAX_ASKED_PER_UID 1u
+/* a question with less time left is not worth asking: it times out in line instead */
+#define MIN_ASK_USEC (10ULL * 1000ULL)
+/* A non-interactive call polkit refused (no, or a password needed) is refused again for this
+ * long without asking: a user who will not be let in cannot keep polkitd busy. Never a yes. */
+#define DENIAL_CACHE_USEC (5ULL * 1000000ULL)
+#define DENIAL_CACHE_SIZE 64u
 #define UID_CACHE_SIZE 64u
 /* an answer slower than this is worth a line in the journal */
 #define SLOW_ANSWER_USEC (5ULL * 1000000ULL)
+/* at most one line per this long says that polkit did not answer */
+#define UNAVAILABLE_LOG_INTERVAL_USEC (10ULL * 1000000ULL)
 /* The "action" of a query for the uid alone; never sent to polkit. */
 #define IDENTIFY_ACTION "(the caller's uid)"
+#define RETRY_IS_FINE "Nothing was changed; trying again later is fine."
 
 /* CheckAuthorization flag: polkit may ask an authentication agent. */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
@@ -38,11 +52,16 @@ struct AuthQuery {
         sd_bus_message *request;   /* the call waiting for the verdict (a reference) */
         char *action;
         sd_bus_slot *slot;         /* the pending question (the caller's uid, then polkit's verdict) */
+        sd_event_source *expiry;   /* while in line, not yet asked: the end of its wait */
         uid_t uid;
         bool uid_known;
         bool identify_only;        /* only the uid was wanted (authorizer_identify) */
+        bool interactive;          /* the call allows a password prompt */
+        bool in_line;              /* admitted: waits to be asked, or for polkit's answer */
         bool asked;                /* the question went to polkit */
         bool answered;
+        uint64_t queued_usec;      /* CLOCK_MONOTONIC, when it joined the line */
+        uint64_t deadline_usec;    /* CLOCK_MONOTONIC, when it is refused unanswered */
         uint64_t asked_usec;       /* CLOCK_MONOTONIC, when the question went to polkit */
         uint64_t answered_usec;    /* CLOCK_MONOTONIC, for the sweep of verdicts never collected */
         sd_bus_error refusal;      /* unset when the answer was yes */
@@ -53,16 +72,29 @@ typedef struct UidCacheEntry {
         uid_t uid;
 } UidCacheEntry;
 
+/* polkit's recent refusal of a non-interactive call of uid for action. */
+typedef struct DenialEntry {
+        char *action;
+        uid_t uid;
+        bool challenge;            /* a password would have done */
+        uint64_t until_usec;       /* CLOCK_MONOTONIC */
+} DenialEntry;
+
 struct Authorizer {
         sd_bus *bus;
         uint64_t timeout_usec;
         AuthQuery *queries;
         unsigned n_queries;
+        uid_t turn;                /* the uid whose question went to polkit last */
         /* Unique bus names are never reused during a bus's lifetime, so a name's uid never
          * goes stale; the ring only bounds memory. */
         UidCacheEntry uid_cache[UID_CACHE_SIZE];
         unsigned uid_cache_next;
+        DenialEntry denials[DENIAL_CACHE_SIZE];
+        unsigned denials_next;
         uint64_t slow_noted_usec;  /* when a slow answer was last logged */
+        uint64_t unavailable_noted_usec;   /* when polkit's silence was last logged */
+        unsigned unavailable_unlogged;     /* refusals since then */
 };
 
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
@@ -94,6 +126,7 @@ static void query_free(AuthQuery *q) {
                 }
         a->n_queries--;
         sd_bus_slot_unref(q->slot);
+        sd_event_source_disable_unref(q->expiry);
         sd_bus_message_unref(q->request);
         sd_bus_error_free(&q->refusal);
         free(q->action);
@@ -109,6 +142,8 @@ Authorizer *authorizer_free(Authorizer *a) {
                 query_free(a->queries);
         for (unsigned i = 0; i < UID_CACHE_SIZE; i++)
                 free(a->uid_cache[i].name);
+        for (unsigned i = 0; i < DENIAL_CACHE_SIZE; i++)
+                free(a->denials[i].action);
         sd_bus_unref(a->bus);
         free(a);
         return NULL;
@@ -167,24 +202,92 @@ int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
         return uid_at_hand(a, call, ret) ? 0 : -ENODATA;
 }
 
-static bool name_is_unavailable_error(const sd_bus_error *e) {
-        return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
-                                      SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_DISCONNECTED);
+/* The live cache entry of uid and action, or NULL. */
+static DenialEntry *denial_find(Authorizer *a, uid_t uid, const char *action) {
+        uint64_t now = monotonic_usec();
+
+        for (unsigned i = 0; i < DENIAL_CACHE_SIZE; i++) {
+                DenialEntry *e = &a->denials[i];
+                if (e->action && e->uid == uid && e->until_usec > now && strcmp(e->action, action) == 0)
+                        return e;
+        }
+        return NULL;
 }
 
-/* polkit answered with an error: it is not there, or it could not check. */
-static void query_judge_error(AuthQuery *q, const sd_bus_error *e) {
-        const char *why = e->message ?: e->name;
+static void denial_put(Authorizer *a, uid_t uid, const char *action, bool challenge) {
+        DenialEntry *e = denial_find(a, uid, action);
+        char *copy;
 
-        if (name_is_unavailable_error(e)) {
-                log_warning("Denying %s: polkit is unavailable: %s", q->action, why);
-                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
-                                  "Authorization not possible: polkit is unavailable (%s).", why);
+        if (!e) {
+                copy = strdup(action);
+                if (!copy)
+                        return;   /* only a cache: the next call asks polkit */
+                e = &a->denials[a->denials_next];
+                a->denials_next = (a->denials_next + 1) % DENIAL_CACHE_SIZE;
+                free(e->action);
+                *e = (DenialEntry) { .action = copy, .uid = uid };
+        }
+        e->challenge = challenge;
+        e->until_usec = monotonic_usec() + DENIAL_CACHE_USEC;
+}
+
+/* polkit said yes to uid for action: a refusal it said before no longer holds. */
+static void denial_forget(Authorizer *a, uid_t uid, const char *action) {
+        DenialEntry *e = denial_find(a, uid, action);
+
+        if (e)
+                e->until_usec = 0;
+}
+
+/* The refusal polkit gave a non-interactive call of uid for action (a password needed, or
+ * no), told again. */
+static void set_refusal(sd_bus_error *error, bool challenge, const char *action) {
+        if (challenge)
+                sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                  "Interactive authentication required for %s.", action);
+        else
+                sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized to perform %s.", action);
+}
+
+/* The refusal is polkit's silence, not its no: say so, and that the call may be tried again. One
+ * line in the journal now and then says how long callers waited. */
+static void refuse_unavailable(AuthQuery *q, const char *why) {
+        Authorizer *a = q->owner;
+        uint64_t now = monotonic_usec(), waited = now - (q->queued_usec ?: now);
+
+        sd_bus_error_setf(&q->refusal, SYSOPS_ERROR_AUTHORIZATION_UNAVAILABLE, "Authorization not possible: %s. %s",
+                          why, RETRY_IS_FINE);
+        if (a->unavailable_noted_usec && now - a->unavailable_noted_usec < UNAVAILABLE_LOG_INTERVAL_USEC) {
+                a->unavailable_unlogged++;
                 return;
         }
-        log_warning("Denying %s: polkit could not check the caller: %s", q->action, why);
-        sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
-                          "Authorization failed: polkit could not check the caller (%s).", why);
+        log_warning("Refusing %s to uid %u after %.1f s: %s (and %u more such refusals since the last line).",
+                    q->action, (unsigned) q->uid, (double) waited / 1e6, why, a->unavailable_unlogged);
+        a->unavailable_noted_usec = now;
+        a->unavailable_unlogged = 0;
+}
+
+static void refuse_timed_out(AuthQuery *q) {
+        _cleanup_free_ char *why = NULL;
+
+        why = text_printf("polkit did not answer within %.3g s", (double) q->owner->timeout_usec / 1e6);
+        refuse_unavailable(q, why ?: "polkit did not answer in time");
+}
+
+/* polkit answered with an error: it is not there, it did not answer in time, or it could not
+ * check. */
+static void query_judge_error(AuthQuery *q, const sd_bus_error *e) {
+        _cleanup_free_ char *why = NULL;
+        const char *detail = e->message ?: e->name;
+
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))
+                return refuse_timed_out(q);
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                        SD_BUS_ERROR_DISCONNECTED))
+                why = text_printf("polkit is unavailable (%s)", detail);
+        else
+                why = text_printf("polkit could not check the caller (%s)", detail);
+        refuse_unavailable(q, why ?: "polkit did not answer");
 }
 
 /* CheckAuthorization's answer, (bba{ss}): authorized, challenge, and whether the details say
@@ -209,7 +312,8 @@ static int read_polkit_answer(sd_bus_message *reply, int *authorized, int *chall
         return r;
 }
 
-/* Turns polkit's reply into the verdict stored in q->refusal (left unset for yes). */
+/* Turns polkit's reply into the verdict stored in q->refusal (left unset for yes); a refusal
+ * of a non-interactive call is kept for the calls after it. */
 static void query_judge(AuthQuery *q, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int authorized, challenge, r;
@@ -219,21 +323,19 @@ static void query_judge(AuthQuery *q, sd_bus_message *reply) {
                 return query_judge_error(q, e);
         r = read_polkit_answer(reply, &authorized, &challenge, &dismissed);
         if (r < 0) {
-                log_warning_errno(r, "Denying %s: cannot parse polkit's answer: %m", q->action);
-                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
-                                  "Authorization failed: polkit's answer could not be read.");
-                return;
+                log_warning_errno(r, "Cannot parse polkit's answer about %s: %m", q->action);
+                return refuse_unavailable(q, "polkit's answer could not be read");
         }
 
         if (authorized)
-                return;
+                return denial_forget(q->owner, q->uid, q->action);
         if (dismissed)
                 sd_bus_error_setf(&q->refusal, SYSOPS_ERROR_AUTHORIZATION_CANCELLED,
                                   "Authentication for %s was cancelled.", q->action);
-        else if (challenge && !sd_bus_message_get_allow_interactive_authorization(q->request))
-                sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-                                  "Interactive authentication required for %s.", q->action);
-        else
+        else if (!q->interactive) {
+                set_refusal(&q->refusal, challenge, q->action);
+                denial_put(q->owner, q->uid, q->action, challenge);
+        } else
                 sd_bus_error_setf(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED,
                                   "Not authorized to perform %s.", q->action);
 }
@@ -245,6 +347,7 @@ static void query_answered(AuthQuery *q) {
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
+        q->expiry = sd_event_source_disable_unref(q->expiry);
         q->answered = true;
         q->answered_usec = monotonic_usec();
         r = sd_bus_enqueue_for_read(q->owner->bus, q->request);
@@ -272,42 +375,53 @@ static void note_slow_answer(AuthQuery *q) {
                     (double) took / 1e6, (unsigned) q->uid, q->action);
 }
 
+static void dispatch(Authorizer *a);
+
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         AuthQuery *q = ASSERT_PTR(userdata);
+        Authorizer *a = q->owner;
 
         if (!sd_bus_message_is_method_error(reply, NULL))
                 note_slow_answer(q);
         query_judge(q, reply);
         query_answered(q);
+        dispatch(a);
         return 0;
 }
 
-/* How many questions wait for polkit's answer; *mine gets how many of them are uid's. */
-static unsigned count_in_line(const Authorizer *a, uid_t uid, unsigned *mine) {
-        unsigned all = 0;
+/* How many questions are in line (waiting to be asked, or asked) and how many were asked, of
+ * all and of uid's. */
+typedef struct LineCount {
+        unsigned all, mine, asked, asked_mine;
+} LineCount;
 
-        *mine = 0;
+static LineCount count_in_line(const Authorizer *a, uid_t uid) {
+        LineCount n = {};
+
         for (const AuthQuery *q = a->queries; q; q = q->next)
-                if (q->asked && !q->answered) {
-                        all++;
-                        *mine += q->uid == uid;
+                if (q->in_line && !q->answered) {
+                        n.all++;
+                        n.mine += q->uid == uid;
+                        n.asked += q->asked;
+                        n.asked_mine += q->asked && q->uid == uid;
                 }
-        return all;
+        return n;
 }
 
-/* Why uid's question may not join polkit's line now, or NULL when it may. */
+/* Why uid's question may not join the line now, or NULL when it may. */
 static const char *line_is_full(const Authorizer *a, uid_t uid) {
-        unsigned mine, all = count_in_line(a, uid, &mine);
+        LineCount n = count_in_line(a, uid);
 
-        if (mine >= MAX_PENDING_PER_UID)
+        if (n.mine >= MAX_PENDING_PER_UID)
                 return "Too many of your requests are waiting for authorization; try again later.";
-        if (all >= MAX_PENDING_QUERIES || (mine > 0 && all >= MAX_SHARED_QUERIES))
+        if (n.all >= MAX_PENDING_QUERIES || (n.mine > 0 && n.all >= MAX_SHARED_QUERIES))
                 return "Too many authorization requests are pending; try again later.";
         return NULL;
 }
 
-/* CheckAuthorization of q's action for its caller's bus name, asynchronously. */
-static int polkit_ask_async(AuthQuery *q, bool interactive) {
+/* CheckAuthorization of q's action for its caller's bus name, asynchronously, answered by
+ * q's deadline. */
+static int polkit_ask_async(AuthQuery *q, uint64_t now) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *question = NULL;
         Authorizer *a = q->owner;
         int r;
@@ -320,39 +434,129 @@ static int polkit_ask_async(AuthQuery *q, bool interactive) {
         r = sd_bus_message_append(question, "(sa{sv})sa{ss}us",
                                   "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(q->request),
                                   q->action, 0,
-                                  interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+                                  q->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
         if (r < 0)
                 return r;
-        return sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q,
-                                 interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
+        return sd_bus_call_async(a->bus, &q->slot, question, on_polkit_reply, q, q->deadline_usec - now);
 }
 
-/* Sends q's question to polkit; on failure q is answered with a refusal. */
+/* The question of q's uid that waited longest to be asked, or NULL. (The list is newest
+ * first.) */
+static AuthQuery *oldest_waiting(Authorizer *a, uid_t uid) {
+        AuthQuery *oldest = NULL;
+
+        for (AuthQuery *q = a->queries; q; q = q->next)
+                if (q->in_line && !q->asked && !q->answered && q->uid == uid)
+                        oldest = q;
+        return oldest;
+}
+
+/* The question to ask next: the oldest of the first uid after the last one asked about (in
+ * the order of uids, round and round) that has one waiting and fewer than its share asked. */
+static AuthQuery *next_in_turn(Authorizer *a) {
+        AuthQuery *best = NULL;
+        uid_t best_key = 0;
+
+        for (AuthQuery *q = a->queries; q; q = q->next) {
+                uid_t key = q->uid - a->turn - 1;   /* 0 for the uid right after the last one */
+
+                if (!q->in_line || q->asked || q->answered || (best && key >= best_key))
+                        continue;
+                if (count_in_line(a, q->uid).asked_mine >= MAX_ASKED_PER_UID)
+                        continue;
+                best = q;
+                best_key = key;
+        }
+        return best ? oldest_waiting(a, best->uid) : NULL;
+}
+
+/* A non-interactive call of a user polkit refused the same a moment ago is refused again, and
+ * polkit is not asked: true when q is so answered. */
+static bool refused_from_cache(AuthQuery *q) {
+        DenialEntry *denied = q->interactive ? NULL : denial_find(q->owner, q->uid, q->action);
+
+        if (!denied)
+                return false;
+        log_debug("Refusing uid %u %s as polkit did a moment ago.", (unsigned) q->uid, q->action);
+        set_refusal(&q->refusal, denied->challenge, q->action);
+        query_answered(q);
+        return true;
+}
+
+/* Sends q's question to polkit. */
 static void ask_polkit(AuthQuery *q) {
         Authorizer *a = q->owner;
-        bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
-        const char *full = line_is_full(a, q->uid);
-        unsigned mine, all;
+        uint64_t now = monotonic_usec();
         int r;
 
-        if (full) {
-                sd_bus_error_set(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED, full);
+        if (q->deadline_usec < now + MIN_ASK_USEC) {
+                refuse_timed_out(q);
                 return query_answered(q);
         }
-        r = polkit_ask_async(q, interactive);
+        a->turn = q->uid;
+        q->expiry = sd_event_source_disable_unref(q->expiry);   /* the call's timeout takes over */
+        r = polkit_ask_async(q, now);
         if (r < 0) {
                 _cleanup_free_ char *why = NULL;
 
                 errno = -r;   /* for %m */
-                why = text_printf("Cannot ask polkit: %m");
-                sd_bus_error_set(&q->refusal, SD_BUS_ERROR_ACCESS_DENIED, why ?: "Cannot ask polkit.");
+                why = text_printf("polkit could not be asked (%m)");
+                refuse_unavailable(q, why ?: "polkit could not be asked");
                 return query_answered(q);
         }
         q->asked = true;
-        q->asked_usec = monotonic_usec();
-        all = count_in_line(a, q->uid, &mine);
-        log_debug("Asked polkit whether uid %u may %s (%u of %u questions in line are theirs).", (unsigned) q->uid,
-                  q->action, mine, all);
+        q->asked_usec = now;
+        log_debug("Asked polkit whether uid %u may %s (%u questions out).", (unsigned) q->uid, q->action,
+                  count_in_line(a, q->uid).asked);
+}
+
+/* Asks polkit the next questions in turn while fewer than MAX_ASKED are out. */
+static void dispatch(Authorizer *a) {
+        AuthQuery *q;
+
+        while (count_in_line(a, 0).asked < MAX_ASKED && (q = next_in_turn(a)))
+                if (!refused_from_cache(q))
+                        ask_polkit(q);
+}
+
+/* A question still in line at its deadline: polkit is too slow to get to it. */
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
+        AuthQuery *q = ASSERT_PTR(userdata);
+
+        refuse_timed_out(q);
+        query_answered(q);
+        return 0;
+}
+
+/* q joins the line (or is refused at once when it is full, or answered from the denial cache),
+ * and polkit is asked in turn. */
+static void query_enqueue(AuthQuery *q) {
+        Authorizer *a = q->owner;
+        const char *full;
+        LineCount n;
+        int r;
+
+        if (refused_from_cache(q))
+                return;   /* taking no room in line */
+        full = line_is_full(a, q->uid);
+        if (full) {
+                sd_bus_error_set(&q->refusal, SD_BUS_ERROR_LIMITS_EXCEEDED, full);
+                return query_answered(q);
+        }
+        q->queued_usec = monotonic_usec();
+        q->deadline_usec = q->queued_usec + (q->interactive ? INTERACTIVE_TIMEOUT_USEC : a->timeout_usec);
+        r = sd_event_add_time(sd_bus_get_event(a->bus), &q->expiry, CLOCK_MONOTONIC, q->deadline_usec, 0,
+                              on_expiry, q);
+        if (r < 0) {
+                log_error_errno(r, "Cannot time a wait for polkit: %m");
+                refuse_unavailable(q, "the wait for polkit could not be timed");
+                return query_answered(q);
+        }
+        q->in_line = true;
+        n = count_in_line(a, q->uid);
+        log_debug("Uid %u waits to ask whether it may %s (%u of %u questions in line are theirs).",
+                  (unsigned) q->uid, q->action, n.mine, n.all);
+        dispatch(a);
 }
 
 static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -373,10 +577,9 @@ static int on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         if (uid == 0 || q->identify_only)
                 query_answered(q);   /* polkit would say yes to root anyway */
         else
-                ask_polkit(q);
+                query_enqueue(q);
         return 0;
 }
-
 static AuthQuery *query_find(Authorizer *a, sd_bus_message *call, const char *action) {
         for (AuthQuery *q = a->queries; q; q = q->next)
                 if (q->request == call && strcmp(q->action, action) == 0)
@@ -415,6 +618,7 @@ static AuthQuery *query_new(Authorizer *a, sd_bus_message *call, const char *act
                 return NULL;
         q->owner = a;
         q->identify_only = identify_only;
+        q->interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
         q->request = sd_bus_message_ref(call);
         q->next = a->queries;
         a->queries = q;
@@ -441,7 +645,7 @@ static int query_start(Authorizer *a, sd_bus_message *call, const char *action, 
                 if (identify_only)
                         query_answered(q);
                 else
-                        ask_polkit(q);
+                        query_enqueue(q);
                 return 0;
         }
         r = sd_bus_call_method_async(a->bus, &q->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",

@@ -13,18 +13,23 @@
 
 typedef struct Authorizer Authorizer;
 
-/* timeout_usec bounds each non-interactive question to polkit; a call that allows interactive
- * authorization waits longer, since a person may be typing a password. */
+/* timeout_usec bounds each non-interactive call's wait for polkit, in line and asked; a call
+ * that allows interactive authorization waits longer, since a person may be typing a password.
+ * bus must be attached to an event loop before the first check. */
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec);
 Authorizer *authorizer_free(Authorizer *a);
 
 /* May the sender of call perform action? Returns 1 when yes; 0 when the answer is pending
  * (the handler returns 1 without replying: the call is dispatched again once polkit answers);
- * a negative errno when not, with error set to: AccessDenied (denied, or polkit unavailable),
+ * a negative errno when not, with error set to: AccessDenied (denied),
  * InteractiveAuthorizationRequired (a password would do, but the call did not allow
  * interaction), AuthorizationCancelled (the person dismissed the password dialog),
- * LimitsExceeded (polkit's line is full: at most 32 questions per user, 112 in all, of which the
- * last 16 only for users with none in line). Root is never asked about, so never refused. */
+ * AuthorizationUnavailable (polkit did not answer by the timeout, is not running, or failed),
+ * LimitsExceeded (the line is full: at most 32 calls per user, 112 in all, of which the last 16
+ * only for users with none in line). Calls wait in line and polkit is asked at most 8 questions
+ * at once, one per user, the users in turn. A non-interactive call is refused without asking
+ * when polkit refused the same user the same action in a non-interactive call in the last 5 s
+ * (a yes is never kept). Root is never asked about, so never refused. */
 int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd_bus_error *error);
 
 /* The uid of the call's sender when it is at hand (attached to the call, or cached per unique

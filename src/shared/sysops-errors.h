@@ -6,6 +6,8 @@
  *   NoSuchStatus            ENOENT     (as systemd's NoSuchUnit)
  *   NoSuchJob               ENOENT     (as systemd's NoSuchJob)
  *   AuthorizationCancelled  ECANCELED
+ *   AuthorizationUnavailable EHOSTUNREACH (polkit could not be reached; not ETIMEDOUT, which
+ *                           sd_bus_call() returns when the daemon itself does not answer)
  *   AlreadyRunning          EALREADY
  *   JobFailed               EREMOTEIO  (as systemd's JobFailed)
  *   BadConfiguration        ENOEXEC    (as systemd's BadUnitSetting) */

@@ -26,6 +26,9 @@
 #define SYSOPS_ERROR_NO_SUCH_STATUS "io.harperdb.SystemOperations1.Error.NoSuchStatus"
 /* the person dismissed the password dialog */
 #define SYSOPS_ERROR_AUTHORIZATION_CANCELLED "io.harperdb.SystemOperations1.Error.AuthorizationCancelled"
+/* polkit did not answer (too slow, not running, or failing): the call was refused without a
+ * verdict and nothing was done; trying again is fine */
+#define SYSOPS_ERROR_AUTHORIZATION_UNAVAILABLE "io.harperdb.SystemOperations1.Error.AuthorizationUnavailable"
 /* GetJob() of an unknown id */
 #define SYSOPS_ERROR_NO_SUCH_JOB "io.harperdb.SystemOperations1.Error.NoSuchJob"
 /* a restart of the same thing is already running; the message names its job */
