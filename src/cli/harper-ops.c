@@ -64,7 +64,8 @@ static void help(void) {
                "\n"
                "Exit status: 0 success (200), 1 internal error (500), 2 bad request (400),\n"
                "3 denied (403), 4 authentication required (403), 5 the job followed with --wait\n"
-               "ended in ERROR, 6 the same restart is already running (409), 64 bad command line.\n");
+               "ended in ERROR, 6 the same restart is already running (409), 7 polkit did not answer\n"
+               "(503; trying again is fine), 64 bad command line.\n");
 }
 
 /* --timeout's whole seconds, 1 to a week. */

@@ -19,6 +19,8 @@ int outcome_http_status(Outcome o) {
                 return 403;
         case OUTCOME_CONFLICT:
                 return 409;
+        case OUTCOME_UNAVAILABLE:
+                return 503;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -39,6 +41,8 @@ int outcome_exit_status(Outcome o) {
                 return EXIT_JOB_ERROR;
         case OUTCOME_CONFLICT:
                 return EXIT_CONFLICT;
+        case OUTCOME_UNAVAILABLE:
+                return EXIT_UNAVAILABLE;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -94,6 +98,9 @@ Response response_from_bus_error(const char *name, const char *message, const ch
                 return response_forbidden(OUTCOME_DENIED, function);
         if (streq(name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                 return response_forbidden(OUTCOME_AUTH_REQUIRED, function);
+        /* not a refusal of the caller: nobody answered whether to refuse */
+        if (streq(name, SYSOPS_ERROR_AUTHORIZATION_UNAVAILABLE))
+                return response_error(OUTCOME_UNAVAILABLE, message && *message ? message : name);
         if (streq(name, SYSOPS_ERROR_ALREADY_RUNNING))
                 return response_error(OUTCOME_CONFLICT, message);
         if (streq(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || streq(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))

@@ -11,11 +11,12 @@
 typedef enum Outcome {
         OUTCOME_OK,                 /* 200 */
         OUTCOME_BAD_REQUEST,        /* 400 */
-        OUTCOME_DENIED,             /* 403: polkit said no (or cancelled, or is unavailable) */
+        OUTCOME_DENIED,             /* 403: polkit said no (or cancelled) */
         OUTCOME_AUTH_REQUIRED,      /* 403: a password would do; run interactively */
         OUTCOME_INTERNAL_ERROR,     /* 500 */
         OUTCOME_CONFLICT,           /* 409: the same restart is already running */
         OUTCOME_JOB_ERROR,          /* 200, but the job followed with --wait ended in ERROR */
+        OUTCOME_UNAVAILABLE,        /* 503: polkit did not answer; trying again is fine */
 } Outcome;
 
 /* Exit statuses of harper-ops, one per outcome (64 is a bad command line). */
@@ -27,6 +28,7 @@ enum {
         EXIT_AUTH_REQUIRED = 4,
         EXIT_JOB_ERROR = 5,
         EXIT_CONFLICT = 6,
+        EXIT_UNAVAILABLE = 7,
         EXIT_USAGE = 64,
 };
 

@@ -282,6 +282,16 @@ static void test_bus_authorization_cancelled_is_403_denied(void **state) {
                               OUTCOME_DENIED, BODY_FORBIDDEN_SET_STATUS);
 }
 
+/* polkit did not answer: not Harper's refusal, but 503 with the daemon's sentence */
+static void test_bus_authorization_unavailable_is_503(void **state) {
+        assert_bus_error_maps("io.harperdb.SystemOperations1.Error.AuthorizationUnavailable",
+                              "Authorization not possible: polkit did not answer within 20 s. Nothing was changed; "
+                              "trying again later is fine.",
+                              OUTCOME_UNAVAILABLE,
+                              "{\"error\":\"Authorization not possible: polkit did not answer within 20 s. Nothing "
+                              "was changed; trying again later is fine.\"}");
+}
+
 static void test_bus_daemon_not_running_is_500(void **state) {
         const char *body = "{\"error\":\"harper-sysopsd is not running: "
                 "io.harperdb.SystemOperations1 is not on the system bus\"}";
@@ -349,6 +359,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
                 { OUTCOME_INTERNAL_ERROR, 500, 1 },
                 { OUTCOME_CONFLICT, 409, 6 },
                 { OUTCOME_JOB_ERROR, 200, 5 },
+                { OUTCOME_UNAVAILABLE, 503, 7 },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -363,6 +374,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
         assert_int_equal(EXIT_AUTH_REQUIRED, 4);
         assert_int_equal(EXIT_JOB_ERROR, 5);
         assert_int_equal(EXIT_CONFLICT, 6);
+        assert_int_equal(EXIT_UNAVAILABLE, 7);
         assert_int_equal(EXIT_USAGE, 64);
 }
 
@@ -455,6 +467,7 @@ int main(void) {
                 cmocka_unit_test(test_bus_access_denied_is_403_denied),
                 cmocka_unit_test(test_bus_interactive_authorization_required_is_403_auth_required),
                 cmocka_unit_test(test_bus_authorization_cancelled_is_403_denied),
+                cmocka_unit_test(test_bus_authorization_unavailable_is_503),
                 cmocka_unit_test(test_bus_daemon_not_running_is_500),
                 cmocka_unit_test(test_bus_unknown_error_is_500_with_its_message),
                 cmocka_unit_test(test_bus_already_running_is_409_with_the_message),
