@@ -554,7 +554,7 @@ static void query_enqueue(AuthQuery *q) {
         }
         q->in_line = true;
         n = count_in_line(a, q->uid);
-        log_debug("Uid %u waits to ask whether it may %s (%u of %u questions in line are theirs).",
+        log_debug("Whether uid %u may %s waits in line (%u of %u questions in line are theirs).",
                   (unsigned) q->uid, q->action, n.mine, n.all);
         dispatch(a);
 }

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# When polkit is gone or hangs, callers are denied with a message that says so, within a
-# bounded time, while the daemon keeps serving everyone else; callers that hang up while
-# their check is pending leave nothing behind.
+# When polkit is gone or hangs, callers are refused with AuthorizationUnavailable (not
+# AccessDenied: nobody said no) and a message that says so, within a bounded time, while the
+# daemon keeps serving everyone else; harper-ops answers 503 and exits 7. Callers that hang up
+# while their check is pending leave nothing behind. Issue 22, row 5: a plain user flooding
+# polkitd itself gets an admin no false "no": a yes, or AuthorizationUnavailable.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 h_users
@@ -16,14 +18,17 @@ h_polkit_stop
 t0=$(now_ms)
 out=$(dcall -u hsops-admin SetStatus primary "no polkit")
 elapsed=$(( $(now_ms) - t0 ))
-is "polkitd gone: a harper-admin member is denied" "$(dbus_error "$out")" org.freedesktop.DBus.Error.AccessDenied
-like "polkitd gone: the message says polkit is unavailable" "$out" "polkit is unavailable"
+UNAVAILABLE=io.harperdb.SystemOperations1.Error.AuthorizationUnavailable
+is "polkitd gone: a harper-admin member is refused: AuthorizationUnavailable" "$(dbus_error "$out")" "$UNAVAILABLE"
+like "polkitd gone: the message says polkit is unavailable and trying again is fine" "$out" \
+    "polkit is unavailable \(.*\)\. Nothing was changed; trying again later is fine\."
 check "polkitd gone: the denial comes within 2 s (took ${elapsed} ms)" test "$elapsed" -lt 2000
 out=$(dcall SetStatus primary "root needs no polkit")
 like "polkitd gone: root is still served" "$out" "'root needs no polkit'"
 out=$(ops -u hsops-admin '{"operation":"get_status"}')
-is "polkitd gone: harper-ops prints Harper's 403 body" "$out" \
-    '{"error":"This operation is not authorized due to role restrictions and/or invalid database items","unauthorized_access":["Operation '"'getStatus'"' is restricted to '"'super_user'"' roles"],"invalid_schema_items":[]}'
+is "polkitd gone: harper-ops exits 7" "$?" 7
+like "... with a 503 body in Harper's error shape, not its 403 role-restrictions refusal" "$out" \
+    '^\{"error":"Authorization not possible: polkit is unavailable \(.*\)\. Nothing was changed; trying again later is fine\."\}$'
 
 h_polkit_start || bail_out "polkitd did not come back"
 out=$(dcall -u hsops-admin SetStatus primary "polkit is back")
@@ -32,6 +37,7 @@ like "polkitd back: the member is allowed again" "$out" "'polkit is back'"
 # polkitd hangs (stopped): the check times out after --polkit-timeout, and meanwhile the
 # loop is free: root's calls are answered at once
 kill -STOP "$H_POLKIT_PID"
+t_hung=$(now_ms)
 dcall -u hsops-admin SetStatus primary "hung" >"$H_T/hung.out" 2>&1 &
 hung=$!
 sleep 0.2
@@ -40,15 +46,18 @@ out=$(dcall GetStatus primary)
 elapsed=$(( $(now_ms) - t0 ))
 like "polkitd hung: root is answered while a check is pending" "$out" "'polkit is back'"
 check "polkitd hung: ... within 500 ms (took ${elapsed} ms)" test "$elapsed" -lt 500
-t0=$(now_ms)
 wait $hung
-elapsed=$(( $(now_ms) - t0 + 200 ))
+elapsed=$(( $(now_ms) - t_hung ))
 out=$(cat "$H_T/hung.out")
-is "polkitd hung: the pending caller is denied" "$(dbus_error "$out")" org.freedesktop.DBus.Error.AccessDenied
-like "polkitd hung: the message says polkit is unavailable" "$out" "polkit is unavailable"
+is "polkitd hung: the pending caller is refused: AuthorizationUnavailable" "$(dbus_error "$out")" "$UNAVAILABLE"
+like "polkitd hung: the message says polkit did not answer" "$out" "polkit did not answer within 1 s\. Nothing was changed"
 check "polkitd hung: the denial comes after about the 1 s timeout (took ${elapsed} ms)" \
     test "$elapsed" -ge 800 -a "$elapsed" -lt 4000
 like "polkitd hung: the state is unchanged" "$(statuses)" "'polkit is back'"
+out=$(ops -u hsops-admin '{"operation":"set_status","id":"primary","status":"hung"}')
+is "polkitd hung: harper-ops exits 7" "$?" 7
+is "... with a 503 body that says polkit did not answer" "$out" \
+    '{"error":"Authorization not possible: polkit did not answer within 1 s. Nothing was changed; trying again later is fine."}'
 
 # callers that hang up while polkit is stuck: their queries end with the timeout
 hang_up_mid_check 20 0.3
@@ -65,11 +74,11 @@ flood=$!
 h_wait 5 bash -c "grep -q 'Too many of your requests' '$H_T/daemon.log' || [ \$(grep -c . '$H_T/flood.out') -gt 0 ]"
 sleep 0.3
 out=$(dcall -u hsops-user SetStatus maintenance "another user")
-is "a flood by one user leaves room for another (queued, then denied by the hung polkit)" \
-   "$(dbus_error "$out")" org.freedesktop.DBus.Error.AccessDenied
+is "a flood by one user leaves room for another (in line, then refused: polkit hung)" \
+   "$(dbus_error "$out")" "$UNAVAILABLE"
 wait $flood
 is "the flooding user (2 connections): 32 calls waited for polkit, 118 were refused at once" \
-   "$(cat "$H_T/flood.out")" "32 org.freedesktop.DBus.Error.AccessDenied
+   "$(cat "$H_T/flood.out")" "32 $UNAVAILABLE
 118 org.freedesktop.DBus.Error.LimitsExceeded"
 kill -CONT "$H_POLKIT_PID"
 
@@ -97,6 +106,29 @@ like "... and so is the other call that waited" "$(cat "$H_T/stall2.out")" "'als
 # (less than the 12 s stop when the calls reach the daemon late, as on a loaded machine)
 is "... and the daemon logs the stall once, not once per call" \
     "$(grep -Ec 'polkit took ([5-9]|1[0-9])\.[0-9] s to answer whether uid' "$H_T/daemon.log")" 1
+h_daemon_stop
+
+# row 5: a plain user floods polkitd itself (1,000 questions out at a time for 10 s). The
+# admin's calls meanwhile are allowed, or refused as unanswered; never denied.
+h_daemon_start --polkit-timeout=2 || bail_out "harper-sysopsd did not start again"
+as_user hsops-user "$BUILDDIR/tests/flood-calls" --polkit --for=10 1000 >"$H_T/row5.flood" 2>&1 &
+row5=$!
+sleep 1
+: >"$H_T/row5.admin"
+for _ in $(seq 8); do
+    dcall -u hsops-admin SetStatus primary "row 5" >>"$H_T/row5.admin" 2>&1
+    ops -u hsops-admin '{"operation":"set_status","id":"primary","status":"row 5"}' >>"$H_T/row5.ops"
+    echo "exit $?" >>"$H_T/row5.ops"
+done
+wait "$row5"
+diag "polkitd flooded: the admin's D-Bus answers: $(grep -oE "'row 5'|GDBus.Error:[A-Za-z0-9.]+" "$H_T/row5.admin" | sort | uniq -c | tr '\n' ' ')"
+diag "... harper-ops: $(grep -oE '^exit [0-9]+' "$H_T/row5.ops" | sort | uniq -c | tr '\n' ' '); the flood: $(tr '\n' ' ' <"$H_T/row5.flood")"
+is "polkitd flooded: the admin's 8 calls are each allowed or AuthorizationUnavailable" \
+    "$(grep -cE "'row 5'|GDBus.Error:$UNAVAILABLE:" "$H_T/row5.admin")" 8
+is "... none is AccessDenied" "$(grep -c AccessDenied "$H_T/row5.admin")" 0
+is "... harper-ops: each exits 0 or 7" "$(grep -cE '^exit (0|7)$' "$H_T/row5.ops")" 8
+is "... never with Harper's 403 body" "$(grep -c 'role restrictions' "$H_T/row5.ops")" 0
+check "... polkitd was flooded: the plain user's questions were answered" grep -q "^[0-9]* ok$" "$H_T/row5.flood"
 h_daemon_stop
 
 done_testing

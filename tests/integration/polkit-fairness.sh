@@ -4,7 +4,9 @@
 # limit of 32 waiting calls and a fourth user's flood leave room for a user not yet in line;
 # root never waits for polkit, so a burst of root calls from fresh connections is answered
 # whatever the line holds (before: only once a connection's uid was cached, so first calls
-# met the limits too).
+# met the limits too). Issue 22, row 4: a user with no rights who keeps its 32 calls waiting
+# for polkit holds an admin back no more: its refusals are kept for 5 s (polkit is not asked
+# again), and calls polkit must be asked about go to it one per user, the users in turn.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 crowd=(hsops-crowd1 hsops-crowd2 hsops-crowd3)
@@ -60,6 +62,69 @@ like "the fourth user: 39 refused in all" "$(cat "$H_T/hsops-user.flood")" \
     "^39 org.freedesktop.DBus.Error.LimitsExceeded$"
 check "the fifth user got a verdict, not a refusal at the door" \
     bash -c "! grep -q LimitsExceeded '$H_T/hsops-admin.out' && grep -Eq \"'hsops-admin'|AccessDenied\" '$H_T/hsops-admin.out'"
+
+# admin_calls N: N SetStatus calls of hsops-admin one after the other; each answer on a line
+# of $H_T/admin.calls as "MS OUTPUT"
+admin_calls() {
+    local t0 out
+    : >"$H_T/admin.calls"
+    for _ in $(seq "$1"); do
+        t0=$(now_ms)
+        out=$(dcall -u hsops-admin SetStatus primary "admin under attack")
+        echo "$(( $(now_ms) - t0 )) $out" >>"$H_T/admin.calls"
+    done
+}
+admin_yes() { grep -c "'admin under attack'" "$H_T/admin.calls"; }
+admin_slowest() { sort -n "$H_T/admin.calls" | tail -n1 | cut -d' ' -f1; }
+attacker=$(id -u hsops-user) admin=$(id -u hsops-admin)
+asked_of() { grep -c "Asked polkit whether uid $1 may" "$H_T/daemon.log"; }
+
+# row 4, as measured: the user keeps 32 calls waiting (not interactive) for 6 s
+asked=$(asked_of "$attacker")
+as_user hsops-user "$BUILDDIR/tests/flood-calls" --for=6 32 >"$H_T/row4.flood" 2>&1 &
+row4=$!
+h_wait 10 bash -c "[ \$(grep -c 'Asked polkit whether uid $attacker may' '$H_T/daemon.log') -gt $asked ]"
+admin_calls 10
+wait "$row4"
+is "row 4: while a plain user keeps 32 calls waiting, the admin's 10 SetStatus calls are allowed" \
+    "$(admin_yes)" 10
+check "... each within 5 s (slowest: $(admin_slowest) ms)" test "$(admin_slowest)" -lt 5000
+like "... and the plain user's calls are all refused" "$(cat "$H_T/row4.flood")" \
+    "^[0-9]+ org.freedesktop.DBus.Error.InteractiveAuthorizationRequired$"
+refused=$(cut -d' ' -f1 "$H_T/row4.flood")
+asked=$(( $(asked_of "$attacker") - asked ))
+check "... $refused of them, of which at most 3 were asked of polkit in 6 s (refusals kept 5 s): $asked" \
+    test "$asked" -le 3 -a "$refused" -gt 32
+
+# the kept refusals bypassed: the calls allow a prompt, so each is asked; with three more users
+# doing the same, polkit gets one question per user in turn
+floods=()
+for u in hsops-user "${crowd[@]}"; do
+    as_user "$u" "$BUILDDIR/tests/flood-calls" --interactive --for=8 32 >"$H_T/$u.interactive" 2>&1 &
+    floods+=($!)
+done
+h_wait 10 bash -c "grep -q 'Whether uid $attacker may .* waits in line (32 of' '$H_T/daemon.log'"
+from=$(wc -l <"$H_T/daemon.log")
+admin_calls 10
+wait "${floods[@]}"
+is "row 4 with prompts allowed, four users keeping 32 calls each: the admin's 10 calls are allowed" \
+    "$(admin_yes)" 10
+check "... each within 5 s (slowest: $(admin_slowest) ms)" test "$(admin_slowest)" -lt 5000
+for u in hsops-user "${crowd[@]}"; do
+    check "... $u's calls are all refused: $(tr '\n' ' ' <"$H_T/$u.interactive")" \
+        bash -c "! grep -q ' ok$' '$H_T/$u.interactive'"
+done
+# between an admin's call joining the line and polkit being asked about it, at most one
+# question of each other user went to polkit
+behind=$(tail -n "+$from" "$H_T/daemon.log" | awk -v admin="$admin" '
+    match($0, /Whether uid [0-9]+ may/) { split(substr($0, RSTART, RLENGTH), w, " ")
+        if (w[3] == admin) { waiting = 1; delete seen } next }
+    waiting && match($0, /Asked polkit whether uid [0-9]+ may/) { split(substr($0, RSTART, RLENGTH), w, " ")
+        if (w[5] == admin) { waiting = 0; asked++; next }
+        if (++seen[w[5]] > worst) worst = seen[w[5]] }
+    END { print asked + 0, worst + 0 }')
+is "... polkit was asked about each of them (of 10)" "${behind% *}" 10
+check "... each behind at most one question of each other user (most: ${behind#* })" test "${behind#* }" -le 1
 
 h_daemon_stop
 is "SIGTERM ends the daemon with status 0" "$H_DAEMON_STATUS" 0

@@ -5,7 +5,10 @@
  * connection wait for 128 replies); with --fresh each call has a connection of its own, 64 open
  * at a time, each closed once answered (a caller the daemon has never seen, every time). With
  * --progress each answer also prints "answered COUNT" on stderr, for a test to wait on. For
- * the limits on calls waiting for polkit. */
+ * the limits on calls waiting for polkit. Without --fresh: --interactive lets polkit prompt
+ * (so the daemon never answers them from its kept refusals); --for=SECONDS keeps N calls out,
+ * each answered one sent again, for that long; --polkit asks polkitd itself, CheckAuthorization
+ * of set-status for the caller's own connection, as a hostile user could. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "sysops-names.h"
+#include "time-util.h"
 
 #define MAX_KINDS 8
 #define PER_CONNECTION 100
@@ -22,12 +26,15 @@
 
 static struct { char name[128]; unsigned count; } kinds[MAX_KINDS];
 static unsigned answered;
-static bool progress;
+static bool progress, interactive, to_polkit;
+static uint64_t until_usec;   /* --for: when to stop sending again */
 
 typedef struct Connection {
         sd_bus *bus;
         unsigned waiting;   /* calls sent and not yet answered */
 } Connection;
+
+static int send_call(Connection *c);
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const sd_bus_error *e = sd_bus_message_get_error(m);
@@ -45,7 +52,25 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         c->waiting--;
         if (progress)
                 fprintf(stderr, "answered %u\n", answered);
+        if (monotonic_usec() < until_usec)
+                (void) send_call(c);
         return 0;
+}
+
+/* CheckAuthorization of set-status for this connection, straight to polkitd. */
+static int polkit_question(sd_bus *bus, sd_bus_message **ret) {
+        const char *name;
+        int r;
+
+        r = sd_bus_get_unique_name(bus, &name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, ret, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(*ret, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", name,
+                                     SYSOPS_ACTION_SET_STATUS, 0, 0u, "");
 }
 
 static int send_call(Connection *c) {
@@ -54,10 +79,16 @@ static int send_call(Connection *c) {
 
         if (!c->bus && sd_bus_open_system(&c->bus) < 0)
                 return -1;
-        r = sd_bus_message_new_method_call(c->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE,
-                                           "SetStatus");
+        if (to_polkit)
+                r = polkit_question(c->bus, &call);
+        else {
+                r = sd_bus_message_new_method_call(c->bus, &call, SYSOPS_BUS_NAME, SYSOPS_OBJECT_PATH,
+                                                   SYSOPS_INTERFACE, "SetStatus");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "ss", "maintenance", "flood");
+        }
         if (r >= 0)
-                r = sd_bus_message_append(call, "ss", "maintenance", "flood");
+                r = sd_bus_message_set_allow_interactive_authorization(call, interactive);
         /* longer than sd-bus's 25 s: a test may hold polkit's line full for a while */
         if (r >= 0)
                 r = sd_bus_call_async(c->bus, NULL, call, on_reply, c, CALL_TIMEOUT_USEC);
@@ -88,6 +119,13 @@ static int process_all(Connection *connections, unsigned n) {
         return 0;
 }
 
+static bool connections_waiting(const Connection *connections, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                if (connections[i].waiting > 0)
+                        return true;
+        return false;
+}
+
 static int flood_shared(unsigned n) {
         Connection connections[MAX_CONNECTIONS] = {};
         unsigned n_connections = (n + PER_CONNECTION - 1) / PER_CONNECTION;
@@ -95,7 +133,8 @@ static int flood_shared(unsigned n) {
         for (unsigned i = 0; i < n; i++)
                 if (send_call(&connections[i / PER_CONNECTION]) < 0)
                         return -1;
-        while (answered < n)
+        /* with --for, answered calls are sent again until then: wait for those too */
+        while (answered < n || monotonic_usec() < until_usec || connections_waiting(connections, n_connections))
                 if (process_all(connections, n_connections) < 0)
                         return -1;
         for (unsigned i = 0; i < n_connections; i++)
@@ -138,10 +177,15 @@ int main(int argc, char *argv[]) {
         for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
                 fresh |= strcmp(argv[i], "--fresh") == 0;
                 progress |= strcmp(argv[i], "--progress") == 0;
+                interactive |= strcmp(argv[i], "--interactive") == 0;
+                to_polkit |= strcmp(argv[i], "--polkit") == 0;
+                if (strncmp(argv[i], "--for=", 6) == 0)
+                        until_usec = monotonic_usec() + (uint64_t) (atof(argv[i] + 6) * USEC_PER_SEC);
         }
         n = i < argc ? (unsigned) atoi(argv[i]) : 0;
         if (n == 0 || (!fresh && n > PER_CONNECTION * MAX_CONNECTIONS)) {
-                fprintf(stderr, "usage: flood-calls [--fresh] [--progress] N (1..%u without --fresh; with a system bus)\n",
+                fprintf(stderr, "usage: flood-calls [--fresh | [--interactive] [--for=SECONDS] [--polkit]] [--progress] N "
+                                "(1..%u without --fresh; with a system bus)\n",
                         PER_CONNECTION * MAX_CONNECTIONS);
                 return 2;
         }
