@@ -3,6 +3,7 @@
 # Brings up the test stack (private system bus, real polkitd, harper-sysopsd, and the test
 # instance unit harperdb.service under the stack's systemd), then runs sysops-bench and
 # restart-bench on it. Usage: bench/run.sh [BUILDDIR] [sysops-bench options]
+# polkit-attack-bench then: an admin's SetStatus with and without a plain user's attack on polkit.
 # restart-bench takes its options from RESTART_BENCH_ARGS, e.g. RESTART_BENCH_ARGS=--runs=10.
 # Then system_information: in-process (sysinfo-bench), over the bus and through harper-ops
 # (sysinfo-bus-bench), with the daemon reaching systemd through the bus and then over systemd's
@@ -22,6 +23,8 @@ h_up
 h_daemon_start
 h_systemctl start harperdb.service
 "$BUILDDIR/bench/sysops-bench" "$@"
+echo
+"$BUILDDIR/bench/polkit-attack-bench"
 h_polkit_stalls
 echo
 # systemctl --user finds the stack's manager through XDG_RUNTIME_DIR (as h_systemctl does)

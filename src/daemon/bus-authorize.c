@@ -241,12 +241,17 @@ static void denial_forget(Authorizer *a, uid_t uid, const char *action) {
 
 /* The refusal polkit gave a non-interactive call of uid for action (a password needed, or
  * no), told again. */
-static void set_refusal(sd_bus_error *error, bool challenge, const char *action) {
+static int set_refusal(sd_bus_error *error, bool challenge, const char *action) {
         if (challenge)
-                sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-                                  "Interactive authentication required for %s.", action);
-        else
-                sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized to perform %s.", action);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                         "Interactive authentication required for %s.", action);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized to perform %s.", action);
+}
+
+/* The refusal kept for a call of uid, or NULL: polkit may prompt on an interactive call, so it
+ * is always asked. */
+static DenialEntry *kept_refusal(Authorizer *a, uid_t uid, const char *action, bool interactive) {
+        return interactive ? NULL : denial_find(a, uid, action);
 }
 
 /* The refusal is polkit's silence, not its no: say so, and that the call may be tried again. One
@@ -473,7 +478,7 @@ static AuthQuery *next_in_turn(Authorizer *a) {
 /* A non-interactive call of a user polkit refused the same a moment ago is refused again, and
  * polkit is not asked: true when q is so answered. */
 static bool refused_from_cache(AuthQuery *q) {
-        DenialEntry *denied = q->interactive ? NULL : denial_find(q->owner, q->uid, q->action);
+        DenialEntry *denied = kept_refusal(q->owner, q->uid, q->action, q->interactive);
 
         if (!denied)
                 return false;
@@ -680,8 +685,15 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
                 return r;
         }
 
-        if (uid_at_hand(a, call, &uid) && uid == 0)
-                return 1;   /* polkit would say yes to root anyway; spare the round trip */
+        if (uid_at_hand(a, call, &uid)) {
+                DenialEntry *denied;
+
+                if (uid == 0)
+                        return 1;   /* polkit would say yes to root anyway; spare the round trip */
+                denied = kept_refusal(a, uid, action, sd_bus_message_get_allow_interactive_authorization(call) > 0);
+                if (denied)   /* a refused user's calls cost no more than their answer */
+                        return set_refusal(error, denied->challenge, action);
+        }
         r = query_start(a, call, action, false, error);
         return r < 0 ? r : 0;
 }
