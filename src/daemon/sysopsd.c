@@ -109,9 +109,10 @@ static void help(void) {
                "                            " SYSOPS_CONFIG_FILE ", optional)\n"
                "     --check-config         Check the configuration file, show where Harper is\n"
                "                            found, and exit (1 when the file is bad)\n"
-               "     --polkit-timeout=SEC   Deny a call when polkit has not answered within SEC\n"
-               "                            seconds (default %d; calls that allow interactive\n"
-               "                            authentication wait up to 300 s)\n"
+               "     --polkit-timeout=SEC   Refuse a call as unanswered when polkit has not answered\n"
+               "                            it within SEC seconds of its arrival (default %d;\n"
+               "                            calls that allow interactive authentication wait up\n"
+               "                            to 300 s)\n"
                "  -v --verbose              Log debug messages too\n"
                "\n"
                "The bus is the system bus, or $DBUS_SYSTEM_BUS_ADDRESS when set.\n",
