@@ -46,6 +46,7 @@ static const char *const attack_names[_ATTACK_MAX] = {
 typedef struct Answers {
         double p50_ms, p99_ms;
         unsigned calls, ok, denied, unavailable, other;
+        double attacker_per_sec;   /* answers the attacker got */
 } Answers;
 
 /* Drops to user's uid and groups (in a child). */
@@ -93,8 +94,10 @@ static int send_attack(sd_bus *bus);
 
 static Attack attack;
 static double attack_end;
+static unsigned long attack_answers;
 
 static int on_attack_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        attack_answers++;
         if (monotonic_sec() < attack_end)
                 (void) send_attack(sd_bus_message_get_bus(reply));
         return 0;
@@ -128,11 +131,13 @@ static int send_attack(sd_bus *bus) {
         return sd_bus_call_async(bus, NULL, m, on_attack_reply, NULL, 60 * USEC_PER_SEC);
 }
 
-/* The attacker's child: the attack's calls kept out until the time is up. */
-static pid_t attacker_start(const char *user, Attack a, double seconds) {
+/* The attacker's child: the attack's calls kept out until the time is up; writes its answers
+ * per second to fd. */
+static pid_t attacker_start(const char *user, Attack a, double seconds, int fd) {
         unsigned per_connection = a == ATTACK_ROW5 ? 60 : 2;   /* 960, or 32, out at a time */
         sd_event *event = NULL;
         sd_bus *buses[ATTACK_CONNECTIONS];
+        double rate;
         pid_t pid = fork();
 
         if (pid != 0)
@@ -152,19 +157,25 @@ static pid_t attacker_start(const char *user, Attack a, double seconds) {
         while (monotonic_sec() < attack_end)
                 if (sd_event_run(event, 100 * 1000) < 0)
                         _exit(1);
-        _exit(0);   /* the calls still out need no answer */
+        rate = (double) attack_answers / seconds;
+        /* the calls still out need no answer */
+        _exit(write(fd, &rate, sizeof rate) == (ssize_t) sizeof rate ? 0 : 1);
 }
 
 /* The admin's figures while the attack runs. */
 static Answers measure(const char *admin, const char *attacker, Attack a, double seconds) {
         pid_t attacking = 0, measuring;
         Answers answers = {};
-        int fds[2];
+        double rate = 0;
+        int fds[2], rate_fds[2];
 
+        if (pipe(rate_fds) < 0)
+                exit(1);
         if (a != ATTACK_NONE) {
-                attacking = attacker_start(attacker, a, seconds + 1.5);
+                attacking = attacker_start(attacker, a, seconds + 1.5, rate_fds[1]);
                 usleep(1000 * 1000);   /* the attack in full swing */
         }
+        close(rate_fds[1]);
         if (pipe(fds) < 0)
                 exit(1);
         measuring = fork();
@@ -179,8 +190,12 @@ static Answers measure(const char *admin, const char *attacker, Attack a, double
                 fprintf(stderr, "the admin's client failed\n");
         close(fds[0]);
         waitpid(measuring, NULL, 0);
-        if (attacking > 0)
+        if (attacking > 0) {
+                if (read(rate_fds[0], &rate, sizeof rate) == (ssize_t) sizeof rate)
+                        answers.attacker_per_sec = rate;
                 waitpid(attacking, NULL, 0);
+        }
+        close(rate_fds[0]);
         return answers;
 }
 
@@ -223,11 +238,12 @@ int main(int argc, char *argv[]) {
                 got[a] = measure(admin, attacker, a, seconds);
 
         printf("%s's SetStatus, one call at a time, %.1f s each, while %s attacks polkit\n", admin, seconds, attacker);
-        printf("%-48s %8s %8s %6s %6s %7s %12s %6s\n", "", "p50 ms", "p99 ms", "calls", "ok", "denied", "unavailable",
-               "other");
+        printf("%-48s %8s %8s %6s %6s %7s %12s %6s %12s\n", "", "p50 ms", "p99 ms", "calls", "ok", "denied",
+               "unavailable", "other", "attacker/s");
         for (Attack a = 0; a < _ATTACK_MAX; a++)
-                printf("%-48s %8.1f %8.1f %6u %6u %7u %12u %6u\n", attack_names[a], got[a].p50_ms, got[a].p99_ms,
-                       got[a].calls, got[a].ok, got[a].denied, got[a].unavailable, got[a].other);
+                printf("%-48s %8.1f %8.1f %6u %6u %7u %12u %6u %12.0f\n", attack_names[a], got[a].p50_ms,
+                       got[a].p99_ms, got[a].calls, got[a].ok, got[a].denied, got[a].unavailable, got[a].other,
+                       got[a].attacker_per_sec);
         printf("row 4 / no attack p50 ratio:                %.2f  (goal <= 2)\n",
                got[ATTACK_ROW4].p50_ms / got[ATTACK_NONE].p50_ms);
         printf("row 4 prompts allowed / no attack p50 ratio: %.2f  (goal <= 2)\n",
