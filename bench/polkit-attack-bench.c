@@ -114,7 +114,8 @@ static int send_attack(sd_bus *bus) {
                 if (r >= 0)
                         r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.PolicyKit1",
                                                            "/org/freedesktop/PolicyKit1/Authority",
-                                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+                                                           "org.freedesktop.PolicyKit1.Authority",
+                                                           "CheckAuthorization");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", name,
                                                   SYSOPS_ACTION_SET_STATUS, 0, 0u, "");
@@ -224,7 +225,8 @@ int main(int argc, char *argv[]) {
                         attacker = optarg;
                         break;
                 case 'h':
-                        printf("Usage: polkit-attack-bench [--seconds=S] [--admin=HARPER_ADMIN_USER] [--attacker=PLAIN_USER]\n");
+                        printf("Usage: polkit-attack-bench [--seconds=S] [--admin=HARPER_ADMIN_USER]\n"
+                               "                           [--attacker=PLAIN_USER]\n");
                         return 0;
                 default:
                         return 64;

@@ -65,7 +65,8 @@ static int polkit_question(sd_bus *bus, sd_bus_message **ret) {
         r = sd_bus_get_unique_name(bus, &name);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, ret, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+        r = sd_bus_message_new_method_call(bus, ret, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r < 0)
                 return r;
@@ -184,8 +185,9 @@ int main(int argc, char *argv[]) {
         }
         n = i < argc ? (unsigned) atoi(argv[i]) : 0;
         if (n == 0 || (!fresh && n > PER_CONNECTION * MAX_CONNECTIONS)) {
-                fprintf(stderr, "usage: flood-calls [--fresh | [--interactive] [--for=SECONDS] [--polkit]] [--progress] N "
-                                "(1..%u without --fresh; with a system bus)\n",
+                fprintf(stderr,
+                        "usage: flood-calls [--fresh | [--interactive] [--for=SECONDS] [--polkit]] [--progress] N\n"
+                        "(1..%u without --fresh; with a system bus)\n",
                         PER_CONNECTION * MAX_CONNECTIONS);
                 return 2;
         }
