@@ -8,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-budget.h"
 #include "bus-job.h"
 #include "bus-status.h"
 #include "context.h"
@@ -312,6 +313,10 @@ int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeo
         r = attach_reload(c);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up reloading: %m");
+        /* last: the newest filter runs first, so that it sees every call before the others */
+        r = bus_budget_new(&c->budget, c->bus, c->event, &c->jobs);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the callers' budget: %m");
         notify_ready(c);
         return 0;
 }
@@ -370,6 +375,7 @@ Context *context_free(Context *c) {
         c->locator = harper_locator_free(c->locator);
         c->harper = harper_client_free(c->harper);
         c->authorizer = authorizer_free(c->authorizer);
+        c->budget = bus_budget_free(c->budget);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
         status_store_done(&c->statuses);

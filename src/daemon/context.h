@@ -33,6 +33,7 @@ typedef struct Context {
         bool config_required;
         char *config_problem;  /* the configuration is bad: every call is refused saying this */
         Authorizer *authorizer;
+        struct BusBudget *budget;   /* what a plain user's calls may cost (bus-budget.c) */
         SystemdClient *systemd;
         HarperClient *harper;  /* Harper's operations API */
         HarperLocator *locator;        /* where Harper is; NULL while the configuration is bad */
