@@ -21,6 +21,8 @@ int outcome_http_status(Outcome o) {
                 return 409;
         case OUTCOME_UNAVAILABLE:
                 return 503;
+        case OUTCOME_LIMITS_EXCEEDED:
+                return 429;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -43,6 +45,8 @@ int outcome_exit_status(Outcome o) {
                 return EXIT_CONFLICT;
         case OUTCOME_UNAVAILABLE:
                 return EXIT_UNAVAILABLE;
+        case OUTCOME_LIMITS_EXCEEDED:
+                return EXIT_LIMITS_EXCEEDED;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -103,6 +107,8 @@ Response response_from_bus_error(const char *name, const char *message, const ch
                 return response_error(OUTCOME_UNAVAILABLE, message && *message ? message : name);
         if (streq(name, SYSOPS_ERROR_ALREADY_RUNNING))
                 return response_error(OUTCOME_CONFLICT, message);
+        if (streq(name, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return response_error(OUTCOME_LIMITS_EXCEEDED, message && *message ? message : "Too many requests");
         if (streq(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || streq(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                 return response_error(OUTCOME_INTERNAL_ERROR,
                                       "harper-sysopsd is not running: " SYSOPS_BUS_NAME " is not on the system bus");

@@ -17,6 +17,7 @@ typedef enum Outcome {
         OUTCOME_CONFLICT,           /* 409: the same restart is already running */
         OUTCOME_JOB_ERROR,          /* 200, but the job followed with --wait ended in ERROR */
         OUTCOME_UNAVAILABLE,        /* 503: polkit did not answer; trying again is fine */
+        OUTCOME_LIMITS_EXCEEDED,    /* 429: the caller's budget is spent, or polkit's line is full */
 } Outcome;
 
 /* Exit statuses of harper-ops, one per outcome (64 is a bad command line). */
@@ -29,6 +30,7 @@ enum {
         EXIT_JOB_ERROR = 5,
         EXIT_CONFLICT = 6,
         EXIT_UNAVAILABLE = 7,
+        EXIT_LIMITS_EXCEEDED = 9,
         EXIT_USAGE = 64,
 };
 

@@ -319,6 +319,12 @@ static void test_bus_already_running_is_409_with_the_message(void **state) {
                               "{\"error\":\"A restart of http_workers is already in progress (job x).\"}");
 }
 
+static void test_bus_limits_exceeded_is_429_with_the_message(void **state) {
+        assert_bus_error_maps("org.freedesktop.DBus.Error.LimitsExceeded",
+                              "Too many calls from this user; try again in a few seconds.", OUTCOME_LIMITS_EXCEEDED,
+                              "{\"error\":\"Too many calls from this user; try again in a few seconds.\"}");
+}
+
 /* get_job's record: Harper's field names in the documented (sorted) order */
 static void test_job_record_json_text(void **state) {
         Response r = response_ok(job_record_to_json("j1", "restart_service", "COMPLETE", "Successfully completed job: j1",
@@ -360,6 +366,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
                 { OUTCOME_CONFLICT, 409, 6 },
                 { OUTCOME_JOB_ERROR, 200, 5 },
                 { OUTCOME_UNAVAILABLE, 503, 7 },
+                { OUTCOME_LIMITS_EXCEEDED, 429, 9 },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -375,6 +382,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
         assert_int_equal(EXIT_JOB_ERROR, 5);
         assert_int_equal(EXIT_CONFLICT, 6);
         assert_int_equal(EXIT_UNAVAILABLE, 7);
+        assert_int_equal(EXIT_LIMITS_EXCEEDED, 9);
         assert_int_equal(EXIT_USAGE, 64);
 }
 
@@ -471,6 +479,7 @@ int main(void) {
                 cmocka_unit_test(test_bus_daemon_not_running_is_500),
                 cmocka_unit_test(test_bus_unknown_error_is_500_with_its_message),
                 cmocka_unit_test(test_bus_already_running_is_409_with_the_message),
+                cmocka_unit_test(test_bus_limits_exceeded_is_429_with_the_message),
                 cmocka_unit_test(test_job_record_json_text),
                 cmocka_unit_test(test_job_record_of_a_running_job_has_nulls_and_a_result_is_json),
                 cmocka_unit_test(test_outcomes_map_to_http_and_exit_statuses),
