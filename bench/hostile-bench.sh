@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# What a plain user's attacks on harper-sysopsd's share of the bus (issue 22) cost root and an
+# admin: on the test stack with the 64 kept jobs, root's GetStatus (200 calls on one connection)
+# and an admin's SetStatus (20 calls, each on a fresh connection, through polkit) with no attack
+# and under each attack of tests/tools/unread-calls (hsops-user), side by side with their
+# ratios to the unloaded figures; the daemon's peak RSS during each attack's 25 s (sampled every
+# 100 ms).
+# About 2 minutes; not in bench/run.sh. Root.
+#   bench/hostile-bench.sh [BUILDDIR]
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILDDIR=$(cd "${1:-build}" && pwd) || exit 1
+. tests/lib/harness.sh
+H_UNITS_DIR=$PWD/tests/units
+h_users || exit 1
+h_up || exit 1
+h_systemctl start harperdb.service harperdb-http@1.service || exit 1
+h_daemon_start || exit 1
+LATENCY=$BUILDDIR/tests/call-latency
+busctl --system call "$H_BUS_NAME" "$H_OBJ_PATH" "$H_BUS_NAME" SetStatus ss primary active >/dev/null || exit 1
+for _ in $(seq 64); do
+    "$BUILDDIR/src/harper-ops" --wait '{"operation":"restart_service","service":"http_workers"}' >/dev/null 2>&1
+done
+
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$2"; }
+rss_sampler() {
+    local peak=0 v
+    while [ ! -e "$H_T/sampler.stop" ]; do
+        v=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$H_DAEMON_PID/status" 2>/dev/null) || break
+        [ "${v:-0}" -gt "$peak" ] && peak=$v
+        sleep 0.1
+    done
+    echo "$peak" >"$H_T/sampler.peak"
+}
+
+# run NAME [MODE CONNECTIONS]: the figures with the attack running (3 s in), one row
+run() {
+    local name=$1 attacker='' sampler root admin peak
+    rm -f "$H_T/sampler.stop" "$H_T/attack.err"
+    rss_sampler &
+    sampler=$!
+    if [ $# -gt 1 ]; then
+        as_user hsops-user "$BUILDDIR/tests/unread-calls" "$2" "$3" 25 >/dev/null 2>"$H_T/attack.err" &
+        attacker=$!
+        h_wait 60 grep -q started "$H_T/attack.err"
+        sleep 3
+    fi
+    root=$("$LATENCY" 200 GetStatus primary 2>/dev/null)
+    admin=$(as_user hsops-admin "$LATENCY" --fresh 20 SetStatus maintenance bench 2>/dev/null)
+    [ -z "$attacker" ] || wait "$attacker"
+    touch "$H_T/sampler.stop"
+    wait "$sampler"
+    peak=$(cat "$H_T/sampler.peak")
+    if [ -z "${base_root50:-}" ]; then
+        base_root50=$(field p50 "$root") base_root99=$(field p99 "$root") base_admin50=$(field p50 "$admin")
+    fi
+    printf '%-22s %9s %9s %6.2f %6.2f %9s %6.2f %5s %5s %8s\n' "$name" \
+        "$(field p50 "$root")" "$(field p99 "$root")" \
+        "$(bc -l <<<"$(field p50 "$root") / $base_root50")" "$(bc -l <<<"$(field p99 "$root") / $base_root99")" \
+        "$(field p50 "$admin")" "$(bc -l <<<"$(field p50 "$admin") / $base_admin50")" \
+        "$(( $(field timeouts "$root") + $(field timeouts "$admin") ))" \
+        "$(( $(field errors "$root") + $(field errors "$admin") ))" "$(( peak / 1024 ))"
+}
+
+echo "harper-sysopsd under a plain user's attacks ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)); times in µs"
+printf '%-22s %9s %9s %6s %6s %9s %6s %5s %5s %8s\n' attack "root p50" "root p99" "x p50" "x p99" \
+    "admin p50" "x p50" tmout err "RSS MiB"
+run "none"
+run "unread (64 conns)" unread 64
+run "noreply (16 conns)" noreply 16
+run "flood GetJob (16)" flood 16
+h_daemon_stop
+grep "Calls not served" "$H_T/daemon.log"
