@@ -79,9 +79,11 @@ admin_slowest() { sort -n "$H_T/admin.calls" | tail -n1 | cut -d' ' -f1; }
 attacker=$(id -u hsops-user) admin=$(id -u hsops-admin)
 asked_of() { grep -c "Asked polkit whether uid $1 may" "$H_T/daemon.log"; }
 
-# row 4, as measured: the user keeps 32 calls waiting (not interactive) for 6 s
+# row 4, as measured: the user keeps 32 calls waiting (not interactive) for 6 s. Its kept
+# refusals come back at once, so it sends hundreds a second: past its call budget (the D-Bus
+# page's WHO MAY READ WHAT) it gets LimitsExceeded, then no answer (NoReply after 3 s here)
 asked=$(asked_of "$attacker")
-as_user hsops-user "$BUILDDIR/tests/flood-calls" --for=6 32 >"$H_T/row4.flood" 2>&1 &
+as_user hsops-user "$BUILDDIR/tests/flood-calls" --for=6 --call-timeout=3 32 >"$H_T/row4.flood" 2>&1 &
 row4=$!
 h_wait 10 bash -c "[ \$(grep -c 'Asked polkit whether uid $attacker may' '$H_T/daemon.log') -gt $asked ]"
 admin_calls 10
@@ -89,18 +91,18 @@ wait "$row4"
 is "row 4: while a plain user keeps 32 calls waiting, the admin's 10 SetStatus calls are allowed" \
     "$(admin_yes)" 10
 check "... each within 5 s (slowest: $(admin_slowest) ms)" test "$(admin_slowest)" -lt 5000
-like "... and the plain user's calls are all refused" "$(cat "$H_T/row4.flood")" \
-    "^[0-9]+ org.freedesktop.DBus.Error.InteractiveAuthorizationRequired$"
-refused=$(cut -d' ' -f1 "$H_T/row4.flood")
+check "... and the plain user's calls are all refused, throttled or dropped: $(tr '\n' ' ' <"$H_T/row4.flood")" \
+    bash -c "! grep -qvE '^[0-9]+ org\.freedesktop\.DBus\.Error\.(InteractiveAuthorizationRequired|LimitsExceeded|NoReply)$' '$H_T/row4.flood'"
+refused=$(grep InteractiveAuthorizationRequired "$H_T/row4.flood" | cut -d' ' -f1)
 asked=$(( $(asked_of "$attacker") - asked ))
-check "... $refused of them, of which at most 3 were asked of polkit in 6 s (refusals kept 5 s): $asked" \
-    test "$asked" -le 3 -a "$refused" -gt 32
+check "... ${refused:-0} refused by polkit's kept answer, of which at most 3 were asked of polkit in 6 s (refusals kept 5 s): $asked" \
+    test "$asked" -le 3 -a "${refused:-0}" -gt 32
 
 # the kept refusals bypassed: the calls allow a prompt, so each is asked; with three more users
 # doing the same, polkit gets one question per user in turn
 floods=()
 for u in hsops-user "${crowd[@]}"; do
-    as_user "$u" "$BUILDDIR/tests/flood-calls" --interactive --for=8 32 >"$H_T/$u.interactive" 2>&1 &
+    as_user "$u" "$BUILDDIR/tests/flood-calls" --interactive --for=8 --call-timeout=30 32 >"$H_T/$u.interactive" 2>&1 &
     floods+=($!)
 done
 h_wait 10 bash -c "grep -q 'Whether uid $attacker may .* waits in line (32 of' '$H_T/daemon.log'"

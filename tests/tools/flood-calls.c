@@ -8,7 +8,8 @@
  * the limits on calls waiting for polkit. Without --fresh: --interactive lets polkit prompt
  * (so the daemon never answers them from its kept refusals); --for=SECONDS keeps N calls out,
  * each answered one sent again, for that long; --polkit asks polkitd itself, CheckAuthorization
- * of set-status for the caller's own connection, as a hostile user could. */
+ * of set-status for the caller's own connection, as a hostile user could; --call-timeout=SECONDS
+ * waits that long for each answer (120 s by default) before counting it NoReply. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,13 @@
 #define PER_CONNECTION 100
 #define MAX_CONNECTIONS 16
 #define FRESH_AT_ONCE 64
-#define CALL_TIMEOUT_USEC (120ULL * 1000000ULL)
 
 static struct { char name[128]; unsigned count; } kinds[MAX_KINDS];
 static unsigned answered;
 static bool progress, interactive, to_polkit;
 static uint64_t until_usec;   /* --for: when to stop sending again */
+/* longer than sd-bus's 25 s by default: a test may hold polkit's line full for a while */
+static uint64_t call_timeout_usec = 120ULL * USEC_PER_SEC;
 
 typedef struct Connection {
         sd_bus *bus;
@@ -90,9 +92,8 @@ static int send_call(Connection *c) {
         }
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(call, interactive);
-        /* longer than sd-bus's 25 s: a test may hold polkit's line full for a while */
         if (r >= 0)
-                r = sd_bus_call_async(c->bus, NULL, call, on_reply, c, CALL_TIMEOUT_USEC);
+                r = sd_bus_call_async(c->bus, NULL, call, on_reply, c, call_timeout_usec);
         sd_bus_message_unref(call);
         c->waiting += r >= 0;
         return r;
@@ -182,11 +183,13 @@ int main(int argc, char *argv[]) {
                 to_polkit |= strcmp(argv[i], "--polkit") == 0;
                 if (strncmp(argv[i], "--for=", 6) == 0)
                         until_usec = monotonic_usec() + (uint64_t) (atof(argv[i] + 6) * USEC_PER_SEC);
+                if (strncmp(argv[i], "--call-timeout=", 15) == 0)
+                        call_timeout_usec = (uint64_t) (atof(argv[i] + 15) * USEC_PER_SEC);
         }
         n = i < argc ? (unsigned) atoi(argv[i]) : 0;
         if (n == 0 || (!fresh && n > PER_CONNECTION * MAX_CONNECTIONS)) {
                 fprintf(stderr,
-                        "usage: flood-calls [--fresh | [--interactive] [--for=SECONDS] [--polkit]] [--progress] N\n"
+                        "usage: flood-calls [--fresh | [--interactive] [--for=SECONDS] [--polkit]] [--call-timeout=SECONDS] [--progress] N\n"
                         "(1..%u without --fresh; with a system bus)\n",
                         PER_CONNECTION * MAX_CONNECTIONS);
                 return 2;
