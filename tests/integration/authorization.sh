@@ -78,7 +78,8 @@ like "... and its ClearStatus()" "$(cat "$H_T/daemon.log")" "Refused ClearStatus
 like "root's invalid SetStatus() too, as invalid arguments" "$(cat "$H_T/daemon.log")" \
      "Refused SetStatus\(\) from uid 0 .*: invalid arguments: "
 is "a refused read is not logged" "$(grep -c 'Refused GetStatus' "$H_T/daemon.log")" 0
-for i in $(seq 30); do dcall -u hsops-user Restart >/dev/null; done
+# at once from one process: 30 busctl runs can take more than the window on a loaded machine
+as_user hsops-user "$BUILDDIR/tests/flood-calls" 30 >/dev/null
 is "30 more refusals within the window: the log stops at 10 lines" "$(grep -c '^harper-sysopsd: Refused' "$H_T/daemon.log")" 10
 sleep 10
 dcall -u hsops-user Restart >/dev/null
