@@ -5,8 +5,8 @@
  * Processes: the listener (this program, as root) speaks HTTP (libmicrohttpd, one thread per
  * connection) and decides who the caller is: the peer's credentials on a unix socket, an
  * HTTP Basic login checked through PAM on TCP. It never calls the bus itself. Each request
- * goes, as its body, to a worker: a process started for that one user that has dropped to
- * the user's uid, gid and groups for good (worker.c), with its own bus connection; the
+ * goes, as its body, to a worker: a process started for that one user that drops to the
+ * user's uid, gid and groups for good (worker.c), with its own bus connection; the
  * answer comes back the same way. The operations and their answers are harper-ops's own
  * (operation_run_body in src/ops).
  *
@@ -30,10 +30,9 @@
 #include "macro.h"
 #include "worker.h"
 
-/* A worker: this program again, exec'd by the listener with one user's credentials. */
+/* A worker: this program again, exec'd by the listener as root; it becomes one user (worker.c). */
 static int run_worker(const char *fd_text) {
-        /* before anything else: exec made it dumpable again (its euid is its uid), and its
-         * user must not ptrace a process that holds the listener's stderr and socket */
+        /* before anything else, though only root may ptrace it yet: nothing reads its memory */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return EXIT_FAILURE;
         log_setup("harper-ops-http[worker]", LOG_NOTICE);

@@ -24,19 +24,28 @@
 #include "worker-protocol.h"
 #include "worker.h"
 
-/* How often the manager thread looks for idle workers and exited ones. */
+/* How often the manager thread looks for idle workers; while a worker is on its way out, how
+ * often it looks whether it exited (its slot is taken until then). */
 #define MANAGER_PERIOD_USEC (250 * 1000u)
+#define DYING_PERIOD_USEC (20 * 1000u)
 /* How long a new worker has to say it is ready. */
 #define READY_TIMEOUT_MSEC (10 * 1000)
 
-typedef enum SlotState { SLOT_FREE, SLOT_BUSY, SLOT_IDLE } SlotState;
+/* A worker let go (its socket closed) and still there this long gets SIGKILL: its user may
+ * have stopped it (SIGSTOP), and it keeps its slot until it is reaped. */
+#define WORKER_EXIT_GRACE_USEC (5 * USEC_PER_SEC)
+
+/* DYING: let go, not yet reaped; it still counts as one of its user's workers and of all. */
+typedef enum SlotState { SLOT_FREE, SLOT_BUSY, SLOT_IDLE, SLOT_DYING } SlotState;
 
 typedef struct Slot {
         SlotState state;
         uid_t uid;
         pid_t pid;             /* 0 while being started */
-        int fd;                /* the listener's end; -EBADF while being started */
+        int fd;                /* the listener's end; -EBADF while being started, and when dying */
         uint64_t idle_since;   /* CLOCK_MONOTONIC usec */
+        uint64_t kill_at;      /* DYING: SIGKILL then, if not reaped */
+        bool killed;           /* DYING: SIGKILL sent */
 } Slot;
 
 #define SLOT_NONE ((Slot) { .state = SLOT_FREE, .fd = -EBADF })
@@ -44,7 +53,6 @@ typedef struct Slot {
 /* A worker to fork, asked of the manager thread by a request's thread. */
 typedef struct SpawnJob {
         struct SpawnJob *next;
-        const Identity *id;
         bool done;
         int r;
         pid_t pid;
@@ -56,8 +64,6 @@ struct WorkerPool {
         pthread_mutex_t lock;
         pthread_cond_t changed;   /* a slot became free or idle, a spawn job came or was done */
         Slot *slots;
-        pid_t *exited;            /* let go, not yet reaped */
-        size_t n_exited, n_exited_max;
         SpawnJob *jobs;
         char *environment[3];     /* the workers' whole environment */
         bool stopping;
@@ -79,45 +85,61 @@ static bool reap_within(pid_t pid, uint64_t usec) {
         }
 }
 
-/* Under the lock: pid is on its way out (or killed); the manager thread reaps it. */
-static void reap_later(WorkerPool *p, pid_t pid) {
-        assert(p);
-
-        if (p->n_exited == p->n_exited_max) {
-                pid_t *more = realloc(p->exited, sizeof(pid_t) * p->n_exited_max * 2);
-                if (more) {
-                        p->exited = more;
-                        p->n_exited_max *= 2;
-                }
-        }
-        if (p->n_exited < p->n_exited_max)
-                p->exited[p->n_exited++] = pid;
-        else if (kill(pid, SIGKILL) < 0 || !reap_within(pid, USEC_PER_SEC))   /* out of memory */
-                log_warning("Cannot reap worker %d.", (int) pid);
-}
-
-/* Under the lock: closes the worker's socket (it exits on the end of the stream) and
- * remembers its pid for reaping. */
+/* Under the lock: lets s's worker go. Its socket is closed (it exits at the end of the
+ * stream); its slot stays taken (DYING) until it is reaped, and it gets SIGKILL if it is still
+ * there WORKER_EXIT_GRACE_USEC later. A slot with no worker is free at once. */
 static void slot_retire(WorkerPool *p, Slot *s) {
         assert(p);
         assert(s);
 
         if (s->fd >= 0)
                 close(s->fd);
-        if (s->pid > 0)
-                reap_later(p, s->pid);
-        *s = SLOT_NONE;
+        s->fd = -EBADF;
+        if (s->pid <= 0) {
+                *s = SLOT_NONE;
+                return;
+        }
+        s->state = SLOT_DYING;
+        s->kill_at = monotonic_usec() + WORKER_EXIT_GRACE_USEC;
+        s->killed = false;
 }
 
-static void reap(WorkerPool *p) {
+/* Under the lock: lets s's worker go with SIGKILL at once (it failed, or its slot is wanted). */
+static void slot_kill(WorkerPool *p, Slot *s) {
+        slot_retire(p, s);
+        if (s->state != SLOT_DYING)
+                return;
+        (void) kill(s->pid, SIGKILL);
+        s->killed = true;
+}
+
+/* Under the lock: frees the slots of the workers that exited, kills those past their grace.
+ * Whether any worker is still on its way out. */
+static bool reap(WorkerPool *p) {
+        uint64_t now = monotonic_usec();
+        bool dying = false;
+
         assert(p);
 
-        for (size_t i = 0; i < p->n_exited;) {
-                if (waitpid(p->exited[i], NULL, WNOHANG) != 0)   /* reaped, or not ours (ECHILD) */
-                        p->exited[i] = p->exited[--p->n_exited];
-                else
-                        i++;
+        for (unsigned i = 0; i < p->config.max_workers; i++) {
+                Slot *s = &p->slots[i];
+
+                if (s->state != SLOT_DYING)
+                        continue;
+                if (waitpid(s->pid, NULL, WNOHANG) != 0) {   /* reaped, or not ours (ECHILD) */
+                        *s = SLOT_NONE;
+                        pthread_cond_broadcast(&p->changed);
+                        continue;
+                }
+                if (!s->killed && now >= s->kill_at) {
+                        log_warning("Worker %d (uid %u) did not exit within %u s of being let go: killing it.",
+                                    (int) s->pid, (unsigned) s->uid, (unsigned) (WORKER_EXIT_GRACE_USEC / USEC_PER_SEC));
+                        (void) kill(s->pid, SIGKILL);
+                        s->killed = true;
+                }
+                dying = true;
         }
+        return dying;
 }
 
 /* In the child (async-signal-safe): closes every descriptor from 3 up but keep_a and keep_b,
@@ -139,26 +161,26 @@ static void close_all_but(int keep_a, int keep_b, int max_fd) {
 }
 
 /* The child of fork_worker, a child of a threaded process: async-signal-safe calls only, until
- * it execs the worker as id with fd (its end of the socketpair) as argv says. */
-static _Noreturn void exec_worker(const WorkerPool *p, const Identity *id, int fd, pid_t parent, int max_fd,
-                                  char **argv) {
+ * it execs the worker, still as root (so that exec leaves it out of its user's reach; it takes
+ * on its user's credentials itself, worker.c), with fd (its end of the socketpair) as argv says. */
+static _Noreturn void exec_worker(const WorkerPool *p, int fd, pid_t parent, int max_fd, char **argv) {
         sigset_t none;
 
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);   /* the listener blocks SIGTERM and SIGINT */
         close_all_but(fd, p->config.self_fd, max_fd);
-        if (fcntl(fd, F_SETFD, 0) < 0 || worker_drop_privileges(id) < 0)
+        if (fcntl(fd, F_SETFD, 0) < 0)
                 _exit(126);
-        /* after the credentials change, which clears it; the listener may be gone already */
+        /* kept across exec (the credentials do not change); the listener may be gone already */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
                 _exit(126);
         fexecve(p->config.self_fd, argv, p->environment);
         _exit(127);
 }
 
-/* Forks a worker as id and execs it. Runs in the manager thread only: PR_SET_PDEATHSIG fires
- * when the thread that forked ends, and MHD's connection threads end with their connection. */
-static int fork_worker(WorkerPool *p, const Identity *id, pid_t *ret_pid, int *ret_fd) {
+/* Forks a worker and execs it. Runs in the manager thread only: PR_SET_PDEATHSIG fires when
+ * the thread that forked ends, and MHD's connection threads end with their connection. */
+static int fork_worker(WorkerPool *p, pid_t *ret_pid, int *ret_fd) {
         _cleanup_close_ int ours = -EBADF, theirs = -EBADF;
         long max_fd = sysconf(_SC_OPEN_MAX);
         pid_t parent = getpid(), pid;
@@ -166,7 +188,6 @@ static int fork_worker(WorkerPool *p, const Identity *id, pid_t *ret_pid, int *r
         int sv[2];
 
         assert(p);
-        assert(id);
         assert(ret_pid);
         assert(ret_fd);
 
@@ -181,16 +202,16 @@ static int fork_worker(WorkerPool *p, const Identity *id, pid_t *ret_pid, int *r
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                exec_worker(p, id, theirs, parent, max_fd > 0 && max_fd < INT_MAX ? (int) max_fd : 65536, argv);
+                exec_worker(p, theirs, parent, max_fd > 0 && max_fd < INT_MAX ? (int) max_fd : 65536, argv);
         *ret_pid = pid;
         *ret_fd = TAKE_FD(ours);
         return 0;
 }
 
-/* Asks the manager thread to fork a worker as id, and waits for it to: 0 with the worker's
- * pid and socket, or -errno. Called without the lock. */
-static int spawn_through_manager(WorkerPool *p, const Identity *id, pid_t *ret_pid, int *ret_fd) {
-        SpawnJob job = { .id = id };
+/* Asks the manager thread to fork a worker, and waits for it to: 0 with the worker's pid and
+ * socket, or -errno. Called without the lock. */
+static int spawn_through_manager(WorkerPool *p, pid_t *ret_pid, int *ret_fd) {
+        SpawnJob job = {};
 
         pthread_mutex_lock(&p->lock);
         job.next = p->jobs;
@@ -206,39 +227,35 @@ static int spawn_through_manager(WorkerPool *p, const Identity *id, pid_t *ret_p
         return 0;
 }
 
-/* Starts a worker as id; waits for it to say it is ready. Called without the lock. */
-static int spawn(WorkerPool *p, const Identity *id, pid_t *ret_pid, int *ret_fd) {
+static int set_send_timeout(int fd, uint64_t usec) {
+        struct timeval tv = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_usec = (suseconds_t) (usec % USEC_PER_SEC) };
+
+        return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ? -errno : 0;
+}
+
+/* Tells a new worker whom it is for and waits for it to say it is ready: 0, or -errno. */
+static int handshake(const WorkerPool *p, int fd, const Identity *id) {
+        _cleanup_free_ void *identity = NULL;
         _cleanup_free_ char *nothing = NULL;
-        _cleanup_close_ int fd = -EBADF;
         uint32_t tag, length;
-        pid_t pid;
         int r;
 
-        r = spawn_through_manager(p, id, &pid, &fd);
+        r = worker_identity_encode(id, &identity, &length);
+        if (r < 0)
+                return r;
+        r = set_send_timeout(fd, (uint64_t) READY_TIMEOUT_MSEC * 1000u);
+        if (r < 0)
+                return r;
+        r = frame_send(fd, WORKER_IDENTITY, identity, length);
         if (r < 0)
                 return r;
         r = frame_recv(fd, READY_TIMEOUT_MSEC, 0, &tag, &nothing, &length);
         if (r < 0)
-                log_error_errno(r, "A worker for uid %u did not start: %m", (unsigned) id->uid);
-        else if (tag != WORKER_READY) {
-                log_error("A worker for uid %u did not start: unexpected first frame", (unsigned) id->uid);
-                r = -EPROTO;
-        }
-        if (r < 0) {
-                kill(pid, SIGKILL);
-                pthread_mutex_lock(&p->lock);
-                reap_later(p, pid);
-                pthread_mutex_unlock(&p->lock);
                 return r;
-        }
+        if (tag != WORKER_READY)
+                return -EPROTO;
         /* a worker that does not take a request this long is given up, as one that does not answer */
-        struct timeval tv = { .tv_sec = (time_t) (p->config.reply_usec / USEC_PER_SEC) };
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
-                log_warning_errno(errno, "Cannot bound the wait for worker %d: %m", (int) pid);
-        log_debug("Worker %d runs as %s (uid %u).", (int) pid, id->name, (unsigned) id->uid);
-        *ret_pid = pid;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return set_send_timeout(fd, p->config.reply_usec);
 }
 
 /* Under the lock: forks the workers asked for (fork_worker), without the lock meanwhile. */
@@ -248,7 +265,7 @@ static void run_spawn_jobs(WorkerPool *p) {
         while ((job = p->jobs)) {
                 p->jobs = job->next;
                 pthread_mutex_unlock(&p->lock);
-                job->r = fork_worker(p, job->id, &job->pid, &job->fd);
+                job->r = fork_worker(p, &job->pid, &job->fd);
                 pthread_mutex_lock(&p->lock);
                 job->done = true;
                 pthread_cond_broadcast(&p->changed);
@@ -270,18 +287,20 @@ static void retire_idle(WorkerPool *p) {
         }
 }
 
-/* Forks the workers (fork_worker), lets idle ones go, reaps those that exited. */
+/* Forks the workers (fork_worker), lets idle ones go, reaps those that exited and kills those
+ * that did not in time. */
 static void *manager_thread(void *userdata) {
         WorkerPool *p = ASSERT_PTR(userdata);
 
         pthread_mutex_lock(&p->lock);
         while (!p->stopping) {
                 struct timespec deadline;
+                bool dying;
 
                 run_spawn_jobs(p);
                 retire_idle(p);
-                reap(p);
-                deadline = timespec_from_usec(monotonic_usec() + MANAGER_PERIOD_USEC);
+                dying = reap(p);
+                deadline = timespec_from_usec(monotonic_usec() + (dying ? DYING_PERIOD_USEC : MANAGER_PERIOD_USEC));
                 if (!p->jobs)
                         pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
         }
@@ -326,9 +345,7 @@ int worker_pool_new(const WorkerPoolConfig *config, WorkerPool **ret) {
         pthread_cond_init(&p->changed, &attr);
         pthread_condattr_destroy(&attr);
         p->slots = calloc(config->max_workers, sizeof *p->slots);
-        p->n_exited_max = config->max_workers * 2u + 1u;
-        p->exited = calloc(p->n_exited_max, sizeof *p->exited);
-        if (!p->slots || !p->exited)
+        if (!p->slots)
                 return -ENOMEM;
         for (unsigned i = 0; i < config->max_workers; i++)
                 p->slots[i] = SLOT_NONE;
@@ -345,15 +362,18 @@ static void workers_stop(WorkerPool *p) {
         pthread_mutex_lock(&p->lock);
         p->stopping = true;
         for (unsigned i = 0; i < p->config.max_workers; i++)
-                if (p->slots[i].state != SLOT_FREE)
+                if (p->slots[i].state != SLOT_FREE && p->slots[i].state != SLOT_DYING)
                         slot_retire(p, &p->slots[i]);
         pthread_cond_broadcast(&p->changed);
         pthread_mutex_unlock(&p->lock);
         pthread_join(p->manager, NULL);
-        for (size_t i = 0; i < p->n_exited; i++)   /* they saw the end of their stream, and got SIGKILL */
-                if (!reap_within(p->exited[i], 5 * USEC_PER_SEC) &&
-                    (kill(p->exited[i], SIGKILL) < 0 || !reap_within(p->exited[i], USEC_PER_SEC)))
-                        log_warning("Worker %d did not exit.", (int) p->exited[i]);
+        for (unsigned i = 0; i < p->config.max_workers; i++) {   /* they saw the end of their stream, and got SIGKILL */
+                pid_t pid = p->slots[i].pid;
+
+                if (p->slots[i].state == SLOT_DYING && !reap_within(pid, 5 * USEC_PER_SEC) &&
+                    (kill(pid, SIGKILL) < 0 || !reap_within(pid, USEC_PER_SEC)))
+                        log_warning("Worker %d did not exit.", (int) pid);
+        }
 }
 
 void worker_pool_free(WorkerPool *p) {
@@ -364,16 +384,17 @@ void worker_pool_free(WorkerPool *p) {
         pthread_cond_destroy(&p->changed);
         pthread_mutex_destroy(&p->lock);
         free(p->slots);
-        free(p->exited);
         for (size_t i = 0; p->environment[i]; i++)
                 free(p->environment[i]);
         free(p);
 }
 
 /* Under the lock: a slot for id that the caller now owns (state BUSY), or NULL to wait. A slot
- * with pid 0 has no worker yet: the caller starts one. */
+ * with pid 0 has no worker yet: the caller starts one. A user's dying workers count among its
+ * workers until they are reaped, so stopping them gets the user no more. */
 static Slot *slot_take(WorkerPool *p, uid_t uid) {
         Slot *free_slot = NULL, *oldest_idle = NULL;
+        bool reclaiming = false;
         unsigned mine = 0;
 
         for (unsigned i = 0; i < p->config.max_workers; i++) {
@@ -382,6 +403,8 @@ static Slot *slot_take(WorkerPool *p, uid_t uid) {
                         s->state = SLOT_BUSY;
                         return s;
                 }
+                if (s->state == SLOT_DYING && s->killed)
+                        reclaiming = true;
                 if (s->state != SLOT_FREE && s->uid == uid)
                         mine++;
                 else if (s->state == SLOT_FREE && !free_slot)
@@ -391,14 +414,17 @@ static Slot *slot_take(WorkerPool *p, uid_t uid) {
         }
         if (mine >= p->config.per_identity)
                 return NULL;   /* wait for one of this user's own workers */
-        if (!free_slot && oldest_idle) {
-                log_debug("All worker slots in use: retiring the idle worker %d (uid %u).", (int) oldest_idle->pid,
-                          (unsigned) oldest_idle->uid);
-                slot_retire(p, oldest_idle);
-                free_slot = oldest_idle;
-        }
-        if (!free_slot)
+        if (!free_slot) {
+                /* make room: one killed idle worker at a time (gone within milliseconds, even
+                 * a stopped one), so that waiting requests do not kill one each */
+                if (oldest_idle && !reclaiming) {
+                        log_debug("All worker slots in use: killing the idle worker %d (uid %u).", (int) oldest_idle->pid,
+                                  (unsigned) oldest_idle->uid);
+                        slot_kill(p, oldest_idle);
+                        pthread_cond_broadcast(&p->changed);   /* the manager thread reaps it */
+                }
                 return NULL;
+        }
         *free_slot = (Slot) { .state = SLOT_BUSY, .uid = uid, .fd = -EBADF };
         return free_slot;
 }
@@ -422,22 +448,30 @@ static Slot *slot_wait(WorkerPool *p, uid_t uid) {
         return s;
 }
 
-/* Starts a worker as id in s, a slot just taken that has none: 0, or -errno with s free again. */
+/* Starts a worker as id in s, a slot just taken that has none: 0, or -errno with s free
+ * again or its worker killed. Called without the lock. */
 static int slot_start(WorkerPool *p, Slot *s, const Identity *id) {
-        pid_t pid = 0;
-        int fd = -EBADF, r;
+        pid_t pid;
+        int fd, r;
 
-        r = spawn(p, id, &pid, &fd);
-        pthread_mutex_lock(&p->lock);
-        if (r < 0) {
-                *s = SLOT_NONE;
-                pthread_cond_broadcast(&p->changed);
-        } else {
+        r = spawn_through_manager(p, &pid, &fd);
+        if (r >= 0) {
+                pthread_mutex_lock(&p->lock);
                 s->pid = pid;
                 s->fd = fd;
+                pthread_mutex_unlock(&p->lock);
+                r = handshake(p, fd, id);
         }
-        pthread_mutex_unlock(&p->lock);
-        return r;
+        if (r < 0) {   /* with no worker yet, the slot is free at once */
+                log_error_errno(r, "A worker for uid %u did not start: %m", (unsigned) id->uid);
+                pthread_mutex_lock(&p->lock);
+                slot_kill(p, s);
+                pthread_cond_broadcast(&p->changed);
+                pthread_mutex_unlock(&p->lock);
+                return r;
+        }
+        log_debug("Worker %d runs as %s (uid %u).", (int) pid, id->name, (unsigned) id->uid);
+        return 0;
 }
 
 /* One request and its answer on a worker's socket, the whole exchange within reply_usec
@@ -472,9 +506,7 @@ static void slot_give_back(WorkerPool *p, Slot *s, int r) {
         pthread_mutex_lock(&p->lock);
         if (r < 0) {
                 log_error_errno(r, "Worker %d (uid %u) failed on a request: %m", (int) s->pid, (unsigned) s->uid);
-                if (s->pid > 0)
-                        kill(s->pid, SIGKILL);
-                slot_retire(p, s);
+                slot_kill(p, s);
         } else {
                 s->state = SLOT_IDLE;
                 s->idle_since = monotonic_usec();

@@ -4,14 +4,10 @@
  * judges the caller exactly as for harper-ops. */
 #pragma once
 
-#include "identity.h"
-
-/* In a child of the listener between fork() and exec (async-signal-safe calls only): takes
- * on id's groups, gid and uid for good, sets no_new_privs, and for root drops every
- * capability. 0 or -errno. */
-int worker_drop_privileges(const Identity *id);
-
-/* The worker's main: checks the credentials cannot be regained, tells the listener it is
- * ready, then answers request frames on fd until the listener closes it. Returns the exit
- * status. */
+/* The worker's main, in the process the listener exec'd as root with fd its socket: reads whom
+ * to become (the identity frame), puts /dev/null on stdin, stdout and stderr, takes on that
+ * user's groups, gid and uid for good without ever being ptraceable by the user (not
+ * dumpable, no capability, no_new_privs), gets a journal stream of its own when the listener's
+ * stderr was one, tells the listener it is ready, then answers request frames on fd until the
+ * listener closes it. Returns the exit status. */
 int worker_main(int fd);
