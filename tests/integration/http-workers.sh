@@ -87,15 +87,21 @@ check "it tried PTRACE_SEIZE and pidfd_getfd on them" test "${tries:-0}" -gt 0
 is "... and never succeeded" "${successes:-x}" 0 || diag "$(sort -u "$H_T/snatch.err" | head -20)"
 
 # ---------------------------------------------------------------- bounded while stopping them
-# watch_workers sample|stop SECS: for SECS, every 50 ms, the listener's children of the user
-# running it or of $U (live, stopped, dying or zombie): "sample" prints the most seen at once
-# and the number of samples, "stop" sends them SIGSTOP (one process, no fork per look)
-watch_workers() {
-    python3 - "$1" "$2" "$HTTP_PID" "$(id -u "$U")" <<'PY'
+# rounds of 4 requests at once, after each of which the user stops its (idle) workers, which
+# are let go 3 s later (time enough to stop them on a loaded machine); a sampler counts the user's worker processes (live, stopped,
+# dying or zombie) every 50 ms meanwhile (one python, no fork per look) until SIGTERM, then
+# prints the most it saw at once and how many times it looked
+sample_workers() {
+    exec python3 - "$HTTP_PID" "$(id -u "$U")" <<'PY'   # run in the background: SIGTERM reaches python
 import os, signal, sys, time
-mode, secs, parent, uid = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
-def workers():
-    found = []
+parent, uid = sys.argv[1], sys.argv[2]
+running = True
+def stop(*_):
+    global running
+    running = False
+signal.signal(signal.SIGTERM, stop)
+def count():
+    n = 0
     for d in os.listdir("/proc"):
         try:
             with open(f"/proc/{d}/stat") as f:
@@ -103,40 +109,36 @@ def workers():
             if not d.isdigit() or stat[stat.rindex(")") + 2:].split()[1] != parent:
                 continue
             with open(f"/proc/{d}/status") as f:
-                if any(line.split()[1] == uid for line in f if line.startswith("Uid:")):
-                    found.append(int(d))
+                n += any(line.split()[1] == uid for line in f if line.startswith("Uid:"))
         except (OSError, ValueError, IndexError):
             pass
-    return found
-end, most, samples = time.monotonic() + secs, 0, 0
-while time.monotonic() < end:
-    pids = workers()
-    most, samples = max(most, len(pids)), samples + 1
-    for pid in pids if mode == "stop" else []:
-        try:
-            os.kill(pid, signal.SIGSTOP)
-        except OSError:
-            pass
+    return n
+most = samples = 0
+while running:
+    most, samples = max(most, count()), samples + 1
     time.sleep(0.05)
 print(most, samples)
 PY
 }
-h_wait 30 none_left
-watch_workers sample 16 >"$H_T/sampled" &
+ROUNDS=4
+http_stop
+http_start --worker-idle=3 --worker-timeout=5 --workers-per-user=$PER_USER || bail_out "harper-ops-http did not start"
+sample_workers >"$H_T/sampled" &
 sampler=$!
-as_user "$U" bash -c "HTTP_PID=$HTTP_PID U=$U; $(declare -f watch_workers); watch_workers stop 15" >/dev/null &
-stopper=$!
 : >"$H_T/answers"
-end=$((SECONDS + 14))
-while ((SECONDS < end)); do
-    for _ in 1 2 3 4; do { hpost unix "$U" "$body" | head -1 >>"$H_T/answers"; } & done
-    sleep 0.5
+for _ in $(seq $ROUNDS); do
+    jobs=()
+    for _ in 1 2 3 4; do { hpost unix "$U" "$body" | head -1 >>"$H_T/answers"; } & jobs+=($!); done
+    wait "${jobs[@]}"
+    mapfile -t workers < <(http_workers "$U")
+    as_user "$U" kill -STOP "${workers[@]}" 2>/dev/null
+    sleep 4
 done
-wait "$stopper" "$sampler"
-wait
+kill -TERM "$sampler"
+wait "$sampler"
 read -r max samples <"$H_T/sampled"
-diag "answers while the workers were stopped: $(sort "$H_T/answers" | uniq -c | tr -s ' \n' ' ')"
-check "the sampler ran ($samples samples)" test "${samples:-0}" -ge 20
+diag "answers: $(sort "$H_T/answers" | uniq -c | tr -s ' \n' ' ')"
+check "the sampler ran ($samples samples)" test "${samples:-0}" -ge $((ROUNDS * 10))
 check "... and saw workers" test "${max:-0}" -ge 1
 check "$U never had more than $PER_USER workers, live or dying (at most $max)" test "${max:-99}" -le $PER_USER
 check "every stopped worker is gone after the grace" h_wait 60 none_left
