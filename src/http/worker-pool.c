@@ -133,7 +133,8 @@ static bool reap(WorkerPool *p) {
                 }
                 if (!s->killed && now >= s->kill_at) {
                         log_warning("Worker %d (uid %u) did not exit within %u s of being let go: killing it.",
-                                    (int) s->pid, (unsigned) s->uid, (unsigned) (WORKER_EXIT_GRACE_USEC / USEC_PER_SEC));
+                                    (int) s->pid, (unsigned) s->uid,
+                                    (unsigned) (WORKER_EXIT_GRACE_USEC / USEC_PER_SEC));
                         (void) kill(s->pid, SIGKILL);
                         s->killed = true;
                 }
@@ -228,7 +229,10 @@ static int spawn_through_manager(WorkerPool *p, pid_t *ret_pid, int *ret_fd) {
 }
 
 static int set_send_timeout(int fd, uint64_t usec) {
-        struct timeval tv = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_usec = (suseconds_t) (usec % USEC_PER_SEC) };
+        struct timeval tv = {
+                .tv_sec = (time_t) (usec / USEC_PER_SEC),
+                .tv_usec = (suseconds_t) (usec % USEC_PER_SEC),
+        };
 
         return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ? -errno : 0;
 }
@@ -418,8 +422,8 @@ static Slot *slot_take(WorkerPool *p, uid_t uid) {
                 /* make room: one killed idle worker at a time (gone within milliseconds, even
                  * a stopped one), so that waiting requests do not kill one each */
                 if (oldest_idle && !reclaiming) {
-                        log_debug("All worker slots in use: killing the idle worker %d (uid %u).", (int) oldest_idle->pid,
-                                  (unsigned) oldest_idle->uid);
+                        log_debug("All worker slots in use: killing the idle worker %d (uid %u).",
+                                  (int) oldest_idle->pid, (unsigned) oldest_idle->uid);
                         slot_kill(p, oldest_idle);
                         pthread_cond_broadcast(&p->changed);   /* the manager thread reaps it */
                 }

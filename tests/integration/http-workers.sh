@@ -88,9 +88,9 @@ is "... and never succeeded" "${successes:-x}" 0 || diag "$(sort -u "$H_T/snatch
 
 # ---------------------------------------------------------------- bounded while stopping them
 # rounds of 4 requests at once, after each of which the user stops its (idle) workers, which
-# are let go 3 s later (time enough to stop them on a loaded machine); a sampler counts the user's worker processes (live, stopped,
-# dying or zombie) every 50 ms meanwhile (one python, no fork per look) until SIGTERM, then
-# prints the most it saw at once and how many times it looked
+# are let go 3 s later (time enough to stop them on a loaded machine). sample_workers counts
+# the user's worker processes (live, stopped, dying or zombie) every 50 ms (one python, no
+# fork per look) until SIGTERM, then prints the most it saw at once and how many times it looked
 sample_workers() {
     exec python3 - "$HTTP_PID" "$(id -u "$U")" <<'PY'   # run in the background: SIGTERM reaches python
 import os, signal, sys, time
