@@ -8,6 +8,7 @@
 #include "context.h"
 #include "log.h"
 #include "macro.h"
+#include "status-fdstore.h"
 #include "status-rules.h"
 #include "sysops-names.h"
 #include "text.h"
@@ -59,6 +60,18 @@ static int append_all_records(sd_bus_message *reply, const StatusStore *store) {
         return sd_bus_message_close_container(reply);
 }
 
+/* Statuses the daemon does not know are not answered as "none": StatusesUnknown, saying why. */
+static int refuse_unknown(sd_bus_error *error) {
+        return sd_bus_error_set(error, SYSOPS_ERROR_STATUSES_UNKNOWN,
+                                "harper-sysopsd does not know the statuses yet: it started without those of its "
+                                "previous run and Harper has not answered since, so Harper's could not be read "
+                                "back (journalctl -u harper-sysopsd). Statuses set or cleared since are known.");
+}
+
+static bool knows_all(const Context *c) {
+        return c->statuses.complete;
+}
+
 static void announce_change(Context *c, sd_bus_message *m, const char *what, StatusId id) {
         uid_t uid = (uid_t) -1;
         int r;
@@ -66,6 +79,7 @@ static void announce_change(Context *c, sd_bus_message *m, const char *what, Sta
         (void) authorizer_sender_uid(c->authorizer, m, &uid);
         log_info("Status '%s' %s by uid %d.", status_id_to_string(id), what, (int) uid);
         status_mirror_changed(c->mirror, id);
+        (void) status_fdstore_save(&c->statuses);
         r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot announce the change of Statuses: %m");
@@ -129,6 +143,8 @@ int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
         /* Harper looks any id up and finds nothing for unknown ones: no validation here */
         sid = status_id_from_string(id);
+        if (sid >= 0 && !status_store_knows(&c->statuses, sid))
+                return refuse_unknown(error);
         if (sid >= 0)
                 record = status_store_get(&c->statuses, sid);
         if (!record)
@@ -144,6 +160,8 @@ int method_list_statuses(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = authorizer_check(c->authorizer, m, SYSOPS_ACTION_GET_STATUS, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        if (!knows_all(c))
+                return refuse_unknown(error);
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
@@ -176,6 +194,8 @@ int method_clear_status(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         if (status_store_clear(&c->statuses, status_id_from_string(id)))
                 announce_change(c, m, "cleared", status_id_from_string(id));
+        else if (!knows_all(c))   /* Harper may hold it: the clear goes there too */
+                status_mirror_changed(c->mirror, status_id_from_string(id));
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -210,13 +230,16 @@ int property_get_statuses(sd_bus *bus, const char *path, const char *interface, 
         if (!call || authorizer_sender_uid(c->authorizer, call, &uid) < 0 || uid != 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Statuses may be read by root only; call ListStatuses.");
+        if (!knows_all(c))
+                return refuse_unknown(error);
         return append_all_records(reply, &c->statuses);
 }
 
-void bus_statuses_adopted(void *userdata) {
+void bus_statuses_known(void *userdata) {
         Context *c = ASSERT_PTR(userdata);
         int r;
 
+        (void) status_fdstore_save(&c->statuses);
         r = sd_bus_emit_properties_changed(c->bus, SYSOPS_OBJECT_PATH, SYSOPS_INTERFACE, "Statuses", NULL);
         if (r < 0)
                 log_warning_errno(r, "Cannot announce the change of Statuses: %m");

@@ -15,5 +15,6 @@ int bus_statuses_get_filter(sd_bus_message *m, void *userdata, sd_bus_error *err
 int property_get_statuses(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
 
-/* Statuses were read back from Harper: announce the change (a statuses_adopted_callback_t). */
-void bus_statuses_adopted(void *userdata);
+/* The statuses are known now (read back from Harper): keep them in systemd's fd store and
+ * announce the change (a statuses_known_callback_t). */
+void bus_statuses_known(void *userdata);

@@ -12,6 +12,7 @@
 #include "bus-job.h"
 #include "bus-status.h"
 #include "context.h"
+#include "status-fdstore.h"
 #include "log.h"
 #include "sysops-names.h"
 #include "text.h"
@@ -171,10 +172,12 @@ static void notify_ready(const Context *c) {
 static int start_mirror(Context *c) {
         int r;
 
-        if (!c->config.harper.api)
+        if (!c->config.harper.api) {
+                c->statuses.complete = true;   /* no other copy to read */
                 return 0;
+        }
         r = status_mirror_new(&c->mirror, c->event, c->locator, c->harper, &c->statuses,
-                              bus_statuses_adopted, c);
+                              bus_statuses_known, c);
         if (r < 0)
                 return log_error_errno(r, "Cannot keep the statuses in Harper: %m");
         return 0;
@@ -333,6 +336,7 @@ int context_new(Context **ret, const char *config_path, bool config_required) {
         if (!c)
                 return log_oom();
         status_store_init(&c->statuses);
+        (void) status_fdstore_load(&c->statuses);   /* a restart keeps them; else Harper's are read back */
         r = load_config(c, config_path, config_required);
         if (r < 0)
                 return r;

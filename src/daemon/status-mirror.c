@@ -18,9 +18,11 @@
 #define CALL_USEC (2 * 1000000ULL)
 /* How often hdb.pid is looked at, to notice a Harper that restarted (it then has no statuses). */
 #define PID_CHECK_USEC (500 * 1000ULL)
-/* Harper unreachable: try again after this, doubling up to the most. */
+/* Harper unreachable: try again after this, doubling up to the most; while its hdb.pid names a
+ * process Harper is starting or busy, and a change must reach it within 1 s once it answers. */
 #define RETRY_FIRST_USEC (100 * 1000ULL)
 #define RETRY_MOST_USEC (5 * 1000000ULL)
+#define RETRY_RUNNING_MOST_USEC (200 * 1000ULL)
 /* At most one change sent per gap: a flood of SetStatus calls becomes a few set_status for
  * Harper, whose work takes the host's CPU from polkitd and the callers; the newest value is the
  * one sent, and it reaches Harper well within a second. A lone change goes at once. */
@@ -31,12 +33,13 @@ struct StatusMirror {
         HarperLocator *locator;
         HarperClient *harper;
         StatusStore *store;
-        statuses_adopted_callback_t adopted;
+        statuses_known_callback_t known;
         void *userdata;
         HarperTarget target;   /* where Harper answers; socket NULL until found */
+        char *pid_file;        /* the last found target's, kept while Harper is away */
         bool finding;
         HarperSearch *search;  /* while finding, unless it answered at once */
-        bool read_back;        /* Harper's statuses were read once (at start) */
+        bool read_back;        /* Harper's statuses were read once (at start), or need not be */
         bool dirty[_STATUS_ID_MAX];  /* to send to Harper */
         char *harper_pid;      /* Harper's process as hdb.pid last said; NULL: not running/unknown */
         HarperCall *call;      /* one question at a time */
@@ -57,6 +60,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 /* Harper did not answer: forget where it was (the unit may have moved it) and try later. why
  * says why, or when NULL, error (a negative errno) does. */
 static void retry_later(StatusMirror *m, int error, const char *why) {
+        uint64_t most;
+
         if (m->retry_usec == RETRY_FIRST_USEC) {
                 if (why)
                         log_debug("Statuses wait for Harper: %s", why);
@@ -68,7 +73,23 @@ static void retry_later(StatusMirror *m, int error, const char *why) {
         m->retry = NULL;
         if (sd_event_add_time_relative(m->event, &m->retry, CLOCK_MONOTONIC, m->retry_usec, 1000, on_timer, m) < 0)
                 log_warning("Cannot schedule sending statuses to Harper again.");
-        m->retry_usec = m->retry_usec * 2 > RETRY_MOST_USEC ? RETRY_MOST_USEC : m->retry_usec * 2;
+        most = m->harper_pid ? RETRY_RUNNING_MOST_USEC : RETRY_MOST_USEC;
+        m->retry_usec = m->retry_usec * 2 > most ? most : m->retry_usec * 2;
+}
+
+/* The store holds every status now: Harper's read back, or it never had any of its own. */
+static void store_complete(StatusMirror *m) {
+        if (m->store->complete)
+                return;
+        m->store->complete = true;
+        m->known(m->userdata);
+}
+
+/* A Harper that appeared need not wait out the backoff meant for one that was away. */
+static void hurry(StatusMirror *m) {
+        m->retry_usec = RETRY_FIRST_USEC;
+        m->retry = sd_event_source_disable_unref(m->retry);
+        next(m);
 }
 
 
@@ -78,19 +99,20 @@ static void on_harper_restarted(StatusMirror *m, const char *pid) {
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 m->dirty[i] = status_store_get(m->store, (StatusId) i) != NULL;
         m->read_back = true;   /* a fresh Harper has nothing to read back */
+        store_complete(m);
 }
 
 static int on_pid_check(sd_event_source *s, uint64_t usec, void *userdata) {
         StatusMirror *m = ASSERT_PTR(userdata);
-        _cleanup_free_ char *pid = harper_pid_read(m->target.pid_file);
+        _cleanup_free_ char *pid = harper_pid_read(m->pid_file);
 
-        if (m->target.pid_file && pid && (!m->harper_pid || strcmp(pid, m->harper_pid) != 0)) {
+        if (pid && (!m->harper_pid || strcmp(pid, m->harper_pid) != 0)) {
                 if (m->harper_pid || m->read_back)
                         on_harper_restarted(m, pid);
                 free(m->harper_pid);
                 m->harper_pid = TAKE_PTR(pid);
-                next(m);
-        } else if (m->target.pid_file && !pid) {
+                hurry(m);
+        } else if (!pid) {
                 free(m->harper_pid);   /* stopped or restarting */
                 m->harper_pid = NULL;
         }
@@ -154,8 +176,12 @@ static void on_found(const HarperTarget *t, const char *error, void *userdata) {
                 return retry_later(m, 0, error);
         if (harper_target_copy(&m->target, t) < 0)
                 return retry_later(m, -ENOMEM, "out of memory");
-        if (!m->harper_pid)
-                m->harper_pid = harper_pid_read(m->target.pid_file);
+        if (t->pid_file && (!m->pid_file || strcmp(m->pid_file, t->pid_file) != 0)) {
+                free(m->pid_file);
+                m->pid_file = strdup(t->pid_file);   /* NULL: no watch, as without one */
+                free(m->harper_pid);
+                m->harper_pid = harper_pid_read(m->pid_file);
+        }
         next(m);
 }
 
@@ -218,12 +244,13 @@ static void on_sent(json_object *reply, int error, const char *message, void *us
 /* A record of Harper's get_status, taken into the store unless ours is newer. */
 static bool adopt_record(StatusMirror *m, json_object *record) {
         StatusId id = status_id_from_string(json_object_get_string(json_object_object_get(record, "id")));
+        _cleanup_free_ char *problem = NULL;
         json_object *status = json_object_object_get(record, "status");
         uint64_t created = (uint64_t) json_object_get_int64(json_object_object_get(record, "__createdtime__"));
         uint64_t updated = (uint64_t) json_object_get_int64(json_object_object_get(record, "__updatedtime__"));
-        _cleanup_free_ char *problem = NULL;
 
-        if (id < 0 || m->dirty[id] || status_store_get(m->store, id) || !json_object_is_type(status, json_type_string))
+        /* what was set or cleared here since the start is newer than what Harper holds */
+        if (id < 0 || status_store_knows(m->store, id) || !json_object_is_type(status, json_type_string))
                 return false;
         problem = status_check_set(status_field_string(status_id_to_string(id)),
                                    status_field_string_len(json_object_get_string(status),
@@ -248,11 +275,10 @@ static void on_read_back(json_object *reply, int error, const char *message, voi
                 log_warning("Cannot read Harper's statuses: %s", message);
         for (size_t i = 0; json_object_is_type(records, json_type_array) && i < json_object_array_length(records); i++)
                 adopted += adopt_record(m, json_object_array_get_idx(records, i));
-        if (adopted > 0) {
+        if (adopted > 0)
                 log_info("Read %zu status%s back from Harper.", adopted, adopted == 1 ? "" : "es");
-                m->adopted(m->userdata);
-        }
         m->read_back = true;
+        store_complete(m);
         m->retry_usec = RETRY_FIRST_USEC;
         next(m);
 }
@@ -266,8 +292,18 @@ void status_mirror_changed(StatusMirror *m, StatusId id) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(StatusMirror *, status_mirror_free);
 
+/* A complete store is the daemon's to give: Harper (perhaps another one since a reload, or
+ * restarted while the daemon was) gets every status, and nothing is read back. */
+static void start_from_store(StatusMirror *m) {
+        if (!m->store->complete)
+                return;
+        m->read_back = true;
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                m->dirty[i] = status_store_get(m->store, (StatusId) i) != NULL;
+}
+
 int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locator, HarperClient *harper,
-                      StatusStore *store, statuses_adopted_callback_t adopted, void *userdata) {
+                      StatusStore *store, statuses_known_callback_t known, void *userdata) {
         _cleanup_(status_mirror_freep) StatusMirror *m = NULL;
         int r;
 
@@ -276,13 +312,13 @@ int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locato
         assert(locator);
         assert(harper);
         assert(store);
-        assert(adopted);
+        assert(known);
 
         m = calloc(1, sizeof(StatusMirror));
         if (!m)
                 return -ENOMEM;
         *m = (StatusMirror) { .event = sd_event_ref(event), .locator = locator, .harper = harper,
-                              .store = store, .adopted = adopted, .userdata = userdata,
+                              .store = store, .known = known, .userdata = userdata,
                               .retry_usec = RETRY_FIRST_USEC };
         r = sd_event_add_time_relative(event, &m->pid_check, CLOCK_MONOTONIC, PID_CHECK_USEC, 0, on_pid_check, m);
         if (r < 0)
@@ -293,7 +329,8 @@ int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locato
         r = sd_event_source_set_enabled(m->pace, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        next(m);   /* find Harper and read its statuses back */
+        start_from_store(m);
+        next(m);   /* find Harper, read its statuses back or send ours */
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -309,6 +346,7 @@ StatusMirror *status_mirror_free(StatusMirror *m) {
         sd_event_unref(m->event);
         harper_target_done(&m->target);
         free(m->harper_pid);
+        free(m->pid_file);
         free(m);
         return NULL;
 }

@@ -5,7 +5,9 @@
  * most one per 100 ms, the newest value), a
  * change while Harper is down reaches it once it answers again, a Harper that restarted (its
  * hdb.pid changed) gets all of them again, and at start the daemon reads back what Harper
- * holds. No bus types. */
+ * holds unless the store is complete already (then Harper gets the store's). A status set or
+ * cleared before the read-back wins over what Harper held. Once Harper runs (its hdb.pid names
+ * a process), a change reaches it within 1 s of its answering. No bus types. */
 #pragma once
 
 #include <systemd/sd-event.h>
@@ -17,12 +19,13 @@
 
 typedef struct StatusMirror StatusMirror;
 
-/* Called when statuses were read back from Harper into store. */
-typedef void (*statuses_adopted_callback_t)(void *userdata);
+/* Called when the store became complete (status_store_knows every id): Harper's statuses were
+ * read back into it, or Harper restarted fresh before they could be. */
+typedef void (*statuses_known_callback_t)(void *userdata);
 
 /* locator and harper must outlive the mirror. */
 int status_mirror_new(StatusMirror **ret, sd_event *event, HarperLocator *locator, HarperClient *harper,
-                      StatusStore *store, statuses_adopted_callback_t adopted, void *userdata);
+                      StatusStore *store, statuses_known_callback_t known, void *userdata);
 StatusMirror *status_mirror_free(StatusMirror *m);
 
 /* id changed in the store (set or cleared): Harper hears of it soon, without waiting here. */

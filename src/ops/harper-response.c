@@ -20,6 +20,7 @@ int outcome_http_status(Outcome o) {
         case OUTCOME_CONFLICT:
                 return 409;
         case OUTCOME_UNAVAILABLE:
+        case OUTCOME_STATUSES_UNKNOWN:
                 return 503;
         case OUTCOME_LIMITS_EXCEEDED:
                 return 429;
@@ -47,6 +48,8 @@ int outcome_exit_status(Outcome o) {
                 return EXIT_UNAVAILABLE;
         case OUTCOME_LIMITS_EXCEEDED:
                 return EXIT_LIMITS_EXCEEDED;
+        case OUTCOME_STATUSES_UNKNOWN:
+                return EXIT_STATUSES_UNKNOWN;
         case OUTCOME_INTERNAL_ERROR:
                 break;
         }
@@ -109,6 +112,8 @@ Response response_from_bus_error(const char *name, const char *message, const ch
                 return response_error(OUTCOME_CONFLICT, message);
         if (streq(name, SD_BUS_ERROR_LIMITS_EXCEEDED))
                 return response_error(OUTCOME_LIMITS_EXCEEDED, message && *message ? message : "Too many requests");
+        if (streq(name, SYSOPS_ERROR_STATUSES_UNKNOWN))
+                return response_error(OUTCOME_STATUSES_UNKNOWN, message);
         if (streq(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || streq(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                 return response_error(OUTCOME_INTERNAL_ERROR,
                                       "harper-sysopsd is not running: " SYSOPS_BUS_NAME " is not on the system bus");

@@ -18,6 +18,7 @@ typedef enum Outcome {
         OUTCOME_JOB_ERROR,          /* 200, but the job followed with --wait ended in ERROR */
         OUTCOME_UNAVAILABLE,        /* 503: polkit did not answer; trying again is fine */
         OUTCOME_LIMITS_EXCEEDED,    /* 429: the caller's budget is spent, or polkit's line is full */
+        OUTCOME_STATUSES_UNKNOWN,   /* 503: the daemon does not know the statuses yet */
 } Outcome;
 
 /* Exit statuses of harper-ops, one per outcome (64 is a bad command line). */
@@ -30,6 +31,7 @@ enum {
         EXIT_JOB_ERROR = 5,
         EXIT_CONFLICT = 6,
         EXIT_UNAVAILABLE = 7,
+        EXIT_STATUSES_UNKNOWN = 8,
         EXIT_LIMITS_EXCEEDED = 9,
         EXIT_USAGE = 64,
 };

@@ -7,6 +7,7 @@
 
 void status_store_init(StatusStore *store) {
         assert(store);
+        *store = (StatusStore) {};
         for (int i = 0; i < _STATUS_ID_MAX; i++)
                 store->records[i] = (StatusRecord) { .id = (StatusId) i };
 }
@@ -19,7 +20,7 @@ void status_store_done(StatusStore *store) {
         }
 }
 
-const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char *status, uint64_t now) {
+static StatusRecord *put(StatusStore *store, StatusId id, const char *status, uint64_t now) {
         StatusRecord *r;
         char *copy;
 
@@ -39,9 +40,17 @@ const StatusRecord *status_store_set(StatusStore *store, StatusId id, const char
         return r;
 }
 
-const StatusRecord *status_store_restore(StatusStore *store, StatusId id, const char *status, uint64_t created_ms,
+const StatusRecord *status_store_set(StatusStore *s, StatusId id, const char *status, uint64_t now) {
+        StatusRecord *r = put(s, id, status, now);
+
+        if (r)
+                s->written[id] = true;
+        return r;
+}
+
+const StatusRecord *status_store_restore(StatusStore *s, StatusId id, const char *status, uint64_t created_ms,
                                          uint64_t updated_ms) {
-        StatusRecord *r = (StatusRecord *) status_store_set(store, id, status, updated_ms);
+        StatusRecord *r = put(s, id, status, updated_ms);
 
         if (r)
                 r->created_ms = created_ms && created_ms <= updated_ms ? created_ms : updated_ms;
@@ -68,6 +77,7 @@ bool status_store_clear(StatusStore *store, StatusId id) {
 
         free(r->status);
         *r = (StatusRecord) { .id = id };
+        store->written[id] = true;
         return had;
 }
 
@@ -86,4 +96,10 @@ unsigned status_store_list(const StatusStore *store, const StatusRecord *out[_ST
                         out[n++] = &store->records[i];
         qsort(out, n, sizeof out[0], compare_by_name);
         return n;
+}
+
+bool status_store_knows(const StatusStore *store, StatusId id) {
+        assert(store);
+        assert(id >= 0 && id < _STATUS_ID_MAX);
+        return store->complete || store->written[id];
 }

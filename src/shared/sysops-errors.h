@@ -10,7 +10,8 @@
  *                           sd_bus_call() returns when the daemon itself does not answer)
  *   AlreadyRunning          EALREADY
  *   JobFailed               EREMOTEIO  (as systemd's JobFailed)
- *   BadConfiguration        ENOEXEC    (as systemd's BadUnitSetting) */
+ *   BadConfiguration        ENOEXEC    (as systemd's BadUnitSetting)
+ *   StatusesUnknown         EAGAIN     (ask again once Harper answers) */
 #pragma once
 
 #include <systemd/sd-bus.h>

@@ -36,6 +36,9 @@
 /* the daemon's configuration file is bad: every call gets this until a reload brings a good one;
  * the message names the file and the problem */
 #define SYSOPS_ERROR_BAD_CONFIGURATION "io.harperdb.SystemOperations1.Error.BadConfiguration"
+/* GetStatus()/ListStatuses()/Statuses before the daemon knows the statuses: Harper's have not
+ * been read back since the daemon started (nor kept by systemd); the message says why */
+#define SYSOPS_ERROR_STATUSES_UNKNOWN "io.harperdb.SystemOperations1.Error.StatusesUnknown"
 /* systemd would not take the job (unknown unit, systemd unreachable); the message says why */
 #define SYSOPS_ERROR_JOB_FAILED "io.harperdb.SystemOperations1.Error.JobFailed"
 

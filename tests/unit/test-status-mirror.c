@@ -41,8 +41,10 @@ typedef struct FakeHarper {
         pthread_t thread;
         pthread_mutex_t lock;
         SetAnswer set_answer;
-        unsigned get_status, set_status;   /* requests seen */
+        unsigned get_status, set_status, clear_status;   /* requests seen */
         char last_status[256];             /* the body of the last set_status */
+        char last_clear[256];              /* the body of the last clear_status */
+        const char *held;                  /* get_status answers these records (JSON array) */
 } FakeHarper;
 
 static char dir[] = "/tmp/test-status-mirror.XXXXXX";
@@ -66,11 +68,19 @@ static void answer(FakeHarper *h, int fd, const char *request) {
         else if (strstr(request, "\"operation\":\"set_status\"")) {
                 h->set_status++;
                 snprintf(h->last_status, sizeof h->last_status, "%s", strstr(request, "\r\n\r\n") + 4);
+        } else if (strstr(request, "\"operation\":\"clear_status\"")) {
+                h->clear_status++;
+                snprintf(h->last_clear, sizeof h->last_clear, "%s", strstr(request, "\r\n\r\n") + 4);
         }
         pthread_mutex_unlock(&h->lock);
 
+        if (strstr(request, "\"operation\":\"get_status\"")) {
+                char body[1024];
+                snprintf(body, sizeof body, "{\"systemStatus\":%s}", h->held ?: "[]");
+                return respond(fd, 200, body);
+        }
         if (!strstr(request, "\"operation\":\"set_status\""))
-                return respond(fd, 200, "{\"systemStatus\":[]}");
+                return respond(fd, 200, "{\"message\":\"Status cleared\"}");
         switch (set_answer) {
         case SET_OK:
                 return respond(fd, 200, "{\"message\":\"Status updated\"}");
@@ -156,13 +166,13 @@ typedef struct Fixture {
         HarperLocator *locator;
         StatusMirror *mirror;
         FakeHarper *harper;
-        unsigned adopted;
+        unsigned known;
 } Fixture;
 
-static void on_adopted(void *userdata) {
+static void on_known(void *userdata) {
         Fixture *f = userdata;
 
-        f->adopted++;
+        f->known++;
 }
 
 static int setup(void **state) {
@@ -214,7 +224,7 @@ static void run_until(Fixture *f, const unsigned *counter, unsigned want, unsign
 /* Harper is where the configuration's harper section says: no systemd to ask */
 static void start_mirror(Fixture *f) {
         assert_int_equal(harper_locator_new(&f->locator, &f->config, NULL), 0);
-        assert_int_equal(status_mirror_new(&f->mirror, f->event, f->locator, f->client, &f->store, on_adopted, f), 0);
+        assert_int_equal(status_mirror_new(&f->mirror, f->event, f->locator, f->client, &f->store, on_known, f), 0);
 }
 
 static void set_status(Fixture *f, StatusId id, const char *status) {
@@ -294,12 +304,67 @@ static void test_an_unreachable_harper_gets_it_later(void **state) {
         assert_int_equal(fake_count(f->harper, &f->harper->set_status), 1);
 }
 
+/* Harper holds three statuses; before they are read back primary is set and maintenance
+ * cleared here. Until the read-back only those two are known; after it they are as set here,
+ * and availability is Harper's. Harper gets ours. */
+static void test_writes_before_the_read_back_win(void **state) {
+        Fixture *f = *state;
+
+        f->harper->held = "[{\"id\":\"primary\",\"status\":\"harper's\",\"__createdtime__\":1,\"__updatedtime__\":2},"
+                          "{\"id\":\"maintenance\",\"status\":\"harper's\",\"__createdtime__\":1,\"__updatedtime__\":2},"
+                          "{\"id\":\"availability\",\"status\":\"Unavailable\",\"__createdtime__\":1,\"__updatedtime__\":2}]";
+        start_mirror(f);   /* Harper does not listen yet */
+        for (int i = 0; i < _STATUS_ID_MAX; i++)
+                assert_false(status_store_knows(&f->store, (StatusId) i));
+        set_status(f, STATUS_PRIMARY, "ours");
+        assert_false(status_store_clear(&f->store, STATUS_MAINTENANCE));
+        status_mirror_changed(f->mirror, STATUS_MAINTENANCE);   /* as bus-status does, unknown */
+        run_for(f, 150);
+        assert_true(status_store_knows(&f->store, STATUS_PRIMARY));
+        assert_true(status_store_knows(&f->store, STATUS_MAINTENANCE));
+        assert_false(status_store_knows(&f->store, STATUS_AVAILABILITY));
+        assert_false(f->store.complete);
+        assert_int_equal(f->known, 0);
+
+        fake_listen(f->harper);
+        run_until(f, &f->harper->get_status, 1, 20000);
+        run_until(f, &f->harper->clear_status, 1, 20000);
+        run_until(f, &f->harper->set_status, 1, 20000);
+        assert_true(f->store.complete);
+        assert_int_equal(f->known, 1);
+        assert_non_null(status_store_get(&f->store, STATUS_PRIMARY));
+        assert_string_equal(status_store_get(&f->store, STATUS_PRIMARY)->status, "ours");
+        assert_null(status_store_get(&f->store, STATUS_MAINTENANCE));
+        assert_non_null(status_store_get(&f->store, STATUS_AVAILABILITY));
+        assert_string_equal(status_store_get(&f->store, STATUS_AVAILABILITY)->status, "Unavailable");
+        assert_non_null(strstr(f->harper->last_status, "\"status\":\"ours\""));
+        assert_non_null(strstr(f->harper->last_clear, "\"id\":\"maintenance\""));
+}
+
+/* A store complete at start (taken over from the previous run) is not read back: Harper gets it. */
+static void test_a_complete_store_is_sent_not_read_back(void **state) {
+        Fixture *f = *state;
+
+        assert_non_null(status_store_restore(&f->store, STATUS_MAINTENANCE, "kept", 1, 2));
+        f->store.complete = true;
+        fake_listen(f->harper);
+        start_mirror(f);
+        run_until(f, &f->harper->set_status, 1, 20000);
+        assert_non_null(strstr(f->harper->last_status, "\"status\":\"kept\""));
+        run_for(f, 300);
+        assert_int_equal(fake_count(f->harper, &f->harper->get_status), 0);
+        assert_int_equal(fake_count(f->harper, &f->harper->set_status), 1);
+        assert_int_equal(f->known, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_a_status_reaches_harper, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_refused_status_is_not_sent_again, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_an_unreadable_answer_is_retried, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_an_unreachable_harper_gets_it_later, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_writes_before_the_read_back_win, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_a_complete_store_is_sent_not_read_back, setup, teardown),
         };
 
         log_setup("test-status-mirror", LOG_ERR);
