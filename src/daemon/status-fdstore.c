@@ -121,7 +121,7 @@ int status_fdstore_parse(StatusStore *store, const char *text, size_t size, char
                 return r;
         }
         parsed.complete = true;
-        *store = parsed;   /* store held nothing */
+        *store = parsed; /* store held nothing */
         return 0;
 }
 
@@ -179,7 +179,7 @@ static int load_fd(StatusStore *store, int fd, char **ret_problem) {
         text = malloc((size_t) st.st_size + 1);
         if (!text)
                 return -ENOMEM;
-        n = pread(fd, text, (size_t) st.st_size + 1, 0);   /* + 1: it must not have grown */
+        n = pread(fd, text, (size_t) st.st_size + 1, 0); /* + 1: it must not have grown */
         if (n < 0)
                 return -errno;
         if (n != st.st_size)

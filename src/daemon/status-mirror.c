@@ -244,10 +244,10 @@ static void on_sent(json_object *reply, int error, const char *message, void *us
 /* A record of Harper's get_status, taken into the store unless ours is newer. */
 static bool adopt_record(StatusMirror *m, json_object *record) {
         StatusId id = status_id_from_string(json_object_get_string(json_object_object_get(record, "id")));
-        _cleanup_free_ char *problem = NULL;
         json_object *status = json_object_object_get(record, "status");
         uint64_t created = (uint64_t) json_object_get_int64(json_object_object_get(record, "__createdtime__"));
         uint64_t updated = (uint64_t) json_object_get_int64(json_object_object_get(record, "__updatedtime__"));
+        _cleanup_free_ char *problem = NULL;
 
         /* what was set or cleared here since the start is newer than what Harper holds */
         if (id < 0 || status_store_knows(m->store, id) || !json_object_is_type(status, json_type_string))

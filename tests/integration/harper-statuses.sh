@@ -5,7 +5,9 @@
 # one set while Harper is down reaches it once Harper answers; after Harper restarts (through
 # harper-sysops or on its own) it has them all again; after harper-sysopsd restarts it reads
 # them back from Harper; a status set directly in Harper is harper-sysops's only from its next
-# start.
+# start. Run by the harness's systemd as the shipped unit, a restart of harper-sysopsd finds them
+# in systemd's fd store even with Harper down; a start with neither answers StatusesUnknown
+# (exit 8), never none; a status set right after a start of either reaches Harper within 1 s.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/sysops.sh"
 . "$(dirname "$0")/../lib/harper.sh"
@@ -93,4 +95,81 @@ took=$(( $(ms) - start ))
 check "... Harper has the newest value within 1 s" h_wait 1 harper_has maintenance flood
 n=$(( $(sent) - base ))
 check "... sent to Harper $n times in $took ms, at most once per 100 ms" test "$n" -ge 1 -a "$n" -le $(( took / 100 + 2 ))
+h_daemon_stop
+harper_proxy_stop
+
+# ---------------------------------------------------------------- the daemon as a systemd service
+# harper-ops's exit status and answer; the D-Bus error of a GetStatus
+ops_rc() { ops --no-ask-password "$1" >"$H_T/ops.out" 2>/dev/null; echo $?; }
+# Sets id to status through harper-ops and prints how many ms after its answer Harper had it: until
+# the answer to the first get_status over Harper's socket that has it (an upper bound: one process
+# asks, so the poll's own start-up is not counted); "never" after 10 s.
+reaches_harper_ms() {
+    python3 - "$HARPER_SOCK" "$HARPER_OPS" "$1" "$2" <<'PY'
+import http.client, json, socket, subprocess, sys, time
+path, ops, id_, status = sys.argv[1:]
+class Unix(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+subprocess.run([ops, "--no-ask-password", json.dumps({"operation": "set_status", "id": id_, "status": status})],
+               check=True, stdout=subprocess.DEVNULL)
+answered = time.monotonic()
+while time.monotonic() - answered < 10:
+    c = Unix("localhost", timeout=10)
+    c.request("POST", "/", json.dumps({"operation": "get_status", "id": id_}), {"Content-Type": "application/json"})
+    got = json.loads(c.getresponse().read() or b"{}").get("status")
+    c.close()
+    if got == status:
+        print(int((time.monotonic() - answered) * 1000))
+        sys.exit(0)
+print("never")
+PY
+}
+under_1s() { [ "$1" != never ] && [ "$1" -le 1000 ]; }
+echo '{}' >"$H_T/unit.json"
+h_shipped_unit_start "$H_T/unit.json" || bail_out "the shipped unit did not start"
+t=$(reaches_harper_ms primary right-after-start)
+check "a status set right after a start (read back from Harper) is in Harper within 1 s ($t ms)" under_1s "$t"
+
+h_systemctl restart harper-sysopsd.service
+t=$(reaches_harper_ms primary right-after-restart)
+check "... and right after a restart (statuses from the fd store) ($t ms)" under_1s "$t"
+set_status maintenance kept-by-systemd
+
+harper_stop
+h_systemctl restart harper-sysopsd.service
+is "restarted with Harper down: the first get_status has them, from systemd's fd store" \
+   "$(ours maintenance)" kept-by-systemd
+is "... the whole list too" "$(ops --no-ask-password '{"operation":"get_status"}' | python3 -c 'import json,sys
+print(",".join(r["id"] + "=" + r["status"] for r in json.load(sys.stdin)))')" \
+   "availability=Available,maintenance=kept-by-systemd,primary=right-after-restart"
+
+# stop and start: systemd 252 empties the fd store; Harper is down, so nothing is known
+h_systemctl stop harper-sysopsd.service
+h_systemctl start harper-sysopsd.service
+is "stopped and started with Harper down: get_status of an id is refused, exit 8" \
+   "$(ops_rc '{"operation":"get_status","id":"maintenance"}')" 8
+like "... with Harper's error shape, saying why" "$(json error <"$H_T/ops.out")" "does not know the statuses yet"
+is "... the list too, exit 8, never []" "$(ops_rc '{"operation":"get_status"}')" 8
+is "... over D-Bus: StatusesUnknown" "$(dbus_error "$(dcall GetStatus maintenance)")" \
+   io.harperdb.SystemOperations1.Error.StatusesUnknown
+is "... ListStatuses too" "$(dbus_error "$(dcall ListStatuses)")" io.harperdb.SystemOperations1.Error.StatusesUnknown
+like "... and the Statuses property" "$(statuses)" "StatusesUnknown"
+set_status primary set-while-unknown
+is "a status set meanwhile is known at once" "$(ours primary)" set-while-unknown
+ops --no-ask-password '{"operation":"clear_status","id":"availability"}' >/dev/null
+is "... one cleared meanwhile too: none (exit 0, {})" "$(ops_rc '{"operation":"get_status","id":"availability"}')" 0
+is "... the others still refused" "$(ops_rc '{"operation":"get_status","id":"maintenance"}')" 8
+
+harper_start || { harper_logs; bail_out "Harper did not start again"; }
+t=$(reaches_harper_ms maintenance right-after-harper-start)
+check "a status set right after Harper started is in Harper within 1 s ($t ms)" under_1s "$t"
+check "... the one set while Harper was down reached it too" h_wait 10 harper_has primary set-while-unknown
+check "... and the list is known once Harper answered" h_wait 10 test "$(ops_rc '{"operation":"get_status"}')" = 0
+ops --wait --no-ask-password '{"operation":"restart"}' >/dev/null
+t=$(reaches_harper_ms availability Unavailable)
+check "a status set right after a restart job's COMPLETE is in Harper within 1 s ($t ms)" under_1s "$t"
+check "... and the earlier ones" h_wait 10 harper_has maintenance right-after-harper-start
+h_systemctl stop harper-sysopsd.service
 done_testing

@@ -91,8 +91,9 @@ static void test_bad_content_takes_nothing(void **state) {
                 "{\"statuses\":[" REC("primary", "a") "," REC("nosuch", "b") "]}",
                 "{\"statuses\":[" REC("primary", "a") "," REC("primary", "b") "]}",
                 "{\"statuses\":[" REC("availability", "sometimes") "]}",
-                "{\"statuses\":[" REC("primary", "a") "," REC("maintenance", "b") "," REC("availability", "Available")
-                        "," REC("primary", "c") "]}",
+                "{\"statuses\":[" REC("primary", "a") "," REC("maintenance",
+                                                              "b") "," REC("availability",
+                                                                           "Available") "," REC("primary", "c") "]}",
                 "{\"statuses\":[{\"id\":\"primary\",\"status\":\"a\",\"created\":-1,\"updated\":2}]}",
                 "{\"statuses\":[{\"id\":\"primary\",\"status\":\"a\",\"created\":1.5,\"updated\":2}]}",
                 "{\"statuses\":[{\"id\":\"primary\",\"status\":\"a\",\"created\":\"1\",\"updated\":2}]}",
@@ -125,7 +126,7 @@ static void test_a_nul_or_too_much_is_refused_before_parsing(void **state) {
         big = malloc(STATUS_FDSTORE_MAX_BYTES + 1);
         assert_non_null(big);
         memset(big, ' ', STATUS_FDSTORE_MAX_BYTES + 1);
-        memcpy(big, "{\"statuses\":[]}", 15);   /* spaces after it are fine, but not this many */
+        memcpy(big, "{\"statuses\":[]}", 15); /* spaces after it are fine, but not this many */
         assert_int_equal(status_fdstore_parse(&store, big, STATUS_FDSTORE_MAX_BYTES + 1, &problem2), -EBADMSG);
         assert_false(store.complete);
 }
@@ -148,8 +149,9 @@ static int notify_socket(char *path, size_t size) {
 static int receive(int sock, char *buf, size_t size) {
         char control[CMSG_SPACE(sizeof(int))] = {};
         struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                             .msg_controllen = sizeof control };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control
+        };
         struct cmsghdr *c;
         ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         int fd = -1;
@@ -200,7 +202,7 @@ static void pass_memfd(const char *text, size_t size) {
         char pid[16];
         int fd;
 
-        assert_int_equal(fcntl(SD_LISTEN_FDS_START, F_GETFD), -1);   /* ours to take */
+        assert_int_equal(fcntl(SD_LISTEN_FDS_START, F_GETFD), -1); /* ours to take */
         fd = memfd_create("statuses", MFD_CLOEXEC);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, size), (ssize_t) size);
@@ -219,12 +221,12 @@ static void test_load_takes_the_passed_copy(void **state) {
         StatusStore store;
 
         status_store_init(&store);
-        assert_int_equal(status_fdstore_load(&store), 0);   /* nothing passed */
+        assert_int_equal(status_fdstore_load(&store), 0); /* nothing passed */
         pass_memfd(text, strlen(text));
         assert_int_equal(status_fdstore_load(&store), 1);
         assert_true(store.complete);
         assert_string_equal(status_store_get(&store, STATUS_MAINTENANCE)->status, "until 3");
-        assert_int_equal(fcntl(SD_LISTEN_FDS_START, F_GETFD), -1);   /* closed */
+        assert_int_equal(fcntl(SD_LISTEN_FDS_START, F_GETFD), -1); /* closed */
         assert_null(getenv("LISTEN_FDS"));
         status_store_done(&store);
 }
