@@ -325,6 +325,11 @@ static void test_bus_limits_exceeded_is_429_with_the_message(void **state) {
                               "{\"error\":\"Too many calls from this user; try again in a few seconds.\"}");
 }
 
+static void test_bus_statuses_unknown_is_503_with_the_message(void **state) {
+        assert_bus_error_maps("io.harperdb.SystemOperations1.Error.StatusesUnknown", "not known yet.",
+                              OUTCOME_STATUSES_UNKNOWN, "{\"error\":\"not known yet.\"}");
+}
+
 /* get_job's record: Harper's field names in the documented (sorted) order */
 static void test_job_record_json_text(void **state) {
         Response r = response_ok(job_record_to_json("j1", "restart_service", "COMPLETE", "Successfully completed job: j1",
@@ -367,6 +372,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
                 { OUTCOME_JOB_ERROR, 200, 5 },
                 { OUTCOME_UNAVAILABLE, 503, 7 },
                 { OUTCOME_LIMITS_EXCEEDED, 429, 9 },
+                { OUTCOME_STATUSES_UNKNOWN, 503, 8 },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -383,6 +389,7 @@ static void test_outcomes_map_to_http_and_exit_statuses(void **state) {
         assert_int_equal(EXIT_CONFLICT, 6);
         assert_int_equal(EXIT_UNAVAILABLE, 7);
         assert_int_equal(EXIT_LIMITS_EXCEEDED, 9);
+        assert_int_equal(EXIT_STATUSES_UNKNOWN, 8);
         assert_int_equal(EXIT_USAGE, 64);
 }
 
@@ -480,6 +487,7 @@ int main(void) {
                 cmocka_unit_test(test_bus_unknown_error_is_500_with_its_message),
                 cmocka_unit_test(test_bus_already_running_is_409_with_the_message),
                 cmocka_unit_test(test_bus_limits_exceeded_is_429_with_the_message),
+                cmocka_unit_test(test_bus_statuses_unknown_is_503_with_the_message),
                 cmocka_unit_test(test_job_record_json_text),
                 cmocka_unit_test(test_job_record_of_a_running_job_has_nulls_and_a_result_is_json),
                 cmocka_unit_test(test_outcomes_map_to_http_and_exit_statuses),

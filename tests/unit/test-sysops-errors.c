@@ -29,6 +29,7 @@ static const struct {
         { SYSOPS_ERROR_ALREADY_RUNNING, EALREADY },
         { SYSOPS_ERROR_JOB_FAILED, EREMOTEIO },
         { SYSOPS_ERROR_BAD_CONFIGURATION, ENOEXEC },
+        { SYSOPS_ERROR_STATUSES_UNKNOWN, EAGAIN },
 };
 
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
