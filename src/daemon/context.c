@@ -12,8 +12,8 @@
 #include "bus-job.h"
 #include "bus-status.h"
 #include "context.h"
-#include "status-fdstore.h"
 #include "log.h"
+#include "status-fdstore.h"
 #include "sysops-names.h"
 #include "text.h"
 
