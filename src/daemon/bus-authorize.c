@@ -95,7 +95,15 @@ struct Authorizer {
         uint64_t slow_noted_usec;  /* when a slow answer was last logged */
         uint64_t unavailable_noted_usec;   /* when polkit's silence was last logged */
         unsigned unavailable_unlogged;     /* refusals since then */
+        authorizer_allowed_t allowed;
+        void *allowed_userdata;
 };
+
+void authorizer_on_allowed(Authorizer *a, authorizer_allowed_t callback, void *userdata) {
+        assert(a);
+        a->allowed = callback;
+        a->allowed_userdata = userdata;
+}
 
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec) {
         Authorizer *a;
@@ -332,8 +340,11 @@ static void query_judge(AuthQuery *q, sd_bus_message *reply) {
                 return refuse_unavailable(q, "polkit's answer could not be read");
         }
 
-        if (authorized)
+        if (authorized) {
+                if (q->owner->allowed)
+                        q->owner->allowed(q->uid, q->owner->allowed_userdata);
                 return denial_forget(q->owner, q->uid, q->action);
+        }
         if (dismissed)
                 sd_bus_error_setf(&q->refusal, SYSOPS_ERROR_AUTHORIZATION_CANCELLED,
                                   "Authentication for %s was cancelled.", q->action);

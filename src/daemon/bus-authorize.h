@@ -18,6 +18,10 @@ typedef struct Authorizer Authorizer;
  * bus must be attached to an event loop before the first check. */
 int authorizer_new(Authorizer **ret, sd_bus *bus, uint64_t timeout_usec);
 Authorizer *authorizer_free(Authorizer *a);
+/* Called with the uid each time polkit says yes to one (every action is auth_admin_keep: a yes
+ * means an admin, or one who just authenticated as one). */
+typedef void (*authorizer_allowed_t)(uid_t uid, void *userdata);
+void authorizer_on_allowed(Authorizer *a, authorizer_allowed_t callback, void *userdata);
 
 /* May the sender of call perform action? Returns 1 when yes; 0 when the answer is pending
  * (the handler returns 1 without replying: the call is dispatched again once polkit answers);

@@ -20,5 +20,7 @@ typedef struct BusBudget BusBudget;
 /* Installs the filter on bus (attached to event), in front of the filters added before it; jobs
  * are counted for what the object manager's answer costs. */
 int bus_budget_new(BusBudget **ret, sd_bus *bus, sd_event *event, const JobTable *jobs);
+/* polkit said yes to uid: its calls are not charged for a while (TRUSTED_USEC in bus-budget.c). */
+void bus_budget_trust_uid(BusBudget *bb, uid_t uid);
 /* Logs what was dropped and refused, answers nobody held (the bus is going away), frees. */
 BusBudget *bus_budget_free(BusBudget *bb);

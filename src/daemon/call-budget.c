@@ -32,6 +32,7 @@ typedef struct UidEntry {
         uint64_t seen_usec;
         uint64_t logged_usec;
         uint64_t over;           /* calls over budget since the last line */
+        uint64_t trusted_until_usec;   /* polkit said yes to it: not charged until then */
         bool logged;
 } UidEntry;
 
@@ -193,6 +194,16 @@ static UidEntry *uid_get(Budget *b, uid_t uid, uint64_t now_usec) {
         return u;
 }
 
+void budget_trust_uid(Budget *b, uid_t uid, uint64_t until_usec, uint64_t now_usec) {
+        UidEntry *u;
+
+        assert(b);
+        u = uid_get(b, uid, now_usec);
+        u->seen_usec = now_usec;
+        if (until_usec > u->trusted_until_usec)
+                u->trusted_until_usec = until_usec;
+}
+
 BudgetVerdict budget_charge(Budget *b, const char *sender, uint32_t cost, uint64_t now_usec) {
         SenderEntry *s;
         UidEntry *u;
@@ -206,6 +217,8 @@ BudgetVerdict budget_charge(Budget *b, const char *sender, uint32_t cost, uint64
                 return BUDGET_PASS;
         u = uid_get(b, s->uid, now_usec);
         u->seen_usec = now_usec;
+        if (u->trusted_until_usec > now_usec)
+                return BUDGET_PASS;
 
         /* both or neither: a call refused by its uid's budget costs its connection nothing */
         sender_before = s->calls;

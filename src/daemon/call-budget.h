@@ -58,6 +58,9 @@ int budget_sender(Budget *b, const char *sender, uid_t *ret_uid, pid_t *ret_pid)
 /* Remembers who sender is (pid 0: not known); 0, or -ENOMEM. */
 int budget_set_sender(Budget *b, const char *sender, uid_t uid, pid_t pid, uint64_t now_usec);
 
+/* uid's calls are not charged until until_usec (as root's never are): polkit said yes to it. */
+void budget_trust_uid(Budget *b, uid_t uid, uint64_t until_usec, uint64_t now_usec);
+
 /* Charges a call of sender (whose uid is told) cost units at now. */
 BudgetVerdict budget_charge(Budget *b, const char *sender, uint32_t cost, uint64_t now_usec);
 

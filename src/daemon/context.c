@@ -282,6 +282,13 @@ static int attach_reload(Context *c) {
         return sd_bus_add_filter(c->bus, NULL, refuse_while_bad, c);
 }
 
+static void on_allowed(uid_t uid, void *userdata) {
+        Context *c = ASSERT_PTR(userdata);
+
+        if (c->budget)
+                bus_budget_trust_uid(c->budget, uid);
+}
+
 int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeout_usec) {
         int r;
 
@@ -320,6 +327,7 @@ int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeo
         r = bus_budget_new(&c->budget, c->bus, c->event, &c->jobs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the callers' budget: %m");
+        authorizer_on_allowed(c->authorizer, on_allowed, c);
         notify_ready(c);
         return 0;
 }

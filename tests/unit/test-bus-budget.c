@@ -102,6 +102,26 @@ static void test_connection_budget_then_refusals_then_drops(void **state) {
         budget_free(b);
 }
 
+static void test_a_uid_polkit_said_yes_to_goes_uncharged_until_then(void **state) {
+        Budget *b = budget_new(&limits);
+
+        assert_int_equal(budget_set_sender(b, ":1.1", 1000, 0, T0), 0);
+        assert_int_equal(budget_set_sender(b, ":1.2", 1001, 0, T0), 0);
+        budget_trust_uid(b, 1000, T0 + 60 * USEC_PER_SEC, T0);
+        /* far past both bursts, as an admin's script may go */
+        for (int i = 0; i < 1000; i++)
+                assert_int_equal(budget_charge(b, ":1.1", 1, T0 + i * 1000), BUDGET_PASS);
+        /* another uid is charged as before */
+        for (int i = 0; i < 20; i++)
+                assert_int_equal(budget_charge(b, ":1.2", 1, T0), BUDGET_PASS);
+        assert_int_equal(budget_charge(b, ":1.2", 1, T0), BUDGET_REFUSE);
+        /* the trust ends: charged again from a full bucket's worth of calls */
+        for (int i = 0; i < 20; i++)
+                assert_int_equal(budget_charge(b, ":1.1", 1, T0 + 61 * USEC_PER_SEC), BUDGET_PASS);
+        assert_int_equal(budget_charge(b, ":1.1", 1, T0 + 61 * USEC_PER_SEC), BUDGET_REFUSE);
+        budget_free(b);
+}
+
 static void test_uid_budget_spans_its_connections(void **state) {
         Budget *b = budget_new(&limits);
 
@@ -201,6 +221,7 @@ int main(void) {
                 cmocka_unit_test(test_unknown_sender_has_no_uid),
                 cmocka_unit_test(test_root_is_never_charged),
                 cmocka_unit_test(test_connection_budget_then_refusals_then_drops),
+                cmocka_unit_test(test_a_uid_polkit_said_yes_to_goes_uncharged_until_then),
                 cmocka_unit_test(test_uid_budget_spans_its_connections),
                 cmocka_unit_test(test_refused_by_uid_costs_the_connection_nothing),
                 cmocka_unit_test(test_a_call_dearer_than_the_burst_never_passes),
