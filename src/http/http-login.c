@@ -25,9 +25,9 @@
  * does), so the answer's time does not tell which user names exist */
 #define FAIL_DELAY_USEC 2000000u
 
-/* The policy against guessing (README, "Against hostile callers"): 5 failures of a name from
+/* The policy against guessing (harper-ops-http(8), LIMITS): 5 failures of a name from
  * one source and 20 from one source are free, then the backoff; past 20 failures of a name from
- * anywhere its checks are one a second. */
+ * anywhere its checks from sources that failed before are one a second. */
 #define PAIR_FREE_FAILURES 5
 #define SOURCE_FREE_FAILURES 20
 #define ACCOUNT_FREE_FAILURES 20
@@ -149,26 +149,11 @@ static int settle_on_pam_user(const HttpServer *s, const char *pam_user, Identit
         return 0;
 }
 
-/* In one of the --max-logins slots: -ETOOMANYREFS when user is held off meanwhile (for
- * *retry_usec), else as pam_login. */
-static int pam_check_in_slot(const Conn *conn, const char *user, const char *password, char **ret_pam_user,
-                             unsigned *delay, uint64_t *retry_usec) {
-        HttpServer *s = conn->server;
-
-        /* again: at most --max-logins checks run at once, so guesses at the same time add at
-         * most that many failures past the limit */
-        *retry_usec = throttle_held_off(s->throttle, user, conn->source, monotonic_usec());
-        if (*retry_usec)
-                return -ETOOMANYREFS;
-        return pam_login(s->options.pam_service, s->options.pam_dir, user, password, conn->remote, ret_pam_user,
-                         delay);
-}
-
 /* user's password, through PAM: 0 with the user's identity in *id (the caller frees it either
- * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, -ETOOMANYREFS
- * when held off meanwhile (for *retry_usec), or -errno; *delay is the fail delay PAM asked for. */
+ * way), -EACCES when refused, -EBUSY or -EAGAIN when it cannot be checked now, or -errno;
+ * *delay is the fail delay PAM asked for. */
 static int check_password(const Conn *conn, const char *user, const char *shown, const char *password,
-                          Identity *id, unsigned *delay, uint64_t *retry_usec) {
+                          Identity *id, unsigned *delay) {
         HttpServer *s = conn->server;
         _cleanup_free_ char *pam_user = NULL;
         int r;
@@ -194,7 +179,7 @@ static int check_password(const Conn *conn, const char *user, const char *shown,
                             s->options.max_logins, s->options.queue_timeout_sec);
                 return r;
         }
-        r = pam_check_in_slot(conn, user, password, &pam_user, delay, retry_usec);
+        r = pam_login(s->options.pam_service, s->options.pam_dir, user, password, conn->remote, &pam_user, delay);
         sem_post(&s->login_slots);
         if (r < 0)
                 return r;
@@ -239,31 +224,30 @@ static void sleep_until(uint64_t when) {
 static int throttled_check(const Conn *conn, const char *user, const char *password, Identity *id,
                            unsigned *delay, uint64_t *retry_usec) {
         HttpServer *s = conn->server;
-        uint64_t at, held = throttle_held_off(s->throttle, user, conn->source, monotonic_usec());
+        uint64_t held, max_wait = (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC;
         char shown[ESCAPED_MAX];
         int r;
 
         escape_for_log(user, shown, sizeof shown);
-        if (held) {
-                *retry_usec = held;
+        switch (throttle_begin(s->throttle, user, conn->source, monotonic_usec(), max_wait, retry_usec)) {
+        case THROTTLE_HELD_OFF:
                 return -ETOOMANYREFS;
-        }
-        if (!throttle_account_turn(s->throttle, user, monotonic_usec(),
-                                   (uint64_t) s->options.queue_timeout_sec * USEC_PER_SEC, &at)) {
+        case THROTTLE_BUSY:
                 /* not a warning each time: an attack from many addresses would flood the log */
                 log_debug("Login of '%s' from %s refused: the name is under attack, its turn is %" PRIu64 " s away.",
-                          shown, conn->remote, (uint64_t) (at / USEC_PER_SEC));
-                *retry_usec = at;
+                          shown, conn->remote, (uint64_t) (*retry_usec / USEC_PER_SEC));
                 return -EBUSY;
+        case THROTTLE_GO:
+                break;
         }
-        sleep_until(at);
-        r = check_password(conn, user, shown, password, id, delay, retry_usec);
+        sleep_until(*retry_usec);
+        *retry_usec = 0;
+        r = check_password(conn, user, shown, password, id, delay);
         if (r == -EACCES && !*delay)
                 *delay = fail_delay_usec();
-        if (r < 0 && r != -EACCES)
-                return r;
         /* the backoff runs from the refusal's answer, after the fail delay */
-        held = throttle_end(s->throttle, user, conn->source, monotonic_usec() + (r < 0 ? *delay : 0), r >= 0);
+        held = throttle_end(s->throttle, user, conn->source, monotonic_usec() + (r == -EACCES ? *delay : 0),
+                            r >= 0 ? THROTTLE_ACCEPTED : r == -EACCES ? THROTTLE_REFUSED : THROTTLE_UNCHECKED);
         if (r == -EACCES && held)
                 log_notice("Logins of '%s' from %s held off for %u s after repeated failures.", shown, conn->source,
                            seconds_from(held));

@@ -22,6 +22,7 @@ typedef struct Record {
         char account[ACCOUNT_KEY_MAX];   /* "" in a source's record */
         char source[SOURCE_KEY_MAX];     /* "" in an account's record */
         unsigned failures;
+        unsigned pending;        /* checks under way (throttle_begin() to throttle_end()) */
         uint64_t last_failure;
         uint64_t until;   /* a pair or source: held off until; an account: its next check's turn */
 } Record;
@@ -61,7 +62,8 @@ void throttle_free(LoginThrottle *t) {
 }
 
 static bool record_live(const LoginThrottle *t, const Record *r, uint64_t now) {
-        return r->kind != RECORD_FREE && r->failures > 0 && r->last_failure + t->config.forget_usec > now;
+        return r->kind != RECORD_FREE &&
+               (r->pending > 0 || (r->failures > 0 && r->last_failure + t->config.forget_usec > now));
 }
 
 static bool record_is(const Record *r, RecordKind kind, const char *account, const char *source) {
@@ -70,10 +72,10 @@ static bool record_is(const Record *r, RecordKind kind, const char *account, con
 }
 
 /* The live record of a key, or NULL; with create, a new one in a free slot (or its own stale
- * one, or else the least recently failed one's). */
+ * one, or else the least recently failed one's, one with checks under way only when all have). */
 static Record *record_get(LoginThrottle *t, RecordKind kind, const char *account, const char *source, uint64_t now,
                           bool create) {
-        Record *unused = NULL, *oldest = NULL, *r;
+        Record *unused = NULL, *oldest = NULL, *oldest_busy = NULL, *r;
 
         assert(t);
         assert(account);
@@ -90,24 +92,24 @@ static Record *record_get(LoginThrottle *t, RecordKind kind, const char *account
                 if (!record_live(t, r, now)) {
                         if (!unused)
                                 unused = r;
+                } else if (r->pending > 0) {
+                        if (!oldest_busy || r->last_failure < oldest_busy->last_failure)
+                                oldest_busy = r;
                 } else if (!oldest || r->last_failure < oldest->last_failure)
                         oldest = r;
         }
         if (!create)
                 return NULL;
-        r = unused ?: oldest;
+        r = unused ?: oldest ?: oldest_busy;
         *r = (Record) { .kind = kind };
         snprintf(r->account, sizeof r->account, "%s", account);
         snprintf(r->source, sizeof r->source, "%s", source);
         return r;
 }
 
-/* One more failure of a key (the record is then the newest, so the next record_get does not
- * take its slot). */
-static Record *count_failure(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
-                             uint64_t now) {
-        Record *r = record_get(t, kind, account, source, now, true);
-
+/* One more failure of a record (it is then the newest, so the next record_get does not take
+ * its slot). */
+static Record *count_failure(Record *r, uint64_t now) {
         r->failures++;
         r->last_failure = now;
         return r;
@@ -127,70 +129,103 @@ static void hold_off(const LoginThrottle *t, Record *r, unsigned free_failures, 
         r->until = now + usec;
 }
 
-/* How long key is still held off at now: 0 if not. */
-static uint64_t held_for(LoginThrottle *t, RecordKind kind, const char *account, const char *source, uint64_t now) {
+/* How long a check of key must wait at now (0: none): its backoff, or with busy, while past its
+ * free failures another check is under way, a second (one check at a time then, or those at
+ * the same time would all pass). */
+static uint64_t held_for(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
+                         unsigned free_failures, bool busy, uint64_t now) {
         const Record *r = record_get(t, kind, account, source, now, false);
 
-        return r && r->until > now ? r->until - now : 0;
+        if (!r)
+                return 0;
+        if (r->until > now)
+                return r->until - now;
+        return busy && r->failures + r->pending > free_failures && r->pending > 0 ? USEC_PER_SEC : 0;
 }
 
-static uint64_t pair_or_source_held_for(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
-        uint64_t pair = held_for(t, RECORD_PAIR, account, source, now), from = held_for(t, RECORD_SOURCE, "", source, now);
+static uint64_t pair_or_source_held_for(LoginThrottle *t, const char *account, const char *source, bool busy,
+                                        uint64_t now) {
+        uint64_t pair = held_for(t, RECORD_PAIR, account, source, t->config.pair_free, busy, now),
+                 from = held_for(t, RECORD_SOURCE, "", source, t->config.source_free, busy, now);
 
         return pair > from ? pair : from;
 }
 
-uint64_t throttle_held_off(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
-        uint64_t usec;
+/* When account's password may be checked from source: now, unless the account is under attack
+ * and source has failed before; then its turn, reserved unless more than max_wait_usec away
+ * (false). */
+static bool account_turn(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                         uint64_t max_wait_usec, uint64_t *ret_turn) {
+        Record *a = record_get(t, RECORD_ACCOUNT, account, "", now, false);
+        const Record *from = record_get(t, RECORD_SOURCE, "", source, now, false);
 
-        assert(t);
-
-        pthread_mutex_lock(&t->lock);
-        usec = pair_or_source_held_for(t, account, source, now);
-        pthread_mutex_unlock(&t->lock);
-        return usec;
+        *ret_turn = now;
+        if (!a || a->failures < t->config.account_free || !from || from->failures == 0)
+                return true;
+        *ret_turn = a->until > now ? a->until : now;
+        if (*ret_turn - now > max_wait_usec)
+                return false;
+        a->until = *ret_turn + t->config.account_interval_usec;
+        return true;
 }
 
-bool throttle_account_turn(LoginThrottle *t, const char *account, uint64_t now, uint64_t max_wait_usec,
-                           uint64_t *ret_usec) {
-        Record *a;
-        uint64_t turn = now;
-        bool go = true;
+ThrottleVerdict throttle_begin(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                               uint64_t max_wait_usec, uint64_t *ret_usec) {
+        ThrottleVerdict verdict = THROTTLE_GO;
+        uint64_t held, turn;
 
         assert(t);
         assert(ret_usec);
 
         pthread_mutex_lock(&t->lock);
-        a = record_get(t, RECORD_ACCOUNT, account, "", now, false);
-        if (a && a->failures >= t->config.account_free) {
-                if (a->until > now)
-                        turn = a->until;
-                go = turn - now <= max_wait_usec;
-                if (go)
-                        a->until = turn + t->config.account_interval_usec;
+        held = pair_or_source_held_for(t, account, source, true, now);
+        if (held) {
+                verdict = THROTTLE_HELD_OFF;
+                *ret_usec = held;
+        } else if (!account_turn(t, account, source, now, max_wait_usec, &turn)) {
+                verdict = THROTTLE_BUSY;
+                *ret_usec = turn - now;
+        } else {
+                record_get(t, RECORD_PAIR, account, source, now, true)->pending++;
+                record_get(t, RECORD_SOURCE, "", source, now, true)->pending++;
+                *ret_usec = turn;
         }
         pthread_mutex_unlock(&t->lock);
-        *ret_usec = go ? turn : turn - now;
-        return go;
+        return verdict;
 }
 
-uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now, bool accepted) {
-        Record *pair;
+/* The reservation of key by throttle_begin() ends (its record may have been taken meanwhile
+ * when the table was full of checks under way: then a new one). */
+static Record *record_done(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
+                           uint64_t now) {
+        Record *r = record_get(t, kind, account, source, now, true);
+
+        if (r->pending > 0)
+                r->pending--;
+        return r;
+}
+
+uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                      ThrottleOutcome outcome) {
+        Record *pair, *from;
         uint64_t usec;
 
         assert(t);
 
+        /* one record at a time: getting the next may take the slot of one no longer live */
         pthread_mutex_lock(&t->lock);
-        if (accepted) {
-                pair = record_get(t, RECORD_PAIR, account, source, now, false);
-                if (pair)
-                        pair->kind = RECORD_FREE;
-        } else {
-                hold_off(t, count_failure(t, RECORD_PAIR, account, source, now), t->config.pair_free, now);
-                hold_off(t, count_failure(t, RECORD_SOURCE, "", source, now), t->config.source_free, now);
-                count_failure(t, RECORD_ACCOUNT, account, "", now);
+        pair = record_done(t, RECORD_PAIR, account, source, now);
+        if (outcome == THROTTLE_ACCEPTED) {
+                pair->failures = 0;
+                pair->until = 0;
+        } else if (outcome == THROTTLE_REFUSED)
+                hold_off(t, count_failure(pair, now), t->config.pair_free, now);
+        from = record_done(t, RECORD_SOURCE, "", source, now);
+        if (outcome == THROTTLE_REFUSED) {
+                hold_off(t, count_failure(from, now), t->config.source_free, now);
+                count_failure(record_get(t, RECORD_ACCOUNT, account, "", now, true), now);
         }
-        usec = pair_or_source_held_for(t, account, source, now);
+        usec = pair_or_source_held_for(t, account, source, false, now);
         pthread_mutex_unlock(&t->lock);
         return usec;
 }
@@ -209,21 +244,31 @@ unsigned throttle_records_used(LoginThrottle *t, uint64_t now) {
 
 void throttle_source_of(const struct sockaddr *sa, char *buf, size_t size) {
         char text[INET6_ADDRSTRLEN] = "";
+        struct in_addr v4;
+        struct in6_addr v6;
 
         assert(buf);
 
         if (sa && sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, text, sizeof text);
+                v4 = ((const struct sockaddr_in *) sa)->sin_addr;
         else if (sa && sa->sa_family == AF_INET6) {
-                struct in6_addr a = ((const struct sockaddr_in6 *) sa)->sin6_addr;
-                if (IN6_IS_ADDR_V4MAPPED(&a))
-                        inet_ntop(AF_INET, a.s6_addr + 12, text, sizeof text);
+                v6 = ((const struct sockaddr_in6 *) sa)->sin6_addr;
+                if (IN6_IS_ADDR_V4MAPPED(&v6))
+                        memcpy(&v4, v6.s6_addr + 12, sizeof v4);
                 else {
-                        memset(a.s6_addr + 8, 0, 8);
-                        inet_ntop(AF_INET6, &a, text, sizeof text);
+                        memset(v6.s6_addr + 8, 0, 8);
+                        inet_ntop(AF_INET6, &v6, text, sizeof text);
                         snprintf(buf, size, "%s/64", text);
                         return;
                 }
+        } else {
+                snprintf(buf, size, "%s", "");
+                return;
         }
+        if ((ntohl(v4.s_addr) >> 24) == 127) {
+                snprintf(buf, size, "127.0.0.0/8");
+                return;
+        }
+        inet_ntop(AF_INET, &v4, text, sizeof text);
         snprintf(buf, size, "%s", text);
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Failed logins over TCP remembered across connections, to hold guessers off: per (account,
- * source address) and per source, a few failures are free, then each one holds that pair or
- * source off for 1 s, doubling up to a maximum (429); per account from all sources together,
- * past a number of failures its checks are spaced out: slowed, not held off (a login waits
- * for its turn; 503 only when that is too far away). A fixed-size table, the least recently
- * failed record forgotten first. Thread-safe; no HTTP types. */
+/* Failed logins over TCP remembered across connections, to hold guessers off, after OpenSSH's
+ * PerSourcePenalties: per (account, source) and per source, a few failures are free, then each
+ * one holds that pair or source off for 1 s, doubling up to a maximum (429). A check is counted
+ * before it runs (reserved), so checks at the same time cannot pass more guesses than that. Per
+ * account from all sources together, past a number of failures the checks from sources that
+ * failed before are spaced out (slowed, not held off); a source with no failure is never slowed,
+ * so guessing at a name cannot lock its owner out. A fixed-size table, the least recently failed
+ * record forgotten first. Thread-safe; no HTTP types. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,24 +33,35 @@ int throttle_new(const ThrottleConfig *config, LoginThrottle **ret);
 void throttle_free(LoginThrottle *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LoginThrottle *, throttle_free);
 
-/* How long account's logins from source are still held off at now (µs; 0: not): asked before
- * a check, and again right before PAM is (attempts at the same time may have failed meanwhile). */
-uint64_t throttle_held_off(LoginThrottle *t, const char *account, const char *source, uint64_t now);
+typedef enum ThrottleVerdict {
+        THROTTLE_GO,        /* check it (at its turn); reserved until throttle_end() */
+        THROTTLE_HELD_OFF,  /* the pair or the source is held off: 429 */
+        THROTTLE_BUSY,      /* the account's turn for this source is too far away: 503 */
+} ThrottleVerdict;
 
-/* When account's password may be checked: true with the time in *ret_usec (now, or its turn
- * when the account is under attack, which this reserves), or false when that turn is more than
- * max_wait_usec away, with the µs to wait before trying again in *ret_usec. */
-bool throttle_account_turn(LoginThrottle *t, const char *account, uint64_t now, uint64_t max_wait_usec,
-                           uint64_t *ret_usec);
+typedef enum ThrottleOutcome {
+        THROTTLE_ACCEPTED,   /* the right password */
+        THROTTLE_REFUSED,    /* a failure */
+        THROTTLE_UNCHECKED,  /* PAM was not asked after all */
+} ThrottleOutcome;
 
-/* The end of a check of account's password from source at now: accepted forgives the pair (the
- * source and the account keep their counts), else one more failure of each. Returns how long
- * the pair or the source is held off from now on (0: not). */
-uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now, bool accepted);
+/* Before a check of account's password from source at now: GO with the time of its turn in
+ * *ret_usec (now, or later when the account is under attack and source failed before), the check
+ * counted against the pair and the source until throttle_end(); HELD_OFF with the µs left in
+ * *ret_usec; BUSY when the turn is more than max_wait_usec away, the µs to wait in *ret_usec. */
+ThrottleVerdict throttle_begin(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                               uint64_t max_wait_usec, uint64_t *ret_usec);
 
-/* The source a TCP peer's failed logins count against, as text into buf: its IPv4 address, or
- * its IPv6 /64 (a host usually has a whole /64 to pick addresses from; an IPv4-mapped address
- * counts as the IPv4 one); "" for other families or NULL. */
+/* The end of a check throttle_begin() let go: accepted forgives the pair (the source and the
+ * account keep their counts), refused is one more failure of each. Returns how long the pair or
+ * the source is held off from now on (0: not). */
+uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                      ThrottleOutcome outcome);
+
+/* The source a TCP peer's failed logins and connections count against, as text into buf: its
+ * IPv4 address; 127.0.0.0/8 as one (every address in it is this host, a client may bind any);
+ * its IPv6 /64 (a host usually has a whole /64 to pick addresses from); an IPv4-mapped address
+ * as the IPv4 one; "" for other families or NULL. */
 void throttle_source_of(const struct sockaddr *sa, char *buf, size_t size);
 
 /* Records in use at now (for tests): at most config.records. */

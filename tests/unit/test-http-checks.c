@@ -31,78 +31,162 @@ static LoginThrottle *throttle_with(unsigned records, unsigned pair_free, unsign
         return t;
 }
 
+/* A wrong password from source at now, checked at once: what throttle_end() says. */
+static uint64_t refuse(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
+        uint64_t at = 0;
+
+        assert_int_equal(throttle_begin(t, account, source, now, 0, &at), THROTTLE_GO);
+        assert_int_equal(at, now);
+        return throttle_end(t, account, source, now, THROTTLE_REFUSED);
+}
+
+/* How long a check from source is held off at now (0: it would go; then it is not made). */
+static uint64_t held(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
+        uint64_t usec = 0;
+
+        switch (throttle_begin(t, account, source, now, UINT64_MAX / 2, &usec)) {
+        case THROTTLE_GO:
+                throttle_end(t, account, source, now, THROTTLE_UNCHECKED);
+                return 0;
+        case THROTTLE_HELD_OFF:
+                assert_true(usec > 0);
+                return usec;
+        default:
+                fail_msg("held off by the account's spacing, not the pair or source");
+                return 0;
+        }
+}
+
 static void test_pair_backoff_doubles_up_to_the_maximum(void **state) {
         LoginThrottle *t = throttle_with(64, 5, 100, 100);
         const uint64_t expected[] = { 0, 0, 0, 0, 0, 1 * SEC, 2 * SEC, 4 * SEC, 8 * SEC, 8 * SEC };
         uint64_t now = T0;
 
         for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-                assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", now), 0);
-                assert_int_equal(throttle_end(t, "alice", "192.0.2.1", now, false), expected[i]);
-                assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", now + 1), expected[i] ? expected[i] - 1 : 0);
+                assert_int_equal(held(t, "alice", "192.0.2.1", now), 0);
+                assert_int_equal(refuse(t, "alice", "192.0.2.1", now), expected[i]);
+                assert_int_equal(held(t, "alice", "192.0.2.1", now + 1), expected[i] ? expected[i] - 1 : 0);
                 now += expected[i];
         }
         /* another source, another name: not held off */
-        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.2", now), 0);
-        assert_int_equal(throttle_held_off(t, "bob", "192.0.2.1", now), 0);
+        assert_int_equal(held(t, "alice", "192.0.2.2", now), 0);
+        assert_int_equal(held(t, "bob", "192.0.2.1", now), 0);
         throttle_free(t);
 }
 
 static void test_accepted_login_forgives_the_pair_only(void **state) {
         LoginThrottle *t = throttle_with(64, 2, 5, 100);
+        uint64_t at;
 
         for (int i = 0; i < 3; i++)
-                throttle_end(t, "alice", "192.0.2.1", T0, false);
-        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", T0), 1 * SEC);
-        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, true), 0);
+                refuse(t, "alice", "192.0.2.1", T0);
+        assert_int_equal(held(t, "alice", "192.0.2.1", T0), 1 * SEC);
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0 + SEC, 0, &at), THROTTLE_GO);
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, THROTTLE_ACCEPTED), 0);
         /* the pair starts over (two free failures) but the source keeps its three */
-        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 0);
-        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 0);
-        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + SEC, false), 1 * SEC);   /* the source's 6th */
+        assert_int_equal(refuse(t, "alice", "192.0.2.1", T0 + SEC), 0);
+        assert_int_equal(refuse(t, "alice", "192.0.2.1", T0 + SEC), 0);
+        assert_int_equal(refuse(t, "alice", "192.0.2.1", T0 + SEC), 1 * SEC);   /* the source's 6th */
         throttle_free(t);
 }
 
+/* Issue 22, row 7: made-up names from one source hold that source off, not the others. */
 static void test_source_is_held_off_across_names(void **state) {
         LoginThrottle *t = throttle_with(64, 5, 3, 100);
         char name[16];
 
         for (int i = 0; i < 4; i++) {
                 snprintf(name, sizeof name, "user%d", i);
-                throttle_end(t, name, "2001:db8:1:2::/64", T0, false);
+                refuse(t, name, "2001:db8:1:2::/64", T0);
         }
-        assert_int_equal(throttle_held_off(t, "someone-else", "2001:db8:1:2::/64", T0), 1 * SEC);
-        assert_int_equal(throttle_held_off(t, "someone-else", "2001:db8:1:3::/64", T0), 0);
+        assert_int_equal(held(t, "someone-else", "2001:db8:1:2::/64", T0), 1 * SEC);
+        assert_int_equal(held(t, "user0", "2001:db8:1:3::/64", T0), 0);
         throttle_free(t);
 }
 
-static void test_account_under_attack_is_spaced_not_held_off(void **state) {
+/* Issue 22, row 8: past account_free failures of a name, its checks from sources that failed
+ * before are spaced (and 503 when the turn is too far), those from a clean source are not. */
+static void test_account_under_attack_is_spaced_for_failed_sources_only(void **state) {
         LoginThrottle *t = throttle_with(64, 5, 5, 2);
         uint64_t at = 0;
 
-        assert_true(throttle_account_turn(t, "alice", T0, 2 * SEC, &at));
-        assert_int_equal(at, T0);   /* no failures: at once */
-        throttle_end(t, "alice", "192.0.2.1", T0, false);
-        throttle_end(t, "alice", "192.0.2.2", T0, false);
-        assert_true(throttle_account_turn(t, "alice", T0, 1500000, &at));
+        refuse(t, "alice", "192.0.2.1", T0);
+        refuse(t, "alice", "192.0.2.2", T0);
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 1500000, &at), THROTTLE_GO);
         assert_int_equal(at, T0);
-        assert_true(throttle_account_turn(t, "alice", T0, 1500000, &at));
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.2", T0, 1500000, &at), THROTTLE_GO);
         assert_int_equal(at, T0 + SEC);
-        assert_false(throttle_account_turn(t, "alice", T0, 1500000, &at));   /* 2 s away: 503 */
-        assert_int_equal(at, 2 * SEC);
-        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.3", T0), 0);
-        assert_true(throttle_account_turn(t, "bob", T0, 0, &at));
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 1500000, &at), THROTTLE_BUSY);
+        assert_int_equal(at, 2 * SEC);   /* 2 s away: 503 */
+        /* a source with no failure: at once, however many turns are taken */
+        for (int i = 0; i < 10; i++) {
+                assert_int_equal(throttle_begin(t, "alice", "198.51.100.7", T0, 0, &at), THROTTLE_GO);
+                assert_int_equal(at, T0);
+                throttle_end(t, "alice", "198.51.100.7", T0, THROTTLE_ACCEPTED);
+        }
+        assert_int_equal(throttle_begin(t, "bob", "192.0.2.1", T0, 0, &at), THROTTLE_GO);
+        assert_int_equal(at, T0);
+        throttle_free(t);
+}
+
+/* Issue 22, row 8: checks at the same time are counted before they run: with 5 free failures
+ * 6 may run at once, a 7th waits (1 s) until they end, and the 6th failure starts the backoff. */
+static void test_concurrent_checks_are_reserved(void **state) {
+        LoginThrottle *t = throttle_with(64, 5, 20, 100);
+        uint64_t at;
+
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 0, &at), THROTTLE_GO);
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 0, &at), THROTTLE_HELD_OFF);
+        assert_int_equal(at, 1 * SEC);
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0, THROTTLE_REFUSED), 0);
+        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0, THROTTLE_REFUSED), 1 * SEC);
+        /* a check that never reached PAM gives its place back */
+        assert_int_equal(throttle_begin(t, "bob", "192.0.2.9", T0, 0, &at), THROTTLE_GO);
+        throttle_end(t, "bob", "192.0.2.9", T0, THROTTLE_UNCHECKED);
+        assert_int_equal(throttle_records_used(t, T0), 3);   /* alice's pair, her source, her account */
+        /* past the free failures of a source, one check at a time however many names */
+        for (int i = 0; i < 21; i++) {
+                char name[16];
+                snprintf(name, sizeof name, "user%d", i);
+                assert_int_equal(throttle_begin(t, name, "192.0.2.3", T0, 0, &at), THROTTLE_GO);
+        }
+        assert_int_equal(throttle_begin(t, "user99", "192.0.2.3", T0, 0, &at), THROTTLE_HELD_OFF);
+        throttle_free(t);
+}
+
+/* A source key of an IPv4 address (host order). */
+static const char *source_of_v4(uint32_t address) {
+        static char buf[64];
+        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(address) };
+
+        throttle_source_of((struct sockaddr *) &sin, buf, sizeof buf);
+        return buf;
+}
+
+/* Issue 22, row 8: addresses rotated through 127.0.0.0/8 are one source: its 21st failure holds
+ * every other loopback address off too. */
+static void test_loopback_rotation_is_one_source(void **state) {
+        LoginThrottle *t = throttle_with(256, 100, 20, 100);
+
+        for (uint32_t i = 0; i < 21; i++)
+                assert_int_equal(refuse(t, "alice", source_of_v4(0x7f000000u | (i * 7919u + 1)), T0), i == 20 ? SEC : 0);
+        assert_int_equal(held(t, "alice", source_of_v4(0x7fabcdefu), T0), SEC);
+        assert_int_equal(held(t, "alice", source_of_v4(0x7f000001u), T0), SEC);
+        assert_int_equal(held(t, "alice", source_of_v4(0xc0000201u), T0), 0);   /* 192.0.2.1 */
         throttle_free(t);
 }
 
 static void test_quiet_records_are_forgotten(void **state) {
         LoginThrottle *t = throttle_with(64, 1, 100, 100);
 
-        throttle_end(t, "alice", "192.0.2.1", T0, false);
-        throttle_end(t, "alice", "192.0.2.1", T0, false);
+        refuse(t, "alice", "192.0.2.1", T0);
+        refuse(t, "alice", "192.0.2.1", T0);
         assert_int_equal(throttle_records_used(t, T0), 3);
         assert_int_equal(throttle_records_used(t, T0 + 120 * SEC), 0);
         /* counted from one again: the first failure is free */
-        assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0 + 120 * SEC, false), 0);
+        assert_int_equal(refuse(t, "alice", "192.0.2.1", T0 + 120 * SEC), 0);
         throttle_free(t);
 }
 
@@ -110,17 +194,17 @@ static void test_table_is_bounded_oldest_forgotten_first(void **state) {
         LoginThrottle *t = throttle_with(16, 1, 100, 100);
         char source[32];
 
-        throttle_end(t, "alice", "192.0.2.1", T0, false);
-        throttle_end(t, "alice", "192.0.2.1", T0, false);
-        assert_true(throttle_held_off(t, "alice", "192.0.2.1", T0) > 0);
+        refuse(t, "alice", "192.0.2.1", T0);
+        refuse(t, "alice", "192.0.2.1", T0);
+        assert_true(held(t, "alice", "192.0.2.1", T0) > 0);
         for (unsigned i = 0; i < 100000; i++) {
                 snprintf(source, sizeof source, "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
-                throttle_end(t, "mallory", source, T0 + 1 + i, false);
+                refuse(t, "mallory", source, T0 + 1 + i);
                 assert_true(throttle_records_used(t, T0 + 1 + i) <= 16);
         }
-        assert_int_equal(throttle_held_off(t, "alice", "192.0.2.1", T0 + 100000), 0);   /* forgotten */
+        assert_int_equal(held(t, "alice", "192.0.2.1", T0 + 100000), 0);   /* forgotten */
         /* the newest are kept: the last source's second failure holds it off */
-        assert_true(throttle_end(t, "mallory", source, T0 + 100000, false) > 0);
+        assert_true(refuse(t, "mallory", source, T0 + 100000) > 0);
         throttle_free(t);
 }
 
@@ -130,8 +214,8 @@ static void test_long_keys_are_cut_not_overflowed(void **state) {
 
         memset(name, 'a', sizeof name - 1);
         name[sizeof name - 1] = 0;
-        assert_true(throttle_end(t, name, name, T0, false) > 0);
-        assert_true(throttle_held_off(t, name, name, T0) > 0);
+        assert_true(refuse(t, name, name, T0) > 0);
+        assert_true(held(t, name, name, T0) > 0);
         throttle_free(t);
 }
 
@@ -156,6 +240,11 @@ static void test_source_of_an_address(void **state) {
         assert_string_equal(source_of(AF_INET6, "2001:db8:1:2::1"), "2001:db8:1:2::/64");
         assert_string_equal(source_of(AF_INET6, "::ffff:192.0.2.7"), "192.0.2.7");
         assert_string_equal(source_of(AF_INET6, "::1"), "::/64");
+        assert_string_equal(source_of(AF_INET, "127.0.0.1"), "127.0.0.0/8");
+        assert_string_equal(source_of(AF_INET, "127.200.3.4"), "127.0.0.0/8");
+        assert_string_equal(source_of(AF_INET6, "::ffff:127.9.9.9"), "127.0.0.0/8");
+        assert_string_equal(source_of(AF_INET, "128.0.0.1"), "128.0.0.1");
+        assert_string_equal(source_of(AF_INET, "10.1.2.3"), "10.1.2.3");
         char none[8] = "x";
         throttle_source_of(NULL, none, sizeof none);
         assert_string_equal(none, "");
@@ -242,7 +331,9 @@ int main(void) {
                 cmocka_unit_test(test_pair_backoff_doubles_up_to_the_maximum),
                 cmocka_unit_test(test_accepted_login_forgives_the_pair_only),
                 cmocka_unit_test(test_source_is_held_off_across_names),
-                cmocka_unit_test(test_account_under_attack_is_spaced_not_held_off),
+                cmocka_unit_test(test_account_under_attack_is_spaced_for_failed_sources_only),
+                cmocka_unit_test(test_concurrent_checks_are_reserved),
+                cmocka_unit_test(test_loopback_rotation_is_one_source),
                 cmocka_unit_test(test_quiet_records_are_forgotten),
                 cmocka_unit_test(test_table_is_bounded_oldest_forgotten_first),
                 cmocka_unit_test(test_long_keys_are_cut_not_overflowed),

@@ -227,15 +227,17 @@ static void two_logins(HttpOptions *o) {
 
 static void test_each_server_has_its_own_login_records(void **state) {
         HttpServer *a = server_on("a.sock", two_logins), *b = server_on("b.sock", NULL);
-        uint64_t now = monotonic_usec();
+        uint64_t now = monotonic_usec(), at;
         int slots;
 
         /* guesses at a's TCP logins (as PAM's refusals would count them) hold the name off at a */
-        for (int i = 0; i < 6; i++)
-                throttle_end(a->throttle, "alice", "192.0.2.1", now, false);
-        assert_true(throttle_held_off(a->throttle, "alice", "192.0.2.1", now) > 0);
-        assert_int_equal(throttle_held_off(b->throttle, "alice", "192.0.2.1", now), 0);
+        for (int i = 0; i < 6; i++) {
+                assert_int_equal(throttle_begin(a->throttle, "alice", "192.0.2.1", now, 0, &at), THROTTLE_GO);
+                throttle_end(a->throttle, "alice", "192.0.2.1", now, THROTTLE_REFUSED);
+        }
+        assert_int_equal(throttle_begin(a->throttle, "alice", "192.0.2.1", now, 0, &at), THROTTLE_HELD_OFF);
         assert_int_equal(throttle_records_used(b->throttle, now), 0);
+        assert_int_equal(throttle_begin(b->throttle, "alice", "192.0.2.1", now, 0, &at), THROTTLE_GO);
 
         /* and each has its own --max-logins slots */
         assert_int_equal(sem_getvalue(&a->login_slots, &slots), 0);
