@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,29 +45,79 @@ static void note_unix_peer(Conn *conn, int fd) {
         snprintf(conn->remote, sizeof conn->remote, "unix:%d", conn->peer_known ? (int) cred.uid : -1);
 }
 
-/* Under conns_lock: the connections of conn's user already counted. */
-static unsigned conns_of_user(const HttpServer *s, const Conn *conn) {
-        unsigned same = 0;
+void connection_key(bool tcp, int fd, const struct sockaddr *sa, char *buf, size_t size) {
+        struct ucred cred;
+        socklen_t len = sizeof cred;
 
-        for (const Conn *o = s->conns; o; o = o->next)
-                same += o->peer_known && !o->refused && o->peer_uid == conn->peer_uid;
-        return same;
+        assert(buf);
+
+        if (tcp)
+                throttle_source_of(sa, buf, size);
+        else if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+                snprintf(buf, size, "uid %u", (unsigned) cred.uid);
+        else
+                snprintf(buf, size, "uid ?");
 }
 
-/* Puts conn on its server's list; one over --max-connections-per-user is closed at once. */
-static void conns_add(Conn *conn, int fd) {
+/* Under conns_lock: the slot of key, or with create a free one for it (NULL when none). */
+static ConnCount *count_slot(HttpServer *s, const char *key, bool create) {
+        ConnCount *unused = NULL;
+
+        for (unsigned i = 0; i < s->n_counts; i++) {
+                ConnCount *c = &s->counts[i];
+
+                if (c->n > 0 && strcmp(c->key, key) == 0)
+                        return c;
+                if (c->n == 0 && !unused)
+                        unused = c;
+        }
+        if (!create || !unused)
+                return NULL;
+        snprintf(unused->key, sizeof unused->key, "%s", key);
+        return unused;
+}
+
+bool connections_admit(Listener *l, const char *key) {
+        HttpServer *s = ASSERT_PTR(l->server);
+        unsigned max_same = l->tcp ? s->options.max_connections_per_source : s->options.max_connections_per_user;
+        ConnCount *c;
+        bool ok = false;
+
+        assert(key);
+
+        pthread_mutex_lock(&s->conns_lock);
+        if (l->open < s->options.max_connections) {
+                c = count_slot(s, key, true);   /* there is a slot: fewer are open than it has */
+                if (c && c->n < max_same) {
+                        c->n++;
+                        l->open++;
+                        ok = true;
+                }
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+        return ok;
+}
+
+void connections_release(Listener *l, const char *key) {
+        HttpServer *s = ASSERT_PTR(l->server);
+        ConnCount *c;
+
+        assert(key);
+
+        pthread_mutex_lock(&s->conns_lock);
+        c = count_slot(s, key, false);
+        if (c) {
+                c->n--;
+                l->open--;
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+}
+
+/* Puts conn on its server's list. */
+static void conns_add(Conn *conn) {
         HttpServer *s = conn->server;
 
         pthread_mutex_lock(&s->conns_lock);
-        if (conn->peer_known) {   /* one local user must not take every connection */
-                unsigned same = conns_of_user(s, conn);
-
-                if (same >= s->options.max_connections_per_user) {
-                        log_debug("Closing a connection of uid %u: %u open already.", (unsigned) conn->peer_uid, same);
-                        conn->refused = true;
-                        shutdown(fd, SHUT_RDWR);   /* MHD sees the end and drops it */
-                }
-        }
         conn->next = s->conns;
         if (s->conns)
                 s->conns->prev = conn;
@@ -104,7 +155,19 @@ static void conn_tcp_peer(Conn *conn, struct MHD_Connection *c) {
         note_tcp_peer(conn, info ? info->client_addr : NULL);
 }
 
-static Conn *conn_new(const Listener *listener, struct MHD_Connection *c) {
+/* The key c was counted under when accepted. */
+static void conn_key(const Listener *listener, struct MHD_Connection *c, char *buf, size_t size) {
+        const union MHD_ConnectionInfo *info;
+
+        if (!listener->tcp) {
+                connection_key(false, conn_fd(c), NULL, buf, size);
+                return;
+        }
+        info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        connection_key(true, -EBADF, info ? info->client_addr : NULL, buf, size);
+}
+
+static Conn *conn_new(Listener *listener, struct MHD_Connection *c) {
         int fd = conn_fd(c);
         Conn *conn;
 
@@ -123,7 +186,8 @@ static Conn *conn_new(const Listener *listener, struct MHD_Connection *c) {
                 conn_tcp_peer(conn, c);
         else if (fd >= 0)
                 note_unix_peer(conn, fd);
-        conns_add(conn, fd);
+        conn_key(listener, c, conn->key, sizeof conn->key);
+        conns_add(conn);
         return conn;
 }
 
@@ -131,6 +195,7 @@ static void conn_free(Conn *conn) {
         if (!conn)
                 return;
         conns_remove(conn);
+        connections_release(conn->listener, conn->key);
         if (conn->watch_fd >= 0)
                 close(conn->watch_fd);
         login_forget(conn);
@@ -139,12 +204,17 @@ static void conn_free(Conn *conn) {
 
 void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                    enum MHD_ConnectionNotificationCode code) {
-        const Listener *listener = ASSERT_PTR(cls);
+        Listener *listener = ASSERT_PTR(cls);
+        char key[CONN_KEY_MAX];
 
         assert(socket_context);
 
         if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-                *socket_context = conn_new(listener, c);   /* NULL: on_request answers nothing, the connection is closed */
+                *socket_context = conn_new(listener, c);
+                if (!*socket_context) {   /* on_request answers nothing, the connection is closed */
+                        conn_key(listener, c, key, sizeof key);
+                        connections_release(listener, key);
+                }
                 return;
         }
         /* MHD_CONNECTION_NOTIFY_CLOSED */
@@ -177,7 +247,7 @@ unsigned connections_count(HttpServer *s) {
 
         pthread_mutex_lock(&s->conns_lock);
         for (const Conn *conn = s->conns; conn; conn = conn->next)
-                n += !conn->refused;
+                n++;
         pthread_mutex_unlock(&s->conns_lock);
         return n;
 }

@@ -2,8 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,6 +17,7 @@
 #include "http-connection.h"
 #include "http-listen.h"
 #include "http-request.h"
+#include "http-server.h"
 #include "identity.h"
 #include "log.h"
 #include "macro.h"
@@ -186,12 +191,18 @@ int listener_start(Listener *l, unsigned max_connections) {
         assert(l);
         assert(l->fd >= 0);
 
+        if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0)
+                return log_error_errno(errno, "Cannot make %s non-blocking: %m", l->name);
+        /* MHD gets its connections from the acceptor (MHD_add_connection), which wakes its
+         * thread (ITC) */
         l->mhd = MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
                 0, NULL, NULL, on_request, l,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, or MHD logs the rest itself */
-                MHD_OPTION_LISTEN_SOCKET, (MHD_socket) l->fd,
-                MHD_OPTION_CONNECTION_LIMIT, max_connections,
+                /* the acceptor's count is the limit; MHD's own counts a closed connection a
+                 * moment longer, so it has room for that */
+                MHD_OPTION_CONNECTION_LIMIT, 2 * max_connections,
                 /* silence between bytes; the whole request is bounded by the watchdog, and an
                  * answer may take as long as the daemon (polkit) needs */
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
@@ -210,12 +221,96 @@ int listener_start(Listener *l, unsigned max_connections) {
         return 0;
 }
 
+/* The connections waiting on l, each closed at once when over its limits, else handed to MHD:
+ * at most a batch, so that one busy socket does not starve the others. */
+static void accept_pending(Listener *l) {
+        for (unsigned i = 0; i < 64; i++) {
+                struct sockaddr_storage sa;
+                socklen_t len = sizeof sa;
+                char key[CONN_KEY_MAX];
+                int fd;
+
+                fd = accept4(l->fd, (struct sockaddr *) &sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                                log_warning_errno(errno, "Cannot accept a connection on %s: %m", l->name);
+                                usleep(100 * 1000);   /* the connections left open end meanwhile */
+                        }
+                        return;   /* EAGAIN: none left; else poll says when to try again */
+                }
+                connection_key(l->tcp, fd, (struct sockaddr *) &sa, key, sizeof key);
+                if (!connections_admit(l, key)) {
+                        log_debug("Closing a connection on %s from %s: over its limits.", l->name, key);
+                        close(fd);
+                        continue;
+                }
+                if (MHD_add_connection(l->mhd, fd, (struct sockaddr *) &sa, len) != MHD_YES)
+                        connections_release(l, key);   /* MHD closed it */
+        }
+}
+
+static void *acceptor(void *userdata) {
+        HttpServer *s = ASSERT_PTR(userdata);
+        struct pollfd fds[MAX_LISTENERS + 1];
+
+        for (unsigned i = 0; i < s->n_listeners; i++)
+                fds[i] = (struct pollfd) { .fd = s->listeners[i].fd, .events = POLLIN };
+        fds[s->n_listeners] = (struct pollfd) { .fd = s->acceptor_stop_fd, .events = POLLIN };
+        for (;;) {
+                if (poll(fds, s->n_listeners + 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error_errno(errno, "Cannot wait for connections: %m");
+                        return NULL;
+                }
+                if (fds[s->n_listeners].revents)
+                        return NULL;
+                for (unsigned i = 0; i < s->n_listeners; i++)
+                        if (fds[i].revents)
+                                accept_pending(&s->listeners[i]);
+        }
+}
+
+int listeners_accept_start(HttpServer *server) {
+        int r;
+
+        assert(server);
+        assert(!server->acceptor_running);
+
+        /* a slot per connection that may be open, so admitting never runs out of them */
+        server->n_counts = server->n_listeners * server->options.max_connections;
+        server->counts = calloc(server->n_counts, sizeof *server->counts);
+        if (!server->counts)
+                return log_oom();
+        server->acceptor_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (server->acceptor_stop_fd < 0)
+                return log_error_errno(errno, "Cannot create the acceptor's eventfd: %m");
+        r = pthread_create(&server->acceptor, NULL, acceptor, server);
+        if (r != 0)
+                return log_error_errno(r, "Cannot start the acceptor thread: %m");
+        server->acceptor_running = true;
+        return 0;
+}
+
+void listeners_accept_stop(HttpServer *server) {
+        assert(server);
+
+        if (server->acceptor_running) {
+                (void) !write(server->acceptor_stop_fd, &(uint64_t) { 1 }, sizeof(uint64_t));
+                pthread_join(server->acceptor, NULL);
+                server->acceptor_running = false;
+        }
+        if (server->acceptor_stop_fd >= 0)
+                close(server->acceptor_stop_fd);
+        server->acceptor_stop_fd = -EBADF;
+}
+
 void listener_close(Listener *l) {
         assert(l);
 
         if (l->mhd)
-                MHD_stop_daemon(l->mhd);   /* closes the socket too */
-        else if (l->fd >= 0)
+                MHD_stop_daemon(l->mhd);
+        if (l->fd >= 0)
                 close(l->fd);
         l->mhd = NULL;
         l->fd = -EBADF;

@@ -14,6 +14,7 @@ static const HttpOptions defaults = {
         .max_body = 64 * 1024,
         .max_connections = 256,
         .max_connections_per_user = 32,
+        .max_connections_per_source = 32,
         .request_timeout_sec = 10,
         .max_workers = 32,
         .workers_per_user = 4,
@@ -31,7 +32,7 @@ enum {
         OPT_VERSION = 0x100, OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_WORKERS,
         OPT_WORKERS_PER_USER, OPT_WORKER_IDLE, OPT_QUEUE_TIMEOUT, OPT_MAX_LOGINS, OPT_ALLOW_ROOT_TCP,
         OPT_PAM_SERVICE, OPT_PAM_DIR, OPT_MAX_CONNECTIONS_PER_USER, OPT_LOGIN_RECHECK,
-        OPT_WORKER_TIMEOUT, OPT_LOGIN_RECORDS, OPT_LOGIN_BACKOFF_MAX,
+        OPT_WORKER_TIMEOUT, OPT_LOGIN_RECORDS, OPT_LOGIN_BACKOFF_MAX, OPT_MAX_CONNECTIONS_PER_SOURCE,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
         { "max-body", required_argument, NULL, OPT_MAX_BODY },
         { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
         { "max-connections-per-user", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_USER },
+        { "max-connections-per-source", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_SOURCE },
         { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
         { "workers", required_argument, NULL, OPT_WORKERS },
         { "workers-per-user", required_argument, NULL, OPT_WORKERS_PER_USER },
@@ -74,6 +76,7 @@ static const struct NumberOption {
         NUMBER(OPT_MAX_BODY, "max-body", 16ul * 1024 * 1024, max_body),
         NUMBER(OPT_MAX_CONNECTIONS, "max-connections", 4096, max_connections),
         NUMBER(OPT_MAX_CONNECTIONS_PER_USER, "max-connections-per-user", 4096, max_connections_per_user),
+        NUMBER(OPT_MAX_CONNECTIONS_PER_SOURCE, "max-connections-per-source", 4096, max_connections_per_source),
         NUMBER(OPT_REQUEST_TIMEOUT, "request-timeout", 3600, request_timeout_sec),
         NUMBER(OPT_WORKERS, "workers", 1024, max_workers),
         NUMBER(OPT_WORKERS_PER_USER, "workers-per-user", 1024, workers_per_user),
@@ -101,6 +104,9 @@ static void help(void) {
                "     --max-connections=N       Connections at once per listening socket (default 256)\n"
                "     --max-connections-per-user=N\n"
                "                               Unix socket connections at once of one user (default 32)\n"
+               "     --max-connections-per-source=N\n"
+               "                               TCP connections at once from one source: an IPv4 address,\n"
+               "                               127.0.0.0/8, an IPv6 /64 (default 32)\n"
                "     --request-timeout=SEC     A request's headers and body must arrive within SEC of\n"
                "                               the connection's start or the previous answer (default 10)\n"
                "     --workers=N               Worker processes at most (default 32)\n"

@@ -10,7 +10,7 @@ typedef struct HttpOptions {
         const char *listen[MAX_LISTENERS];   /* not owned: argv's, or the caller's strings */
         unsigned n_listen;
         unsigned max_body;   /* bytes */
-        unsigned max_connections, max_connections_per_user;
+        unsigned max_connections, max_connections_per_user, max_connections_per_source;
         unsigned request_timeout_sec;
         unsigned max_workers, workers_per_user;
         unsigned worker_idle_sec, queue_timeout_sec, worker_timeout_sec;

@@ -145,10 +145,14 @@ static enum MHD_Result run_request(struct MHD_Connection *c, Conn *conn, Request
         return answer(c, (unsigned) code, out, out_length, true, close);
 }
 
-/* Counts the headers that say where the body ends (MHD_get_connection_values' iterator). */
+/* Counts the headers that say where the body ends, and notes a name with whitespace before its
+ * colon (MHD_get_connection_values' iterator). */
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
         RequestHead *head = ASSERT_PTR(cls);
+        size_t n = strlen(key);
 
+        if (n > 0 && strchr(" \t", key[n - 1]))
+                head->space_before_colon = true;
         if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
                 head->n_content_length++;
         else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)

@@ -23,6 +23,7 @@ int http_server_new(HttpServer **ret, const HttpOptions *o) {
                 return log_oom();
         s->options = *o;
         s->self_fd = -EBADF;
+        s->acceptor_stop_fd = -EBADF;
         pthread_mutex_init(&s->conns_lock, NULL);
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -78,7 +79,7 @@ int http_server_start(HttpServer *s) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return listeners_accept_start(s);
 }
 
 int http_server_run(HttpServer *s, const sigset_t *stop) {
@@ -105,9 +106,11 @@ int http_server_run(HttpServer *s, const sigset_t *stop) {
 HttpServer *http_server_free(HttpServer *s) {
         if (!s)
                 return NULL;
+        listeners_accept_stop(s);
         for (unsigned i = 0; i < s->n_listeners; i++)
                 listener_close(&s->listeners[i]);   /* waits for the requests in progress */
         connections_watch_stop(s);                  /* no connection is left */
+        free(s->counts);
         worker_pool_free(s->pool);
         throttle_free(s->throttle);
         if (s->self_fd >= 0)

@@ -31,6 +31,13 @@ struct HttpServer {
         bool watchdog_stopping;          /* under conns_lock */
         pthread_cond_t watchdog_wake;    /* cuts the watchdog's sleep short to stop it */
 
+        /* who is let in (http-listen.c's acceptor thread, counting in http-connection.c) */
+        ConnCount *counts;               /* under conns_lock: a slot per connection that may be open */
+        unsigned n_counts;
+        pthread_t acceptor;
+        int acceptor_stop_fd;            /* an eventfd, written to stop the acceptor */
+        bool acceptor_running;
+
         /* the TCP logins (http-login.c) */
         sem_t login_slots;               /* PAM checks at once: each may hash a password for a while */
         LoginThrottle *throttle;         /* failed logins, against guessing */

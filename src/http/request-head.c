@@ -29,6 +29,10 @@ static bool host_is_loopback(const char *host) {
 static const char *framing_problem(const RequestHead *head) {
         assert(head);
 
+        /* RFC 9112 section 5.1: a 400. libmicrohttpd 0.9 frames the body by
+         * "Transfer-Encoding : chunked" all the same, a proxy in front may not */
+        if (head->space_before_colon)
+                return "{\"error\":\"A header has whitespace between its name and the colon\"}";
         if (head->n_content_length > 1 || head->n_transfer_encoding > 1)
                 return "{\"error\":\"Content-Length or Transfer-Encoding is given twice\"}";
         if (head->transfer_encoding && strcasecmp(head->transfer_encoding, "chunked") != 0)

@@ -14,6 +14,7 @@ typedef struct RequestHead {
         const char *content_length;      /* the first one, NULL when absent */
         const char *transfer_encoding;   /* the first one, NULL when absent */
         unsigned n_content_length, n_transfer_encoding;
+        bool space_before_colon;         /* a field name ends in whitespace (libmicrohttpd 0.9 keeps it) */
 } RequestHead;
 
 /* 0 when the request may be read on (its body, then run), else the HTTP status to refuse it

@@ -283,6 +283,10 @@ static void test_framing_must_be_plain(void **state) {
         assert_int_equal(check(HEAD(.origin = "https://evil.example", .content_length = "1", .n_content_length = 1,
                                     .transfer_encoding = "chunked", .n_transfer_encoding = 1), &close), 400);
         assert_true(close);
+        /* issue 22, row 13: "Transfer-Encoding : chunked", or any name before whitespace */
+        assert_int_equal(check(HEAD(.space_before_colon = true), &close), 400);
+        assert_true(close);
+        assert_int_equal(check(HEAD(.space_before_colon = true, .origin = "https://evil.example"), &close), 400);
         assert_int_equal(check(HEAD(.transfer_encoding = "Chunked", .n_transfer_encoding = 1), &close), 0);
         assert_false(close);
         assert_int_equal(check(HEAD(.content_length = "26", .n_content_length = 1), &close), 0);
