@@ -4,7 +4,8 @@
 #                                   they are this project's test users, created by h_users
 #   http_start [ARGS]               harper-ops-http on $HTTP_SOCK and 127.0.0.1:$HTTP_PORT, PAM from
 #                                   the source tree's pam/; HTTP_PID; log in $H_T/http.log; run
-#                                   through "${HTTP_WRAP[@]}" if set (setpriv, say)
+#                                   through "${HTTP_WRAP[@]}" if set (setpriv, say); with HTTP_V6=1
+#                                   on [::1]:$HTTP_PORT too (a TCP source apart from 127.0.0.0/8)
 #   http_stop                       end it (TERM, then KILL), HTTP_STATUS = its exit status
 #   hpost unix USER BODY [CURL...]  POST BODY over the unix socket as USER (root or a test user)
 #   hpost tcp LOGIN BODY [CURL...]  POST BODY over TCP with Basic LOGIN (USER:PASSWORD, or - for none)
@@ -18,6 +19,7 @@ HTTP_BIN=$BUILDDIR/src/harper-ops-http
 HTTP_PW=hsops-test-password
 HTTP_PID='' HTTP_STATUS='' HTTP_SOCK='' HTTP_PORT=''
 HTTP_WRAP=()
+HTTP_V6=''
 
 http_users() {
     local lock=/run/hsops-test-users.lock
@@ -31,11 +33,13 @@ http_users() {
 _http_up() { curl -s -o /dev/null --max-time 2 --unix-socket "$HTTP_SOCK" http://localhost/; }
 
 http_start() {
+    local v6=()
     HTTP_SOCK=$H_T/http.sock
     for _ in 1 2 3; do
         HTTP_PORT=$(h_free_ports 1)
+        [ -z "$HTTP_V6" ] || v6=(--listen="[::1]:$HTTP_PORT")
         _h_spawn http "${HTTP_WRAP[@]}" "$HTTP_BIN" --verbose --listen="$HTTP_SOCK" --listen="127.0.0.1:$HTTP_PORT" \
-            --pam-dir="$SRCDIR/pam" "$@"
+            "${v6[@]}" --pam-dir="$SRCDIR/pam" "$@"
         # shellcheck disable=SC2154 # _h_spawn (harness.sh, sourced first) sets _h_pid
         HTTP_PID=$_h_pid
         _h_until 10 "$HTTP_PID" _http_up && return 0
