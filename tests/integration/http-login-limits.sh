@@ -147,7 +147,8 @@ n = {s: answers.count(s) for s in (401, 429, 0)}
 print("checked %d held %d closed %d other %d" % (n[401], n[429], n[0], len(answers) - sum(n.values())))
 PY
 rotate=$!
-sleep 2
+# once the attack is held off (its 30 connections' start took 12 s of an ASan build at load 35)
+h_wait 60 grep -q 'held off for' "$H_T/http.log" || diag "the log never said the guesses were held off"
 admin=()
 for _ in 1 2 3 4 5 6; do
     start=$EPOCHREALTIME
