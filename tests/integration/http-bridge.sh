@@ -20,6 +20,11 @@ expect() {
     n=$((n + 1))
     cli=$(ops -u "$user" --no-ask-password --status "$body" 2>/dev/null | times_masked)
     http=$(hpost unix "$user" "$body" | times_masked)
+    if [ -z "$body" ]; then   # harper-ops: its command line gave no operation; HTTP: Harper's 400
+        is "HTTP, $user, an empty body: Harper's 400" "$http" $'400\n{"error":"Invalid JSON."}'
+        is "... the status harper-ops gives" "${http%%$'\n'*}" "${cli%%$'\n'*}"
+        return
+    fi
     is "HTTP = harper-ops, $user: ${body:0:120}" "$http" "$cli"
     is "... = Harper's answer" "$http" "$want"
 }
