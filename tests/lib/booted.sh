@@ -108,7 +108,7 @@ b_install_project() {
 b_boot() {
     local t0
     t0=$(_b_usec)
-    mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
+    mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
     # $$ is the inner shell, which becomes nspawn
     sh -c 'root=$1; shift; for cg; do echo $$ >"$cg/cgroup.procs" || exit 1; done
         exec systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network -b' \
