@@ -99,6 +99,14 @@ struct Authorizer {
         void *allowed_userdata;
 };
 
+bool authorizer_awaits(const Authorizer *a, sd_bus_message *call) {
+        assert(a);
+        for (const AuthQuery *q = a->queries; q; q = q->next)
+                if (q->request == call)
+                        return true;
+        return false;
+}
+
 void authorizer_on_allowed(Authorizer *a, authorizer_allowed_t callback, void *userdata) {
         assert(a);
         a->allowed = callback;

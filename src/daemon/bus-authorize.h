@@ -22,6 +22,8 @@ Authorizer *authorizer_free(Authorizer *a);
  * means an admin, or one who just authenticated as one). */
 typedef void (*authorizer_allowed_t)(uid_t uid, void *userdata);
 void authorizer_on_allowed(Authorizer *a, authorizer_allowed_t callback, void *userdata);
+/* Whether call waits here for polkit's verdict (it is dispatched again once there is one). */
+bool authorizer_awaits(const Authorizer *a, sd_bus_message *call);
 
 /* May the sender of call perform action? Returns 1 when yes; 0 when the answer is pending
  * (the handler returns 1 without replying: the call is dispatched again once polkit answers);

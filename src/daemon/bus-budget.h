@@ -10,6 +10,7 @@
  * io.harperdb.SystemOperations1(5), "WHO MAY READ WHAT, AND WHAT IT COSTS", has the numbers. */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -20,6 +21,10 @@ typedef struct BusBudget BusBudget;
 /* Installs the filter on bus (attached to event), in front of the filters added before it; jobs
  * are counted for what the object manager's answer costs. */
 int bus_budget_new(BusBudget **ret, sd_bus *bus, sd_event *event, const JobTable *jobs);
+/* Tells whether a call is one the daemon dispatches again (it waited for polkit's verdict): it
+ * was charged when it came, and is not charged twice. */
+typedef bool (*bus_budget_returning_t)(sd_bus_message *m, void *userdata);
+void bus_budget_on_returning(BusBudget *bb, bus_budget_returning_t callback, void *userdata);
 /* polkit said yes to uid: its calls are not charged for a while (TRUSTED_USEC in bus-budget.c). */
 void bus_budget_trust_uid(BusBudget *bb, uid_t uid);
 /* Logs what was dropped and refused, answers nobody held (the bus is going away), frees. */

@@ -282,6 +282,12 @@ static int attach_reload(Context *c) {
         return sd_bus_add_filter(c->bus, NULL, refuse_while_bad, c);
 }
 
+static bool awaits_polkit(sd_bus_message *m, void *userdata) {
+        Context *c = ASSERT_PTR(userdata);
+
+        return c->authorizer && authorizer_awaits(c->authorizer, m);
+}
+
 static void on_allowed(uid_t uid, void *userdata) {
         Context *c = ASSERT_PTR(userdata);
 
@@ -328,6 +334,7 @@ int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeo
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the callers' budget: %m");
         authorizer_on_allowed(c->authorizer, on_allowed, c);
+        bus_budget_on_returning(c->budget, awaits_polkit, c);
         notify_ready(c);
         return 0;
 }
