@@ -110,6 +110,8 @@ Environment=ROOTPATH=$HARPER_ROOT
 Environment=HOME=$HARPER_HOME
 WorkingDirectory=$HARPER_ROOT
 Environment=HARPER_EXIT_ON_RESTART=1
+# the hdb.pid a killed Harper leaves behind (see the example)
+ExecStartPre=/bin/rm -f $HARPER_ROOT/hdb.pid
 Restart=always
 # short: the tests wait for the restart
 RestartSec=200ms
