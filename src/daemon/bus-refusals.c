@@ -28,6 +28,7 @@ static const RefusalKind kinds[] = {
           "authentication required" },
         { SYSOPS_ERROR_AUTHORIZATION_CANCELLED, "4ec1455a23fe4728837a8e79b7f5e461", "authentication cancelled" },
         { SD_BUS_ERROR_INVALID_ARGS, "5f8fcee6607f48a38e6cc1e82db4ffbc", "invalid arguments" },
+        { SYSOPS_ERROR_AUTHORIZATION_UNAVAILABLE, "239ecbfb401f447c8bdf7b23a7c958ac", "polkit did not answer" },
         { NULL, "bc74858e696d4747b72ca92f1fd0219d", "refused" },
 };
 

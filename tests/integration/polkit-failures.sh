@@ -23,6 +23,8 @@ is "polkitd gone: a harper-admin member is refused: AuthorizationUnavailable" "$
 like "polkitd gone: the message says polkit is unavailable and trying again is fine" "$out" \
     "polkit is unavailable \(.*\)\. Nothing was changed; trying again later is fine\."
 check "polkitd gone: the denial comes within 2 s (took ${elapsed} ms)" test "$elapsed" -lt 2000
+like "... logged as its own kind of refusal, naming who" "$(cat "$H_T/daemon.log")" \
+    "Refused SetStatus\\(\\) from uid $(id -u hsops-admin) .*: polkit did not answer: "
 out=$(dcall SetStatus primary "root needs no polkit")
 like "polkitd gone: root is still served" "$out" "'root needs no polkit'"
 out=$(ops -u hsops-admin '{"operation":"get_status"}')
