@@ -30,7 +30,8 @@ static const char *framing_problem(const RequestHead *head) {
         assert(head);
 
         /* RFC 9112 section 5.1: a 400. libmicrohttpd 0.9 frames the body by
-         * "Transfer-Encoding : chunked" all the same, a proxy in front may not */
+         * "Transfer-Encoding : chunked" all the same, a proxy in front may not (1.0 answers 400
+         * itself before asking us) */
         if (head->space_before_colon)
                 return "{\"error\":\"A header has whitespace between its name and the colon\"}";
         if (head->n_content_length > 1 || head->n_transfer_encoding > 1)

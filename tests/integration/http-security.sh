@@ -228,7 +228,13 @@ for host in "localhost:$HTTP_PORT" LOCALHOST "[::1]:$HTTP_PORT"; do
 done
 # issue 22, row 13: whitespace between a header's name and its colon is a 400 (RFC 9112 section
 # 5.1), answered on the headers alone (the body is never sent) and the connection closed: a proxy
-# in front that does not take "Transfer-Encoding : chunked" for framing would see another request
+# in front that does not take "Transfer-Encoding : chunked" for framing would see another request.
+# libmicrohttpd 1.0 refuses such a header itself, with its own page, before the listener sees it
+if [ "$(pkg-config --modversion libmicrohttpd | cut -d. -f1)" -ge 1 ]; then
+    refusal='<html><head><title>Request broken</title></head><body>HTTP request has whitespace before the first colon in header line.</body></html>'
+else
+    refusal='{"error":"A header has whitespace between its name and the colon"}'
+fi
 for header in 'Transfer-Encoding : chunked' $'Transfer-Encoding\t: chunked' 'Content-Length : 2' 'X-Anything : 1'; do
     out=$(python3 - "$HTTP_SOCK" "$header" <<'PY'
 import socket, sys
@@ -244,7 +250,7 @@ print(data.split(b"\r\n")[0].decode(), data.split(b"\r\n\r\n", 1)[1].decode(), "
 PY
 )
     is "a header '${header/$'\t'/\\t}' (whitespace before the colon), no body sent: 400 and closed" "$out" \
-        'HTTP/1.1 400 Bad Request {"error":"A header has whitespace between its name and the colon"} closed'
+        "HTTP/1.1 400 Bad Request $refusal closed"
 done
 is "curl -d (form encoding, no Origin) keeps working: 200" \
     "$(curl -sS -o /dev/null -w '%{http_code}' -u "$ADMIN" -d "$body" "http://127.0.0.1:$HTTP_PORT/")" 200
