@@ -218,6 +218,13 @@ int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret) {
         return uid_at_hand(a, call, ret) ? 0 : -ENODATA;
 }
 
+void authorizer_learn_sender_uid(Authorizer *a, const char *sender, uid_t uid) {
+        assert(a);
+        assert(sender);
+
+        uid_cache_put(a, sender, uid);
+}
+
 /* The live cache entry of uid and action, or NULL. */
 static DenialEntry *denial_find(Authorizer *a, uid_t uid, const char *action) {
         uint64_t now = monotonic_usec();

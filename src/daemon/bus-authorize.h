@@ -42,6 +42,8 @@ int authorizer_check(Authorizer *a, sd_bus_message *call, const char *action, sd
  * name), never asking anyone: 0, or -ENODATA. After authorizer_check() said yes, or
  * authorizer_identify() returned 1, it is at hand. */
 int authorizer_sender_uid(Authorizer *a, sd_bus_message *call, uid_t *ret);
+/* The bus told sender's uid elsewhere (bus-budget.c): keep it, so that it is at hand. */
+void authorizer_learn_sender_uid(Authorizer *a, const char *sender, uid_t uid);
 
 /* For a handler that cannot wait (a property getter), in a filter in front of it: 1 when the
  * sender's uid is at hand (or the bus could not tell it: the handler then refuses); 0 when it

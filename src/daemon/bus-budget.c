@@ -68,6 +68,8 @@ struct BusBudget {
         TokenBucket held_refusals;     /* LimitsExceeded when MAX_HELD is reached (no uid to charge) */
         bus_budget_returning_t returning;
         void *returning_userdata;
+        bus_budget_identified_t identified;
+        void *identified_userdata;
         uint64_t held_logged_usec;
 };
 
@@ -230,6 +232,8 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
         if (r >= 0)
                 r = budget_set_sender(bb->budget, id->sender, uid, pid, monotonic_usec());
+        if (r >= 0 && bb->identified)
+                bb->identified(id->sender, uid, bb->identified_userdata);
         for (unsigned i = 0; i < id->n_held; i++) {
                 if (r >= 0 && sd_bus_enqueue_for_read(bb->bus, id->held[i]) >= 0)
                         continue;
@@ -413,6 +417,12 @@ void bus_budget_on_returning(BusBudget *bb, bus_budget_returning_t callback, voi
         assert(bb);
         bb->returning = callback;
         bb->returning_userdata = userdata;
+}
+
+void bus_budget_on_identified(BusBudget *bb, bus_budget_identified_t callback, void *userdata) {
+        assert(bb);
+        bb->identified = callback;
+        bb->identified_userdata = userdata;
 }
 
 void bus_budget_trust_uid(BusBudget *bb, uid_t uid) {

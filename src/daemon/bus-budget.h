@@ -25,6 +25,10 @@ int bus_budget_new(BusBudget **ret, sd_bus *bus, sd_event *event, const JobTable
  * was charged when it came, and is not charged twice. */
 typedef bool (*bus_budget_returning_t)(sd_bus_message *m, void *userdata);
 void bus_budget_on_returning(BusBudget *bb, bus_budget_returning_t callback, void *userdata);
+/* The bus told a sender's uid (asked once per connection); the authorizer keeps it, so that it
+ * does not ask again. */
+typedef void (*bus_budget_identified_t)(const char *sender, uid_t uid, void *userdata);
+void bus_budget_on_identified(BusBudget *bb, bus_budget_identified_t callback, void *userdata);
 /* polkit said yes to uid: its calls are not charged for a while (TRUSTED_USEC in bus-budget.c). */
 void bus_budget_trust_uid(BusBudget *bb, uid_t uid);
 /* Logs what was dropped and refused, answers nobody held (the bus is going away), frees. */

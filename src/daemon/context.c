@@ -295,6 +295,13 @@ static void on_allowed(uid_t uid, void *userdata) {
                 bus_budget_trust_uid(c->budget, uid);
 }
 
+static void on_identified(const char *sender, uid_t uid, void *userdata) {
+        Context *c = ASSERT_PTR(userdata);
+
+        if (c->authorizer)
+                authorizer_learn_sender_uid(c->authorizer, sender, uid);
+}
+
 int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeout_usec) {
         int r;
 
@@ -335,6 +342,7 @@ int context_serve(Context *c, const sd_bus_vtable *vtable, uint64_t polkit_timeo
                 return log_error_errno(r, "Cannot set up the callers' budget: %m");
         authorizer_on_allowed(c->authorizer, on_allowed, c);
         bus_budget_on_returning(c->budget, awaits_polkit, c);
+        bus_budget_on_identified(c->budget, on_identified, c);
         notify_ready(c);
         return 0;
 }

@@ -86,4 +86,18 @@ dcall -u hsops-user Restart >/dev/null
 like "... the next window says how many were left out" "$(cat "$H_T/daemon.log")" \
      "^harper-sysopsd: 23 more refused calls were not logged in the last 10 s\.$"
 
+# a new caller's uid is asked of the bus once (by the call budget), not again by the authorizer
+daemon=$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s \
+    io.harperdb.SystemOperations1 | cut -d'"' -f2)
+dbus-monitor --system "type='method_call',sender='$daemon',destination='org.freedesktop.DBus'" \
+    >"$H_T/lookups.log" 2>&1 & monitor=$!
+h_wait 10 grep -q NameAcquired "$H_T/lookups.log"
+dcall -u hsops-admin SetStatus primary "asked once" >/dev/null
+dcall -u hsops-admin GetStatus primary >/dev/null
+dcall -u hsops-user GetStatus primary >/dev/null
+sleep 1
+kill "$monitor"; wait "$monitor" 2>/dev/null
+is "three new callers: their uids asked of the bus three times in all" \
+   "$(grep -cE 'member=(GetConnectionCredentials|GetConnectionUnixUser)' "$H_T/lookups.log")" 3
+
 done_testing
