@@ -16,15 +16,14 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "answer-kinds.h"
 #include "sysops-names.h"
 #include "time-util.h"
 
-#define MAX_KINDS 8
 #define PER_CONNECTION 100
 #define MAX_CONNECTIONS 16
 #define FRESH_AT_ONCE 64
 
-static struct { char name[128]; unsigned count; } kinds[MAX_KINDS];
 static unsigned answered;
 static bool progress, interactive, to_polkit;
 static uint64_t until_usec;   /* --for: when to stop sending again */
@@ -39,17 +38,9 @@ typedef struct Connection {
 static int send_call(Connection *c);
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *name = e ? e->name : "ok";
         Connection *c = userdata;
-        unsigned i = 0;
 
-        while (i < MAX_KINDS && kinds[i].count && strcmp(kinds[i].name, name) != 0)
-                i++;
-        if (i < MAX_KINDS) {
-                snprintf(kinds[i].name, sizeof kinds[i].name, "%s", name);
-                kinds[i].count++;
-        }
+        answer_kinds_count(m);
         answered++;
         c->waiting--;
         if (progress)
@@ -167,10 +158,6 @@ static int flood_fresh(unsigned n) {
         return 0;
 }
 
-static int by_name(const void *a, const void *b) {
-        return strcmp(((const char *) a), ((const char *) b));
-}
-
 int main(int argc, char *argv[]) {
         bool fresh = false;
         unsigned n;
@@ -196,9 +183,6 @@ int main(int argc, char *argv[]) {
         }
         if ((fresh ? flood_fresh(n) : flood_shared(n)) < 0)
                 return 1;
-        qsort(kinds, MAX_KINDS, sizeof kinds[0], by_name);
-        for (unsigned k = 0; k < MAX_KINDS; k++)
-                if (kinds[k].count)
-                        printf("%u %s\n", kinds[k].count, kinds[k].name);
+        answer_kinds_print();
         return 0;
 }

@@ -15,16 +15,15 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
+#include "answer-kinds.h"
 #include "sysops-names.h"
 #include "time-util.h"
 
 #define MAX_CONNECTIONS 256
 #define IN_FLIGHT 128
-#define MAX_KINDS 8
 
 typedef enum Mode { MODE_UNREAD, MODE_NOREPLY, MODE_FLOOD } Mode;
 
-static struct { char name[128]; unsigned long count; } kinds[MAX_KINDS];
 static unsigned long sent;
 
 typedef struct Connection {
@@ -33,17 +32,9 @@ typedef struct Connection {
 } Connection;
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *name = e ? e->name : "ok";
         Connection *c = userdata;
-        unsigned i = 0;
 
-        while (i < MAX_KINDS && kinds[i].count && strcmp(kinds[i].name, name) != 0)
-                i++;
-        if (i < MAX_KINDS) {
-                snprintf(kinds[i].name, sizeof kinds[i].name, "%s", name);
-                kinds[i].count++;
-        }
+        answer_kinds_count(m);
         c->waiting--;
         return 0;
 }
@@ -93,10 +84,6 @@ static int round_for(Connection *c, Mode mode) {
         return r;
 }
 
-static int by_name(const void *a, const void *b) {
-        return strcmp(((const char *) a), ((const char *) b));
-}
-
 int main(int argc, char *argv[]) {
         static Connection connections[MAX_CONNECTIONS];
         Mode mode;
@@ -130,9 +117,6 @@ int main(int argc, char *argv[]) {
                         (void) sd_bus_wait(connections[0].bus, 1000);
         }
         printf("sent %lu\n", sent);
-        qsort(kinds, MAX_KINDS, sizeof kinds[0], by_name);
-        for (unsigned i = 0; i < MAX_KINDS; i++)
-                if (kinds[i].count)
-                        printf("%lu %s\n", kinds[i].count, kinds[i].name);
+        answer_kinds_print();
         return 0;
 }
