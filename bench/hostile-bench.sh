@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # What a plain user's attacks on harper-sysopsd's share of the bus (issue 22) cost root and an
 # admin: on the test stack with the 64 kept jobs, root's GetStatus (200 calls on one connection)
-# and an admin's SetStatus (20 calls, each on a fresh connection, through polkit) with no attack
+# beside root's call of dbus-daemon itself (GetId, 200 calls: what the bus alone costs), and an
+# admin's SetStatus (20 calls, each on a fresh connection, through polkit) with no attack
 # and under each attack of tests/tools/unread-calls (hsops-user), side by side with their
 # ratios to the unloaded figures; the daemon's peak RSS during each attack's 25 s (sampled every
 # 100 ms).
@@ -47,6 +48,7 @@ run() {
         sleep 3
     fi
     root=$("$LATENCY" 200 GetStatus primary 2>/dev/null)
+    bus=$("$LATENCY" 200 org.freedesktop.DBus.GetId 2>/dev/null)
     admin=$(as_user hsops-admin "$LATENCY" --fresh 20 SetStatus maintenance bench 2>/dev/null)
     [ -z "$attacker" ] || wait "$attacker"
     touch "$H_T/sampler.stop"
@@ -54,18 +56,20 @@ run() {
     peak=$(cat "$H_T/sampler.peak")
     if [ -z "${base_root50:-}" ]; then
         base_root50=$(field p50 "$root") base_root99=$(field p99 "$root") base_admin50=$(field p50 "$admin")
+        base_bus50=$(field p50 "$bus")
     fi
-    printf '%-22s %9s %9s %6.2f %6.2f %9s %6.2f %5s %5s %8s\n' "$name" \
+    printf '%-22s %9s %9s %6.2f %6.2f %9s %6.2f %9s %6.2f %5s %5s %8s\n' "$name" \
         "$(field p50 "$root")" "$(field p99 "$root")" \
         "$(bc -l <<<"$(field p50 "$root") / $base_root50")" "$(bc -l <<<"$(field p99 "$root") / $base_root99")" \
+        "$(field p50 "$bus")" "$(bc -l <<<"$(field p50 "$bus") / $base_bus50")" \
         "$(field p50 "$admin")" "$(bc -l <<<"$(field p50 "$admin") / $base_admin50")" \
         "$(( $(field timeouts "$root") + $(field timeouts "$admin") ))" \
         "$(( $(field errors "$root") + $(field errors "$admin") ))" "$(( peak / 1024 ))"
 }
 
 echo "harper-sysopsd under a plain user's attacks ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)); times in µs"
-printf '%-22s %9s %9s %6s %6s %9s %6s %5s %5s %8s\n' attack "root p50" "root p99" "x p50" "x p99" \
-    "admin p50" "x p50" tmout err "RSS MiB"
+printf '%-22s %9s %9s %6s %6s %9s %6s %9s %6s %5s %5s %8s\n' attack "root p50" "root p99" "x p50" "x p99" \
+    "bus p50" "x p50" "admin p50" "x p50" tmout err "RSS MiB"
 run "none"
 run "unread (64 conns)" unread 64
 run "noreply (16 conns)" noreply 16
