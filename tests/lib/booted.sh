@@ -15,6 +15,8 @@
 #   b_in CMD...          run CMD inside as root (all namespaces of PID 1)
 #   b_user USER CMD...   run CMD inside as USER, outside any login session
 #   b_session USER SH    run the shell command SH inside as USER, in a logind session on seat0
+#   b_reboot             systemctl reboot inside; nspawn exits 133 and boots the same tree again
+#                        (as systemd-nspawn@.service does): a new PID 1, /run and fd store empty
 #   b_poweroff           power off and wait for nspawn; b_down (EXIT trap) also removes $B_T
 # Inputs: SRCDIR BUILDDIR B_CACHE B_KEEP. TAP helpers come from harness.sh.
 
@@ -84,10 +86,11 @@ b_prepare() {
 }
 
 # The project's Debian packages (tests/lib/build-debs.sh), built again only when a tracked file
-# changed.
+# changed (but for the integration tests' scripts: no package has them, and the build takes
+# minutes).
 b_build_project() {
     local hash
-    hash=$(cd "$SRCDIR" && git ls-files -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+    hash=$(cd "$SRCDIR" && git ls-files -z -- . ':!tests/integration/*.sh' | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
     B_DEBS=$BUILDDIR/booted-debs-$hash
     [ -f "$B_DEBS/built" ] && return 0
     rm -rf "$BUILDDIR"/booted-debs-*
@@ -106,13 +109,32 @@ b_install_project() {
 # degraded). systemd need not be this host's PID 1: nothing to register with (--register=no
 # --keep-unit), and nspawn keeps its state in /run/systemd, a tmpfs of the test's own.
 b_boot() {
+    mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
+    _b_start
+}
+
+# b_reboot: a reboot as the container's systemd does it (every unit stopped, then exit 133),
+# and nspawn started again on the same tree, as systemd-nspawn@.service restarts on 133
+b_reboot() {
+    local rc
+    b_in systemctl --no-block reboot >/dev/null 2>&1
+    for _ in $(seq 1200); do kill -0 "$B_NS_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$B_NS_PID" 2>/dev/null && { echo "booted: the container did not reboot within 60 s" >&2; return 1; }
+    wait "$B_NS_PID"
+    rc=$?
+    B_NS_PID='' B_PID1=''
+    [ "$rc" = 133 ] || { echo "booted: nspawn exited $rc, not 133 (reboot)" >&2; tail -n 30 "$B_T/console.log" >&2; return 1; }
+    _b_start
+}
+
+# nspawn in the run's cgroups; B_PID1 once the container's systemd is running (or degraded)
+_b_start() {
     local t0
     t0=$(_b_usec)
-    mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && _b_cgroups || return 1
     # $$ is the inner shell, which becomes nspawn
     sh -c 'root=$1; shift; for cg; do echo $$ >"$cg/cgroup.procs" || exit 1; done
         exec systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network -b' \
-        sh "$B_T/root" "${H_CGROUPS[@]}" >"$B_T/console.log" 2>&1 </dev/null &
+        sh "$B_T/root" "${H_CGROUPS[@]}" >>"$B_T/console.log" 2>&1 </dev/null &
     B_NS_PID=$!
     # the container's systemd: a descendant of nspawn (the first child is an intermediate)
     for _ in $(seq 200); do
