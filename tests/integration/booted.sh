@@ -295,8 +295,139 @@ case_watchdog() {
         "$(b_in systemctl show -P NRestarts harper-sysopsd.service) $(b_in journalctl -b -u harper-sysopsd.service -o cat | grep -ci 'watchdog timeout')" "0 0"
 }
 
+# ---------------------------------------------------------------- issue 23: the package's life
+
+CONF=/etc/harper-sysops/sysops.json
+# harper_api_on: the configuration as the stand-ins' but with Harper's operations API on (the
+# default), which the stand-in Harper never answers; stand_ins_back: the tests' own again
+harper_api_on() {
+    b_in cp "$CONF" /root/sysops.json.stand-ins
+    python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); del c["harper"]; json.dump(c, open(sys.argv[1], "w"))' \
+        "$B_T/root$CONF"
+}
+stand_ins_back() { b_in cp /root/sysops.json.stand-ins "$CONF" && b_in systemctl reload-or-restart harper-sysopsd.service; }
+# out_exit CMD...: CMD's stdout on one line, then "exit N"
+out_exit() { local out rc; out=$("$@"); rc=$?; echo "$(flat "$out")exit $rc"; }
+# the project's processes in the container, by name
+our_processes() { b_in ps -eo comm= | grep -x -e harper-sysopsd -e harper-ops-http | sort -u | tr '\n' ' '; }
+
+# An upgrade (dpkg -i of the installed packages again: prerm upgrade, postinst configure, which
+# try-restart what runs) with statuses set: the first answer after it has them, from systemd's
+# fd store (with nothing to read back from: the tests' configuration has no Harper API)
+case_upgrade() {
+    local pid out
+    mkdir -p "$B_T/root/root/debs" && cp "$B_DEBS"/harper-sysops_*.deb "$B_DEBS"/harper-sysops-http_*.deb "$B_T/root/root/debs/"
+    ops root '{"operation":"set_status","id":"maintenance","status":"upgrading"}' >/dev/null
+    ops root '{"operation":"set_status","id":"primary","status":"kept-across"}' >/dev/null
+    pid=$(main_pid harper-sysopsd.service)
+    check "dpkg -i of the installed packages again (an upgrade) succeeds" b_in sh -c 'dpkg -i /root/debs/*.deb >/root/upgrade.log 2>&1'
+    out=$(main_pid harper-sysopsd.service)
+    check "... it restarted harper-sysopsd (main process $pid, now $out)" test "$out" != 0 -a "$out" != "$pid"
+    out=$(ops root --status '{"operation":"get_status"}' 2>&1)
+    like "... the first get_status after it has both statuses" "$(flat "$out")" \
+        '^200 \[\{"id":"maintenance","status":"upgrading",[^]]*\},\{"id":"primary","status":"kept-across",[^]]*\}\] $'
+    like "... over HTTP too (its sockets try-restarted)" \
+        "$(b_user $ADMIN curl -s -w ' %{http_code}' --unix-socket /run/harper-sysops/http.sock -d '{"operation":"get_status","id":"maintenance"}' http://localhost/)" \
+        '"status":"upgrading".* 200$'
+    like "... the daemon took them from systemd's fd store" "$(b_in journalctl -b -u harper-sysopsd.service -o cat)" \
+        "Took over the statuses of the previous run, 2 set, kept by systemd"
+    is "... dpkg said nothing of disabled or static units" "$(grep -c 'disabled or a static unit' "$B_T/root/root/upgrade.log")" 0
+}
+
+# Item 3: Harper's unit is harper.service, instance_unit is not set (Harper's own restart_service
+# and its API, the defaults): both errors name the key that fixes it
+case_other_unit_name() {
+    local etc=$B_T/root/etc/systemd/system out want="systemd has no unit harperdb\.service \(instance_unit in sysops\.json\(5\) names Harper's unit\)"
+    b_in systemctl stop harperdb.service
+    mv "$etc/harperdb.service" "$B_T/harperdb.service" && rm "$etc/multi-user.target.wants/harperdb.service" &&
+        cp "$SRCDIR/tests/units/harperdb.service" "$etc/harper.service"
+    b_in systemctl daemon-reload && b_in systemctl start harper.service
+    b_in cp "$CONF" /root/sysops.json.stand-ins
+    echo '{}' >"$B_T/root$CONF"
+    b_in systemctl reload-or-restart harper-sysopsd.service
+    out=$(out_exit ops root --wait '{"operation":"restart_service","service":"http_workers"}' 2>&1)
+    like "harper.service, no instance_unit: restart_service's error names instance_unit" "$out" "$want"
+    out=$(ops root '{"operation":"system_information","attributes":["system"]}' | json 'd["harper"]')
+    like "... system_information's note of Harper too" "$out" "$want"
+    b_in systemctl stop harper.service
+    rm "$etc/harper.service" && mv "$B_T/harperdb.service" "$etc/" &&
+        ln -s ../harperdb.service "$etc/multi-user.target.wants/harperdb.service"
+    b_in systemctl daemon-reload && b_in systemctl start harperdb.service
+    stand_ins_back
+}
+
+# A reboot with statuses set: systemd's fd store and Harper's copy are both gone. Harper's API is
+# on and the stand-in never answers it: every read until Harper answers is StatusesUnknown (exit
+# 8, HTTP 503), never [] (a load balancer would read "not in maintenance").
+case_reboot() {
+    local boot_id seen
+    harper_api_on
+    b_in systemctl reload-or-restart harper-sysopsd.service
+    ops root '{"operation":"set_status","id":"maintenance","status":"before-reboot"}' >/dev/null
+    like "with Harper's API on, a status is set before the reboot" \
+        "$(ops root '{"operation":"get_status","id":"maintenance"}')" '"status":"before-reboot"'
+    boot_id=$(b_in cat /proc/sys/kernel/random/boot_id)
+    check "the container reboots (systemctl reboot)" b_reboot || return
+    diag "reboot: up again after ${B_BOOT_MS} ms (system $B_STATE)"
+    check "... a new boot" test "$(b_in cat /proc/sys/kernel/random/boot_id)" != "$boot_id"
+    # the first calls start the daemon by D-Bus activation, which finds nothing in the fd store
+    seen=$(for _ in 1 2 3 4 5; do
+        out_exit ops root --status '{"operation":"get_status"}' 2>>"$B_T/reboot.err"
+        out_exit ops root --status '{"operation":"get_status","id":"maintenance"}' 2>>"$B_T/reboot.err"
+    done | sed 's/{"error":"[^"]*"}/{"error":…}/' | sort | uniq -c | sed 's/^ *//')
+    is "after the reboot, each of 10 reads is StatusesUnknown (503, exit 8), none []" "$seen" '10 503 {"error":…} exit 8'
+    is "... the D-Bus error each time" "$(sort "$B_T/reboot.err" | uniq -c | sed 's/^ *//; s/Unknown: .*/Unknown/')" \
+        "10 harper-ops: io.harperdb.SystemOperations1.Error.StatusesUnknown"
+    like "... saying why" "$(ops root '{"operation":"get_status"}' 2>/dev/null)" '"error":"[^"]*Harper has not answered'
+    is "... over HTTP: 503" "$(b_user $ADMIN curl -s -o /dev/null -w '%{http_code}' --unix-socket /run/harper-sysops/http.sock \
+        -d '{"operation":"get_status"}' http://localhost/)" 503
+    stand_ins_back
+}
+
+# Remove, install again, remove, purge, install again, as apt and dpkg do them, with harper-sysopsd
+# and both HTTP sockets running at the first removal
+case_remove_purge_reinstall() {
+    local files left
+    ops root '{"operation":"get_status"}' >/dev/null 2>&1         # D-Bus activation
+    b_user $ADMIN curl -s -o /dev/null --unix-socket /run/harper-sysops/http.sock -d '{"operation":"get_status"}' http://localhost/
+    is "before removal: the daemon, the HTTP service and both its sockets run" \
+        "$(b_in systemctl is-active harper-sysopsd.service harper-ops-http.service harper-ops-http.socket harper-ops-http-tcp.socket | tr '\n' ' ')" \
+        "active active active active "
+    is "... their processes" "$(our_processes)" "harper-ops-http harper-sysopsd "
+    # what the packages installed, but for directories others share
+    files=$(b_in sh -c 'dpkg -L harper-sysops harper-sysops-http | while read -r f; do [ -d "$f" ] && [ "${f#*harper}" = "$f" ] || echo "$f"; done')
+    check "apt-get remove of both packages succeeds" b_in sh -c 'apt-get remove -y harper-sysops harper-sysops-http >/root/remove.log 2>&1'
+    is "... no harper-sysopsd or harper-ops-http process is left" "$(our_processes)" ""
+    is "... the bus name io.harperdb.SystemOperations1 has no owner" \
+        "$(b_in busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s io.harperdb.SystemOperations1)" "b false"
+    is "... nothing listens on the HTTP sockets any more" \
+        "$(b_in ss -Hlxtn | grep -e /run/harper-sysops/http.sock -e ':9939 ')" ""
+    check "... the conffile /etc/pam.d/harper-ops stays until purge" b_in test -e /etc/pam.d/harper-ops
+    check "... so does the configuration, $CONF" b_in test -s "$CONF"
+    check "dpkg -i after the removal succeeds" b_in sh -c 'dpkg -i /root/debs/*.deb >/root/reinstall.log 2>&1'
+    like "... an operation answers" "$(flat "$(ops root --status '{"operation":"get_status"}' 2>&1)")" '^200 \['
+    check "apt-get remove again" b_in sh -c 'apt-get remove -y harper-sysops harper-sysops-http >/root/remove.log 2>&1'
+    is "... no process left" "$(our_processes)" ""
+    check "dpkg --purge of both succeeds" b_in sh -c 'dpkg --purge harper-sysops harper-sysops-http >/root/purge.log 2>&1'
+    is "... dpkg has neither" "$(b_in dpkg-query -W -f='${db:Status-Abbrev}\n' harper-sysops harper-sysops-http 2>/dev/null | grep -v '^[up]n')" ""
+    left=$(b_in sh -c 'while read -r f; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done; true' \
+        <<<"$files"$'\n/etc/pam.d/harper-ops')
+    is "... none of their files is left, conffile included" "$left" ""
+    is "... nor their units' links" "$(b_in find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled -name 'harper-ops-http*' -o -name 'harper-sysopsd.service')" ""
+    like "... what policy keeps: the group harper-admin (files and members may be its)" "$(b_in getent group harper-admin)" "^harper-admin:.*$ADMIN"
+    is "... not the configuration: /etc/harper-sysops is gone (Debian policy 10.7.3)" \
+        "$(b_in sh -c 'ls -A /etc/harper-sysops 2>/dev/null || echo gone')" gone
+    check "dpkg -i after the purge succeeds" b_in sh -c 'dpkg -i /root/debs/*.deb >/root/reinstall.log 2>&1'
+    like "... the group harper-admin as before" "$(b_in getent group harper-admin)" "^harper-admin:.*$ADMIN"
+    like "... an operation answers (D-Bus activation)" \
+        "$(flat "$(ops root --status '{"operation":"set_status","id":"primary","status":"reinstalled"}' 2>&1)")" '^200 \{.*"status":"reinstalled"'
+    is "... the HTTP sockets are disabled again (an opt-in)" \
+        "$(b_in systemctl is-enabled harper-ops-http.socket harper-ops-http-tcp.socket | tr '\n' ' ')" "disabled disabled "
+}
+
 CASES=(packages activation statuses system_information disk_rw restarts reexec refusal_journal configuration http
-       socket_warnings ports security polkit_interactive denied_hints watchdog)
+       socket_warnings ports security polkit_interactive denied_hints watchdog upgrade other_unit_name reboot
+       remove_purge_reinstall)
 
 # ---------------------------------------------------------------- run
 
@@ -308,7 +439,9 @@ setup_root || bail_out "cannot set up users and stand-in units in the tree"
 b_boot || bail_out "the container did not boot"
 diag "overlay ${B_OVERLAY_MS} ms, build ${B_BUILD_MS} ms, boot ${B_BOOT_MS} ms (system $B_STATE)"
 for c in "${CASES[@]}"; do
+    t0=$(_b_usec)
     "case_$c"
+    diag "case $c: $(_b_ms_since "$t0") ms"
 done
 t0=$(_b_usec)
 b_poweroff
