@@ -5,9 +5,10 @@
 # an admin would: D-Bus activation of the shipped hardened unit by the first call, every
 # operation as root, a harper-admin member and a plain user, restarts of stand-in Harper units
 # enabled in the container, HTTP over its sockets, Harper's ports left alone, the watchdog,
-# systemd-analyze security, and interactive polkit in a seat0 session (pkttyagent on a pty; an
-# agent that dismisses).
-# Boots once, runs every case, powers off. The first run debootstraps the tree (≈ 1-2 min) into
+# systemd-analyze security, interactive polkit in a seat0 session (pkttyagent on a pty; an
+# agent that dismisses), and the package's life: an upgrade and a reboot with statuses set,
+# removal, purge and installing again.
+# Boots, runs every case (case_reboot reboots the container once), powers off. The first run debootstraps the tree (≈ 1-2 min) into
 # /var/cache/harper-sysops-test (tests/lib/booted.sh).
 #
 # A case is a function case_NAME, listed in CASES; it runs in the booted container through b_in
