@@ -48,7 +48,8 @@ SystemdClient *systemd_client_free(SystemdClient *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SystemdClient *, systemd_client_free);
 
 /* Queues action of unit; callback gets UNIT_RUN_QUEUED, then UNIT_RUN_FINISHED exactly once
- * (never before this returns). A negative errno: no callback. */
+ * (never before this returns). While the manager is away (a daemon-reexec) the action is asked
+ * for once it is back. A negative errno: no callback. */
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata);
 

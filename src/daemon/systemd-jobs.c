@@ -13,6 +13,7 @@
 #include "text.h"
 
 typedef enum RunPhase {
+        RUN_HELD,              /* asked for while the manager was away: the call goes once it is back */
         RUN_QUEUEING,          /* the Restart/ReloadUnit call is out */
         RUN_WAITING,           /* queued; waiting for JobRemoved of job_path */
         RUN_CHECKING,          /* job ended; asking the unit how it is */
@@ -166,6 +167,7 @@ void systemd_jobs_free_all(SystemdClient *c) {
 }
 
 static void run_job_removed(UnitRun *run, const char *result);
+static int queue_job(UnitRun *run);
 
 static int on_job_still_there(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitRun *run = ASSERT_PTR(userdata);
@@ -185,7 +187,12 @@ void systemd_jobs_resume(SystemdClient *c) {
                 next = run->next;
                 if (run->phase == RUN_CHECKING)
                         run_job_removed(run, run->job_result);
-                else if (run->phase == RUN_WAITING &&
+                else if (run->phase == RUN_HELD) {
+                        run->phase = RUN_QUEUEING;
+                        if (queue_job(run) < 0)
+                                run_finishf(run, "%s of %s: systemd could not be asked.", action_nouns[run->action],
+                                            run->unit);
+                } else if (run->phase == RUN_WAITING &&
                          sd_bus_call_method_async(c->bus, &run->call, SYSTEMD_NAME, run->job_path,
                                                   "org.freedesktop.DBus.Properties", "Get", on_job_still_there,
                                                   run, "ss", "org.freedesktop.systemd1.Job", "State") < 0)
@@ -365,19 +372,25 @@ static int queue_job(UnitRun *run) {
 int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, unit_run_callback_t callback,
                        void *userdata) {
         _cleanup_(run_freep) UnitRun *run = NULL;
+        bool held;
         int r;
 
         assert(c);
         assert(unit);
         assert(action >= 0 && action < _UNIT_ACTION_MAX);
         assert(callback);
-        r = systemd_client_connect(c);
-        if (r < 0)
-                return r;
+        /* the manager is away (a daemon-reexec) or its connection is closing: the run waits for
+         * it, as runs whose job systemd has do */
+        held = c->lost_usec || (c->bus && sd_bus_is_open(c->bus) <= 0);
+        if (!held) {
+                r = systemd_client_connect(c);
+                if (r < 0)
+                        return r;
+        }
         run = calloc(1, sizeof(UnitRun));
         if (!run)
                 return -ENOMEM;
-        *run = (UnitRun) { .client = c, .action = action, .phase = RUN_QUEUEING, .callback = callback,
+        *run = (UnitRun) { .client = c, .action = action, .phase = held ? RUN_HELD : RUN_QUEUEING, .callback = callback,
                            .userdata = userdata, .next = c->runs };
         c->runs = run;
         run->unit = strdup(unit);
@@ -387,9 +400,11 @@ int systemd_client_run(SystemdClient *c, const char *unit, UnitAction action, un
                                        on_run_timeout, run);
         if (r < 0)
                 return r;
-        r = queue_job(run);
-        if (r < 0)
-                return r;
+        if (!held) {
+                r = queue_job(run);
+                if (r < 0)
+                        return r;
+        }
         TAKE_PTR(run);
         return 0;
 }

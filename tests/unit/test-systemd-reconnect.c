@@ -159,6 +159,31 @@ static void test_comes_back_job_gone(void **state) {
         assert_null(o.error);
 }
 
+/* A run asked for while the manager is away (a rolling restart's next unit during a
+ * daemon-reexec) waits for it, and its job is queued on the new connection. */
+static void test_asked_while_away(void **state) {
+        FakeSystemd *f = *state;
+        _cleanup_(systemd_client_freep) SystemdClient *c = client_new(f, 3000);
+        Outcome first = {}, second = {};
+
+        assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &first), 0);
+        fake_run_until(f, &first.n_queued, 20000);
+        fake_systemd_leave(f);
+        fake_run_for(f, 100);
+        assert_int_equal(systemd_client_run(c, UNIT, UNIT_ACTION_RESTART, on_run, &second), 0);
+        fake_run_for(f, 300);
+        assert_int_equal(second.n_finished, 0);
+        assert_int_equal(f->n_queued, 1);
+        fake_systemd_listen(f);
+        fake_run_until(f, &second.n_queued, 20000);
+        assert_int_equal(f->n_queued, 2);
+        assert_true(fake_systemd_job_removed(f, "done") >= 0);
+        fake_run_until(f, &second.n_finished, 20000);
+        fake_run_until(f, &first.n_finished, 20000);
+        assert_null(first.error);
+        assert_null(second.error);
+}
+
 /* A manager that does not come back within the grace period fails the run. */
 static void test_does_not_come_back(void **state) {
         static const char prefix[] = "Restart of test.service did not finish: the connection to systemd was lost "
@@ -188,6 +213,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_lost_while_queueing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_comes_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_comes_back_job_gone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_asked_while_away, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_does_not_come_back, setup, teardown),
         };
 
