@@ -10,6 +10,12 @@ set -u
 h_users || bail_out "h_users failed"
 h_up || bail_out "h_up failed (see stderr)"
 
+# --- like (in a subshell: its own count of checks)
+like "like: a pattern that matches passes" "$(like probe $'200\n{}' '^200$')" '^ok [0-9]+ - probe$'
+like "like: a pattern of two lines matches them in turn" "$(like probe $'200\n{}' $'^200$\n^\\{\\}$')" '^ok [0-9]+ - probe$'
+like "... and fails when only one of its lines would (grep alone takes each line as a pattern)" \
+    "$(like probe $'200\n{}' $'^200\nnothing$')" '^not ok [0-9]+ - probe$'
+
 # --- the stack
 check "systemd answers on the private bus" busctl --system status org.freedesktop.systemd1
 check "polkitd answers on the private bus" busctl --system status org.freedesktop.PolicyKit1

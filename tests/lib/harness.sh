@@ -533,7 +533,18 @@ is() {
 
 like() {
     local -; set +e
-    grep -Eq -- "$3" <<<"$2"
+    # grep would take each line of a pattern as a pattern of its own (any one would pass): a
+    # pattern of several lines matches as many lines of the text in turn (its inner ^ and $ are
+    # where the lines meet)
+    local p=$3
+    if [[ $p == *$'\n'* ]]; then
+        p=${p//$'$\n'/$'\n'} p=${p//$'\n^'/$'\n'} p=${p//$'\n'/$'\x1f'}
+        [[ $p == ^* ]] && p="(^|"$'\x1f'")${p#^}"
+        [[ $p == *\$ ]] && p="${p%\$}(\$|"$'\x1f'")"
+        grep -Eq -- "$p" <<<"${2//$'\n'/$'\x1f'}"
+    else
+        grep -Eq -- "$3" <<<"$2"
+    fi
     _h_result $? "$1" && return 0
     _h_diag_value got "$2"
     _h_diag_value "want (grep -E)" "$3"
