@@ -219,7 +219,8 @@ static void sleep_until(uint64_t when) {
                 usleep((useconds_t) (when - now));
 }
 
-/* user's password, unless the throttle holds it off (-ETOOMANYREFS, or -EBUSY when the
+/* user's password, unless the throttle holds it off (-ETOOMANYREFS, also when its turn among the
+ * checks in flight of its name or source did not come within --queue-timeout; -EBUSY when the
  * account's turn is too far away; *retry_usec says how long to wait), else as check_password. */
 static int throttled_check(const Conn *conn, const char *user, const char *password, Identity *id,
                            unsigned *delay, uint64_t *retry_usec) {
@@ -229,8 +230,13 @@ static int throttled_check(const Conn *conn, const char *user, const char *passw
         int r;
 
         escape_for_log(user, shown, sizeof shown);
-        switch (throttle_begin(s->throttle, user, conn->source, monotonic_usec(), max_wait, retry_usec)) {
+        switch (throttle_begin_in_turn(s->throttle, user, conn->source, monotonic_usec() + max_wait, max_wait,
+                                       retry_usec)) {
         case THROTTLE_HELD_OFF:
+                return -ETOOMANYREFS;
+        case THROTTLE_WAIT:
+                log_debug("Login of '%s' from %s refused: its turn among the checks in flight did not come in %u s.",
+                          shown, conn->remote, s->options.queue_timeout_sec);
                 return -ETOOMANYREFS;
         case THROTTLE_BUSY:
                 /* not a warning each time: an attack from many addresses would flood the log */

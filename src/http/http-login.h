@@ -16,7 +16,8 @@ int login_throttle_new(const HttpOptions *o, LoginThrottle **ret);
 
 /* 0 with conn->identity set, or the HTTP status to refuse with (its body in *ret_json, and in
  * *ret_retry_sec the seconds for Retry-After, 0 for none). A refused login returns after PAM's
- * fail delay; one held off after repeated failures (429), at once. */
+ * fail delay; one held off after repeated failures (429), at once; one past the checks in flight
+ * of its name and source waits its turn first (429 when it does not come in --queue-timeout). */
 unsigned login_identify(struct MHD_Connection *c, Conn *conn, const char **ret_json, unsigned *ret_retry_sec);
 
 /* Wipes the login conn remembers (its Authorization header) and its identity. */

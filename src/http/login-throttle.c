@@ -30,11 +30,13 @@ typedef struct Record {
 struct LoginThrottle {
         ThrottleConfig config;
         pthread_mutex_t lock;
+        pthread_cond_t ended;   /* a check ended: the checks waiting for their turn look again */
         Record *records;
 };
 
 int throttle_new(const ThrottleConfig *config, LoginThrottle **ret) {
         _cleanup_(throttle_freep) LoginThrottle *t = NULL;
+        pthread_condattr_t attr;
 
         assert(config);
         assert(ret);
@@ -43,6 +45,10 @@ int throttle_new(const ThrottleConfig *config, LoginThrottle **ret) {
         if (!t)
                 return -ENOMEM;
         pthread_mutex_init(&t->lock, NULL);
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);   /* monotonic_usec()'s */
+        pthread_cond_init(&t->ended, &attr);
+        pthread_condattr_destroy(&attr);
         t->config = *config;
         if (t->config.records < 3)   /* one attempt touches three records */
                 t->config.records = 3;
@@ -56,6 +62,7 @@ int throttle_new(const ThrottleConfig *config, LoginThrottle **ret) {
 void throttle_free(LoginThrottle *t) {
         if (!t)
                 return;
+        pthread_cond_destroy(&t->ended);
         pthread_mutex_destroy(&t->lock);
         free(t->records);
         free(t);
@@ -129,26 +136,33 @@ static void hold_off(const LoginThrottle *t, Record *r, unsigned free_failures, 
         r->until = now + usec;
 }
 
-/* How long a check of key must wait at now (0: none): its backoff, or with busy, while past its
- * free failures another check is under way, a second (one check at a time then, or those at
- * the same time would all pass). */
-static uint64_t held_for(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
-                         unsigned free_failures, bool busy, uint64_t now) {
+/* How long key's backoff holds a check off at now (0: not). */
+static uint64_t backoff_left(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
+                             uint64_t now) {
         const Record *r = record_get(t, kind, account, source, now, false);
 
-        if (!r)
-                return 0;
-        if (r->until > now)
-                return r->until - now;
-        return busy && r->failures + r->pending > free_failures && r->pending > 0 ? USEC_PER_SEC : 0;
+        return r && r->until > now ? r->until - now : 0;
 }
 
-static uint64_t pair_or_source_held_for(LoginThrottle *t, const char *account, const char *source, bool busy,
-                                        uint64_t now) {
-        uint64_t pair = held_for(t, RECORD_PAIR, account, source, t->config.pair_free, busy, now),
-                 from = held_for(t, RECORD_SOURCE, "", source, t->config.source_free, busy, now);
+/* Whether key's checks in flight fill its bound: past its free failures (those in flight
+ * counted as failures) one check at a time, or checks at the same time would all pass. */
+static bool in_flight_full(LoginThrottle *t, RecordKind kind, const char *account, const char *source,
+                           unsigned free_failures, uint64_t now) {
+        const Record *r = record_get(t, kind, account, source, now, false);
+
+        return r && r->pending > 0 && r->failures + r->pending > free_failures;
+}
+
+static uint64_t pair_or_source_held_for(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
+        uint64_t pair = backoff_left(t, RECORD_PAIR, account, source, now),
+                 from = backoff_left(t, RECORD_SOURCE, "", source, now);
 
         return pair > from ? pair : from;
+}
+
+static bool pair_or_source_full(LoginThrottle *t, const char *account, const char *source, uint64_t now) {
+        return in_flight_full(t, RECORD_PAIR, account, source, t->config.pair_free, now) ||
+               in_flight_full(t, RECORD_SOURCE, "", source, t->config.source_free, now);
 }
 
 /* When account's password may be checked from source: now, unless the account is under attack
@@ -169,26 +183,63 @@ static bool account_turn(LoginThrottle *t, const char *account, const char *sour
         return true;
 }
 
+/* throttle_begin() with the lock held. */
+static ThrottleVerdict begin_locked(LoginThrottle *t, const char *account, const char *source, uint64_t now,
+                                    uint64_t max_wait_usec, uint64_t *ret_usec) {
+        uint64_t held = pair_or_source_held_for(t, account, source, now), turn;
+
+        if (held) {
+                *ret_usec = held;
+                return THROTTLE_HELD_OFF;
+        }
+        if (pair_or_source_full(t, account, source, now)) {
+                *ret_usec = USEC_PER_SEC;
+                return THROTTLE_WAIT;
+        }
+        if (!account_turn(t, account, source, now, max_wait_usec, &turn)) {
+                *ret_usec = turn - now;
+                return THROTTLE_BUSY;
+        }
+        record_get(t, RECORD_PAIR, account, source, now, true)->pending++;
+        record_get(t, RECORD_SOURCE, "", source, now, true)->pending++;
+        *ret_usec = turn;
+        return THROTTLE_GO;
+}
+
 ThrottleVerdict throttle_begin(LoginThrottle *t, const char *account, const char *source, uint64_t now,
                                uint64_t max_wait_usec, uint64_t *ret_usec) {
-        ThrottleVerdict verdict = THROTTLE_GO;
-        uint64_t held, turn;
+        ThrottleVerdict verdict;
 
         assert(t);
+        assert(account);
+        assert(source);
         assert(ret_usec);
 
         pthread_mutex_lock(&t->lock);
-        held = pair_or_source_held_for(t, account, source, true, now);
-        if (held) {
-                verdict = THROTTLE_HELD_OFF;
-                *ret_usec = held;
-        } else if (!account_turn(t, account, source, now, max_wait_usec, &turn)) {
-                verdict = THROTTLE_BUSY;
-                *ret_usec = turn - now;
-        } else {
-                record_get(t, RECORD_PAIR, account, source, now, true)->pending++;
-                record_get(t, RECORD_SOURCE, "", source, now, true)->pending++;
-                *ret_usec = turn;
+        verdict = begin_locked(t, account, source, now, max_wait_usec, ret_usec);
+        pthread_mutex_unlock(&t->lock);
+        return verdict;
+}
+
+ThrottleVerdict throttle_begin_in_turn(LoginThrottle *t, const char *account, const char *source, uint64_t deadline,
+                                       uint64_t max_wait_usec, uint64_t *ret_usec) {
+        struct timespec until = timespec_from_usec(deadline);
+        ThrottleVerdict verdict;
+        uint64_t now;
+
+        assert(t);
+        assert(account);
+        assert(source);
+        assert(ret_usec);
+
+        /* the waiter holds nothing of the table: whatever ended meanwhile, it asks again */
+        pthread_mutex_lock(&t->lock);
+        for (;;) {
+                now = monotonic_usec();
+                verdict = begin_locked(t, account, source, now, max_wait_usec, ret_usec);
+                if (verdict != THROTTLE_WAIT || now >= deadline)
+                        break;
+                (void) pthread_cond_timedwait(&t->ended, &t->lock, &until);
         }
         pthread_mutex_unlock(&t->lock);
         return verdict;
@@ -225,7 +276,8 @@ uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source,
                 hold_off(t, count_failure(from, now), t->config.source_free, now);
                 count_failure(record_get(t, RECORD_ACCOUNT, account, "", now, true), now);
         }
-        usec = pair_or_source_held_for(t, account, source, false, now);
+        usec = pair_or_source_held_for(t, account, source, now);
+        pthread_cond_broadcast(&t->ended);
         pthread_mutex_unlock(&t->lock);
         return usec;
 }

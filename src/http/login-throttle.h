@@ -2,7 +2,9 @@
 /* Failed logins over TCP remembered across connections, to hold guessers off, after OpenSSH's
  * PerSourcePenalties: per (account, source) and per source, a few failures are free, then each
  * one holds that pair or source off for 1 s, doubling up to a maximum (429). A check is counted
- * before it runs (reserved), so checks at the same time cannot pass more guesses than that. Per
+ * before it runs (reserved), so checks at the same time cannot pass more guesses than that: past
+ * the free failures (those in flight counted as failures) one runs at a time, the others wait
+ * for their turn (throttle_begin_in_turn()). Per
  * account from all sources together, past a number of failures the checks from sources that
  * failed before are spaced out (slowed, not held off); a source with no failure is never slowed,
  * so guessing at a name cannot lock its owner out. A fixed-size table, the least recently failed
@@ -36,6 +38,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(LoginThrottle *, throttle_free);
 typedef enum ThrottleVerdict {
         THROTTLE_GO,        /* check it (at its turn); reserved until throttle_end() */
         THROTTLE_HELD_OFF,  /* the pair or the source is held off: 429 */
+        THROTTLE_WAIT,      /* the pair's or the source's checks in flight fill its bound: wait */
         THROTTLE_BUSY,      /* the account's turn for this source is too far away: 503 */
 } ThrottleVerdict;
 
@@ -48,13 +51,20 @@ typedef enum ThrottleOutcome {
 /* Before a check of account's password from source at now: GO with the time of its turn in
  * *ret_usec (now, or later when the account is under attack and source failed before), the check
  * counted against the pair and the source until throttle_end(); HELD_OFF with the µs left in
- * *ret_usec; BUSY when the turn is more than max_wait_usec away, the µs to wait in *ret_usec. */
+ * *ret_usec; WAIT (1 s in *ret_usec) until a check in flight of the pair or the source ends;
+ * BUSY when the turn is more than max_wait_usec away, the µs to wait in *ret_usec. */
 ThrottleVerdict throttle_begin(LoginThrottle *t, const char *account, const char *source, uint64_t now,
                                uint64_t max_wait_usec, uint64_t *ret_usec);
 
+/* throttle_begin() at monotonic_usec(), asked again each time a check ends while it says WAIT,
+ * until deadline (monotonic µs): then WAIT still. The waiter holds no record, so the table stays
+ * bounded; the waiters are bounded by whoever calls (one per connection). */
+ThrottleVerdict throttle_begin_in_turn(LoginThrottle *t, const char *account, const char *source, uint64_t deadline,
+                                       uint64_t max_wait_usec, uint64_t *ret_usec);
+
 /* The end of a check throttle_begin() let go: accepted forgives the pair (the source and the
- * account keep their counts), refused is one more failure of each. Returns how long the pair or
- * the source is held off from now on (0: not). */
+ * account keep their counts), refused is one more failure of each; the checks waiting for their
+ * turn look again. Returns how long the pair or the source is held off from now on (0: not). */
 uint64_t throttle_end(LoginThrottle *t, const char *account, const char *source, uint64_t now,
                       ThrottleOutcome outcome);
 

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* harper-ops-http's checks that need no server: the failed-login records (backoff per pair and
- * per source, spacing per account, forgiving, forgetting, a bounded table) and the checks of a
- * request's head (framing, target, origin, host, method, size). */
+ * per source, spacing per account, waiting for the checks in flight, forgiving, forgetting, a
+ * bounded table) and the checks of a request's head (framing, target, origin, host, method,
+ * size). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "login-throttle.h"
 #include "request-head.h"
+#include "time-util.h"
 
 #define SEC 1000000ull
 #define T0 (1000 * SEC)
@@ -130,14 +135,14 @@ static void test_account_under_attack_is_spaced_for_failed_sources_only(void **s
 }
 
 /* Issue 22, row 8: checks at the same time are counted before they run: with 5 free failures
- * 6 may run at once, a 7th waits (1 s) until they end, and the 6th failure starts the backoff. */
+ * 6 may run at once, a 7th waits until they end, and the 6th failure starts the backoff. */
 static void test_concurrent_checks_are_reserved(void **state) {
         LoginThrottle *t = throttle_with(64, 5, 20, 100);
         uint64_t at;
 
         for (int i = 0; i < 6; i++)
                 assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 0, &at), THROTTLE_GO);
-        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 0, &at), THROTTLE_HELD_OFF);
+        assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", T0, 0, &at), THROTTLE_WAIT);
         assert_int_equal(at, 1 * SEC);
         for (int i = 0; i < 5; i++)
                 assert_int_equal(throttle_end(t, "alice", "192.0.2.1", T0, THROTTLE_REFUSED), 0);
@@ -152,7 +157,76 @@ static void test_concurrent_checks_are_reserved(void **state) {
                 snprintf(name, sizeof name, "user%d", i);
                 assert_int_equal(throttle_begin(t, name, "192.0.2.3", T0, 0, &at), THROTTLE_GO);
         }
-        assert_int_equal(throttle_begin(t, "user99", "192.0.2.3", T0, 0, &at), THROTTLE_HELD_OFF);
+        assert_int_equal(throttle_begin(t, "user99", "192.0.2.3", T0, 0, &at), THROTTLE_WAIT);
+        throttle_free(t);
+}
+
+typedef struct Waiter {
+        LoginThrottle *t;
+        uint64_t wait_usec;
+        ThrottleVerdict verdict;
+        uint64_t usec, took_usec;
+        bool done;
+} Waiter;
+
+/* alice's login from 192.0.2.1 in turn, waiting up to w->wait_usec. */
+static void *login_in_turn(void *userdata) {
+        Waiter *w = userdata;
+        uint64_t start = monotonic_usec();
+
+        w->verdict = throttle_begin_in_turn(w->t, "alice", "192.0.2.1", start + w->wait_usec, 0, &w->usec);
+        w->took_usec = monotonic_usec() - start;
+        __atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+        return NULL;
+}
+
+/* Six checks of alice from 192.0.2.1 in flight (real time, as throttle_begin_in_turn's), and a
+ * seventh waiting its turn in a thread that has not come back after 100 ms. */
+static void start_waiter_behind_six(LoginThrottle *t, Waiter *w, pthread_t *thread) {
+        uint64_t at;
+
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(throttle_begin(t, "alice", "192.0.2.1", monotonic_usec(), 0, &at), THROTTLE_GO);
+        assert_int_equal(pthread_create(thread, NULL, login_in_turn, w), 0);
+        usleep(100 * 1000);
+        assert_false(__atomic_load_n(&w->done, __ATOMIC_ACQUIRE));
+}
+
+/* A login past the checks in flight waits for one to end and then goes (a right password
+ * ended), is held off (the failure that starts the backoff ended: the five before it leave the
+ * waiter waiting, so no seventh guess runs), or gives up at its deadline (WAIT, retry in 1 s). */
+static void test_login_waits_its_turn(void **state) {
+        LoginThrottle *t = throttle_with(64, 5, 20, 100);
+        Waiter w = { .t = t, .wait_usec = 600 * SEC };
+        pthread_t thread;
+
+        start_waiter_behind_six(t, &w, &thread);
+        throttle_end(t, "alice", "192.0.2.1", monotonic_usec(), THROTTLE_ACCEPTED);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_int_equal(w.verdict, THROTTLE_GO);
+        throttle_free(t);
+
+        t = throttle_with(64, 5, 20, 100);
+        w = (Waiter) { .t = t, .wait_usec = 600 * SEC };
+        start_waiter_behind_six(t, &w, &thread);
+        for (int i = 0; i < 5; i++) {
+                throttle_end(t, "alice", "192.0.2.1", monotonic_usec(), THROTTLE_REFUSED);
+                usleep(10 * 1000);
+                assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
+        }
+        assert_true(throttle_end(t, "alice", "192.0.2.1", monotonic_usec(), THROTTLE_REFUSED) > 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_int_equal(w.verdict, THROTTLE_HELD_OFF);
+        assert_true(w.usec > 0 && w.usec <= SEC);
+        throttle_free(t);
+
+        t = throttle_with(64, 5, 20, 100);
+        w = (Waiter) { .t = t, .wait_usec = 300 * 1000 };
+        start_waiter_behind_six(t, &w, &thread);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_int_equal(w.verdict, THROTTLE_WAIT);
+        assert_int_equal(w.usec, SEC);
+        assert_true(w.took_usec >= 300 * 1000);
         throttle_free(t);
 }
 
@@ -337,6 +411,7 @@ int main(void) {
                 cmocka_unit_test(test_source_is_held_off_across_names),
                 cmocka_unit_test(test_account_under_attack_is_spaced_for_failed_sources_only),
                 cmocka_unit_test(test_concurrent_checks_are_reserved),
+                cmocka_unit_test(test_login_waits_its_turn),
                 cmocka_unit_test(test_loopback_rotation_is_one_source),
                 cmocka_unit_test(test_quiet_records_are_forgotten),
                 cmocka_unit_test(test_table_is_bounded_oldest_forgotten_first),
