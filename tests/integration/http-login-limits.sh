@@ -202,7 +202,7 @@ http_stop
 # --max-connections-per-source (32), the others are closed at accept; the admin from ::1 gets in
 http_start --request-timeout=30 || bail_out "harper-ops-http did not start"
 warm_up
-python3 - "$HTTP_PORT" >"$H_T/hold.out" 2>&1 <<'PY' &
+python3 -c "$HTTP_PY" "$HTTP_PORT" >"$H_T/hold.out" 2>&1 <<'PY' &
 import socket, sys, time
 conns = []
 for i in range(100):
@@ -212,13 +212,6 @@ for i in range(100):
     except OSError:
         pass
 time.sleep(2)
-def is_open(s):
-    try:
-        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
 print("open", sum(is_open(s) for s in conns), flush=True)
 time.sleep(600)   # until the test ends it
 PY

@@ -154,19 +154,12 @@ is "a user name's control characters are escaped in the log (one line)" \
 # ---------------------------------------------------------------- connections
 # hsops-user opens 100 idle unix connections: it keeps --max-connections-per-user (32), the
 # rest are closed at once, and root is still answered (the socket allows 64 at most)
-as_user hsops-user /usr/bin/python3 - "$HTTP_SOCK" >"$H_T/hog.out" 2>&1 <<'PY' &
+as_user hsops-user /usr/bin/python3 -c "$HTTP_PY" "$HTTP_SOCK" >"$H_T/hog.out" 2>&1 <<'PY' &
 import socket, sys, time
 conns = []
 for i in range(100):
     s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); conns.append(s)
 time.sleep(1.5)
-def is_open(s):
-    try:
-        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
 print("open", sum(is_open(s) for s in conns))
 time.sleep(2)
 PY

@@ -11,6 +11,9 @@
 #   hpost tcp LOGIN BODY [CURL...]  POST BODY over TCP with Basic LOGIN (USER:PASSWORD, or - for none)
 #                                   Both print the HTTP status on a line, then the body.
 #   http_workers [USER]             pids of the server's worker processes (of USER's uid)
+#   python3 -c "$HTTP_PY" [ARGS]    python3 running the script on stdin with ARGS, these helpers
+#                                   defined first: is_open(s), whether the server has not closed
+#                                   the socket s (peeked, without blocking)
 #   http_down                       http_stop, then h_down: the EXIT trap of these tests
 #   http_stack_up                   the test users with their passwords, the stack and the daemon,
 #                                   http_down as the EXIT trap (bails out when one fails)
@@ -97,3 +100,16 @@ http_workers() {
         [ -z "$uid" ] || [ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$uid" ] && echo "$p"
     done
 }
+
+# a program for python3 -c, not a function: "python3 -c ... &" leaves python3 itself in $!
+# shellcheck disable=SC2034 # for the tests that source this
+HTTP_PY='import socket, sys
+def is_open(s):
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+exec(compile(sys.stdin.read(), "<stdin>", "exec"))
+'
