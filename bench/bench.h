@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* What the benchmarks share: the project's cleanup idioms (macro.h), the monotonic clock
- * (time-util.h's monotonic_usec) in the unit a benchmark prints, and the order and percentiles
- * of its timings. */
+ * (time-util.h's monotonic_usec) in the unit a benchmark prints, the order and percentiles of
+ * its timings, and a child's change of user. */
 #pragma once
 
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "time-util.h"
@@ -30,4 +34,19 @@ static inline void percentiles_p50_p99(double *t, int n, double *p50, double *p9
         qsort(t, (size_t) n, sizeof *t, compare_double);
         *p50 = t[n / 2];
         *p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+}
+
+/* In a forked child: takes on user's groups, gid and then uid (so that the bus and polkit judge
+ * that user), or says why not on stderr (hint: how to name another user) and exits 1. */
+static inline void bench_become_user(const char *user, const char *hint) {
+        struct passwd *pw = getpwnam(user);
+
+        if (!pw) {
+                fprintf(stderr, "no user %s (%s)\n", user, hint);
+                _exit(1);
+        }
+        if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+                fprintf(stderr, "cannot become %s: %m\n", user);
+                _exit(1);
+        }
 }

@@ -9,8 +9,6 @@
  * For each: the admin's p50 and p99 and its answers by kind (never AccessDenied).
  * The daemon must already run on $DBUS_SYSTEM_BUS_ADDRESS (bench/run.sh brings up the stack). */
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,15 +47,7 @@ typedef struct Answers {
         double attacker_per_sec;   /* answers the attacker got */
 } Answers;
 
-/* Drops to user's uid and groups (in a child). */
-static void become(const char *user) {
-        struct passwd *pw = getpwnam(user);
-
-        if (!pw || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-                fprintf(stderr, "cannot become %s (create it, or pass --admin/--attacker)\n", user);
-                _exit(1);
-        }
-}
+#define USER_HINT "create it, or pass --admin/--attacker"
 
 /* The admin's calls, one at a time, for the given time. */
 static Answers admin_calls(double seconds) {
@@ -143,7 +133,7 @@ static pid_t attacker_start(const char *user, Attack a, double seconds, int fd) 
 
         if (pid != 0)
                 return pid;
-        become(user);
+        bench_become_user(user, USER_HINT);
         attack = a;
         attack_end = monotonic_sec() + seconds;
         if (sd_event_new(&event) < 0)
@@ -182,7 +172,7 @@ static Answers measure(const char *admin, const char *attacker, Attack a, double
         measuring = fork();
         if (measuring == 0) {
                 close(fds[0]);
-                become(admin);
+                bench_become_user(admin, USER_HINT);
                 answers = admin_calls(seconds);
                 _exit(write(fds[1], &answers, sizeof answers) == (ssize_t) sizeof answers ? 0 : 1);
         }

@@ -7,7 +7,6 @@
  * The daemon must already run on $DBUS_SYSTEM_BUS_ADDRESS (bench/run.sh brings up the stack). */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,8 @@
 
 #include "bench.h"
 #include "sysops-names.h"
+
+#define USER_HINT "create it, or pass --user"
 
 typedef struct Rate {
         unsigned long calls, errors;
@@ -131,24 +132,16 @@ typedef struct UserLoad {
 /* Starts concurrent_set_status as user in a child process (its own connections and uid, so
  * polkit judges that user); user_load_finish() collects what it measured. */
 static UserLoad user_load_start(const char *user, unsigned n, double seconds) {
-        struct passwd *pw = getpwnam(user);
         int fds[2];
         UserLoad l;
 
-        if (!pw) {
-                fprintf(stderr, "no user %s (create it, or pass --user)\n", user);
-                exit(1);
-        }
         if (pipe(fds) < 0)
                 exit(1);
         l.pid = fork();
         if (l.pid == 0) {
                 Rate rate;
                 close(fds[0]);
-                if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-                        perror("dropping privileges");
-                        _exit(1);
-                }
+                bench_become_user(user, USER_HINT);
                 rate = concurrent_set_status(n, seconds);
                 _exit(write(fds[1], &rate, sizeof rate) == (ssize_t) sizeof rate ? 0 : 1);
         }
@@ -237,6 +230,10 @@ int main(int argc, char *argv[]) {
         }
         if (geteuid() != 0) {
                 fprintf(stderr, "run as root: the GetStatus figure is for a root caller\n");
+                return 1;
+        }
+        if (!getpwnam(user)) {   /* before any figure: its children would fail one by one */
+                fprintf(stderr, "no user %s (%s)\n", user, USER_HINT);
                 return 1;
         }
         if (sd_bus_open_system(&bus) < 0) {
