@@ -19,7 +19,6 @@ http_start --max-connections-per-source=256 || bail_out "harper-ops-http did not
 ADMIN=hsops-admin:$HTTP_PW
 body='{"operation":"get_status","id":"primary"}'
 b64() { printf '%s' "$1" | base64 -w0; }
-since() { python3 -c "import time; print(round(time.time() - $1, 2))"; }
 at_most() { python3 -c "import sys; sys.exit(not ($1 <= $2))"; }
 # status and Retry-After of one TCP login from SOURCE (::1: over IPv6): tcp_login SOURCE LOGIN;
 # "000 " when the connection is closed unanswered
@@ -81,13 +80,13 @@ like "during the burst, over TCP from the guesser's address even the right passw
 like "... and from another address in 127.0.0.0/8, the same source: 429" "$(tcp_login 127.0.0.2 "$ADMIN")" '^429 [0-9]+$'
 start=$EPOCHREALTIME
 status=$(hpost unix hsops-admin "$body" | head -n1)
-t=$(since "$start")
+t=$(http_since "$start")
 is "... the right password is not needed on the unix socket: 200 at once (${t} s)" "$status" 200
 # held behind the burst, it would wait its 5 s left; under ASan on 2 cores it took up to 3.5 s
 check "... before the burst ends (within 4.5 s; 200 guessing threads)" at_most "$t" 4.5
 start=$EPOCHREALTIME
 out=$(tcp_login ::1 "$ADMIN")
-t=$(since "$start")
+t=$(http_since "$start")
 is "... from another source (::1) the right password works: 200 (${t} s)" "$out" "200 "
 check "... before the burst ends (within 4.5 s)" at_most "$t" 4.5
 wait $burst
@@ -159,7 +158,7 @@ admin=()
 for _ in 1 2 3 4 5 6; do
     start=$EPOCHREALTIME
     out=$(tcp_login ::1 "$ADMIN")
-    admin+=("${out% }:$(since "$start")")
+    admin+=("${out% }:$(http_since "$start")")
     sleep 0.5
 done
 wait $rotate
@@ -192,7 +191,7 @@ check "26 made-up names from one address: 21 or 22 checked ($n401), the others h
     test "$n401" -ge 21 -a "$n401" -le 22 -a $((n401 + n429)) = 26
 start=$EPOCHREALTIME
 out=$(tcp_login ::1 "$ADMIN")
-t=$(since "$start")
+t=$(http_since "$start")
 is "... but the admin from another source gets in: 200 (${t} s)" "$out" "200 "
 check "... within $ADMIN_BOUND s" at_most "$t" "$ADMIN_BOUND"
 http_stop
@@ -219,7 +218,7 @@ hold=$!
 h_wait 60 test -s "$H_T/hold.out" || diag "the holder did not report"
 start=$EPOCHREALTIME
 out=$(tcp_login ::1 "$ADMIN")
-t=$(since "$start")
+t=$(http_since "$start")
 is "while 127.0.0.0/8 holds its connections the admin from ::1 gets in: 200 (${t} s)" "$out" "200 "
 check "... within $ADMIN_BOUND s" at_most "$t" "$ADMIN_BOUND"
 is "... and a new connection from 127.0.0.1 is closed unanswered" "$(tcp_login 127.0.0.1 "$ADMIN")" "000 "

@@ -15,7 +15,6 @@ http_stack_up
 
 ADMIN=hsops-admin:$HTTP_PW
 body='{"operation":"get_status","id":"primary"}'
-since() { python3 -c "import time; print(round(time.time() - $1, 2))"; }
 at_least() { python3 -c "import sys; sys.exit(not ($1 >= $2))"; }
 
 # PAM services of this test: "lockable" refuses the users listed in $H_T/pam/locked (an account
@@ -141,7 +140,7 @@ like "... while each bad one still gets its 401 after PAM's delay (at least 10 s
 for login in nosuchuser-hsops:x root:x; do
     start=$EPOCHREALTIME
     status=$(hpost tcp "$login" "$body" | head -n1)
-    t=$(since "$start")
+    t=$(http_since "$start")
     check "${login%%:*} refused (401) after a fail delay like PAM's (${t} s >= 0.9 s)" \
         test "$status" = 401 -a "$(at_least "$t" 0.9 && echo y)" = y
 done
@@ -266,7 +265,7 @@ holder=$!
 sleep 0.5
 start=$EPOCHREALTIME
 out=$(hpost tcp "$ADMIN" "$body" -D "$H_T/headers")
-t=$(since "$start")
+t=$(http_since "$start")
 is "a login that finds no free slot within --queue-timeout=1: 503 (${t} s)" "$out" \
     $'503\n{"error":"Cannot check the login now. Try again later."}'
 like "... with Retry-After" "$(tr -d '\r' <"$H_T/headers")" '^Retry-After: 1$'
@@ -286,7 +285,7 @@ w=$(http_workers hsops-user)
 kill -STOP "$w"
 start=$EPOCHREALTIME
 status=$(hpost unix hsops-user "$body" | head -n1)
-t=$(since "$start")
+t=$(http_since "$start")
 is "a stuck worker: 500 after --worker-timeout=2 (${t} s)" "$status" 500
 check "... and the unit's capabilities let the listener kill it (CAP_KILL)" h_wait 3 _h_dead "$w"
 is "the next request gets a new worker" "$(hpost unix hsops-user "$body" | head -n1)" 403
@@ -294,7 +293,7 @@ w=$(http_workers hsops-user)
 kill -STOP "$w"
 start=$EPOCHREALTIME
 http_stop
-t=$(since "$start")
+t=$(http_since "$start")
 check "with a stopped worker the listener still stops, in bounded time (${t} s)" test "$HTTP_STATUS" = 0
 check "... and the worker is gone" _h_dead "$w"
 

@@ -11,6 +11,9 @@
 #   hpost tcp LOGIN BODY [CURL...]  POST BODY over TCP with Basic LOGIN (USER:PASSWORD, or - for none)
 #                                   Both print the HTTP status on a line, then the body.
 #   http_workers [USER]             pids of the server's worker processes (of USER's uid)
+#   http_since START                seconds since START (an $EPOCHREALTIME), two decimals, told
+#                                   by bash itself: a python3 started to tell took 1.7 s at a
+#                                   load of 13 on 2 cores, and counted in the time
 #   python3 -c "$HTTP_PY" [ARGS]    python3 running the script on stdin with ARGS, these helpers
 #                                   defined first: is_open(s), whether the server has not closed
 #                                   the socket s (peeked, without blocking)
@@ -99,6 +102,11 @@ http_workers() {
     for p in $(pgrep -P "$HTTP_PID"); do
         [ -z "$uid" ] || [ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = "$uid" ] && echo "$p"
     done
+}
+
+http_since() {
+    local us=$(( ${EPOCHREALTIME//[.,]/} - ${1//[.,]/} ))
+    printf '%d.%02d\n' $((us / 1000000)) $((us % 1000000 / 10000))
 }
 
 # a program for python3 -c, not a function: "python3 -c ... &" leaves python3 itself in $!
