@@ -144,7 +144,7 @@ while True:
     c, _ = s.accept(); c.recv(65536); c.sendall(b"\x00\x01garbage, not HTTP\r\n\r\n"); c.close()
 PY
 garbage=$!
-h_wait 5 test -S "$H_T/garbage.sock"
+h_wait 30 test -S "$H_T/garbage.sock"
 echo "{\"harper\":{\"socket\":\"$H_T/garbage.sock\"}}" >"$H_T/garbage.json"
 h_daemon_start --config="$H_T/garbage.json" || bail_out "harper-sysopsd did not start with $H_T/garbage.json"
 out=$(timeout 20 "$HARPER_OPS" --wait --no-ask-password '{"operation":"restart_service","service":"clustering"}'); rc=$?

@@ -329,7 +329,7 @@ is "... leaving no worker behind" "$left" ""
 port=$(h_free_ports 1)
 _h_spawn activated systemd-socket-activate -E DBUS_SYSTEM_BUS_ADDRESS -l "$H_T/act.sock" -l "127.0.0.1:$port" "$HTTP_BIN" --pam-dir="$SRCDIR/pam"
 act=$_h_pid
-h_wait 5 test -S "$H_T/act.sock"
+h_wait 30 test -S "$H_T/act.sock"
 out=$(curl -sS --max-time 20 -w '\n%{http_code}' --unix-socket "$H_T/act.sock" -d "$body" http://localhost/ | times_masked)
 is "socket-activated: the unix socket from systemd identifies the peer (root: 200)" "$out" \
     $'{"id":"primary","status":"admin",'"$R}"$'\n200'

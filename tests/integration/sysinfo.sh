@@ -29,7 +29,7 @@ while True:
 PY
 mute=$!
 trap 'kill $mute 2>/dev/null; h_down' EXIT
-h_wait 5 test -S "$H_T/mute-harper.sock" || bail_out "the recording socket did not come up"
+h_wait 30 test -S "$H_T/mute-harper.sock" || bail_out "the recording socket did not come up"
 # shellcheck disable=SC2002 # cat: a log not written yet counts 0 lines
 connections() { cat "$H_T/mute-harper.log" 2>/dev/null | wc -l; }
 
