@@ -3,13 +3,14 @@
 // cancels, focus stays inside) dressed as PatternFly's modal box.
 import { _, el } from "./dom.js";
 
-// confirmAction(title, paragraphs, confirmLabel) -> Promise of true (confirmed) or false
+// confirmAction(title, paragraphs, confirmLabel) -> Promise of true (confirmed) or false;
+// a paragraph is text or a node (a warning)
 export function confirmAction(heading, paragraphs, confirmLabel) {
     const dialog = el("dialog", { class: "pf-v6-c-modal-box pf-m-sm sysops-dialog", id: "confirm-dialog", "aria-labelledby": "confirm-title" },
                       el("header", { class: "pf-v6-c-modal-box__header" },
                          el("h1", { class: "pf-v6-c-modal-box__title", id: "confirm-title" }, heading)),
                       el("div", { class: "pf-v6-c-modal-box__body", id: "confirm-body" },
-                         paragraphs.map(p => el("p", {}, p))),
+                         paragraphs.map(p => p instanceof Node ? p : el("p", {}, p))),
                       el("footer", { class: "pf-v6-c-modal-box__footer" },
                          el("button", { class: "pf-v6-c-button pf-m-danger", type: "button", id: "confirm-ok" },
                             el("span", { class: "pf-v6-c-button__text" }, confirmLabel)),

@@ -21,6 +21,17 @@ function notAsked(harper) {
                     { id: "harper-unanswered", "data-error": harper.error || "" });
 }
 
+function clock(ms) {
+    return new Date(ms).toLocaleTimeString(cockpit.language, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+}
+
+// Harper's last known figures stand in for an answer without them, marked as such
+function lastKnownMark(harper, known) {
+    return alertBox("warning", cockpit.format(_("Harper's figures as of $0 (Harper did not answer: $1)"), clock(known.at),
+                                              harper.error || _("no reason given")),
+                    { id: "harper-last-known", "data-as-of": known.at, "data-error": harper.error || "" });
+}
+
 function heapAndVersions(info) {
     const mem = info.memory || {};
     const sys = info.system || {};
@@ -69,9 +80,12 @@ function replicationPart(replication) {
     ];
 }
 
-export function renderHarper(info) {
+// renderHarper(info, known): known is { at, info } of the last answer Harper was in, or null
+export function renderHarper(answer, known) {
+    const stale = answer.harper && !answer.harper.answered && known;
+    const info = stale ? known.info : answer;
     return [
-        el("div", { id: "harper-alert" }, notAsked(info.harper)),
+        el("div", { id: "harper-alert" }, stale ? lastKnownMark(answer.harper, known) : notAsked(answer.harper)),
         el("div", { class: "sysops-grid" },
            block("si-heap", _("Heap and versions"), heapAndVersions(info)),
            block("si-replication", _("Replication"), replicationPart(info.replication || {}))),

@@ -7,6 +7,7 @@ import "./sysops.css";
 import { BACKGROUND, BUS_NAME, INTERACTIVE, client } from "./bus.js";
 import { $, _, el } from "./dom.js";
 import { startJobs } from "./jobs.js";
+import { startPermission } from "./permission.js";
 import { restartsCard, startRestarts } from "./restarts.js";
 import { loadStatuses, startStatuses, statusesCard } from "./statuses.js";
 import { lastSysinfo, startSysinfo, sysinfoCard } from "./sysinfo.js";
@@ -34,12 +35,14 @@ document.addEventListener("DOMContentLoaded", () => {
     document.body.append(el("main", { class: "sysops" },
                             el("div", { id: "bus-alert", class: "pf-v6-c-alert pf-m-inline pf-m-danger", hidden: true },
                                el("p", { class: "pf-v6-c-alert__title" })),
+                            el("div", { id: "who-may", class: "pf-v6-c-alert pf-m-inline pf-m-info", role: "status", hidden: true },
+                               el("p", { class: "pf-v6-c-alert__title" })),
                             statusesCard(), restartsCard(), sysinfoCard()));
     startStatuses();
     startRestarts(lastSysinfo);
     watchDaemon();
     // the first read is the person opening the page: polkit may ask for a password here
-    Promise.all([loadStatuses(INTERACTIVE), startJobs()])
+    Promise.all([loadStatuses(INTERACTIVE), startJobs(), startPermission()])
             .finally(() => { document.body.dataset.ready = "1" });
     startSysinfo();
 });

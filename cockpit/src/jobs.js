@@ -21,7 +21,10 @@ const STEP = {
 const STATE_LABEL = { pending: _("pending"), running: _("running"), done: _("done"), failed: _("failed"), skipped: _("skipped") };
 
 let jobs = null;        // client.proxies(JOB_IFACE, ...): job object path -> proxy
-let me = null;          // cockpit.user(): our own name for the "By" column
+// "By": a uid's name as the system resolves it (getent: NSS, as ls -l would), else "uid N";
+// the same for every viewer. uid -> name, null (does not resolve) or undefined (being asked)
+const names = new Map();
+const changeListeners = [];
 
 export function jobsPart() {
     return [title(_("Jobs")),
@@ -91,10 +94,37 @@ function progress(job) {
     return parts;
 }
 
+function resolveUid(uid) {
+    names.set(uid, undefined);
+    cockpit.spawn(["getent", "passwd", String(uid)], { err: "ignore" })
+            .then(line => { names.set(uid, line.split(":")[0] || null) })
+            .catch(() => { names.set(uid, null) })
+            .finally(scheduleRender);
+}
+
 function userName(uid) {
-    if (me && Number(me.id) === Number(uid))
-        return me.name;
-    return uid === 0 ? "root" : cockpit.format(_("uid $0"), uid);
+    uid = Number(uid);
+    if (!names.has(uid))
+        resolveUid(uid);
+    return names.get(uid) || cockpit.format(_("uid $0"), uid);
+}
+
+const ENDED = ["COMPLETE", "ERROR"];
+
+// the jobs that have not ended, as { id, title }
+export function runningJobs() {
+    return Object.values(jobs || {}).filter(p => p.valid && !ENDED.includes(p.data.Status))
+            .map(p => ({ id: p.data.Id, title: jobTitle(p.data) }));
+}
+
+// whether the job with this id is known to have ended
+export function jobEnded(id) {
+    return Object.values(jobs || {}).some(p => p.valid && p.data.Id === id && ENDED.includes(p.data.Status));
+}
+
+// onJobsChanged(fn): fn() after each redraw of the jobs (to drop what an ended job made stale)
+export function onJobsChanged(fn) {
+    changeListeners.push(fn);
 }
 
 function jobRow(job) {
@@ -103,7 +133,7 @@ function jobRow(job) {
         result = result && JSON.stringify(JSON.parse(result));
     } catch { /* not JSON: shown as it is */ }
     return row({ "data-job-id": job.Id, "data-status": job.Status }, HEAD, [
-        [el("div", {}, jobTitle(job)), el("div", { class: "sysops-muted sysops-mono" }, job.Id)],
+        [el("div", {}, jobTitle(job)), el("div", { class: "sysops-muted sysops-mono job-id", title: job.Id }, job.Id)],
         el("span", { class: "pf-v6-c-label pf-m-filled pf-m-" + (STATUS_COLOR[job.Status] || "grey") + " job-status" },
            el("span", { class: "pf-v6-c-label__content" }, el("span", { class: "pf-v6-c-label__text" }, job.Status || "?"))),
         progress(job),
@@ -121,6 +151,7 @@ function render() {
             .slice(0, JOBS_SHOWN);
     $("jobs-table").querySelector("tbody").replaceChildren(...list.map(jobRow));
     $("jobs-empty").hidden = list.length > 0;
+    changeListeners.forEach(fn => fn());
 }
 
 let renderQueued = false;
@@ -136,6 +167,5 @@ export function startJobs() {
     jobs = client.proxies(JOB_IFACE, OBJ_PATH + "/job");
     for (const ev of ["added", "changed", "removed"])
         jobs.addEventListener(ev, scheduleRender);
-    cockpit.user().then(user => { me = user; scheduleRender() });
     return jobs.wait().then(render);
 }

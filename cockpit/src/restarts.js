@@ -6,8 +6,9 @@
 import { INTERACTIVE, call } from "./bus.js";
 import { clusterOf, clusterPart, leftOut, nodesInOrder } from "./cluster.js";
 import { confirmAction } from "./confirm.js";
-import { $, _, button, card, el, formGroup, selectControl, showAlert, showError } from "./dom.js";
-import { jobsPart } from "./jobs.js";
+import { $, _, alertBox, button, card, el, formGroup, selectControl, showAlert, showError } from "./dom.js";
+import { applyPermission } from "./permission.js";
+import { jobEnded, jobsPart, onJobsChanged, runningJobs } from "./jobs.js";
 
 const SERVICES = [
     ["http_workers", _("http_workers (rolling)")],
@@ -23,16 +24,16 @@ export function restartsCard() {
                 el("div", { class: "sysops-alert", id: "restart-alert", "aria-live": "polite" }),
                 clusterPart(),
                 el("div", { class: "sysops-actions" },
-                   button("danger", { id: "restart" }, _("Restart Harper")),
+                   button("danger", { id: "restart", "data-changes": true }, _("Restart Harper")),
                    el("div", { class: "pf-v6-c-check" },
-                      el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "restart-replicated" }),
+                      el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "restart-replicated", "data-changes": true }),
                       el("label", { class: "pf-v6-c-check__label", for: "restart-replicated" }, _("on every node of the cluster, one at a time"))),
                    el("form", { class: "pf-v6-c-form pf-m-horizontal sysops-inline-form", id: "service-form" },
                       formGroup("service", _("Service"), selectControl(service)),
                       el("div", { class: "pf-v6-c-check" },
-                         el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "replicated" }),
+                         el("input", { class: "pf-v6-c-check__input", type: "checkbox", id: "replicated", "data-changes": true }),
                          el("label", { class: "pf-v6-c-check__label", for: "replicated" }, _("on every node of the cluster (replicated)"))),
-                      el("button", { class: "pf-v6-c-button pf-m-secondary", type: "submit", id: "restart-service" },
+                      el("button", { class: "pf-v6-c-button pf-m-secondary", type: "submit", id: "restart-service", "data-changes": true },
                          el("span", { class: "pf-v6-c-button__text" }, _("Restart service"))))),
                 jobsPart());
 }
@@ -81,14 +82,33 @@ function nodesWhat() {
     ].filter(Boolean);
 }
 
+// A restart cuts a running job short (the daemon ends it in ERROR): name each such job.
+function cutShort() {
+    return runningJobs().map(job => alertBox("warning", cockpit.format(_("Still running: $0 (job $1). This restart cuts it short."),
+                                                                       job.title, job.id), { "data-cut-job": job.id }));
+}
+
+// the alert about a job goes once the job has ended: its row in the jobs says how it went
+function dropEndedAlert() {
+    const alert = $("restart-alert").querySelector("[data-job-id]");
+    if (alert && jobEnded(alert.dataset.jobId))
+        showAlert("restart-alert", "", "");
+}
+
 function startRestart(busy, method, args) {
     busy.disabled = true;
     showAlert("restart-alert", "info", _("Asking harper-sysopsd…"));
+    delete $("restarts").dataset.lastJob;
     // the job itself shows up through the Job proxies (jobs.js)
     call(method, args, INTERACTIVE)
-            .then(([message, jobId]) => showAlert("restart-alert", "success", cockpit.format(_("$0 (job $1)"), message, jobId), { "data-job-id": jobId }))
+            .then(([message, jobId]) => {
+                // for tests and the curious: the job this page started last
+                $("restarts").dataset.lastJob = jobId;
+                showAlert("restart-alert", "success", cockpit.format(_("$0 (job $1)"), message, jobId), { "data-job-id": jobId });
+                dropEndedAlert();
+            })
             .catch(err => showError("restart-alert", err))
-            .finally(() => { busy.disabled = false });
+            .finally(() => { busy.disabled = false; applyPermission() });
 }
 
 function restartInstance() {
@@ -96,7 +116,7 @@ function restartInstance() {
     const paragraphs = [cockpit.format(_("harper-sysopsd restarts $0 as a systemd job."), instanceUnit())];
     if (replicated)
         paragraphs.push(...nodesWhat());
-    paragraphs.push(_("Harper does not answer requests until it is running again."));
+    paragraphs.push(_("Harper does not answer requests until it is running again."), ...cutShort());
     confirmAction(replicated ? _("Restart Harper on every node?") : _("Restart Harper?"), paragraphs, _("Restart Harper"))
             .then(ok => ok && (replicated ? startRestart($("restart"), "RestartInstance", [true]) : startRestart($("restart"), "Restart", [])));
 }
@@ -108,6 +128,7 @@ function restartService(ev) {
     const paragraphs = [serviceWhat(service)];
     if (replicated)
         paragraphs.push(...nodesWhat());
+    paragraphs.push(...cutShort());
     const heading = replicated ? cockpit.format(_("Restart $0 on every node?"), service) : cockpit.format(_("Restart $0?"), service);
     confirmAction(heading, paragraphs, _("Restart"))
             .then(ok => ok && startRestart($("restart-service"), "RestartService", [service, replicated]));
@@ -118,4 +139,5 @@ export function startRestarts(info) {
     lastInfo = info;
     $("restart").addEventListener("click", restartInstance);
     $("service-form").addEventListener("submit", restartService);
+    onJobsChanged(dropEndedAlert);
 }

@@ -3,6 +3,7 @@
 // Statuses: ListStatuses() on load and whenever the Statuses property is invalidated (its
 // PropertiesChanged carries no value); SetStatus/ClearStatus from the form.
 import { BACKGROUND, INTERACTIVE, IFACE, OBJ_PATH, PROPS_IFACE, call, client } from "./bus.js";
+import { applyPermission } from "./permission.js";
 import { $, _, button, card, clearLoadError, el, fmtTime, formGroup, NONE, row, selectControl, showAlert, showError, table } from "./dom.js";
 
 const STATUS_IDS = ["primary", "maintenance", "availability"];
@@ -14,10 +15,10 @@ export function statusesCard() {
                     formGroup("status-id", _("Id"), selectControl(select)),
                     formGroup("status-value", _("Status"),
                               el("span", { class: "pf-v6-c-form-control" },
-                                 el("input", { type: "text", id: "status-value", list: "status-suggestions", maxlength: 512 })),
+                                 el("input", { type: "text", id: "status-value", list: "status-suggestions", maxlength: 512, "data-changes": true })),
                               el("datalist", { id: "status-suggestions" })),
                     el("div", { class: "pf-v6-c-form__actions" },
-                       el("button", { class: "pf-v6-c-button pf-m-primary", type: "submit", id: "status-set" },
+                       el("button", { class: "pf-v6-c-button pf-m-primary", type: "submit", id: "status-set", "data-changes": true },
                           el("span", { class: "pf-v6-c-button__text" }, _("Set status")))));
     return card("statuses", _("Statuses"), button("link", { id: "statuses-refresh" }, _("Refresh")),
                 el("div", { class: "sysops-alert", id: "statuses-alert", "aria-live": "polite" }),
@@ -62,13 +63,14 @@ function render(records) {
         const r = byId.get(id);
         const value = r ? el("td", { class: "pf-v6-c-table__td status-value", "data-label": HEAD[1] }, r[1])
             : el("td", { class: "pf-v6-c-table__td status-value sysops-muted", "data-label": HEAD[1] }, records ? _("not set") : _("unknown"));
-        const clear = r ? el("button", { class: "pf-v6-c-button pf-m-link pf-m-inline status-clear", type: "button", "data-id": id },
+        const clear = r ? el("button", { class: "pf-v6-c-button pf-m-link pf-m-inline status-clear", type: "button", "data-id": id, "data-changes": true },
                              el("span", { class: "pf-v6-c-button__text" }, _("Clear")))
             : "";
         return row({ "data-status-id": id, "data-set": r ? "1" : "0" }, HEAD,
                    [id, value, r ? fmtTime(r[2]) : NONE, r ? fmtTime(r[3]) : NONE, clear]);
     });
     $("statuses-table").querySelector("tbody").replaceChildren(...rows);
+    applyPermission($("statuses-table"));
     // for tests and the curious: when the table last changed (ms since the epoch)
     $("statuses").dataset.renderedAt = String(Date.now());
 }
@@ -85,7 +87,7 @@ function setStatus(ev) {
                 return loadStatuses(BACKGROUND);
             })
             .catch(err => showError("statuses-alert", err))
-            .finally(() => { $("status-set").disabled = false });
+            .finally(() => { $("status-set").disabled = false; applyPermission($("status-form")) });
 }
 
 function clearStatus(id) {

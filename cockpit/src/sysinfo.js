@@ -15,6 +15,7 @@ const INTERVAL_MS = 10000;
 
 let timer = null;
 let last = {};
+let lastAnswered = null;        // { at, info }: the last answer with Harper's own figures
 
 export function lastSysinfo() {
     return last;
@@ -34,6 +35,8 @@ function loadSysinfo(options) {
     return call("SystemInformation", [SECTIONS], options)
             .then(([json]) => {
                 last = JSON.parse(json);
+                if (last.harper && last.harper.answered)
+                    lastAnswered = { at: Date.now(), info: last };
                 record(last);
                 render(last);
                 clearLoadError("sysinfo-alert");
@@ -63,6 +66,16 @@ function block(id, heading, ...content) {
 function tableBlock(id, heading, head, rows) {
     return block(id, heading, rows.length === 0 ? el("p", { class: "sysops-muted" }, _("None"))
         : table(heading, head, rows.map(cells => row({}, head, cells))));
+}
+
+// a table folded by default (a long one that would push the rest down); stays as the person left it
+function foldedTableBlock(id, heading, head, rows) {
+    const open = !!document.querySelector(`#${id} > details[open]`);
+    return el("div", { class: "sysops-block", id },
+              el("details", { class: "sysops-details", open },
+                 el("summary", { class: "sysops-summary" }, cockpit.format(heading, rows.length)),
+                 rows.length === 0 ? el("p", { class: "sysops-muted" }, _("None"))
+                     : table(cockpit.format(heading, rows.length), head, rows.map(cells => row({}, head, cells)))));
 }
 
 function summary(info) {
@@ -113,14 +126,14 @@ function processesAndUnits(info) {
             fmtBytes(m.memory_current), m.tasks_current ?? NONE, m.n_restarts ?? NONE, fmtTime(m.active_since)]);
     return [
         tableBlock("si-processes", _("Harper's processes"), [_("Role"), _("PID"), _("Name"), _("Command"), _("State"), _("CPU"), _("Memory"), _("Started")], procs),
-        tableBlock("si-threads", _("Threads of the instance (kernel)"), [_("TID"), _("Name"), _("State"), _("User CPU ms"), _("System CPU ms")], threads),
+        foldedTableBlock("si-threads", _("Kernel threads ($0)"), [_("TID"), _("Name"), _("State"), _("User CPU ms"), _("System CPU ms")], threads),
         tableBlock("si-metrics", _("Unit metrics (systemd)"), [_("Unit"), _("Role"), _("State"), _("CPU time"), _("Memory"), _("Tasks"), _("Restarts"), _("Active since")], units),
     ];
 }
 
 function render(info) {
     $("sysinfo-summary").replaceChildren(...summary(info));
-    $("sysinfo-harper").replaceChildren(...renderHarper(info));
+    $("sysinfo-harper").replaceChildren(...renderHarper(info, lastAnswered));
     renderCluster(info);
     $("sysinfo-tables").replaceChildren(...disksAndNetwork(info), ...processesAndUnits(info));
 }
