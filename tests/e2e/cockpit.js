@@ -16,6 +16,7 @@ const { execFileSync } = require("child_process");
 const path = require("path");
 
 const { URL, ADMIN_USER, PLAIN_USER, PASSWORD, ARTIFACTS, SYSTEMD_RT, LEFT_OUT } = process.env;
+let adminBy = null;     // the "By" column as the admin saw it: { job id: text }
 const BUS = "io.harperdb.SystemOperations1";
 const OBJ = "/io/harperdb/SystemOperations1";
 const FRAME = 'iframe[name="cockpit1:localhost/harper-sysops"]';
@@ -113,17 +114,26 @@ async function login(browser, user, contextOptions) {
 const statusCell = (frame, id) => frame.locator(`#statuses-table tr[data-status-id="${id}"] .status-value`);
 const exactly = text => new RegExp("^" + text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "$");
 
+// the job a restart from the page started (the page drops its data-last-job when it asks)
 async function jobIdFromAlert(frame) {
-    const alert = frame.locator("#restart-alert [data-job-id]");
-    await alert.waitFor({ timeout: 15000 });
-    return alert.getAttribute("data-job-id");
+    const restarts = frame.locator("#restarts[data-last-job]");
+    await restarts.waitFor({ state: "attached", timeout: 15000 });
+    return restarts.getAttribute("data-last-job");
 }
+
+// the buttons and fields that change state
+const CHANGING = ["#restart", "#restart-replicated", "#replicated", "#restart-service", "#status-set", "#status-value"];
+const disabledOf = frame => Promise.all(CHANGING.map(async sel => [sel, await frame.locator(sel).isDisabled()]));
+
+// each job row's id and "By", as the page shows them: { id: by }
+const byColumn = frame => frame.locator("#jobs-table tbody tr").evaluateAll(trs => Object.fromEntries(trs.map(tr =>
+    [tr.dataset.jobId, tr.querySelectorAll("td")[4].textContent.trim()])));
 
 async function adminChecks(browser) {
     sysops("ClearStatus", "s", "maintenance");
     sysops("ClearStatus", "s", "availability");
     sysops("SetStatus", "ss", "primary", "starting");
-    let s;
+    let s, restartId = null;
 
     await step(`${ADMIN_USER} (harper-admin) logs in through PAM and opens the page from the shell's menu`, async () => {
         s = await login(browser, ADMIN_USER);
@@ -136,6 +146,13 @@ async function adminChecks(browser) {
         await statusCell(frame, "primary").filter({ hasText: exactly("starting") }).waitFor({ timeout: 5000 });
         const shown = await statusCell(frame, "maintenance").textContent();
         check(shown === "not set", `maintenance shows "${shown}", want "not set"`);
+    });
+
+    await step("a harper-admin member may act: the buttons that change state are enabled, no line that says who may", async () => {
+        await frame.locator('body[data-may-change="1"]').waitFor({ state: "attached", timeout: 10000 });
+        const disabled = (await disabledOf(frame)).filter(([, d]) => d).map(([sel]) => sel);
+        check(disabled.length === 0, `disabled: ${disabled.join(", ")}`);
+        check(await frame.locator("#who-may").isHidden(), "the 'who may' line is shown to an admin");
     });
 
     await step("a status set with busctl appears on the page within a second (PropertiesChanged, no polling)", async () => {
@@ -192,6 +209,7 @@ async function adminChecks(browser) {
         check(mainPid("harperdb.service") === pid, "the instance restarted");
         check(jobPaths().join(" ") === jobs, "a job was created");
         check(await frame.locator("#restart-alert [data-job-id]").count() === 0, "the page says a restart started");
+        check(!/Still running/.test(text), `no job runs, yet the dialog warns of one: ${text}`);
         return text.slice(0, 160);
     });
 
@@ -234,7 +252,16 @@ async function adminChecks(browser) {
         const after = mainPid("harperdb.service");
         check(after !== before && after !== "0", `MainPID ${before} -> ${after}`);
         check(jobStatus(id) === "COMPLETE", `the daemon says ${jobStatus(id)}`);
+        restartId = id;
         return `MainPID ${before} -> ${after}`;
+    });
+
+    await step("no stale alert: the alert about a job goes once the job has ended", async () => {
+        check(restartId, "no restart from the page to look at");
+        await frame.locator("#restart-alert [data-job-id]").waitFor({ state: "detached", timeout: 5000 });
+        const left = (await frame.locator("#restart-alert").textContent()).trim();
+        check(left === "", `the alert still says: ${left}`);
+        check(await frame.locator(`#jobs-table tr[data-job-id="${restartId}"][data-status="COMPLETE"]`).count() === 1, "the job's row does not say COMPLETE");
     });
 
     await step("a rolling restart of the workers shows per-unit progress, then COMPLETE", async () => {
@@ -270,6 +297,51 @@ async function adminChecks(browser) {
         return seen.join(" → ");
     });
 
+    await step("Restart Harper while a job runs: the dialog names the job that the restart would cut short; Cancel leaves it running", async () => {
+        const [, , id] = sysops("RestartService", "sb", "http_workers", "false").match(/^sso "(.*)" "(.*)" "(.*)"$/) || [];
+        check(id, "RestartService gave no job id");
+        await frame.locator(`#jobs-table tr[data-job-id="${id}"]:is([data-status="CREATED"], [data-status="IN_PROGRESS"])`).waitFor({ timeout: 10000 });
+        await frame.locator("#restart").click();
+        const dialog = frame.locator("#confirm-dialog");
+        await dialog.waitFor({ timeout: 5000 });
+        const text = (await dialog.textContent()).replace(/\s+/g, " ");
+        const warnings = await dialog.locator(`.pf-m-warning[data-cut-job="${id}"]`).count();
+        await page.screenshot({ path: path.join(ARTIFACTS, "confirm-cut-job.png") });
+        await frame.locator("#confirm-cancel").click();
+        await dialog.waitFor({ state: "detached", timeout: 5000 });
+        check(warnings === 1, `${warnings} warnings about job ${id} in the dialog`);
+        check(text.includes(`Still running: Restart http_workers (job ${id}). This restart cuts it short.`), `the running job is not named: ${text}`);
+        await frame.locator(`#jobs-table tr[data-job-id="${id}"]:is([data-status="COMPLETE"], [data-status="ERROR"])`).waitFor({ timeout: 30000 });
+        check(jobStatus(id) === "COMPLETE", `the job ended ${jobStatus(id)}`);
+        return text.slice(text.indexOf("Still running"), text.indexOf("Still running") + 120);
+    });
+
+    await step("job ids stay on one line, in full in their title", async () => {
+        const ids = await frame.locator("#jobs-table .job-id").evaluateAll(els => els.map(e => ({
+            text: e.textContent, title: e.title, row: e.closest("tr").dataset.jobId,
+            // line-height is "normal": one line is less than two font sizes high
+            lines: e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).fontSize) ? 1 : 2,
+        })));
+        check(ids.length >= 3, `${ids.length} job ids shown`);
+        const wrong = ids.filter(i => i.lines !== 1 || i.title !== i.row || i.text !== i.row);
+        check(wrong.length === 0, `ids over more than one line or without their title: ${JSON.stringify(wrong)}`);
+        return `${ids.length} ids, e.g. ${ids[0].row}`;
+    });
+
+    await step("By: the name of whoever started the job (hsops-admin from the page, root with busctl)", async () => {
+        await frame.locator("#jobs-table tbody tr td:nth-child(5)").filter({ hasText: /^uid / }).first()
+                .waitFor({ state: "detached", timeout: 10000 }).catch(() => {});
+        const by = await byColumn(frame);
+        const want = Object.fromEntries(Object.keys(by).map(id => {
+            const uid = jobProperty(id, "UserId");
+            return [id, uid === 0 ? "root" : uid === Number(execFileSync("id", ["-u", ADMIN_USER], { encoding: "utf8" })) ? ADMIN_USER : `uid ${uid}`];
+        }));
+        check(JSON.stringify(by) === JSON.stringify(want), `shown: ${JSON.stringify(by)}; want ${JSON.stringify(want)}`);
+        check(Object.values(by).includes(ADMIN_USER) && Object.values(by).includes("root"), `by: ${Object.values(by)}`);
+        adminBy = by;
+        return [...new Set(Object.values(by))].join(", ");
+    });
+
     await step("system information: CPU, memory, disks, network, Harper's processes, threads, unit metrics", async () => {
         await frame.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
         const counts = {};
@@ -281,6 +353,19 @@ async function adminChecks(browser) {
         check(/iB/.test(await frame.locator("#si-memory").textContent()), "no memory figures");
         check(/harperdb\.service/.test(await frame.locator("#si-metrics").textContent()), "harperdb.service not among the unit metrics");
         return Object.entries(counts).map(([id, n]) => `${id.slice(3)} ${n}`).join(", ");
+    });
+
+    await step("the kernel threads are folded by default: \"Kernel threads (N)\", N its rows; a click unfolds them", async () => {
+        const details = frame.locator("#si-threads > details");
+        const rows = await frame.locator("#si-threads tbody tr").count();
+        const summary = (await details.locator("summary").textContent()).trim();
+        check(summary === `Kernel threads (${rows})`, `summary: ${summary}; rows: ${rows}`);
+        check(await details.evaluate(d => !d.open) && await frame.locator("#si-threads table").isHidden(), "the table is unfolded");
+        await details.locator("summary").click();
+        await frame.locator("#si-threads table").waitFor({ timeout: 5000 });
+        await details.locator("summary").click();
+        await frame.locator("#si-threads table").waitFor({ state: "hidden", timeout: 5000 });
+        return summary;
     });
 
     await step("Harper could not be asked: the page says so in words, with the daemon's reason", async () => {
@@ -362,6 +447,34 @@ async function adminChecks(browser) {
     await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
     await alone.screenshot({ path: path.join(ARTIFACTS, "admin-page.png"), fullPage: true });
     await s.context.close();
+    await narrowChecks(browser);
+}
+
+// the page alone, 360 px wide (a phone): nothing wider than the window
+async function narrowChecks(browser) {
+    await step("at 360 px wide the page does not overflow sideways (statuses, jobs, system information)", async () => {
+        const s = await login(browser, ADMIN_USER, { viewport: { width: 360, height: 800 } });
+        const alone = await s.context.newPage();
+        await alone.goto(URL + "/cockpit/@localhost/harper-sysops/index.html");
+        await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
+        await alone.locator("#statuses-table tbody tr").first().waitFor({ timeout: 10000 });
+        await alone.locator("#jobs-table tbody tr").first().waitFor({ timeout: 10000 });
+        const seen = await alone.evaluate(() => ({
+            width: document.documentElement.scrollWidth,
+            // what reaches beyond the window, scrollable or cut off by a box that hides its overflow
+            wide: [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 360.5)
+                    .slice(0, 5).map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+        }));
+        // for people: the top of the page, and the jobs
+        await alone.screenshot({ path: path.join(ARTIFACTS, "narrow-360.png") });
+        await alone.locator("#jobs-table").scrollIntoViewIfNeeded();
+        await alone.screenshot({ path: path.join(ARTIFACTS, "narrow-360-jobs.png") });
+        await s.context.close();
+        check(seen.width <= 360, `scrollWidth ${seen.width}; wider: ${seen.wide.join("; ")}`);
+        // nor is anything cut off by a box that hides its overflow
+        check(seen.wide.length === 0, `beyond the window's right edge: ${seen.wide.join("; ")}`);
+        return `scrollWidth ${seen.width}`;
+    });
 }
 
 // the page built with tests/e2e/po/de.po (cockpit.sh puts its po.de.js into the package), in a
@@ -409,23 +522,32 @@ async function plainUserChecks(browser) {
         return text;
     });
 
-    await step("a plain user's set status and restart are denied with a readable message", async () => {
-        await frame.locator("#status-id").selectOption("primary");
-        await frame.locator("#status-value").fill("hijacked");
-        await frame.locator("#status-set").click();
-        const statusAlert = frame.locator("#statuses-alert [data-error]:not([data-load-error])");
-        await statusAlert.waitFor({ timeout: 10000 });
-        await frame.locator("#restart").click();
-        await frame.locator("#confirm-ok").click();
-        const restartAlert = frame.locator("#restart-alert [data-error]");
-        await restartAlert.waitFor({ timeout: 10000 });
-        const texts = [(await statusAlert.textContent()).trim(), (await restartAlert.textContent()).trim()];
-        check(texts.every(readable), `shown: ${texts.join(" | ")}`);
-        // AccessDenied, not InteractiveAuthorizationRequired: the calls carried the interactive
-        // flag (polkit had no agent to ask: no logind session here)
-        const names = [await statusAlert.getAttribute("data-error"), await restartAlert.getAttribute("data-error")];
-        check(names.every(n => n === "org.freedesktop.DBus.Error.AccessDenied"), `errors: ${names.join(", ")}`);
-        return texts[1];
+    await step("a plain user: the buttons that change state are disabled up front, with one line that says who may", async () => {
+        await frame.locator('body[data-may-change="0"]').waitFor({ state: "attached", timeout: 10000 });
+        const enabled = (await disabledOf(frame)).filter(([, d]) => !d).map(([sel]) => sel);
+        check(enabled.length === 0, `enabled: ${enabled.join(", ")}`);
+        const line = (await frame.locator("#who-may").textContent()).trim();
+        check(await frame.locator("#who-may").isVisible(), "the 'who may' line is not shown");
+        check(line === `Only members of harper-admin and administrators may change statuses or restart Harper; ${PLAIN_USER} may look only.`,
+              `the line says: ${line}`);
+        // a click on a disabled button does nothing (playwright would wait for it to be enabled)
+        await frame.locator("#restart").click({ force: true, timeout: 2000 });
+        await page.waitForTimeout(300);
+        check(await frame.locator("#confirm-dialog").count() === 0, "a click on the disabled Restart Harper opened its dialog");
+        return line;
+    });
+
+    await step("a plain user sees the same \"By\" as the admin for the same jobs", async () => {
+        check(adminBy, "the admin's view was not recorded");
+        await frame.locator("#jobs-table tbody tr").first().waitFor({ timeout: 10000 });
+        await frame.locator("#jobs-table tbody tr td:nth-child(5)").filter({ hasText: /^uid / }).first()
+                .waitFor({ state: "detached", timeout: 10000 }).catch(() => {});
+        const mine = await byColumn(frame);
+        const common = Object.keys(adminBy).filter(id => id in mine);
+        check(common.length > 0, `no job in both views: admin ${Object.keys(adminBy)}, plain ${Object.keys(mine)}`);
+        const differ = common.filter(id => mine[id] !== adminBy[id]).map(id => `${id}: ${mine[id]} / ${adminBy[id]}`);
+        check(differ.length === 0, `differ: ${differ.join("; ")}`);
+        return `${common.length} jobs: ${[...new Set(common.map(id => mine[id]))].join(", ")}`;
     });
 
     await step("... and nothing changed: statuses, the instance's MainPID, the jobs", async () => {
@@ -434,7 +556,7 @@ async function plainUserChecks(browser) {
         check(jobPaths().join(" ") === jobsBefore, "the job list changed");
     });
 
-    await page.screenshot({ path: path.join(ARTIFACTS, "plain-user-denied.png") });
+    await page.screenshot({ path: path.join(ARTIFACTS, "plain-user.png") });
     await s.context.close();
 }
 
@@ -634,6 +756,29 @@ async function harperChecks(browser) {
         return shown.map(([, title]) => title).join(", ");
     });
     await page.screenshot({ path: path.join(ARTIFACTS, "harper-figures.png"), fullPage: true });
+    await step("Harper does not answer in time (stopped with SIGSTOP): the last known figures stay, marked \"as of HH:MM:SS (Harper did not answer: reason)\"", async () => {
+        const heap = await frame.locator("#si-heap").textContent();
+        const threads = await frame.locator("#si-harper-threads tbody tr").count();
+        const signal = sig => execFileSync("systemctl", ["--user", "kill", `--signal=${sig}`, "harperdb.service"],
+                                           { env: { ...process.env, XDG_RUNTIME_DIR: SYSTEMD_RT } });
+        signal("SIGSTOP");
+        try {
+            await frame.locator("#sysinfo-refresh").click();
+            // the daemon waits harper.query_timeout_ms (10 s by default) for Harper
+            await frame.locator("#harper-last-known").waitFor({ timeout: 60000 });
+        } finally {
+            signal("SIGCONT");
+        }
+        const mark = (await frame.locator("#harper-last-known").textContent()).trim();
+        const asOf = new Date(Number(await frame.locator("#harper-last-known").getAttribute("data-as-of")));
+        const hms = [asOf.getHours(), asOf.getMinutes(), asOf.getSeconds()].map(n => String(n).padStart(2, "0")).join(":");
+        check(new RegExp(`as of ${hms} \\(Harper did not answer: \\S.*\\)$`).test(mark), `the mark says: ${mark} (as of ${hms})`);
+        check(await frame.locator("#harper-unanswered").count() === 0, "the figures are blanked with 'Harper could not be asked'");
+        check(await frame.locator("#si-heap").textContent() === heap, `heap and versions changed: ${await frame.locator("#si-heap").textContent()}`);
+        check(await frame.locator("#si-harper-threads tbody tr").count() === threads, "the worker threads are gone");
+        await page.screenshot({ path: path.join(ARTIFACTS, "harper-last-known.png"), fullPage: true });
+        return mark;
+    });
     await context.close();
 }
 
