@@ -446,15 +446,15 @@ async function adminChecks(browser) {
     await alone.goto(URL + "/cockpit/@localhost/harper-sysops/index.html");
     await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
     await alone.screenshot({ path: path.join(ARTIFACTS, "admin-page.png"), fullPage: true });
+    await narrowChecks(s.context);
     await s.context.close();
-    await narrowChecks(browser);
 }
 
-// the page alone, 360 px wide (a phone): nothing wider than the window
-async function narrowChecks(browser) {
+// the page alone, 360 px wide (a phone), in the admin's session: nothing wider than the window
+async function narrowChecks(context) {
     await step("at 360 px wide the page does not overflow sideways (statuses, jobs, system information)", async () => {
-        const s = await login(browser, ADMIN_USER, { viewport: { width: 360, height: 800 } });
-        const alone = await s.context.newPage();
+        const alone = await context.newPage();
+        await alone.setViewportSize({ width: 360, height: 800 });
         await alone.goto(URL + "/cockpit/@localhost/harper-sysops/index.html");
         await alone.locator('#sysinfo[data-ready="1"]').waitFor({ timeout: 15000 });
         await alone.locator("#statuses-table tbody tr").first().waitFor({ timeout: 10000 });
@@ -469,7 +469,7 @@ async function narrowChecks(browser) {
         await alone.screenshot({ path: path.join(ARTIFACTS, "narrow-360.png") });
         await alone.locator("#jobs-table").scrollIntoViewIfNeeded();
         await alone.screenshot({ path: path.join(ARTIFACTS, "narrow-360-jobs.png") });
-        await s.context.close();
+        await alone.close();
         check(seen.width <= 360, `scrollWidth ${seen.width}; wider: ${seen.wide.join("; ")}`);
         // nor is anything cut off by a box that hides its overflow
         check(seen.wide.length === 0, `beyond the window's right edge: ${seen.wide.join("; ")}`);
