@@ -776,7 +776,9 @@ async function harperChecks(browser) {
         check(await frame.locator("#harper-unanswered").count() === 0, "the figures are blanked with 'Harper could not be asked'");
         check(await frame.locator("#si-heap").textContent() === heap, `heap and versions changed: ${await frame.locator("#si-heap").textContent()}`);
         check(await frame.locator("#si-harper-threads tbody tr").count() === threads, "the worker threads are gone");
-        await page.screenshot({ path: path.join(ARTIFACTS, "harper-last-known.png"), fullPage: true });
+        // the shell scrolls the page inside its frame: bring the mark into view for the picture
+        await frame.locator("#harper-last-known").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(ARTIFACTS, "harper-last-known.png") });
         return mark;
     });
     await context.close();
