@@ -22,6 +22,10 @@ check "polkitd answers on the private bus" busctl --system status org.freedeskto
 like "systemd runs in the harness's own cgroup" "$(cat /proc/"$H_SYSTEMD_PID"/cgroup)" \
     "^0::/${H_T##*/}/"
 like "systemd hosts the bus (dbus.service active)" "$(h_systemctl is-active dbus.service)" '^active$'
+bus_itself=$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+    GetConnectionUnixProcessID s org.freedesktop.DBus)
+like "... the bus H_BUS names (${H_BUS:-dbus-daemon}; dbus-broker answers as its launcher)" \
+    "$(readlink "/proc/${bus_itself#u }/exe")" "^/usr/bin/${H_BUS:-dbus-daemon}(-launch)?$"
 check "the host bus is not in use" test "$DBUS_SYSTEM_BUS_ADDRESS" = "unix:path=$H_T/bus.sock"
 # systemd, polkitd and the daemon must not be children of the test shell, or this hangs
 t0=${EPOCHREALTIME/./}

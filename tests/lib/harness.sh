@@ -7,6 +7,9 @@
 #     dbus.socket/dbus.service, because it only ever joins a bus it started itself;
 #   - real polkitd on that bus, seeing only the project's .policy/.rules;
 #   - harper-sysopsd itself (h_daemon_start).
+# H_BUS=dbus-broker (opt-in; the default is dbus-daemon) runs the same bus.conf, socket and
+# unit with dbus-broker-launch instead (Debian's dbus-broker; its log in $H_T/dbus-broker.log).
+# It refuses to start on a policy file it cannot parse, where dbus-daemon skips the file.
 # The host is left alone apart from the test users (h_users), a lock file, and a
 # cgroup named after the temp dir, removed again by h_down. Other harnesses may run
 # at the same time, so every process is tracked and ended by its PID, never by name.
@@ -16,7 +19,7 @@
 #         h_wait SECS CMD...  h_free_ports N  h_has_owner NAME  h_answers NAME
 # TAP:    plan_tests N  check DESC CMD...  is DESC GOT WANT  like DESC GOT ERE
 #         diag MSG  skip_all REASON  bail_out REASON  done_testing
-# Inputs: SRCDIR BUILDDIR H_KEEP H_UNITS_DIR H_POLICYDIR H_POLKIT_ACTIONS
+# Inputs: SRCDIR BUILDDIR H_BUS H_KEEP H_UNITS_DIR H_POLICYDIR H_POLKIT_ACTIONS
 #         H_POLKIT_RULES H_DAEMON_BIN H_DAEMON_WRAPPER H_DAEMON_TIMEOUT H_UP_TIMEOUT
 # Outputs: H_T DBUS_SYSTEM_BUS_ADDRESS H_SYSTEMD_PID H_POLKIT_PID H_DAEMON_PID
 #         H_DAEMON_STATUS H_BUS_NAME H_OBJ_PATH; logs in $H_T/*.log
@@ -237,6 +240,11 @@ Type=notify
 Sockets=dbus.socket
 ExecStart=/usr/bin/dbus-daemon --config-file=$H_T/bus.conf --address=systemd: --nofork --nopidfile --systemd-activation
 EOF
+    case ${H_BUS:-dbus-daemon} in
+    dbus-daemon) ;;
+    dbus-broker) _h_broker_units || return 1 ;;
+    *) echo "harness: H_BUS=$H_BUS: dbus-daemon or dbus-broker" >&2; return 1 ;;
+    esac
 
     # systemd 257's user manager runs each unit that uses a file-system sandboxing option in a
     # user namespace even as root (an implied PrivateUsers=self, which maps root alone; 252
@@ -291,6 +299,25 @@ EOF
     [ $rc = 0 ] && return 0
     [ $rc = 2 ] && _h_fail "systemd --user exited during start-up" "$H_T/systemd.log"
     [ $rc = 1 ] && _h_fail "org.freedesktop.systemd1 did not answer within ${H_UP_TIMEOUT:-60} s" "$H_T/systemd.log"
+}
+
+# _h_broker_units: dbus.service runs dbus-broker-launch on the same bus.conf and socket.
+# The launcher will not start without /run/systemd/journal/socket (its only log); in the
+# private /run/systemd a socket unit stands in for journald, the messages go to dbus-broker.log.
+_h_broker_units() {
+    [ -x /usr/bin/dbus-broker-launch ] || { echo "harness: H_BUS=dbus-broker: dbus-broker not installed" >&2; return 1; }
+    mkdir -p "$H_T/units/dbus.service.d" || return 1
+    cat >"$H_T/units/dbus.service.d/harness-broker.conf" <<EOF || return 1
+[Unit]
+Requires=harness-journal.socket
+After=harness-journal.socket
+[Service]
+ExecStart=
+ExecStart=/usr/bin/dbus-broker-launch --scope system --config-file $H_T/bus.conf
+EOF
+    printf '[Socket]\nListenDatagram=/run/systemd/journal/socket\n' >"$H_T/units/harness-journal.socket" &&
+        printf '[Service]\nStandardInput=socket\nStandardOutput=append:%s\nExecStart=/bin/grep -a --line-buffered ^MESSAGE=\n' \
+            "$H_T/dbus-broker.log" >"$H_T/units/harness-journal.service"
 }
 
 # h_polkit_start: real polkitd on our bus. The host's polkit dirs are never touched:
