@@ -59,7 +59,7 @@ run() {
         base_root50=$(field p50 "$root") base_root99=$(field p99 "$root") base_admin50=$(field p50 "$admin")
         base_bus50=$(field p50 "$bus")
     fi
-    printf '%-22s %9s %9s %6.2f %6.2f %9s %6.2f %9s %6.2f %5s %5s %7s %12s\n' "$name" \
+    printf '%-22s %9s %9s %7.2f %7.2f %9s %7.2f %9s %7.2f %5s %5s %7s %12s\n' "$name" \
         "$(field p50 "$root")" "$(field p99 "$root")" \
         "$(bc -l <<<"$(field p50 "$root") / $base_root50")" "$(bc -l <<<"$(field p99 "$root") / $base_root99")" \
         "$(field p50 "$bus")" "$(bc -l <<<"$(field p50 "$bus") / $base_bus50")" \
@@ -79,7 +79,7 @@ table() {
         "$BUILDDIR/src/harper-ops" --wait '{"operation":"restart_service","service":"http_workers"}' >/dev/null 2>&1
     done
     echo "harper-sysopsd under a plain user's attacks, bus $1 ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)); times in µs"
-    printf '%-22s %9s %9s %6s %6s %9s %6s %9s %6s %5s %5s %7s %12s\n' attack "root p50" "root p99" "x p50" "x p99" \
+    printf '%-22s %9s %9s %7s %7s %9s %7s %9s %7s %5s %5s %7s %12s\n' attack "root p50" "root p99" "x p50" "x p99" \
         "bus p50" "x p50" "admin p50" "x p50" tmout err "RSS MiB" "sent"
     run "none"
     run "unread (64 conns)" unread 64
