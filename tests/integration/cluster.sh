@@ -86,9 +86,11 @@ check "the poller sees every node" h_wait 10 eval '[ "$(awk "{print \$2}" "$CL_T
 # ---------------------------------------------------------------- helpers of the cases
 # rollout BODY [any]: harper-ops --wait on A, bounded; sets out rc start end took (ms). First the
 # cluster is whole again (any: a node is down on purpose, then no wait). Harper 4.7.29 itself
-# now and then dies (SIGSEGV) while it stops a worker thread (tests/harper/README.md): the job then
-# truthfully ends in ERROR ("[<node>: ]Harper stopped while its job ... ran"); that is noted, and
-# the rollout is run again once Harper is back, three times in all.
+# now and then dies (SIGSEGV) while it stops a worker thread (tests/harper/README.md), in 2 of 10
+# rollouts at worst here: a job it hits truthfully ends in ERROR ("[<node>: ]Harper stopped while
+# its job ... ran"), and one just after the job ended shows in the poller's record of it. Either
+# way the rollout is not the case asserted: that is noted, and it is run again once every Harper
+# answers, four times in all.
 segvs() { local i n=0; for i in "${CL_NODES[@]}"; do n=$((n + $(grep -ac 'received SIGSEGV' "${_CL_STATE[$i:H_T]}/harper.log"))); done; echo "$n"; }
 harpers_answer() {   # [any]: every node's Harper answers (any: but C's)
     local i
@@ -99,7 +101,7 @@ harpers_answer() {   # [any]: every node's Harper answers (any: but C's)
 }
 rollout() {
     local attempt segv
-    for attempt in 1 2 3; do
+    for attempt in 1 2 3 4; do
         [ "${2:-}" = any ] || h_wait 120 cl_cluster_whole ||
             diag "the cluster is not whole before the rollout: $(tail -n 8 "$CL_T/poll.log")"
         sleep 0.5
@@ -109,7 +111,8 @@ rollout() {
         end=$(cl_now_ms) took=$(( end - start ))
         [ -z "$(cat "$CL_T/ops.err")" ] || diag "harper-ops: $(cat "$CL_T/ops.err")"
         diag "$(date +%T) $1 took $took ms (exit $rc): $(head -c 1500 <<<"$out")"
-        [[ $(field message) =~ ^(127\.0\.0\.[0-9]+:\ )?Harper\ stopped\ while\ its\ job ]] && [ "$(segvs)" -gt "$segv" ] || return 0
+        sleep 2   # within the poller's lag after the job (cl_rollout_check's GRACE)
+        [ "$(segvs)" -gt "$segv" ] || return 0
         diag "Harper crashed (SIGSEGV, a Harper 4.7.29 defect) during the rolling restart, attempt $attempt"
         h_wait 120 harpers_answer "${2:-}"
     done
@@ -166,7 +169,7 @@ kill "$writer_pid"; wait "$writer_pid" 2>/dev/null
 is "replicated restart (instances) from A: COMPLETE (exit 0)" "$(field status) (exit $rc)" "COMPLETE (exit 0)" ||
     daemon_log 1
 is "... result lists A, B, C in order" "$(res_nodes 2>&1)" "$A $B $C"
-check "... the poller: each Harper restarted (new hdb.pid) in turn, after the previous one's replication was whole; at every moment at least two of three answered" \
+check "... the poller: each Harper restarted (new hdb.pid) in turn, after the previous one's replication was whole; never two of three down at once" \
     cl_rollout_check pid "$start" "$end" $A $B $C
 check "... B's and C's own restart jobs COMPLETE with harper:replication done" eval 'peer_job_whole 2 restart && peer_job_whole 3 restart'
 written=$(sort -n "$CL_T/written" | paste -sd,)

@@ -41,8 +41,9 @@
 #   cl_bridge_call I USER ARGS   busctl over ssh (the daemon's transport) as USER into node I's bus
 #   cl_poller_start / _stop      every 100 ms, each node's thread ids, hdb.pid and its replication
 #                                (connections whole/all, the names of the whole ones); a line per
-#                                sample in $CL_T/poll.log: REPLY_MS NODE THREADS|down PID|- UP/ALL
-#                                NAMES SENT_MS
+#                                sample in $CL_T/poll.log: REPLY_MS NODE THREADS|down|slow PID|-
+#                                UP/ALL NAMES SENT_MS (down: its socket refused or was gone; slow:
+#                                no answer within 1 s, which on a loaded host says nothing)
 #   cl_rollout_check MODE START_MS END_MS I...   what the poller saw of a rollout over nodes I...
 #                                (MODE threads: http_workers; pid: instance restarts)
 #   cl_now_ms                    the clock of poll.log
@@ -346,8 +347,9 @@ def watch(name, root):   # one thread per node: a node that hangs does not delay
     while True:
         sent = int(time.time() * 1000)
         try: th = ",".join(sorted(str(t["threadId"]) for t in q(root, {"operation": "system_information", "attributes": ["threads"]})["threads"])) or "none"
+        except TimeoutError: th = "slow"
         except Exception: th = "down"
-        if th != "down":
+        if th not in ("down", "slow"):
             try:
                 c = q(root, {"operation": "cluster_status"}).get("connections") or []
                 whole = sorted(str(x.get("name")) for x in c if x.get("database_sockets") and all(d.get("connected") for d in x["database_sockets"]))
@@ -366,7 +368,7 @@ while True:
     time.sleep(0.5)
 PY
     CL_POLLER_PID=$!
-    h_wait 10 test -s "$CL_T/poll.log"
+    h_wait 30 test -s "$CL_T/poll.log"
 }
 cl_poller_stop() {
     [ -n "$CL_POLLER_PID" ] || return 0
@@ -378,13 +380,14 @@ cl_poller_stop() {
 # in this order. MODE threads: a node is "restarted" once all its worker threads are new (none of
 # those it had at START) and at least as many (Harper's job runs in a thread of its own for a
 # while); it "began" at its first state other than at START. MODE pid: restarted once it answers
-# with a new hdb.pid; began at its first sample not answering or with another pid. Its replication
+# with a new hdb.pid; began at its first sample down or with another pid (a slow sample is left
+# out: under load a Harper may take longer than the poller's 1 s to answer). Its replication
 # is whole again when its cluster_status has as many connections with every database socket
 # connected as before START (a node that was down stays down). Asserts: every node restarted
 # between START and END (+ 5 s: the poller's lag); node k+1 began only after node k was restarted
 # and its replication was whole again, a violation counting only when certain (a question sent
 # after node k+1 was seen to have begun still saw node k not restarted, or not whole); never two
-# of these nodes not answering at once. Prints what it saw (and "WHOLE NODE MS" per node whose
+# of these nodes down at once. Prints what it saw (and "WHOLE NODE MS" per node whose
 # replication was whole again); exit 1 on any violation.
 cl_rollout_check() {
     python3 - "$CL_T/poll.log" "$@" <<'PY'
@@ -395,7 +398,7 @@ GRACE = 5000   # the poller sees a state up to ~2 s late (two questions, 1 s tim
 rows = []      # (reply ms, node, threads, pid, up/all, sent ms): every sample
 for l in open(path):
     p = l.split()
-    if len(p) == 7: rows.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6])))
+    if len(p) == 7 and p[2] != "slow": rows.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6])))
 base = {}
 for t, n, th, pid, repl, sent in rows:
     if t <= start: base[n] = (th, pid, repl)
@@ -403,7 +406,7 @@ ev = [r for r in rows if start < r[0] <= end + GRACE]
 rows6 = []
 for l in open(path):
     p = l.split()
-    if len(p) == 7: rows6.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6]), p[5]))
+    if len(p) == 7 and p[2] != "slow": rows6.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6]), p[5]))
 ev6 = [r for r in rows6 if start < r[0] <= end + GRACE]
 base_names = {}
 for r in rows6:
