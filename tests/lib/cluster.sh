@@ -395,18 +395,15 @@ import sys
 path, mode, start, end, order = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 GRACE = 5000   # the poller sees a state up to ~2 s late (two questions, 1 s timeout each): a node
                # restarted last may show its new threads just after the job ended
-rows = []      # (reply ms, node, threads, pid, up/all, sent ms): every sample
+rows6 = []     # (reply ms, node, threads, pid, up/all, sent ms, names): every sample but the slow
 for l in open(path):
     p = l.split()
-    if len(p) == 7 and p[2] != "slow": rows.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6])))
+    if len(p) == 7 and p[2] != "slow": rows6.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6]), p[5]))
+rows = [r[:6] for r in rows6]
 base = {}
 for t, n, th, pid, repl, sent in rows:
     if t <= start: base[n] = (th, pid, repl)
 ev = [r for r in rows if start < r[0] <= end + GRACE]
-rows6 = []
-for l in open(path):
-    p = l.split()
-    if len(p) == 7 and p[2] != "slow": rows6.append((int(p[0]), p[1], p[2], p[3], p[4], int(p[6]), p[5]))
 ev6 = [r for r in rows6 if start < r[0] <= end + GRACE]
 base_names = {}
 for r in rows6:
